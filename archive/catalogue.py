@@ -1,0 +1,309 @@
+"""Catalogue operations the other packages call: find-or-create, upsert with audit, photographs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.models import (
+    AuditEvent,
+    Collection,
+    Institution,
+    Maker,
+    MakerName,
+    MakerRole,
+    Photograph,
+    PhotoView,
+    Ware,
+    WareMaker,
+    WareStatus,
+)
+from archive.store import StoredImage
+
+# The ware fields a source record may set; anything else stays in ``Ware.source_record``.
+WARE_FIELDS: tuple[str, ...] = (
+    "title_en",
+    "title_zh",
+    "object_type",
+    "description_en",
+    "description_zh",
+    "place",
+    "date_text",
+    "year_earliest",
+    "year_latest",
+    "period",
+    "material",
+    "technique",
+    "pattern",
+    "marks",
+    "dimensions_text",
+    "height_cm",
+    "width_cm",
+    "depth_cm",
+    "diameter_cm",
+    "credit_line",
+    "provenance",
+    "rights",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class MakerCredit:
+    """A maker's part in a ware, resolved to a Maker row."""
+
+    maker: Maker
+    role: MakerRole = MakerRole.MAKER
+    qualifier: str | None = None
+
+
+def get_or_create_institution(session: Session, name: str) -> Institution:
+    """The institution called ``name``, created on first use."""
+    institution = session.scalar(select(Institution).where(Institution.name == name))
+    if institution is None:
+        institution = Institution(name=name)
+        session.add(institution)
+        session.flush()
+    return institution
+
+
+def get_or_create_collection(session: Session, institution: Institution, name: str) -> Collection:
+    """The collection ``name`` of ``institution``, created on first use."""
+    collection = session.scalar(
+        select(Collection).where(
+            Collection.institution_id == institution.id, Collection.name == name
+        )
+    )
+    if collection is None:
+        collection = Collection(institution=institution, name=name)
+        session.add(collection)
+        session.flush()
+    return collection
+
+
+def get_or_create_maker(session: Session, name: str, key: str, **details: Any) -> Maker:
+    """The maker whose normalised ``key`` matches; a new spelling of it is kept as an alias.
+
+    The caller computes ``key`` (ingest owns name normalisation), so variants of one name merge.
+    """
+    maker = session.scalar(select(Maker).where(Maker.key == key))
+    if maker is None:
+        maker = Maker(key=key, name=name, **{k: v for k, v in details.items() if v is not None})
+        session.add(maker)
+        session.flush()
+        return maker
+    if name != maker.name and all(alias.name != name for alias in maker.aliases):
+        maker.aliases.append(MakerName(name=name))
+    for field, value in details.items():
+        if value is not None and getattr(maker, field) is None:
+            setattr(maker, field, value)
+    return maker
+
+
+def ware_snapshot(ware: Ware) -> dict[str, Any]:
+    """The ware's catalogue fields and makers as plain JSON-able values (for audit and diffs)."""
+    snapshot: dict[str, Any] = {field: _plain(getattr(ware, field)) for field in WARE_FIELDS}
+    snapshot["collection"] = ware.collection.name if ware.collection else None
+    snapshot["makers"] = [
+        [credit.maker.name, credit.role.value, credit.qualifier] for credit in ware.makers
+    ]
+    return snapshot
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, WareStatus) else value
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    user_id: int | None = None,
+) -> AuditEvent:
+    """Write an AuditEvent; ``before``/``after`` hold only what changed."""
+    event = AuditEvent(
+        actor=actor,
+        user_id=user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )
+    session.add(event)
+    return event
+
+
+def upsert_ware(
+    session: Session,
+    *,
+    institution: Institution,
+    accession_number: str,
+    fields: dict[str, Any],
+    makers: Sequence[MakerCredit] = (),
+    collection: Collection | None = None,
+    source_record: dict[str, Any] | None = None,
+    actor: str = "system",
+) -> tuple[Ware, str]:
+    """Create or update the ware (institution, accession number); returns it and what happened.
+
+    The outcome is ``created``, ``updated`` or ``unchanged``; a create or update writes an
+    AuditEvent holding the changed fields before and after, so re-running an import is a no-op.
+    """
+    unknown = set(fields) - set(WARE_FIELDS)
+    if unknown:
+        raise ValueError(f"not ware fields: {', '.join(sorted(unknown))}")
+    ware = session.scalar(
+        select(Ware)
+        .where(Ware.institution_id == institution.id, Ware.accession_number == accession_number)
+        .options(selectinload(Ware.makers).selectinload(WareMaker.maker))
+    )
+    created = ware is None
+    if ware is None:
+        ware = Ware(institution=institution, accession_number=accession_number)
+        session.add(ware)
+        before: dict[str, Any] = {}
+    else:
+        before = ware_snapshot(ware)
+    for field, value in fields.items():
+        setattr(ware, field, WareStatus(value) if field == "status" and value else value)
+    if collection is not None:
+        ware.collection = collection
+    if source_record is not None:
+        ware.source_record = source_record
+    _set_makers(ware, makers)
+    session.flush()
+    after = ware_snapshot(ware)
+    changed = {key for key in after if before.get(key) != after[key]} if not created else set()
+    if created:
+        record_audit(
+            session,
+            actor=actor,
+            action="create",
+            entity_type="ware",
+            entity_id=ware.id,
+            before=None,
+            after=after,
+        )
+        return ware, "created"
+    if changed:
+        record_audit(
+            session,
+            actor=actor,
+            action="update",
+            entity_type="ware",
+            entity_id=ware.id,
+            before={key: before.get(key) for key in sorted(changed)},
+            after={key: after[key] for key in sorted(changed)},
+        )
+        return ware, "updated"
+    return ware, "unchanged"
+
+
+def _set_makers(ware: Ware, credits: Sequence[MakerCredit]) -> None:
+    wanted = [(credit.maker.id, credit.role, credit.qualifier) for credit in credits]
+    current = [(link.maker_id, link.role, link.qualifier) for link in ware.makers]
+    if wanted == current:
+        return
+    ware.makers.clear()
+    seen: set[tuple[int, MakerRole]] = set()
+    for position, credit in enumerate(credits):
+        if (credit.maker.id, credit.role) in seen:
+            continue
+        seen.add((credit.maker.id, credit.role))
+        ware.makers.append(
+            WareMaker(
+                maker=credit.maker,
+                role=credit.role,
+                qualifier=credit.qualifier,
+                position=position,
+            )
+        )
+
+
+def attach_photograph(
+    session: Session,
+    ware: Ware,
+    stored: StoredImage,
+    *,
+    view: PhotoView = PhotoView.FRONT,
+    original_filename: str | None = None,
+    photographer: str | None = None,
+    licence: str | None = None,
+    attribution: str | None = None,
+) -> tuple[Photograph, bool]:
+    """Link a stored image to ``ware`` once; returns the photograph and whether it is new."""
+    for photo in ware.photographs:
+        if photo.sha256 == stored.sha256:
+            return photo, False
+    photo = Photograph(
+        sha256=stored.sha256,
+        format=stored.extension,
+        width=stored.width,
+        height=stored.height,
+        byte_size=stored.byte_size,
+        phash=stored.phash,
+        view=view,
+        position=len(ware.photographs),
+        original_filename=original_filename,
+        photographer=photographer,
+        licence=licence,
+        attribution=attribution,
+    )
+    ware.photographs.append(photo)
+    session.flush()
+    return photo, True
+
+
+def get_ware(session: Session, ware_id: int, *, public: bool = True) -> Ware | None:
+    """The ware with its makers and photographs loaded; only published ones when ``public``."""
+    query = (
+        select(Ware)
+        .where(Ware.id == ware_id, Ware.deleted_at.is_(None))
+        .options(
+            selectinload(Ware.makers).selectinload(WareMaker.maker),
+            selectinload(Ware.photographs),
+            selectinload(Ware.institution),
+            selectinload(Ware.collection),
+        )
+    )
+    if public:
+        query = query.where(Ware.status == WareStatus.PUBLISHED)
+    return session.scalar(query)
+
+
+def wares_by_ids(session: Session, ids: Sequence[int], *, public: bool = True) -> list[Ware]:
+    """The wares with these ids, in the order given, skipping any that are gone or hidden."""
+    if not ids:
+        return []
+    query = (
+        select(Ware)
+        .where(Ware.id.in_(list(ids)), Ware.deleted_at.is_(None))
+        .options(
+            selectinload(Ware.makers).selectinload(WareMaker.maker),
+            selectinload(Ware.photographs),
+            selectinload(Ware.institution),
+            selectinload(Ware.collection),
+        )
+    )
+    if public:
+        query = query.where(Ware.status == WareStatus.PUBLISHED)
+    found = {ware.id: ware for ware in session.scalars(query)}
+    return [found[i] for i in ids if i in found]
+
+
+def photographs_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Photograph]:
+    """Photographs by id (vector search answers with photograph ids)."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Photograph).where(Photograph.id.in_(list(ids))))
+    return {photo.id: photo for photo in rows}

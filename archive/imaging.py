@@ -1,0 +1,126 @@
+"""Image validation by content, orientation, derivatives and perceptual hashing (Pillow only)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Formats we accept, by what Pillow finds in the bytes, never by file name or MIME type.
+ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
+DERIVATIVE_SIZES = {"display": 1200, "thumb": 320}
+
+
+class ImageRejected(ValueError):
+    """An upload that is not an image we accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """What one decode of an image yields: its facts and its derivatives as JPEG bytes."""
+
+    format: str
+    extension: str
+    width: int
+    height: int
+    phash: str
+    derivatives: dict[str, bytes]
+    display: Image.Image
+
+
+def open_validated(data: bytes, max_pixels: int) -> Image.Image:
+    """Open ``data`` as an accepted image format within ``max_pixels``, or raise ImageRejected."""
+    if not data:
+        raise ImageRejected("the file is empty")
+    try:
+        image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageRejected("not an image: the content is not JPEG, PNG, WebP or TIFF") from None
+    if image.format not in ACCEPTED_FORMATS:
+        raise ImageRejected(f"unsupported image format {image.format}: use JPEG, PNG, WebP or TIFF")
+    width, height = image.size
+    # Checked from the header, before any pixel is decoded: a guard against decompression bombs.
+    if width * height > max_pixels:
+        raise ImageRejected(
+            f"image too large: {width}×{height} pixels exceeds the limit of {max_pixels:,}"
+        )
+    if width < 1 or height < 1:
+        raise ImageRejected("image has no pixels")
+    return image
+
+
+def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
+    """Validate, decode once, orient, and make the derivatives and the perceptual hash."""
+    image = open_validated(data, max_pixels)
+    source_format = image.format or ""
+    width, height = image.size
+    largest = DERIVATIVE_SIZES["display"]
+    if source_format == "JPEG":
+        # libjpeg decodes at a reduced scale: much faster, and nothing below display size is lost.
+        image.draft("RGB", (largest, largest))
+    try:
+        image.load()
+        oriented = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageRejected(f"the image is damaged or truncated ({error})") from None
+    oriented = _to_rgb(oriented)
+    if oriented.size == image.size[::-1] and oriented.size != image.size:
+        # EXIF said the camera was turned: report the size as the photograph is seen.
+        width, height = height, width
+    display = _shrink(oriented, largest)
+    thumb = _shrink(display, DERIVATIVE_SIZES["thumb"])
+    return ProcessedImage(
+        format=source_format,
+        extension=ACCEPTED_FORMATS[source_format],
+        width=width,
+        height=height,
+        phash=difference_hash(thumb),
+        derivatives={"display": _jpeg_bytes(display), "thumb": _jpeg_bytes(thumb)},
+        display=display,
+    )
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Flatten transparency onto white, as a museum photograph would be shown.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _shrink(image: Image.Image, longest_edge: int) -> Image.Image:
+    if max(image.size) <= longest_edge:
+        return image
+    copy = image.copy()
+    copy.thumbnail((longest_edge, longest_edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return copy
+
+
+def _jpeg_bytes(image: Image.Image) -> bytes:
+    # Derivatives carry no EXIF, so GPS and other personal metadata never leave the store.
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def difference_hash(image: Image.Image, hash_size: int = 8) -> str:
+    """A 64-bit difference hash (dHash), 16 hex digits: near-identical images differ in few bits."""
+    small = image.convert("L").resize((hash_size + 1, hash_size), Image.Resampling.LANCZOS)
+    pixels = list(small.getdata())
+    bits = 0
+    for row in range(hash_size):
+        for col in range(hash_size):
+            left = pixels[row * (hash_size + 1) + col]
+            right = pixels[row * (hash_size + 1) + col + 1]
+            bits = (bits << 1) | (left > right)
+    return f"{bits:0{hash_size * hash_size // 4}x}"
+
+
+def hash_distance(first: str, second: str) -> int:
+    """Hamming distance between two hex perceptual hashes."""
+    return bin(int(first, 16) ^ int(second, 16)).count("1")

@@ -1,0 +1,70 @@
+"""Settings read from ``POTBANK_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CLIP_MODEL = "ViT-B-32"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where an instance lives and how it is configured."""
+
+    home: Path
+    database_url: str
+    clip_model: str
+    clip_pretrained: str
+    max_upload_bytes: int
+    max_image_pixels: int
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.home / "secret_key"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("POTBANK_HOME", "instance")).expanduser().resolve()
+    default_db = f"sqlite:///{home / 'potbank.sqlite3'}"
+    return Settings(
+        home=home,
+        database_url=env.get("POTBANK_DATABASE_URL", default_db),
+        clip_model=env.get("POTBANK_CLIP_MODEL", DEFAULT_CLIP_MODEL),
+        clip_pretrained=env.get("POTBANK_CLIP_PRETRAINED", ""),
+        max_upload_bytes=int(env.get("POTBANK_MAX_UPLOAD_BYTES", str(40 * 1024 * 1024))),
+        max_image_pixels=int(env.get("POTBANK_MAX_IMAGE_PIXELS", str(100_000_000))),
+    )
+
+
+def read_or_create_secret_key(settings: Settings) -> str:
+    """Return the instance's secret key, creating it (owner-only permissions) on first use.
+
+    The key lives in the instance folder, never in the repository or the environment of a demo.
+    """
+    path = settings.secret_key_path
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL so two processes starting at once cannot both write a key; 0o600 keeps it private.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

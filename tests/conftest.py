@@ -1,0 +1,121 @@
+"""Fixtures shared by the whole suite: a database on SQLite (and PostgreSQL when configured),
+a temporary instance, and synthetic images made with Pillow."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.db import make_engine, make_session_factory, upgrade_database
+from archive.settings import Settings, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+POSTGRES_URL = os.environ.get("POTBANK_TEST_DATABASE_URL", "")
+
+
+def shared_data_or_skip(*parts: str) -> Path:
+    """A path under ../shared/data, or skip: a user's fresh clone has no ../shared."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared data set at {path} (absent outside the dev environment)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server_database() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test run, dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL run: set POTBANK_TEST_DATABASE_URL to run database tests on it")
+    server = make_url(POSTGRES_URL)
+    name = f"potbank_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database: every database test runs on SQLite, and on PostgreSQL too."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'instance' / 'potbank.sqlite3'}"
+        upgrade_database(url)
+        yield url
+        return
+    url = request.getfixturevalue("postgres_server_database")
+    upgrade_database(url)
+    yield url
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        # Each test starts from an empty schema; the database itself goes at the end of the run.
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for a temporary instance on the test database."""
+    return load_settings(
+        {"POTBANK_HOME": str(tmp_path / "instance"), "POTBANK_DATABASE_URL": database_url}
+    )
+
+
+@pytest.fixture
+def session_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as db_session:
+        yield db_session
+
+
+def make_image_bytes(
+    size: tuple[int, int] = (400, 300),
+    colour: tuple[int, int, int] = (40, 80, 160),
+    fmt: str = "JPEG",
+    seed: int = 0,
+    **save_options: object,
+) -> bytes:
+    """A synthetic photograph: a coloured ground with a few shapes that depend on ``seed``."""
+    image = Image.new("RGB", size, colour)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for step in range(4):
+        offset = (seed * 37 + step * 53) % max(width // 2, 1)
+        shade = ((seed * 70 + step * 40) % 255, (step * 90) % 255, (seed * 20) % 255)
+        draw.ellipse(
+            [offset, offset // 2, offset + width // 3, offset // 2 + height // 3], fill=shade
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save_options)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def image_bytes() -> Callable[..., bytes]:
+    """The synthetic image maker, as a fixture."""
+    return make_image_bytes
