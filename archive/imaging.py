@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Formats we accept, by what Pillow finds in the bytes, never by file name or MIME type.
@@ -34,9 +36,14 @@ def open_validated(data: bytes, max_pixels: int) -> Image.Image:
     if not data:
         raise ImageRejected("the file is empty")
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # Our own pixel limit below replaces Pillow's fixed one, so its warning is noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageRejected("not an image: the content is not JPEG, PNG, WebP or TIFF") from None
+    except Image.DecompressionBombError as error:
+        raise ImageRejected(f"image too large: {error}") from None
     if image.format not in ACCEPTED_FORMATS:
         raise ImageRejected(f"unsupported image format {image.format}: use JPEG, PNG, WebP or TIFF")
     width, height = image.size
@@ -111,13 +118,10 @@ def _jpeg_bytes(image: Image.Image) -> bytes:
 def difference_hash(image: Image.Image, hash_size: int = 8) -> str:
     """A 64-bit difference hash (dHash), 16 hex digits: near-identical images differ in few bits."""
     small = image.convert("L").resize((hash_size + 1, hash_size), Image.Resampling.LANCZOS)
-    pixels = list(small.getdata())
+    pixels = np.asarray(small, dtype=np.int16)
     bits = 0
-    for row in range(hash_size):
-        for col in range(hash_size):
-            left = pixels[row * (hash_size + 1) + col]
-            right = pixels[row * (hash_size + 1) + col + 1]
-            bits = (bits << 1) | (left > right)
+    for brighter in (pixels[:, :-1] > pixels[:, 1:]).flatten():
+        bits = (bits << 1) | int(brighter)
     return f"{bits:0{hash_size * hash_size // 4}x}"
 
 
