@@ -1,0 +1,149 @@
+"""Mixed Chinese/English text analysis for Whoosh, with jieba for Chinese segmentation.
+
+Captions mix both languages ("Vase 青花梅瓶, Kangxi reign"), so one analyzer handles both: Han runs
+are segmented by jieba, other words are lower-cased, accent-folded, stop-worded and stemmed.
+
+Why not `jieba.analyse.ChineseAnalyzer`: its tokenizer sets a token's position to its character
+offset, so consecutive words are not adjacent and phrase queries ("青花 梅瓶") fail; and importing
+`jieba.analyse` opens idf.txt without closing it (a ResourceWarning). This module uses jieba's
+segmenter directly with word positions, and never imports `jieba.analyse`.
+
+jieba is initialised lazily (loading its dictionary takes about a second) and quietly (it logs to
+stderr), and every Chinese glossary term is added to its dictionary first, so that a compound such
+as 青釉刻花牡丹纹梅瓶 yields 梅瓶.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import STOP_WORDS, StemFilter, Token, Tokenizer
+
+from index.glossary import default_glossary
+
+_lock = threading.Lock()
+_ready = False
+
+# Han ideographs (CJK unified, extension A, compatibility) versus other word characters.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<word>[^\W_{_HAN}]+)")
+_CHINESE_STOPS = frozenset("的之与及和了或")
+_ENGLISH_STOPS = frozenset(STOP_WORDS)
+
+
+def ensure_jieba() -> Any:
+    """Initialise jieba once (quietly, with the glossary's Chinese terms) and return the module."""
+    global _ready
+    import jieba
+
+    if _ready:
+        return jieba
+    with _lock:
+        if not _ready:
+            jieba.setLogLevel(logging.WARNING)
+            with warnings.catch_warnings():
+                # Building the dictionary cache reads jieba's dict.txt; on some installs the
+                # handle is released late. Only that warning is silenced, nothing else.
+                warnings.filterwarnings(
+                    "ignore",
+                    message=r"unclosed file .*jieba.*dict\.txt",
+                    category=ResourceWarning,
+                )
+                jieba.initialize()
+            for term in sorted(default_glossary().chinese_terms()):
+                jieba.add_word(term)
+            _ready = True
+    return jieba
+
+
+def segment(text: str) -> list[str]:
+    """Split Chinese text into words (jieba's accurate mode with the glossary terms)."""
+    jieba = ensure_jieba()
+    return [word for word in jieba.cut(text) if word.strip()]
+
+
+def fold(word: str) -> str:
+    """Lower-case a word, normalise full-width forms and strip accents (Sèvres → sevres)."""
+    word = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word))
+    return "".join(ch for ch in word if not unicodedata.combining(ch)).lower()
+
+
+def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[str]:
+    """Dictionary words of two or three characters inside a longer word (jieba's search mode)."""
+    for size in (2, 3):
+        if len(word) > size:
+            for start in range(len(word) - size + 1):
+                gram = word[start : start + size]
+                if frequencies.get(gram):
+                    yield gram
+
+
+class MixedTokenizer(Tokenizer):
+    """Whoosh tokenizer for text mixing Chinese and Latin-script words.
+
+    At index time a long Chinese word also yields its dictionary sub-words at the same position,
+    so 牡丹纹 is found by 牡丹; at query time only the accurate segmentation is used.
+    """
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _RUNS.finditer(value):
+            if match.lastgroup == "word":
+                text = fold(match.group())
+                if text in _ENGLISH_STOPS or (len(text) == 1 and not text.isdigit()):
+                    continue
+                yield self._fill(token, text, pos, start_char + match.start(), match.end(),
+                                 keeporiginal, match.group())
+                pos += 1
+                continue
+            jieba = ensure_jieba()
+            for word, begin, end in jieba.tokenize(match.group()):
+                if word in _CHINESE_STOPS:
+                    continue
+                first = start_char + match.start() + begin
+                last = start_char + match.start() + end
+                yield self._fill(token, word, pos, first, last, keeporiginal, word)
+                if mode != "query":
+                    for sub in _subwords(word, jieba.dt.FREQ):
+                        yield self._fill(token, sub, pos, first, last, keeporiginal, sub)
+                pos += 1
+
+    @staticmethod
+    def _fill(token: Token, text: str, pos: int, startchar: int, endchar: int,
+              keeporiginal: bool, original: str) -> Token:
+        # Whoosh reuses one Token object; every attribute is reset for each word.
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        token.pos = pos
+        token.startchar = startchar
+        token.endchar = endchar
+        if keeporiginal:
+            token.original = original
+        return token
+
+
+def mixed_analyzer() -> Any:
+    """The analyzer for every text field: mixed tokenizer plus English stemming.
+
+    The stemmer is a morphological filter, so Whoosh's spelling fields keep unstemmed words.
+    """
+    return MixedTokenizer() | StemFilter()

@@ -1,0 +1,199 @@
+"""A built-in image descriptor that needs no downloaded weights (numpy + Pillow only).
+
+It describes a photograph by colour, texture and shape so that search by image works offline. It
+is built to be unchanged by what happens to a photo between a museum file and a visitor's upload:
+cropping, resizing, JPEG compression, a slight tilt, brighter or darker exposure and a quarter turn.
+Hence every block is pooled over concentric rings (a quarter turn or a tilt leaves rings as they
+are), weighted towards the centre (a crop removes the border), made of brightness-invariant
+quantities (hue, saturation, local binary patterns, normalised gradients) and the orientation
+histograms keep only their Fourier magnitudes (a rotation shifts them circularly).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageOps
+
+WORK_SIZE = 160
+_EPS = 1e-6
+# Relative weights of the blocks after each is L2-normalised (tuned on 89 museum photographs).
+_WEIGHTS = {"hue_sat": 1.0, "grey": 0.5, "chroma": 0.8, "orient": 0.6, "gmag": 0.5, "lbp": 0.6,
+            "shape": 0.4}
+_RINGS = (0.0, 0.35, 0.7, 1.5)
+_HUE_BINS, _SAT_BINS, _GREY_BINS = 12, 3, 4
+_ORIENT_BINS = 12
+
+
+def _load(image: Image.Image) -> np.ndarray:
+    """RGB float array in [0, 1], longest side WORK_SIZE (JPEGs are decoded at reduced size)."""
+    if image.format == "JPEG":
+        # draft() makes libjpeg decode at 1/2, 1/4 or 1/8 scale: far less work for big photos.
+        image.draft("RGB", (WORK_SIZE * 2, WORK_SIZE * 2))
+    image = ImageOps.exif_transpose(image) if image.getexif() else image
+    if image.mode != "RGB":
+        image = image.convert("RGBA").convert("RGB") if "A" in image.mode or image.mode == "P" \
+            else image.convert("RGB")
+    scale = WORK_SIZE / max(image.size)
+    size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+    image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def _ring_masks(height: int, width: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Masks of concentric rings (radius 1 = the inscribed ellipse) and a centre weighting."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    radius = np.hypot((y - (height - 1) / 2) / (height / 2), (x - (width - 1) / 2) / (width / 2))
+    masks = [((radius >= lo) & (radius < hi)).astype(np.float32)
+             for lo, hi in itertools.pairwise(_RINGS)]
+    centre = np.exp(-(radius**2) / (2 * 0.4**2)).astype(np.float32)
+    return masks, centre
+
+
+def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    value = rgb.max(axis=2)
+    low = rgb.min(axis=2)
+    delta = value - low
+    sat = np.where(value > _EPS, delta / (value + _EPS), 0.0)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    safe = np.where(delta > _EPS, delta, 1.0)
+    hue = np.where(value == r, ((g - b) / safe) % 6.0,
+                   np.where(value == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0)) / 6.0
+    return hue % 1.0, sat, value
+
+
+def _soft_hist(values: np.ndarray, bins: int, weights: np.ndarray, circular: bool) -> np.ndarray:
+    """Histogram with linear interpolation between neighbouring bins (robust to small shifts)."""
+    pos = values * bins - 0.5
+    left = np.floor(pos)
+    frac = pos - left
+    left = left.astype(np.int64)
+    right = left + 1
+    if circular:
+        left, right = left % bins, right % bins
+    else:
+        left, right = np.clip(left, 0, bins - 1), np.clip(right, 0, bins - 1)
+    hist = np.bincount(left.ravel(), (weights * (1 - frac)).ravel(), minlength=bins)
+    hist += np.bincount(right.ravel(), (weights * frac).ravel(), minlength=bins)
+    return hist[:bins]
+
+
+def _colour(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> dict[str, np.ndarray]:
+    hue, sat, value = _hsv(rgb)
+    # Colourful pixels vote by hue × saturation, greys by lightness; dark pixels carry no hue.
+    colourful = np.clip((sat - 0.12) / 0.15, 0, 1) * np.clip((value - 0.12) / 0.15, 0, 1)
+    hue_sat, grey, chroma = [], [], []
+    lab_a = rgb[..., 0] - rgb[..., 1]
+    lab_b = (rgb[..., 0] + rgb[..., 1]) / 2 - rgb[..., 2]
+    norm = value + 0.05
+    chroma_a = np.clip(lab_a / norm * 0.5 + 0.5, 0, 1)
+    chroma_b = np.clip(lab_b / norm * 0.5 + 0.5, 0, 1)
+    for ring in rings:
+        weight = ring * centre
+        joint = np.zeros((_SAT_BINS, _HUE_BINS))
+        sat_pos = np.clip(sat * _SAT_BINS, 0, _SAT_BINS - 1e-3).astype(np.int64)
+        for s in range(_SAT_BINS):
+            w = weight * colourful * (sat_pos == s)
+            joint[s] = _soft_hist(hue, _HUE_BINS, w, circular=True)
+        hue_sat.append(joint.ravel())
+        grey.append(_soft_hist(value, _GREY_BINS, weight * (1 - colourful), circular=False))
+        ab = (np.clip(chroma_a * 6, 0, 5.999).astype(np.int64) * 6
+              + np.clip(chroma_b * 6, 0, 5.999).astype(np.int64))
+        chroma.append(np.bincount(ab.ravel(), weight.ravel(), minlength=36))
+    return {"hue_sat": np.concatenate(hue_sat), "grey": np.concatenate(grey),
+            "chroma": np.concatenate(chroma)}
+
+
+def _gradients(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gy = np.zeros_like(grey)
+    gx = np.zeros_like(grey)
+    gy[1:-1] = grey[2:] - grey[:-2]
+    gx[:, 1:-1] = grey[:, 2:] - grey[:, :-2]
+    return np.hypot(gx, gy), np.arctan2(gy, gx) % np.pi
+
+
+def _lbp(grey: np.ndarray) -> np.ndarray:
+    """Rotation-invariant uniform local binary pattern codes (0..9) of the interior pixels."""
+    centre = grey[1:-1, 1:-1]
+    h, w = grey.shape
+    offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
+    bits = np.stack([grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + 0.02
+                     for dy, dx in offsets]).astype(np.int64)
+    ones = bits.sum(axis=0)
+    transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
+    return np.where(transitions <= 2, ones, 9)
+
+
+def _texture(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> dict[str, np.ndarray]:
+    grey = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    # Dividing by mean brightness makes gradient strength independent of exposure.
+    grey = grey / (float((grey * centre).sum() / centre.sum()) + 0.05)
+    orient, gmag, lbp = [], [], []
+    for scale in (1, 2):
+        g = grey if scale == 1 else grey[: grey.shape[0] // 2 * 2, : grey.shape[1] // 2 * 2]
+        if scale == 2:
+            g = g.reshape(g.shape[0] // 2, 2, g.shape[1] // 2, 2).mean(axis=(1, 3))
+        magnitude, angle = _gradients(g)
+        codes = _lbp(g)
+        for ring in rings:
+            weight = (ring * centre)[::scale, ::scale][: g.shape[0], : g.shape[1]]
+            hist = _soft_hist(angle / np.pi, _ORIENT_BINS, magnitude * weight, circular=True)
+            # Fourier magnitudes of a circular histogram do not change when it is shifted.
+            orient.append(np.abs(np.fft.rfft(hist))[: _ORIENT_BINS // 2 + 1])
+            levels = np.clip(np.log2(magnitude * 40 + 1) / 4.5, 0, 1)
+            gmag.append(_soft_hist(levels, 8, weight, circular=False))
+            lbp.append(np.bincount(codes.ravel(), weight[1:-1, 1:-1].ravel(), minlength=10))
+    return {"orient": np.concatenate(orient), "gmag": np.concatenate(gmag),
+            "lbp": np.concatenate(lbp)}
+
+
+def _shape(rgb: np.ndarray, rings: list[np.ndarray]) -> np.ndarray:
+    """Object silhouette statistics: area, elongation and radial profile of the foreground."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    background = np.median(border, axis=0)
+    distance = np.abs(rgb - background).sum(axis=2)
+    foreground = np.clip((distance - 0.12) / 0.15, 0, 1)
+    area = foreground.mean()
+    y, x = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
+    total = foreground.sum() + _EPS
+    my, mx = (foreground * y).sum() / total, (foreground * x).sum() / total
+    cov = np.cov(np.stack([(y - my).ravel(), (x - mx).ravel()]), aweights=foreground.ravel() + _EPS)
+    eig = np.sort(np.linalg.eigvalsh(cov))
+    elongation = float(np.sqrt(eig[0] / (eig[1] + _EPS)))
+    profile = [float((foreground * ring).sum() / (ring.sum() + _EPS)) for ring in rings]
+    return np.array([area, elongation, *profile], dtype=np.float64)
+
+
+def _block(vector: np.ndarray, power: bool = True) -> np.ndarray:
+    vector = np.sqrt(np.maximum(vector, 0)) if power else vector
+    return vector / (np.linalg.norm(vector) + _EPS)
+
+
+class VisualDescriptor:
+    """Colour, texture and shape descriptor: deterministic, L2-normalised float32 vectors."""
+
+    name = "potbank-descriptor-v1"
+
+    def __init__(self) -> None:
+        probe = self._describe(np.full((32, 48, 3), 0.5, dtype=np.float32))
+        self.dim = int(probe.shape[0])
+
+    def _describe(self, rgb: np.ndarray) -> np.ndarray:
+        rings, centre = _ring_masks(*rgb.shape[:2])
+        blocks = {**_colour(rgb, rings, centre), **_texture(rgb, rings, centre),
+                  "shape": _shape(rgb, rings)}
+        vector = np.concatenate([_WEIGHTS[name] * _block(blocks[name], power=name != "shape")
+                                 for name in _WEIGHTS])
+        return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
+
+    def embed_image(self, image: Image.Image) -> np.ndarray:
+        """Descriptor of one image, shape (dim,)."""
+        return self._describe(_load(image))
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Descriptors of the images, shape (n, dim), float32, each row of unit length."""
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.embed_image(image) for image in images])

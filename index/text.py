@@ -1,0 +1,405 @@
+"""The keyword index: Whoosh over ware documents (see docs/architecture.md for the document keys).
+
+Text fields use one analyzer for Chinese and English (index.chinese); queries are cleaned and
+expanded with the bilingual glossary (index.query); facets are counted with numpy over per-document
+columns, because Whoosh's own grouping walks every hit in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.analysis import IDTokenizer, LowercaseFilter, RegexTokenizer
+from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.qparser import FieldAliasPlugin, MultifieldParser
+from whoosh.query import And, Every, NumericRange, Or, Query, Term
+
+from index.chinese import fold, mixed_analyzer
+from index.glossary import Glossary, default_glossary
+from index.query import PreparedQuery, YearRange, prepare_query
+
+INDEX_NAME = "wares_v1"
+
+# Query-time boosts: a match in the title says more than one in the description.
+FIELD_BOOSTS: dict[str, float] = {
+    "title": 5.0, "title_zh": 5.0, "maker": 3.0, "object_type": 2.0, "material": 2.0,
+    "technique": 1.5, "pattern": 1.5, "place": 1.5, "period": 1.5, "marks": 1.2,
+    "description": 1.0, "description_zh": 1.0, "institution": 0.5, "collection": 0.5,
+    "accession": 5.0,
+}
+STORED_TEXT = ("title", "title_zh", "maker", "description", "description_zh")
+SPELL_SOURCES = ("title", "maker", "object_type", "material", "technique", "pattern", "place",
+                 "period", "description", "institution", "collection")
+FACETS = ("object_type", "material", "maker", "place", "century", "institution", "collection",
+          "has_photo")
+ALIASES = {"object_type": ["type"], "description": ["desc"], "title": ["title_en"],
+           "accession": ["accession_number"]}
+SORTS = ("relevance", "title", "date")
+_SEP = "\x1f"
+
+
+def _schema() -> Schema:
+    analyzer = mixed_analyzer()
+    fields: dict[str, Any] = {
+        "id": ID(stored=True, unique=True),
+        "accession": ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter()),
+        "year_earliest": NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
+        "year_latest": NUMERIC(int, bits=32, signed=True, stored=True),
+        "has_photo": BOOLEAN(stored=True),
+        "title_sort": ID(sortable=True),
+        "spell": TEXT(analyzer=analyzer, phrase=False),
+    }
+    for name in FIELD_BOOSTS:
+        if name != "accession":
+            fields[name] = TEXT(analyzer=analyzer, stored=name in STORED_TEXT)
+    for name in FACETS:
+        # f_* is the exact-value filter field, c_* the per-document column read for counting.
+        fields[f"f_{name}"] = ID(analyzer=RegexTokenizer(f"[^{_SEP}]+"))
+        fields[f"c_{name}"] = COLUMN()
+    return Schema(**fields)
+
+
+def century_label(century: int) -> str:
+    """'18th century' for 18, '3rd century BCE' for -3."""
+    number = abs(century)
+    suffixes = {1: "st", 2: "nd", 3: "rd"}
+    suffix = "th" if 10 <= number % 100 <= 20 else suffixes.get(number % 10, "th")
+    return f"{number}{suffix} century" + (" BCE" if century < 0 else "")
+
+
+def centuries(first: int | None, last: int | None) -> list[str]:
+    """Century labels a date range falls in (1700–1799 is the 18th century); none if > 3."""
+    if first is None and last is None:
+        return []
+    first = last if first is None else first
+    last = first if last is None else last
+    assert first is not None and last is not None
+
+    def number(year: int) -> int:
+        return year // 100 + 1 if year >= 0 else -((-year - 1) // 100 + 1)
+
+    span = [c for c in range(number(first), number(last) + 1) if c != 0]
+    return [century_label(c) for c in span] if len(span) <= 3 else []
+
+
+def _split(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    return [part.strip() for part in re.split(r"\s*;\s*", str(value)) if part.strip()]
+
+
+def facet_values(doc: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The facet values of a ware document (vocabulary facets lower-cased, names kept)."""
+    values = {
+        "object_type": [v.lower() for v in _split(doc.get("object_type"))],
+        "material": [v.lower() for v in _split(doc.get("material"))],
+        "maker": _split(doc.get("maker")),
+        "place": _split(doc.get("place")),
+        "century": centuries(doc.get("year_earliest"), doc.get("year_latest")),
+        "institution": _split(doc.get("institution")),
+        "collection": _split(doc.get("collection")),
+        "has_photo": ["yes" if doc.get("has_photo") else "no"],
+    }
+    return {name: list(dict.fromkeys(v)) for name, v in values.items()}
+
+
+def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    ware_id = int(doc["id"])
+    out: dict[str, Any] = {"id": str(ware_id)}
+    for name in FIELD_BOOSTS:
+        value = doc.get(name)
+        if value not in (None, ""):
+            out[name] = str(value)
+    if doc.get("maker_aliases"):
+        # Other names of the makers (Chinese, former names) are searchable but are not facets.
+        out["maker"] = f"{out.get('maker', '')}; {doc['maker_aliases']}"
+    first, last = doc.get("year_earliest"), doc.get("year_latest")
+    first = last if first is None else first
+    last = first if last is None else last
+    if first is not None:
+        out["year_earliest"], out["year_latest"] = int(first), int(last)
+    out["has_photo"] = bool(doc.get("has_photo"))
+    title = doc.get("title") or doc.get("title_zh") or ""
+    out["title_sort"] = f"{fold(str(title))[:80]}{_SEP}{ware_id:012d}"
+    out["spell"] = " ".join(str(doc[n]) for n in SPELL_SOURCES if doc.get(n))
+    for name, values in facet_values(doc).items():
+        if values:
+            out[f"f_{name}"] = _SEP.join(values)
+        out[f"c_{name}"] = _SEP.join(values).encode("utf-8")
+    return out
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """One matching ware: its id, relevance score and an HTML-safe snippet (matches in <mark>)."""
+
+    id: int
+    score: float
+    highlight: str
+
+    @property
+    def highlights(self) -> str:
+        """Alias of `highlight` (the name docs/architecture.md uses)."""
+        return self.highlight
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """A facet value and how many matching wares have it."""
+
+    value: str
+    count: int
+
+
+@dataclass
+class TextResults:
+    """One page of keyword results with facet counts over all matches."""
+
+    total: int
+    page: int
+    per_page: int
+    hits: list[TextHit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    message: str = ""
+    suggestion: str = ""
+    query: str = ""
+
+    @property
+    def pages(self) -> int:
+        """Number of pages of `per_page` hits."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+class _FacetTable:
+    """Per-document facet codes for one reader generation, counted with numpy."""
+
+    def __init__(self, reader: Any) -> None:
+        self.vocab: dict[str, list[str]] = {}
+        self.entry_doc: dict[str, np.ndarray] = {}
+        self.entry_code: dict[str, np.ndarray] = {}
+        self.doc_count = reader.doc_count_all()
+        for name in FACETS:
+            codes: dict[str, int] = {}
+            docs: list[int] = []
+            entries: list[int] = []
+            if reader.has_column(f"c_{name}"):
+                column = reader.column_reader(f"c_{name}")
+                for docnum, raw in enumerate(column):
+                    if raw:
+                        for value in raw.decode("utf-8").split(_SEP):
+                            docs.append(docnum)
+                            entries.append(codes.setdefault(value, len(codes)))
+            self.vocab[name] = list(codes)
+            self.entry_doc[name] = np.asarray(docs, dtype=np.int64)
+            self.entry_code[name] = np.asarray(entries, dtype=np.int64)
+
+    def count(self, docnums: Iterable[int], limit: int) -> dict[str, list[FacetCount]]:
+        mask = np.zeros(self.doc_count, dtype=bool)
+        matched = np.fromiter(docnums, dtype=np.int64)
+        mask[matched] = True
+        facets: dict[str, list[FacetCount]] = {}
+        for name in FACETS:
+            codes = self.entry_code[name][mask[self.entry_doc[name]]]
+            counts = np.bincount(codes, minlength=len(self.vocab[name]))
+            order = np.lexsort((np.arange(len(counts)), -counts))
+            vocab = self.vocab[name]
+            facets[name] = [FacetCount(vocab[i], int(counts[i])) for i in order[:limit]
+                            if counts[i] > 0]
+        return facets
+
+
+class TextIndex:
+    """Keyword index of ware documents stored in the folder `path`."""
+
+    def __init__(self, path: Path | str, glossary: Glossary | None = None) -> None:
+        self.path = Path(path)
+        self.glossary = glossary or default_glossary()
+        self.path.mkdir(parents=True, exist_ok=True)
+        if whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME):
+            self._index = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+        else:
+            self._index = whoosh_index.create_in(str(self.path), _schema(), indexname=INDEX_NAME)
+        self._lock = threading.Lock()
+        self._searcher: Any = None
+        self._facets: _FacetTable | None = None
+        fields = [*FIELD_BOOSTS, "year_earliest", "year_latest", "has_photo"]
+        self._parser = MultifieldParser(list(FIELD_BOOSTS), self._index.schema,
+                                        fieldboosts=FIELD_BOOSTS)
+        self._parser.add_plugin(FieldAliasPlugin(ALIASES))
+        self._user_fields = set(fields) | {a for names in ALIASES.values() for a in names}
+
+    def add(self, docs: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or replace (by `id`) the given ware documents in one batch; returns how many."""
+        count = 0
+        with self._lock:
+            empty = self._index.is_empty()
+            writer = self._index.writer(limitmb=256)
+            try:
+                for doc in docs:
+                    fields = _whoosh_document(doc)
+                    if empty:
+                        writer.add_document(**fields)
+                    else:
+                        writer.update_document(**fields)
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        return count
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Delete the wares with these ids; returns how many documents were deleted."""
+        with self._lock:
+            writer = self._index.writer()
+            deleted = sum(writer.delete_by_term("id", str(int(i))) for i in ids)
+            writer.commit()
+        return deleted
+
+    def ids(self) -> set[int]:
+        """Ids of every indexed ware."""
+        searcher = self._current_searcher()
+        return {int(fields["id"]) for fields in searcher.all_stored_fields()}
+
+    def count(self) -> int:
+        """Number of indexed wares."""
+        return self._current_searcher().doc_count()
+
+    def close(self) -> None:
+        """Release the open searcher (the index stays on disk)."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def _current_searcher(self) -> Any:
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self._index.searcher()
+                self._facets = None
+            elif not self._searcher.up_to_date():
+                # A fresh searcher, not refresh(): refresh() reuses a segment's reader and so
+                # misses deletions committed to that segment.
+                self._searcher.close()
+                self._searcher = self._index.searcher()
+                self._facets = None
+            return self._searcher
+
+    def _facet_table(self, searcher: Any) -> _FacetTable:
+        with self._lock:
+            if self._facets is None:
+                self._facets = _FacetTable(searcher.reader())
+            return self._facets
+
+    def _filter_query(self, filters: Mapping[str, Any] | None,
+                      prepared: PreparedQuery) -> Query | None:
+        clauses: list[Query] = []
+        for ranges in prepared.date_clauses:
+            clauses.append(Or([_overlap(r) for r in ranges]))
+        for name, wanted in (filters or {}).items():
+            if wanted in (None, "", [], ()):
+                continue
+            if name in ("year_from", "year_to"):
+                continue
+            if name not in FACETS:
+                raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
+            values = [wanted] if isinstance(wanted, str | bool) else list(wanted)
+            if name == "has_photo":
+                values = ["yes" if v in (True, "yes", "true", "1") else "no" for v in values]
+            clauses.append(Or([Term(f"f_{name}", str(v)) for v in values]))
+        if filters and (filters.get("year_from") is not None or filters.get("year_to") is not None):
+            first, last = filters.get("year_from"), filters.get("year_to")
+            clauses.append(_overlap((None if first is None else int(first),
+                                     None if last is None else int(last))))
+        return And(clauses) if clauses else None
+
+    def search(self, query: str, page: int = 1, per_page: int = 24,
+               filters: Mapping[str, Any] | None = None, sort: str = "relevance",
+               facet_limit: int = 30) -> TextResults:
+        """Search the wares; never raises for a bad query string (see `TextResults.message`).
+
+        `filters` maps a facet name (FACETS) to a value or list of values (any of them), plus
+        optional `year_from`/`year_to`. An empty query lists every ware (sorted by title).
+        `sort` is "relevance", "title" or "date".
+        """
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        page, per_page = max(1, int(page)), max(1, min(int(per_page), 500))
+        prepared = prepare_query(query or "", self.glossary, self._user_fields)
+        messages = list(prepared.messages)
+        searcher = self._current_searcher()
+        whoosh_query = self._parse(prepared, messages)
+        filter_query = self._filter_query(filters, prepared)
+        sortedby: Any = None
+        if sort == "title" or (sort == "relevance" and isinstance(whoosh_query, Every)):
+            sortedby = "title_sort"
+        elif sort == "date":
+            sortedby = ["year_earliest", "title_sort"]
+        results = searcher.search_page(whoosh_query, page, pagelen=per_page, filter=filter_query,
+                                       sortedby=sortedby, optimize=False)
+        hits = self._hits(results, scored=sortedby is None)
+        facets = self._facet_table(searcher).count(results.results.docs(), facet_limit)
+        suggestion = self._suggest(searcher, prepared, query) if results.total == 0 else ""
+        if suggestion:
+            messages.append(f"Did you mean: {suggestion}?")
+        return TextResults(total=results.total, page=page, per_page=per_page, hits=hits,
+                           facets=facets, message=" ".join(messages), suggestion=suggestion,
+                           query=query or "")
+
+    def _parse(self, prepared: PreparedQuery, messages: list[str]) -> Query:
+        if not prepared.text:
+            return Every()
+        try:
+            parsed = self._parser.parse(prepared.text)
+        except Exception:  # Whoosh's parser can fail on odd input; fall back to plain words.
+            words = re.findall(r"\w+", prepared.text)
+            messages.append("The query syntax was not understood; its words were searched.")
+            parsed = self._parser.parse(" ".join(words)) if words else Every()
+        return parsed if parsed is not None else Every()
+
+    def _hits(self, page: Any, scored: bool) -> list[TextHit]:
+        page.results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        page.results.formatter = HtmlFormatter(tagname="mark", between=" … ")
+        hits = []
+        for hit in page:
+            snippet = ""
+            if scored:
+                stored = hit.fields()
+                for name in ("description", "description_zh", "title", "title_zh", "maker"):
+                    snippet = hit.highlights(name, top=2) if stored.get(name) else ""
+                    if snippet:
+                        break
+            hits.append(TextHit(id=int(hit["id"]), score=float(hit.score or 0.0) if scored else 0.0,
+                                highlight=snippet))
+        return hits
+
+    def _suggest(self, searcher: Any, prepared: PreparedQuery, original: str) -> str:
+        """A corrected query string when some word is unknown to the index ('' if none)."""
+        corrector = searcher.reader().corrector("spell")
+        corrected = original
+        changed = False
+        for word in prepared.words:
+            folded = fold(word)
+            if searcher.reader().doc_frequency("spell", folded):
+                continue
+            suggestions = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
+            if suggestions:
+                corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", suggestions[0], corrected)
+                changed = True
+        return corrected if changed else ""
+
+
+def _overlap(years: YearRange) -> Query:
+    """Wares whose date range overlaps `years` (either end may be open)."""
+    first, last = years
+    return And([NumericRange("year_latest", first, None),
+                NumericRange("year_earliest", None, last)])

@@ -1,0 +1,202 @@
+"""TextIndex: fielded, bilingual, faceted keyword search that never crashes on a bad query."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.text import TextIndex, TextResults, centuries
+from tests.conftest import shared_data_or_skip
+
+WARES: list[dict[str, Any]] = [
+    {"id": 1, "title": "Jasper vase", "maker": "Wedgwood", "object_type": "vase",
+     "material": "stoneware; jasper", "place": "Etruria, Staffordshire", "year_earliest": 1785,
+     "year_latest": 1790, "institution": "Potteries Museum", "collection": "Wedgwood",
+     "description": "Blue jasper with white relief of dancing figures.", "has_photo": True,
+     "accession": "2001.12.1"},
+    {"id": 2, "title": "Willow pattern plate", "maker": "Spode", "object_type": "plate",
+     "material": "earthenware", "pattern": "Willow", "place": "Stoke-on-Trent",
+     "year_earliest": 1810, "year_latest": 1820, "institution": "Potteries Museum",
+     "description": "Transfer-printed in underglaze blue.", "has_photo": False,
+     "accession": "2001.12.2"},
+    {"id": 3, "title": "Queen's ware teapot", "maker": "Wedgwood; Josiah Spode",
+     "object_type": "teapot", "material": "porcelain", "year_earliest": 1770,
+     "year_latest": 1775, "institution": "Potteries Museum", "has_photo": True,
+     "accession": "2001.12.3"},
+    {"id": 4, "title": "", "title_zh": "青花缠枝莲纹梅瓶", "object_type": "vase",
+     "material": "porcelain", "period": "明 宣德", "place": "景德镇", "year_earliest": 1426,
+     "year_latest": 1435, "institution": "Jingdezhen Museum", "has_photo": True,
+     "accession": "JDZ-7"},
+    {"id": 5, "title": "Celadon bowl", "object_type": "bowl", "material": "stoneware",
+     "place": "Longquan", "period": "Southern Song", "year_earliest": 1127,
+     "year_latest": 1279, "institution": "Jingdezhen Museum", "has_photo": False,
+     "accession": "JDZ-8", "description": "Thick green glaze over a grey body."},
+]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> TextIndex:
+    text_index = TextIndex(tmp_path / "text")
+    text_index.add(WARES)
+    return text_index
+
+
+def ids(results: TextResults) -> list[int]:
+    return [hit.id for hit in results.hits]
+
+
+def test_counts_ids_and_browse_all(index: TextIndex) -> None:
+    assert index.count() == 5
+    assert index.ids() == {1, 2, 3, 4, 5}
+    results = index.search("")
+    assert results.total == 5 and results.message == ""
+    assert ids(results)[0] == 5  # browse order is by title ("celadon bowl" first, untitled last)
+
+
+def test_upsert_replaces_and_remove_deletes(index: TextIndex) -> None:
+    index.add([{**WARES[0], "title": "Portland vase copy"}])
+    assert index.count() == 5
+    assert ids(index.search("portland")) == [1]
+    assert index.search("jasper vase").total == 0 or 1 not in ids(index.search('"jasper vase"'))
+    assert index.remove([1, 99]) == 1
+    assert index.count() == 4 and 1 not in index.ids()
+
+
+def test_fielded_boolean_phrase_and_prefix(index: TextIndex) -> None:
+    assert set(ids(index.search("maker:wedgwood material:porcelain"))) == {3}
+    assert set(ids(index.search("maker:wedgwood"))) == {1, 3}
+    assert set(ids(index.search("wedgwood NOT teapot"))) == {1}
+    assert set(ids(index.search("spode OR longquan"))) == {2, 3, 5}
+    assert ids(index.search('"dancing figures"')) == [1]
+    assert index.search('"figures dancing"').total == 0
+    assert set(ids(index.search("wedg*"))) == {1, 3}
+    assert ids(index.search("type:teapot")) == [3]
+    assert ids(index.search("2001.12.2")) == [2]
+
+
+def test_title_outranks_description(index: TextIndex) -> None:
+    index.add([{"id": 6, "title": "Saucer", "description": "Shaped like a celadon bowl."}])
+    assert ids(index.search("celadon bowl"))[0] == 5
+
+
+def test_cross_language_glossary(index: TextIndex) -> None:
+    assert 4 in ids(index.search("blue and white"))
+    assert 4 in ids(index.search("meiping"))
+    assert 4 in ids(index.search("Jingdezhen"))
+    assert 5 in ids(index.search("青瓷"))
+    assert 5 in ids(index.search("龙泉"))
+    assert 4 in ids(index.search("梅瓶"))  # inside the compound 青花缠枝莲纹梅瓶
+    assert 4 in ids(index.search("Xuande"))
+
+
+def test_date_ranges_and_reigns(index: TextIndex) -> None:
+    assert set(ids(index.search("date:1780-1800"))) == {1}
+    assert set(ids(index.search("date:1700-1800 wedgwood"))) == {1, 3}
+    assert set(ids(index.search("date:宣德"))) == {4}
+    assert set(ids(index.search("date:Qing"))) == {1, 2, 3}  # 1644–1912
+    assert set(ids(index.search('date:"18th century"'))) == {1, 3}
+    assert set(ids(index.search("", filters={"year_from": 1100, "year_to": 1300}))) == {5}
+    bad = index.search("date:whenever vase")
+    assert "date" in bad.message and set(ids(bad)) == {1, 4}
+
+
+def test_facets_and_filters(index: TextIndex) -> None:
+    results = index.search("")
+    facets = {name: {f.value: f.count for f in values} for name, values in results.facets.items()}
+    assert facets["object_type"] == {"vase": 2, "plate": 1, "teapot": 1, "bowl": 1}
+    assert facets["maker"] == {"Wedgwood": 2, "Spode": 1, "Josiah Spode": 1}
+    assert facets["material"]["stoneware"] == 2 and facets["material"]["jasper"] == 1
+    assert facets["has_photo"] == {"yes": 3, "no": 2}
+    assert facets["century"]["18th century"] == 2
+    filtered = index.search("", filters={"object_type": "vase", "has_photo": True})
+    assert set(ids(filtered)) == {1, 4}
+    counts = {f.value: f.count for f in filtered.facets["institution"]}
+    assert counts == {"Potteries Museum": 1, "Jingdezhen Museum": 1}
+    either = index.search("", filters={"maker": ["Spode", "Josiah Spode"]})
+    assert set(ids(either)) == {2, 3}
+    with pytest.raises(ValueError, match="unknown filter"):
+        index.search("", filters={"colour": "red"})
+
+
+def test_pagination(index: TextIndex) -> None:
+    first, second = index.search("", per_page=2), index.search("", page=2, per_page=2)
+    assert first.total == 5 and first.pages == 3
+    assert not set(ids(first)) & set(ids(second))
+
+
+def test_did_you_mean(index: TextIndex) -> None:
+    results = index.search("wedgewood")
+    assert results.total == 0
+    assert results.suggestion == "wedgwood"
+    assert "Did you mean: wedgwood?" in results.message
+    assert index.search("wedgwood").suggestion == ""
+
+
+@pytest.mark.parametrize("query", [
+    "title:(", '"blue and white', "((vase", "vase))", "x" * 5000, "vase " * 1000,
+    "vase\x00\x07\x1b[31m", "AND OR NOT", ":", '"', "title:", "foo:bar", "*", "date:",
+    "[1 TO", "^2", "~", "maker:(wedgwood", "\u202e\ufeff", "年" * 3000,
+])
+def test_malformed_queries_never_raise(index: TextIndex, query: str) -> None:
+    results = index.search(query)
+    assert results.total >= 0
+
+
+def test_malformed_queries_explain_and_still_search(index: TextIndex) -> None:
+    unbalanced = index.search('"willow pattern')
+    assert "quotation" in unbalanced.message and ids(unbalanced) == [2]
+    assert "bracket" in index.search("title:(").message
+    long = index.search("vase " + "x" * 5000)
+    assert "cut" in long.message
+    control = index.search("plate\x00")
+    assert "Control" in control.message and ids(control) == [2]
+
+
+def test_highlight_snippets_mark_matches(index: TextIndex) -> None:
+    hit = index.search("relief").hits[0]
+    assert "<mark" in hit.highlight and "relief" in hit.highlight
+
+
+def test_reopening_keeps_documents(index: TextIndex, tmp_path: Path) -> None:
+    index.close()
+    assert TextIndex(tmp_path / "text").count() == 5
+
+
+def test_centuries() -> None:
+    assert centuries(1700, 1799) == ["18th century"]
+    assert centuries(1790, 1810) == ["18th century", "19th century"]
+    assert centuries(-500, -401) == ["5th century BCE"]
+    assert centuries(-5000, -3000) == []
+    assert centuries(None, None) == []
+
+
+def _caption_docs() -> list[dict[str, Any]]:
+    labels = shared_data_or_skip("chinesenotes", "labels.csv")
+    with labels.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [{"id": i, "title": r["title_en"], "title_zh": r["title_zh"],
+             "description": r["caption"], "description_zh": r["caption_zh"],
+             "object_type": r["object_type"], "material": r["material"], "has_photo": True}
+            for i, r in enumerate(rows, start=1)]
+
+
+def test_real_captions_in_both_languages(tmp_path: Path) -> None:
+    docs = _caption_docs()
+    by_id = {d["id"]: d for d in docs}
+    index = TextIndex(tmp_path / "captions")
+    index.add(docs)
+    english_only = {d["id"] for d in docs if "Jingdezhen" in d["description"]}
+    found = set(ids(index.search("景德镇", per_page=100)))
+    assert english_only and english_only <= found
+    blue = index.search("青花", per_page=100)
+    assert blue.total >= 5
+    assert all("blue" in (by_id[i]["title"] + by_id[i]["description"]).lower()
+               or "青花" in by_id[i]["title_zh"] + by_id[i]["description_zh"] for i in ids(blue))
+    celadon = set(ids(index.search("celadon", per_page=100)))
+    assert celadon == set(ids(index.search("青瓷", per_page=100)))
+    kangxi = index.search("康熙")
+    assert kangxi.total >= 1 and any("Kangxi" in by_id[i]["title"] for i in ids(kangxi))
+    assert index.search("Yaozhou meiping").total >= 1
