@@ -1,0 +1,90 @@
+"""The search-by-photograph form: CSRF, validation, and results that can be paged."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from archive.settings import Settings
+from tests.conftest import make_image_bytes
+from tests.web.conftest import Catalogue, csrf_token
+from web.views.query_images import query_dir
+
+
+def _post(client: FlaskClient, data: bytes, token: str | None, name: str = "pot.jpg"):  # type: ignore[no-untyped-def]
+    form: dict[str, object] = {"image": (io.BytesIO(data), name)}
+    if token is not None:
+        form["csrf_token"] = token
+    return client.post("/search/image", data=form, content_type="multipart/form-data")
+
+
+def test_missing_csrf_token_is_rejected(client: FlaskClient, settings: Settings) -> None:
+    response = _post(client, make_image_bytes(), token=None)
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)
+    assert not query_dir(settings.home).exists()
+
+
+def test_a_forged_token_is_rejected(client: FlaskClient) -> None:
+    csrf_token(client)
+    assert _post(client, make_image_bytes(), token="forged").status_code == 400
+
+
+def test_photograph_search_redirects_to_pageable_results(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    response = _post(client, make_image_bytes(seed=7), csrf_token(client))
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    key = re.fullmatch(r"/\?image=([0-9a-f]{32})", location)
+    assert key, location
+    page = client.get(location).get_data(as_text=True)
+    assert "2 wares" in page and "that look like your photograph" in page
+    assert f'src="/search/photo/{key.group(1)}.jpg"' in page
+    assert f'href="/wares/{catalogue.vase}"' in page
+    # The results are an ordinary address: they can be paged and filtered like words.
+    second = client.get(f"{location}&per_page=1&page=2").get_data(as_text=True)
+    assert "page 2 of 2" in second
+    assert f'href="?image={key.group(1)}&amp;per_page=1&amp;page=1"' in second
+    photo = client.get(f"/search/photo/{key.group(1)}.jpg")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert "private" in photo.headers["Cache-Control"]
+    photo.close()
+
+
+def test_words_with_a_photograph_make_a_hybrid_search(client: FlaskClient, app: Flask) -> None:
+    location = _post(client, make_image_bytes(seed=7), csrf_token(client)).headers["Location"]
+    page = client.get(f"{location}&q=vase").get_data(as_text=True)
+    assert "that look like your photograph and match" in page
+    assert app.extensions["potbank"].search.calls[-2][1]["mode"] == "hybrid"
+
+
+def test_a_file_that_is_not_an_image_is_explained(client: FlaskClient) -> None:
+    response = _post(client, b"%PDF-1.4 not an image", csrf_token(client), name="pot.jpg")
+    assert response.status_code == 400
+    assert "That file cannot be searched: not an image" in response.get_data(as_text=True)
+
+
+def test_no_file_is_explained(client: FlaskClient) -> None:
+    response = client.post("/search/image", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 400
+    assert "Choose a photograph to search with." in response.get_data(as_text=True)
+
+
+def test_an_expired_or_malformed_photograph_key_is_explained(client: FlaskClient) -> None:
+    for key in ("0" * 32, "../../secret_key", "zz"):
+        response = client.get("/", query_string={"image": key})
+        assert response.status_code == 404
+        assert "has expired" in response.get_data(as_text=True)
+    assert client.get("/search/photo/..%2Fsecret_key.jpg").status_code == 404
+
+
+def test_an_upload_over_the_size_limit_is_refused(app: Flask, client: FlaskClient) -> None:
+    token = csrf_token(client)
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    response = _post(client, make_image_bytes((2000, 2000), fmt="PNG"), token)
+    assert response.status_code == 413
+    assert "Photograph too large" in response.get_data(as_text=True)

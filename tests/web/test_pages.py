@@ -1,0 +1,206 @@
+"""The public pages render, hide what is not published, and escape what records contain."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from flask.testing import FlaskClient
+
+from tests.web.conftest import XSS, Catalogue
+from tests.web.fakes import FakeSearch
+
+
+def _text(client: FlaskClient, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, url
+    return response.get_data(as_text=True)
+
+
+def test_empty_search_page_invites_a_search(client: FlaskClient) -> None:
+    page = _text(client, "/")
+    assert 'name="q"' in page
+    assert 'action="/search/image"' in page and 'enctype="multipart/form-data"' in page
+    assert "Start with a word or a picture" in page
+    assert "potbank-descriptor-v1" in page and "CLIP not configured" in page
+
+
+def test_keyword_results_show_cards_with_thumbnails(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    page = _text(client, "/?q=vase")
+    assert "1 ware" in page
+    assert f'href="/wares/{catalogue.vase}"' in page
+    thumb = re.search(
+        rf'<img class="card__image" src="/images/{catalogue.vase_front}/thumb.jpg"'
+        r' width="(\d+)" height="(\d+)" loading="lazy"',
+        page,
+    )
+    assert thumb and (thumb.group(1), thumb.group(2)) == ("320", "213")
+    assert "Josiah Wedgwood and Sons" in page and "Qianlong Reign, Qing Dynasty" in page
+
+
+def test_facets_are_links_that_combine_and_show_as_removable_chips(
+    client: FlaskClient, fake_search: FakeSearch
+) -> None:
+    page = _text(client, "/?q=&material=porcelain")
+    assert fake_search.calls[-1][1]["filters"] == {"material": ["porcelain"]}
+    assert 'aria-label="Remove filter Material: porcelain"' in page
+    # The chip removes only its own filter; the facet link for the other value adds to it.
+    assert 'href="?q="' in page
+    page = _text(client, "/?q=")
+    assert 'href="?q=&amp;material=porcelain"' in page
+    assert 'href="?q=&amp;material=stoneware"' in page
+
+
+def test_pagination_keeps_every_parameter(client: FlaskClient) -> None:
+    page = _text(client, "/?q=&per_page=1&material=porcelain&material=stoneware")
+    assert "page 1 of 2" in page
+    params = "q=&amp;per_page=1&amp;material=porcelain&amp;material=stoneware"
+    assert f'href="?{params}&amp;page=2"' in page
+    page = _text(client, "/?q=&per_page=1&material=porcelain&material=stoneware&page=2")
+    assert 'rel="prev"' in page and "page 2 of 2" in page
+
+
+def test_did_you_mean_and_query_messages(client: FlaskClient) -> None:
+    page = _text(client, "/?q=celadn")
+    assert 'Did you mean <a href="?q=celadon">celadon</a>?' in page
+    assert "Did you mean: celadon?" not in page
+    assert "No wares match" in page
+    assert "An unmatched bracket was ignored." in _text(client, "/?q=(")
+
+
+def test_bad_page_number_on_the_search_page_is_explained(client: FlaskClient) -> None:
+    page = _text(client, "/?q=vase&page=zero", status=400)
+    assert "page must be a whole number" in page
+
+
+def test_ware_page_shows_the_full_record(client: FlaskClient, catalogue: Catalogue) -> None:
+    page = _text(client, f"/wares/{catalogue.vase}")
+    for expected in (
+        "Flat Sided Vase with Eight Buddhist Emblems",
+        '<p class="record__title-zh" lang="zh">八吉祥纹抱月瓶</p>',
+        f'<a href="/makers/{catalogue.maker}">Josiah Wedgwood and Sons</a>',
+        "(manufacturer)",
+        'Qianlong Reign, Qing Dynasty <span class="muted">(1736–1795)</span>',
+        "Jingdezhen",
+        "Porcelain",
+        "underglaze blue",
+        "Qianlong six-character mark",
+        "H. 49.5 cm<br>H 49.5 cm",
+        "A moon flask painted in cobalt blue.",
+        '<div class="prose" lang="zh"><p>青花八吉祥纹抱月瓶。</p></div>',
+        "Imperial collection",
+        'href="http://creativecommons.org/licenses/by/2.5/" rel="license noopener"',
+        "CC BY 2.5",
+        "Photo: Alex Amies, chinesenotes.com, CC BY 2.5",
+        f'href="/collections/{catalogue.collection}"',
+        f'href="/institutions/{catalogue.institution}"',
+    ):
+        assert expected in page, expected
+
+
+def test_ware_page_switches_photographs_without_javascript(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    page = _text(client, f"/wares/{catalogue.vase}")
+    assert f'src="/images/{catalogue.vase_front}/display.jpg" width="600" height="400"' in page
+    assert f'href="/wares/{catalogue.vase}?photo=2#photo"' in page
+    second = _text(client, f"/wares/{catalogue.vase}?photo=2")
+    assert f'src="/images/{catalogue.vase_base}/display.jpg"' in second
+    assert "photograph 2 of 2" in second
+    # An out-of-range choice falls back to the first photograph rather than failing.
+    assert f"/images/{catalogue.vase_front}/display.jpg" in _text(
+        client, f"/wares/{catalogue.vase}?photo=9"
+    )
+
+
+def test_ware_page_lists_visually_similar_published_wares(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    page = _text(client, f"/wares/{catalogue.vase}")
+    similar = page.split("Visually similar wares", 1)[1]
+    assert f'href="/wares/{catalogue.teapot}"' in similar
+    assert "Secret draft bowl" not in page
+
+
+def test_unpublished_and_missing_records_are_not_found(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    for url in (
+        f"/wares/{catalogue.draft}",
+        "/wares/999999",
+        f"/makers/{catalogue.hidden_maker}",
+        "/makers/999999",
+        "/collections/999999",
+        "/institutions/999999",
+        "/no/such/page",
+    ):
+        page = _text(client, url, status=404)
+        assert "Not found" in page and "Back to search" in page
+
+
+def test_maker_collection_institution_and_about_pages(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    maker = _text(client, f"/makers/{catalogue.maker}")
+    assert "Josiah Wedgwood and Sons" in maker and "2 wares in the archive" in maker
+    assert "1759" in maker and "Secret draft bowl" not in maker
+    collection = _text(client, f"/collections/{catalogue.collection}")
+    assert "Chinese ceramics" in collection and "2 wares" in collection
+    institution = _text(client, f"/institutions/{catalogue.institution}")
+    assert "Capital Museum, Beijing" in institution and "3 wares" in institution
+    assert "Plate without photograph" in institution and "Secret draft bowl" not in institution
+    about = _text(client, "/about")
+    assert "Photo: Alex Amies, chinesenotes.com, CC BY 2.5" in about
+    assert 'href="http://creativecommons.org/licenses/by/2.5/"' in about
+    assert "Carnegie Museum of Art collection metadata, CC0 1.0" in about
+    assert "potbank-descriptor-v1" in about
+    assert "3 published wares with 3 photographs" in about
+
+
+def test_record_text_is_escaped_on_search_and_ware_pages(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    for url in ("/?q=teapot", f"/wares/{catalogue.teapot}", f"/wares/{catalogue.vase}"):
+        page = _text(client, url)
+        assert "<script>alert" not in page and "<img src=x" not in page
+    search = _text(client, "/?q=teapot")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in search
+    # The index's highlight survives as markup; the record's text inside it does not.
+    assert "<mark>Teapot &lt;script&gt;" in search
+    assert XSS not in _text(client, f"/makers/{catalogue.maker}")
+
+
+def test_pages_carry_security_headers(client: FlaskClient) -> None:
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+class _InlineCode(HTMLParser):
+    """Collects what a strict Content-Security-Policy would block: inline scripts, styles and
+    event-handler attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "script" and "src" not in names:
+            self.found.append("inline <script>")
+        if tag == "style" or "style" in names:
+            self.found.append(f"inline style on <{tag}>")
+        self.found.extend(f"{name} on <{tag}>" for name in names if name.startswith("on"))
+
+
+def test_pages_hold_no_inline_script_or_style(client: FlaskClient, catalogue: Catalogue) -> None:
+    for url in ("/", "/?q=", f"/wares/{catalogue.vase}", f"/wares/{catalogue.teapot}", "/about"):
+        parser = _InlineCode()
+        parser.feed(_text(client, url))
+        assert parser.found == [], url

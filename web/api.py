@@ -1,0 +1,121 @@
+"""The JSON API under ``/api/v1/``: search, wares, makers, status.
+
+Errors are always ``{"error": {"code": ..., "message": ...}}`` with the right HTTP status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from archive.catalogue import get_ware
+from archive.imaging import ImageRejected
+from web.views import queries
+from web.views.context import csrf, db_session
+from web.views.errors import json_error
+from web.views.formatting import safe_snippet
+from web.views.presenters import maker_record, ware_record, ware_summary
+from web.views.searching import (
+    BadSearch,
+    SearchOutcome,
+    embedder_status,
+    parse_search_args,
+    run_image_search,
+    run_text_search,
+)
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api.errorhandler(BadSearch)
+def bad_search(problem: BadSearch) -> Response:
+    """A parameter that cannot be used: 400 with the reason."""
+    return json_error(400, "bad_request", str(problem))
+
+
+@api.errorhandler(ImageRejected)
+def image_rejected(problem: ImageRejected) -> Response:
+    """An upload that is not an image we can search with."""
+    return json_error(400, "image_rejected", str(problem))
+
+
+def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
+    page = outcome.page
+    return {
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "mode": page.mode,
+        "message": outcome.message or None,
+        "suggestion": page.suggestion or None,
+        "results": [
+            {
+                **ware_summary(result.ware),
+                "score": result.hit.score,
+                "sources": list(result.hit.sources),
+                "snippet": str(safe_snippet(result.hit.snippet)) or None,
+            }
+            for result in outcome.results
+        ],
+        "facets": {
+            name: [{"value": value, "count": count} for value, count in values]
+            for name, values in outcome.facets
+        },
+        "embedder": embedder_status(),
+    }
+
+
+@api.get("/search")
+def search() -> Response:
+    """Keyword, visual (text to image) or hybrid search with facet filters."""
+    query = parse_search_args(request.args, strict=True)
+    if not query.q and not query.filters:
+        raise BadSearch("give a query in q, or at least one facet filter")
+    return jsonify(_search_payload(run_text_search(query)))
+
+
+# Exempt from CSRF: this endpoint only reads. It stores nothing and changes nothing, and a forged
+# cross-site request could not read the answer (no CORS), so a token would protect nothing while
+# making the API unusable from scripts and other sites' servers.
+@api.post("/search/image")
+@csrf.exempt
+def search_image() -> Response:
+    """Search by a photograph posted as multipart field ``image``."""
+    query = parse_search_args(request.args, strict=True)
+    upload = request.files.get("image")
+    data = upload.read() if upload else b""
+    if not data:
+        raise BadSearch("post a photograph as the multipart field 'image'")
+    return jsonify(_search_payload(run_image_search(query, data)))
+
+
+@api.get("/wares/<int:ware_id>")
+def ware(ware_id: int) -> Response:
+    """A published ware's full record."""
+    found = get_ware(db_session(), ware_id)
+    if found is None:
+        abort(404, description=f"no published ware {ware_id}")
+    return jsonify(ware_record(found))
+
+
+@api.get("/makers/<int:maker_id>")
+def maker(maker_id: int) -> Response:
+    """A maker's record and the first page of their published wares."""
+    found = queries.get_maker(db_session(), maker_id)
+    listing = queries.wares_of_maker(db_session(), maker_id, 1, 100) if found else None
+    if found is None or listing is None or listing.total == 0:
+        abort(404, description=f"no maker {maker_id} with published wares")
+    return jsonify(
+        {
+            **maker_record(found),
+            "ware_count": listing.total,
+            "wares": [ware_summary(w) for w in listing.wares],
+        }
+    )
+
+
+@api.get("/status")
+def status() -> Response:
+    """Which embedder is active and how much the public archive holds."""
+    return jsonify({"embedder": embedder_status(), "counts": queries.counts(db_session())})

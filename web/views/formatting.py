@@ -1,0 +1,141 @@
+"""How catalogue values are shown: years, date ranges, licences, highlighted snippets."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from markupsafe import Markup, escape
+
+_CC_LICENCE = re.compile(
+    r"creativecommons\.org/(?:licenses/(?P<kind>[a-z-]+)/(?P<version>[\d.]+)"
+    r"|publicdomain/(?P<pd>zero|mark)/(?P<pd_version>[\d.]+))",
+    re.IGNORECASE,
+)
+_RIGHTS_STATEMENTS = {
+    "InC": "In Copyright",
+    "InC-EDU": "In Copyright – Educational Use Permitted",
+    "InC-NC": "In Copyright – Non-Commercial Use Permitted",
+    "InC-RUU": "In Copyright – Rights-holder(s) Unlocatable",
+    "NoC-CR": "No Copyright – Contractual Restrictions",
+    "NoC-NC": "No Copyright – Non-Commercial Use Only",
+    "NoC-OKLR": "No Copyright – Other Known Legal Restrictions",
+    "NoC-US": "No Copyright – United States",
+    "CNE": "Copyright Not Evaluated",
+    "UND": "Copyright Undetermined",
+    "NKC": "No Known Copyright",
+}
+# Highlight tags the search index may emit; everything else in a snippet is treated as text.
+_HIGHLIGHT_TAG = re.compile(r"(</?(?:mark|strong|b|em)(?:\s+class=\"[\w\s-]*\")?>)", re.IGNORECASE)
+
+
+def translate(text: str, **values: object) -> str:
+    """Interface text in the visitor's language; English until catalogues are added.
+
+    Every visible string in the templates goes through this, so adding Chinese is a matter of
+    supplying a catalogue, not of editing templates.
+    """
+    return text.format(**values) if values else text
+
+
+def year(value: int | None) -> str:
+    """A year for display: negative years are BCE."""
+    if value is None:
+        return ""
+    return f"{-value} BCE" if value < 0 else str(value)
+
+
+def year_range(earliest: int | None, latest: int | None) -> str:
+    """``1736–1795``, ``3800–3200 BCE``, or a single year."""
+    if earliest is None and latest is None:
+        return ""
+    if earliest is None or latest is None or earliest == latest:
+        return year(earliest if earliest is not None else latest)
+    if earliest < 0 and latest < 0:
+        return f"{-earliest}–{-latest} BCE"
+    return f"{year(earliest)}–{year(latest)}"
+
+
+def licence_label(uri: str | None) -> str:
+    """A short human name for a Creative Commons or rightsstatements.org URI."""
+    if not uri:
+        return ""
+    match = _CC_LICENCE.search(uri)
+    if match and match.group("kind"):
+        return f"CC {match.group('kind').upper()} {match.group('version')}"
+    if match and match.group("pd") == "zero":
+        return f"CC0 {match.group('pd_version')}"
+    if match:
+        return "Public Domain Mark"
+    statement = re.search(r"rightsstatements\.org/vocab/([\w-]+)/", uri)
+    if statement:
+        return _RIGHTS_STATEMENTS.get(statement.group(1), statement.group(1))
+    return uri
+
+
+def is_link(value: str | None) -> bool:
+    """Whether a rights value is a web address we may link to."""
+    return bool(value) and str(value).startswith(("https://", "http://"))
+
+
+def safe_snippet(snippet: str | None) -> Markup:
+    """A search snippet as markup holding only ``<mark>`` highlights; every other byte escaped.
+
+    The index may send highlights as ``<mark>`` or ``<b class="match">`` and text escaped or not;
+    text is unescaped then escaped once, so nothing from a record can become a tag.
+    """
+    if not snippet:
+        return Markup("")
+    parts: list[str] = []
+    open_mark = False
+    for piece in _HIGHLIGHT_TAG.split(snippet):
+        if _HIGHLIGHT_TAG.fullmatch(piece):
+            # Kept balanced whatever the input, so a stray tag cannot swallow the rest of a page.
+            closing = piece.startswith("</")
+            if closing == open_mark:
+                parts.append("</mark>" if closing else "<mark>")
+                open_mark = not closing
+        else:
+            parts.append(str(escape(html.unescape(piece))))
+    if open_mark:
+        parts.append("</mark>")
+    # Every text piece was escaped above; the only tags left are the <mark> pairs we wrote.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def url_with(**changes: object) -> str:
+    """The current query string with ``changes`` applied (None removes a key); page resets to 1
+    unless it is one of the changes, since a new filter makes the old page meaningless."""
+    params: dict[str, list[str]] = {key: request.args.getlist(key) for key in request.args}
+    if "page" not in changes:
+        params.pop("page", None)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = [str(value)]
+    return "?" + urlencode([(k, v) for k, values in params.items() for v in values])
+
+
+def url_toggle(name: str, value: str) -> str:
+    """The current query string with facet value ``name=value`` added, or removed if present."""
+    pairs = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "page"]
+    if (name, value) in pairs:
+        pairs.remove((name, value))
+    else:
+        pairs.append((name, value))
+    return "?" + urlencode(pairs)
+
+
+def register(app: Flask) -> None:
+    """Make the formatting helpers available to templates."""
+    app.jinja_env.globals.update(_=translate, url_with=url_with, url_toggle=url_toggle)
+    app.jinja_env.filters.update(
+        year=year,
+        year_range=year_range,
+        licence_label=licence_label,
+        is_link=is_link,
+        snippet=safe_snippet,
+    )

@@ -1,0 +1,91 @@
+"""Record pages: wares, makers, collections, institutions, and the about page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from archive.catalogue import get_ware, wares_by_ids
+from web.views import queries
+from web.views.context import db_session, search_service
+from web.views.searching import embedder_status
+
+pages = Blueprint("pages", __name__)
+
+SIMILAR_LIMIT = 12
+LIST_PER_PAGE = 24
+
+
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 10_000:
+        abort(404)
+    return int(page)
+
+
+@pages.get("/wares/<int:ware_id>")
+def ware(ware_id: int) -> str:
+    """A ware: its photographs, full record, makers and visually similar wares."""
+    item = get_ware(db_session(), ware_id)
+    if item is None:
+        abort(404)
+    photo_count = len(item.photographs)
+    chosen = request.args.get("photo", "1")
+    # Thumbnails are plain links to ?photo=N, so switching photographs works without JavaScript.
+    selected = int(chosen) - 1 if chosen.isdigit() and 1 <= int(chosen) <= photo_count else 0
+    similar_ids = [i for i in search_service().similar(ware_id, SIMILAR_LIMIT) if i != ware_id]
+    return render_template(
+        "ware.html",
+        ware=item,
+        selected=selected,
+        similar=wares_by_ids(db_session(), similar_ids),
+    )
+
+
+@pages.get("/makers/<int:maker_id>")
+def maker(maker_id: int) -> str:
+    """A maker: names, aliases, active years and their published wares."""
+    found = queries.get_maker(db_session(), maker_id)
+    if found is None:
+        abort(404)
+    listing = queries.wares_of_maker(db_session(), maker_id, _page_number(), LIST_PER_PAGE)
+    if listing.total == 0:
+        # A maker known only from unpublished records is not public yet.
+        abort(404)
+    return render_template("maker.html", maker=found, listing=listing)
+
+
+@pages.get("/collections/<int:collection_id>")
+def collection(collection_id: int) -> str:
+    """A collection and its published wares."""
+    found = queries.get_collection(db_session(), collection_id)
+    if found is None:
+        abort(404)
+    listing = queries.wares_in_collection(
+        db_session(), collection_id, _page_number(), LIST_PER_PAGE
+    )
+    return render_template("collection.html", collection=found, listing=listing)
+
+
+@pages.get("/institutions/<int:institution_id>")
+def institution(institution_id: int) -> str:
+    """An institution, its collections and its published wares."""
+    found = queries.get_institution(db_session(), institution_id)
+    if found is None:
+        abort(404)
+    listing = queries.wares_of_institution(
+        db_session(), institution_id, _page_number(), LIST_PER_PAGE
+    )
+    return render_template(
+        "institution.html",
+        institution=found,
+        collections=queries.collections_of_institution(db_session(), institution_id),
+        listing=listing,
+    )
+
+
+@pages.get("/about")
+def about() -> str:
+    """What Potbank is, where its data comes from, and which image embedder is active."""
+    return render_template(
+        "about.html", embedder=embedder_status(), counts=queries.counts(db_session())
+    )

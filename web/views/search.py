@@ -1,0 +1,108 @@
+"""The search page: keyword search, search by photograph, facets and pagination."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+
+from archive.imaging import ImageRejected
+from web.views.context import settings
+from web.views.query_images import query_image_path, save_query_image
+from web.views.searching import (
+    FACET_FIELDS,
+    FACET_LABELS,
+    FACET_VALUE_LABELS,
+    BadSearch,
+    SearchOutcome,
+    SearchRequest,
+    embedder_status,
+    parse_search_args,
+    run_image_search,
+    run_text_search,
+)
+
+search = Blueprint("search", __name__)
+
+# Starting points for an empty search page, with the language of each (for screen readers).
+EXAMPLE_QUERIES = (
+    ("blue and white", None),
+    ("celadon", None),
+    ("青花", "zh"),
+    ("Wedgwood jasper", None),
+    ("Qianlong", None),
+    ("teapot", None),
+)
+
+
+def _render(
+    query: SearchRequest,
+    outcome: SearchOutcome | None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "search.html",
+            query=query,
+            outcome=outcome,
+            error=error,
+            facet_fields=FACET_FIELDS,
+            facet_labels=FACET_LABELS,
+            facet_value_labels=FACET_VALUE_LABELS,
+            embedder=embedder_status(),
+            examples=EXAMPLE_QUERIES,
+        ),
+        status,
+    )
+
+
+@search.get("/")
+def index() -> tuple[str, int]:
+    """The search page: empty, keyword results, or results for a photograph searched earlier."""
+    try:
+        query = parse_search_args(request.args, strict=False)
+    except BadSearch as problem:
+        return _render(SearchRequest(), None, error=str(problem), status=400)
+    if query.image:
+        path = query_image_path(settings().home, query.image)
+        if path is None:
+            return _render(
+                SearchRequest(q=query.q),
+                None,
+                error="That search photograph has expired. Please choose it again.",
+                status=404,
+            )
+        return _render(query, run_image_search(query, path.read_bytes()))
+    if query.is_empty and "q" not in request.args:
+        return _render(query, None)
+    return _render(query, run_text_search(query))
+
+
+@search.post("/search/image")
+def by_image() -> Response | tuple[str, int]:
+    """Take a photograph from the form and redirect to its results (so they can be paged)."""
+    upload = request.files.get("image")
+    data = upload.read() if upload else b""
+    if not data:
+        return _render(
+            SearchRequest(), None, error="Choose a photograph to search with.", status=400
+        )
+    try:
+        key = save_query_image(settings().home, data, settings().max_image_pixels)
+    except ImageRejected as problem:
+        return _render(
+            SearchRequest(), None, error=f"That file cannot be searched: {problem}.", status=400
+        )
+    return redirect(url_for("search.index", image=key), code=303)
+
+
+@search.get("/search/photo/<key>.jpg")
+def query_image(key: str) -> Response:
+    """The photograph a visitor searched with, shown above its results."""
+    path = query_image_path(settings().home, key)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response

@@ -1,0 +1,210 @@
+"""Search requests shared by the pages and the API: parsing parameters, running, loading wares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.datastructures import MultiDict
+
+from archive.catalogue import wares_by_ids
+from archive.models import Ware
+from index.text import FACETS as TEXT_FACETS
+from index.text import SORTS as TEXT_SORTS
+from web.views.context import db_session, search_service
+
+if TYPE_CHECKING:
+    from index.service import Hit, SearchPage
+
+# Facets a visitor may filter by, in the order the index counts them.
+FACET_FIELDS: tuple[str, ...] = TEXT_FACETS
+FACET_LABELS: Mapping[str, str] = {
+    "object_type": "Object type",
+    "material": "Material",
+    "maker": "Maker",
+    "place": "Place",
+    "century": "Century",
+    "institution": "Institution",
+    "collection": "Collection",
+    "has_photo": "Photograph",
+}
+# Facet values that are codes rather than words.
+FACET_VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
+    "has_photo": {"yes": "With photograph", "no": "Without photograph"},
+}
+MODES = ("keyword", "visual", "hybrid")
+SORTS: tuple[str, ...] = TEXT_SORTS
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+MAX_QUERY_LENGTH = 500
+
+
+class BadSearch(ValueError):
+    """A search parameter that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a visitor asked for, validated."""
+
+    q: str = ""
+    mode: str = "keyword"
+    page: int = 1
+    per_page: int = 24
+    sort: str = "relevance"
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    image: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing asked yet (an empty ``q`` that was submitted still browses everything)."""
+        return not self.q and not self.image and not self.filters
+
+
+@dataclass(frozen=True)
+class Result:
+    """One hit with its ware row."""
+
+    ware: Ware
+    hit: Hit
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """A page of results ready to show."""
+
+    page: SearchPage
+    results: list[Result]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.page.total // max(self.page.per_page, 1)))
+
+    @property
+    def facets(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """The facets that have values, in page order."""
+        return [
+            (name, [_value_count(item) for item in self.page.facets[name]])
+            for name in FACET_FIELDS
+            if self.page.facets.get(name)
+        ]
+
+    @property
+    def message(self) -> str:
+        """The index's explanation, less the "did you mean" the page shows as a link."""
+        message = self.page.message or ""
+        if self.page.suggestion:
+            message = message.replace(f"Did you mean: {self.page.suggestion}?", "")
+        return message.strip()
+
+
+def _value_count(item: Any) -> tuple[str, int]:
+    # The facade promises (value, count) pairs; index.text's FacetCount(value, count) is the same
+    # information under names, and either may reach us.
+    if hasattr(item, "value"):
+        return str(item.value), int(item.count)
+    value, count = item
+    return str(value), int(count)
+
+
+def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadSearch(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise BadSearch(f"{name} must be between {low} and {high}")
+    return value
+
+
+def parse_search_args(
+    args: MultiDict[str, str], *, strict: bool, known: tuple[str, ...] = ()
+) -> SearchRequest:
+    """Read a search from query parameters; ``strict`` (the API) rejects unknown parameters.
+
+    Pages are lenient so a hand-edited address still shows something; the API says what is wrong.
+    """
+    if strict:
+        allowed = {"q", "mode", "page", "per_page", "sort", *FACET_FIELDS, *known}
+        unknown = sorted(set(args) - allowed)
+        if unknown:
+            raise BadSearch(f"unknown parameter {unknown[0]!r}")
+    q = args.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadSearch(f"the query is longer than {MAX_QUERY_LENGTH} characters")
+    mode = args.get("mode", "keyword").strip() or "keyword"
+    if mode not in MODES:
+        raise BadSearch(f"mode must be one of {', '.join(MODES)}")
+    sort = args.get("sort", "relevance").strip() or "relevance"
+    if sort not in SORTS:
+        raise BadSearch(f"sort must be one of {', '.join(SORTS)}")
+    filters = {
+        name: values
+        for name in FACET_FIELDS
+        if (values := [v.strip() for v in args.getlist(name) if v.strip()])
+    }
+    return SearchRequest(
+        q=q,
+        mode=mode,
+        page=_int_arg(args, "page", 1, 1, MAX_PAGE),
+        per_page=_int_arg(args, "per_page", 24, 1, MAX_PER_PAGE),
+        sort=sort,
+        filters=filters,
+        image=args.get("image", "").strip(),
+    )
+
+
+def run_text_search(request: SearchRequest) -> SearchOutcome:
+    """Run a keyword search (``hybrid`` without a photograph is keyword) and load its wares."""
+    if request.mode == "visual":
+        raise BadSearch("a visual search needs a photograph: post it to /api/v1/search/image")
+    service = search_service()
+    page = service.keyword(
+        request.q,
+        page=request.page,
+        per_page=request.per_page,
+        filters=request.filters or None,
+        sort=request.sort,
+    )
+    return outcome_of(page)
+
+
+def run_image_search(request: SearchRequest, image_bytes: bytes) -> SearchOutcome:
+    """Search by a photograph, fused with the words when there are any (raises ``ImageRejected``).
+
+    Visual results come from the image index alone, so ``sort`` does not apply to them.
+    """
+    service = search_service()
+    if request.q:
+        page = service.search(
+            request.q,
+            image=image_bytes,
+            mode="hybrid",
+            page=request.page,
+            per_page=request.per_page,
+            filters=request.filters or None,
+        )
+    else:
+        page = service.by_image(
+            image_bytes,
+            page=request.page,
+            per_page=request.per_page,
+            filters=request.filters or None,
+        )
+    return outcome_of(page)
+
+
+def outcome_of(page: SearchPage) -> SearchOutcome:
+    """Pair each hit with its ware; a hit whose ware is no longer public is dropped."""
+    wares = {ware.id: ware for ware in wares_by_ids(db_session(), [h.ware_id for h in page.hits])}
+    results = [Result(wares[h.ware_id], h) for h in page.hits if h.ware_id in wares]
+    return SearchOutcome(page, results)
+
+
+def embedder_status() -> dict[str, Any]:
+    """Which image embedder answers searches by photograph, and why."""
+    return dict(search_service().embedder_status())
