@@ -191,7 +191,8 @@ def _provider(institution: Institution) -> dict[str, Any]:
         "homepage": [
             {
                 "id": institution.url
-                or url_for("pages.institution", institution_id=institution.id, _external=True),
+                if (institution.url or "").startswith(("http://", "https://"))
+                else url_for("pages.institution", institution_id=institution.id, _external=True),
                 "type": "Text",
                 "label": language_map(institution.name, institution.name_zh),
                 "format": "text/html",

@@ -1,0 +1,121 @@
+"""IIIF Presentation API 3.0: the structure the specification requires of each document."""
+
+from __future__ import annotations
+
+PRESENTATION = "http://iiif.io/api/presentation/3/context.json"
+
+
+def _language_map(value) -> None:
+    assert isinstance(value, dict) and value
+    for language, texts in value.items():
+        assert isinstance(language, str)
+        assert isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+
+
+def _check_manifest(manifest: dict, base: str) -> None:
+    assert manifest["@context"] == PRESENTATION
+    assert manifest["type"] == "Manifest"
+    assert manifest["id"].startswith("http")
+    _language_map(manifest["label"])
+    for entry in manifest.get("metadata", []):
+        _language_map(entry["label"])
+        _language_map(entry["value"])
+    _language_map(manifest["requiredStatement"]["label"])
+    _language_map(manifest["requiredStatement"]["value"])
+    for canvas in manifest["items"]:
+        assert canvas["type"] == "Canvas"
+        assert canvas["id"].startswith(manifest["id"])
+        assert canvas["width"] > 0 and canvas["height"] > 0
+        _language_map(canvas["label"])
+        (page,) = canvas["items"]
+        assert page["type"] == "AnnotationPage"
+        (annotation,) = page["items"]
+        assert annotation["type"] == "Annotation"
+        assert annotation["motivation"] == "painting"
+        assert annotation["target"] == canvas["id"]
+        body = annotation["body"]
+        assert body["type"] == "Image"
+        assert body["format"] == "image/jpeg"
+        (service,) = body["service"]
+        assert service["type"] == "ImageService3"
+        assert service["profile"] == "level2"
+        assert service["id"].startswith(f"{base}/iiif/3/")
+        assert body["id"] == service["id"] + "/full/max/0/default.jpg"
+
+
+def test_ware_manifest_structure_and_content(app, catalogue):
+    client = app.test_client()
+    ware_id = catalogue.wares["plate"]
+    response = client.get(f"/iiif/3/manifests/ware/{ware_id}")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    manifest = response.get_json()
+    _check_manifest(manifest, "http://localhost")
+    assert manifest["id"] == f"http://localhost/iiif/3/manifests/ware/{ware_id}"
+    assert manifest["label"] == {"en": ["Willow pattern plate"], "zh": ["柳树图案盘"]}
+    assert manifest["summary"]["zh"] == ["釉下青花印花盘。"]
+    labels = {entry["label"]["en"][0]: entry for entry in manifest["metadata"]}
+    assert labels["Accession number"]["value"] == {"none": ["S-1"]}
+    assert labels["Maker"]["label"]["zh"] == ["制作者"]
+    assert "Josiah Spode (manufacturer)" in labels["Maker"]["value"]["none"]
+    assert manifest["rights"] == "http://creativecommons.org/publicdomain/zero/1.0/"
+    assert "Stoke Museum" in manifest["requiredStatement"]["value"]["en"][0]
+    assert manifest["homepage"][0]["id"] == f"http://localhost/wares/{ware_id}"
+    assert manifest["seeAlso"][0]["id"] == f"http://localhost/api/v1/wares/{ware_id}"
+    assert manifest["thumbnail"][0]["service"][0]["type"] == "ImageService3"
+    assert len(manifest["items"]) == 2
+    first = manifest["items"][0]
+    assert (first["width"], first["height"]) == (800, 600)
+    assert first["rights"] == "http://creativecommons.org/licenses/by/4.0/"
+    assert first["label"]["zh"] == ["照片 1（正面）"]
+    sha = catalogue.photos["plate"]
+    assert first["items"][0]["items"][0]["body"]["service"][0]["id"].endswith(sha)
+    # Every image the manifest names is served.
+    for canvas in manifest["items"]:
+        body_url = canvas["items"][0]["items"][0]["body"]["id"]
+        with client.get(body_url.removeprefix("http://localhost")) as image:
+            assert image.status_code == 200
+        with client.get(canvas["thumbnail"][0]["id"].removeprefix("http://localhost")) as thumb:
+            assert thumb.status_code == 200
+    ld = client.get(f"/iiif/3/manifests/ware/{ware_id}", headers={"Accept": "application/ld+json"})
+    assert ld.headers["Content-Type"] == f'application/ld+json;profile="{PRESENTATION}"'
+
+
+def test_manifest_only_for_published_wares(app, catalogue):
+    client = app.test_client()
+    assert client.get(f"/iiif/3/manifests/ware/{catalogue.wares['draft']}").status_code == 404
+    assert client.get("/iiif/3/manifests/ware/999999").status_code == 404
+    chinese = client.get(f"/iiif/3/manifests/ware/{catalogue.wares['vase']}").get_json()
+    assert chinese["label"] == {"zh": ["青花缠枝莲纹梅瓶"]}
+
+
+def test_collections(app, catalogue):
+    client = app.test_client()
+    collection = client.get(f"/iiif/3/collections/collection/{catalogue.collection_id}").get_json()
+    assert collection["@context"] == PRESENTATION
+    assert collection["type"] == "Collection"
+    _language_map(collection["label"])
+    manifests = [item["id"] for item in collection["items"]]
+    # The draft ware of the same collection is not listed.
+    assert manifests == [f"http://localhost/iiif/3/manifests/ware/{catalogue.wares['plate']}"]
+    assert all(item["type"] == "Manifest" for item in collection["items"])
+
+    institution = client.get(
+        f"/iiif/3/collections/institution/{catalogue.institution_id}"
+    ).get_json()
+    assert institution["type"] == "Collection"
+    assert [item["type"] for item in institution["items"]] == ["Collection"]
+    assert institution["items"][0]["id"] == collection["id"]
+
+    top = client.get("/iiif/3/collections").get_json()
+    assert {item["label"]["en"][0] for item in top["items"]} == {
+        "Stoke Museum",
+        "Jingdezhen Ceramic University",
+    }
+    for item in top["items"]:
+        sub = client.get(item["id"].removeprefix("http://localhost")).get_json()
+        for entry in sub["items"]:
+            if entry["type"] == "Manifest":
+                found = client.get(entry["id"].removeprefix("http://localhost")).get_json()
+                _check_manifest(found, "http://localhost")
+    assert client.get("/iiif/3/collections/collection/999").status_code == 404
