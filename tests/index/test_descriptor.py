@@ -1,0 +1,88 @@
+"""The built-in visual descriptor: shape of its output and robustness to common photo changes."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from index.augment import TRANSFORMS
+from index.descriptor import VisualDescriptor
+from tests.conftest import shared_data_or_skip
+
+
+def pot(seed: int) -> Image.Image:
+    """A synthetic 'ware photo': a coloured vessel with painted bands on a plain backdrop."""
+    rng = random.Random(seed)
+    backdrop = tuple(rng.randint(0, 255) for _ in range(3))
+    image = Image.new("RGB", (320, 400), backdrop)
+    draw = ImageDraw.Draw(image)
+    body = tuple(rng.randint(0, 255) for _ in range(3))
+    draw.ellipse((60 + rng.randint(-30, 30), 60, 260, 360), fill=body)
+    for _ in range(rng.randint(2, 6)):
+        y = rng.randint(100, 320)
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        draw.rectangle((80, y, 240, y + rng.randint(4, 30)), fill=colour)
+    return image
+
+
+@pytest.fixture(scope="module")
+def descriptor() -> VisualDescriptor:
+    return VisualDescriptor()
+
+
+def test_vectors_are_unit_float32_of_fixed_dimension(descriptor: VisualDescriptor) -> None:
+    vectors = descriptor.embed_images([pot(1), pot(2).convert("L"), pot(3).convert("RGBA")])
+    assert vectors.shape == (3, descriptor.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert descriptor.embed_images([]).shape == (0, descriptor.dim)
+    assert descriptor.name == "potbank-descriptor-v1"
+
+
+def test_deterministic_and_jpeg_draft_path(descriptor: VisualDescriptor) -> None:
+    buffer = io.BytesIO()
+    pot(4).resize((1600, 2000)).save(buffer, "JPEG", quality=90)
+    buffer.seek(0)
+    with Image.open(buffer) as first:
+        a = descriptor.embed_images([first])
+    buffer.seek(0)
+    with Image.open(buffer) as second:
+        b = descriptor.embed_images([second])
+    assert np.array_equal(a, b)
+    assert float(a[0] @ descriptor.embed_images([pot(4)])[0]) > 0.95
+
+
+def test_tiny_and_flat_images_do_not_fail(descriptor: VisualDescriptor) -> None:
+    vectors = descriptor.embed_images([Image.new("RGB", (1, 1)), Image.new("RGB", (500, 3), "red")])
+    assert np.isfinite(vectors).all()
+
+
+def test_synthetic_copies_find_their_original(descriptor: VisualDescriptor) -> None:
+    originals = [pot(seed) for seed in range(20)]
+    base = descriptor.embed_images(originals)
+    rng = random.Random(3)
+    for name, transform in TRANSFORMS.items():
+        queries = descriptor.embed_images([transform(image, rng) for image in originals])
+        accuracy = np.mean(np.argmax(queries @ base.T, axis=1) == np.arange(len(originals)))
+        assert accuracy >= 0.9, name
+
+
+def test_real_photographs_copy_detection(descriptor: VisualDescriptor) -> None:
+    """A small version of bench/eval_descriptor.py on 30 of the 89 chinesenotes photos."""
+    folder = shared_data_or_skip("chinesenotes", "images")
+    originals = []
+    for path in sorted(folder.glob("*.jpg"))[:30]:
+        with Image.open(path) as image:
+            image.draft("RGB", (480, 480))
+            originals.append(image.convert("RGB"))
+    base = descriptor.embed_images(originals)
+    rng = random.Random(11)
+    hits = total = 0
+    for transform in TRANSFORMS.values():
+        queries = descriptor.embed_images([transform(image, rng) for image in originals])
+        hits += int(np.sum(np.argmax(queries @ base.T, axis=1) == np.arange(len(originals))))
+        total += len(originals)
+    assert hits / total >= 0.95
