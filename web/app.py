@@ -91,6 +91,7 @@ def create_app(
 
 
 def _register_blueprints(app: Flask) -> None:
+    from web import iiif
     from web.api import api
     from web.views.images import images
     from web.views.pages import pages
@@ -98,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (search, pages, images, api):
         app.register_blueprint(blueprint)
+    iiif.register(app)
 
 
 def _security_headers(response: Response) -> Response:

@@ -96,6 +96,8 @@ def test_ware_page_shows_the_full_record(client: FlaskClient, catalogue: Catalog
         "Photo: Alex Amies, chinesenotes.com, CC BY 2.5",
         f'href="/collections/{catalogue.collection}"',
         f'href="/institutions/{catalogue.institution}"',
+        f'href="/iiif/3/manifests/ware/{catalogue.vase}"',
+        f'href="/api/v1/wares/{catalogue.vase}"',
     ):
         assert expected in page, expected
 
