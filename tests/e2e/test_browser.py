@@ -1,0 +1,88 @@
+"""What a visitor does, in a real browser: search by word and by photograph, open a ware,
+switch its photographs, and use the site on a 360 px phone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import LiveSite, screenshot
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 360, "height": 740}
+
+
+def test_keyword_search_shows_a_results_grid(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_site.url + "/")
+    screenshot(page, "01-search-empty")
+    page.get_by_label("Search words").fill("blue")
+    page.get_by_label("Search words").press("Enter")
+    page.wait_for_url(re.compile(r"\?q=blue"))
+    cards = page.locator(".grid .card")
+    assert cards.count() >= 3
+    assert page.locator("#results-title").inner_text().startswith(f"{cards.count()} wares")
+    first = cards.first.locator("img")
+    assert first.get_attribute("loading") == "lazy"
+    assert first.evaluate("img => img.complete && img.naturalWidth > 0")
+    screenshot(page, "02-search-results")
+
+
+def test_open_a_ware_and_switch_photographs(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_site.url}/?q=zun")
+    page.locator(".grid .card a").first.click()
+    page.wait_for_url(re.compile(rf"/wares/{live_site.marked_ware}$"))
+    main = page.locator("[data-gallery-image]")
+    first_src = main.get_attribute("src")
+    thumbs = page.locator(".gallery__thumbs a")
+    assert thumbs.count() == 2
+    assert thumbs.nth(0).get_attribute("aria-current") == "true"
+    screenshot(page, "03-ware")
+    thumbs.nth(1).click()
+    page.wait_for_function(
+        "src => document.querySelector('[data-gallery-image]').getAttribute('src') !== src",
+        arg=first_src,
+    )
+    assert thumbs.nth(1).get_attribute("aria-current") == "true"
+    assert page.url.endswith("?photo=2#photo")
+    page.wait_for_function("document.querySelector('[data-gallery-image]').complete")
+    assert main.evaluate("img => img.naturalWidth > 0")
+    assert "Alex Amies" in page.locator("[data-gallery-credit]").inner_text()
+    screenshot(page, "04-ware-second-photograph")
+
+
+def test_search_by_uploading_a_photograph(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_site.url + "/")
+    # Choosing the file is enough: the page submits the form (with its CSRF token) at once.
+    with page.expect_navigation(url=re.compile(r"\?image=[0-9a-f]{32}$")):
+        page.locator("#photo").set_input_files(str(live_site.upload))
+    assert "look like your photograph" in page.locator("#results-title").inner_text()
+    assert page.locator(".results-head__query").evaluate("img => img.naturalWidth > 0")
+    assert page.locator(".grid .card").count() >= 5
+    screenshot(page, "05-search-by-photograph")
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
+def test_phone_viewport_has_no_sideways_scrolling(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    for path, name in (
+        ("/", "06-phone-search-empty"),
+        ("/?q=celadon", "07-phone-results"),
+        (f"/wares/{live_site.marked_ware}", "08-phone-ware"),
+        ("/about", "09-phone-about"),
+    ):
+        page.goto(live_site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width} px wide"
+        screenshot(page, name)
+    page.goto(live_site.url + "/?q=celadon")
+    # On a phone the facets start folded so the results come first.
+    assert page.locator("[data-facets]").get_attribute("open") is None
+
+
+def test_pages_work_from_the_keyboard(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_site.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
