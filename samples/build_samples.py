@@ -12,8 +12,8 @@ It writes, reproducibly (same input, same bytes out):
 - samples/staffordshire/wares.csv: Staffordshire records of the Carnegie Museum of Art (CC0
   metadata, no images: the museum's image URLs are not CC0)
 
-The script depends only on the standard library and Pillow so that it runs before the product is
-installed; it deliberately does not import `ingest`.
+Dates, maker roles and dimensions go through the product's own normalisers (ingest.normalise), so
+the demo data says what an ingest of the same sources would.
 """
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable, Iterator
-from fractions import Fraction
 from pathlib import Path
 
 from PIL import Image, ImageOps
+
+# Run as a script from anywhere: the project's own packages sit one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ingest.normalise import from_inches, normalise_role, parse_date
 
 COLUMNS = [
     "accession_number",
@@ -125,56 +128,15 @@ MATERIALS = {
     "stoneware (zisha)": "zisha stoneware",
 }
 
-DASHES = "—–－〜~-"
-YEAR_RANGE_ZH = re.compile(
-    rf"(约)?(?:公元)?(前)?(\d+)(世纪)?年?\s*[{DASHES}]\s*(公元)?(前)?(\d+)(世纪)?年?"
-)
-YEAR_RANGE_EN = re.compile(
-    r"\((?:c\.\s*)?([\d,]+)(th)?\s*(BCE|BC|CE)?\s*"
-    rf"[{DASHES}]\s*([\d,]+)(th)?(?: century)?\s*(BCE|BC|CE)?\)"
-)
 
-
-def century_start(century: int, bce: bool) -> int:
-    """First year of an ordinal century; BCE years are negative."""
-    return -century * 100 if bce else (century - 1) * 100 + 1
-
-
-def century_end(century: int, bce: bool) -> int:
-    """Last year of an ordinal century; BCE years are negative."""
-    return -(century - 1) * 100 - 1 if bce else century * 100
-
-
-def chinese_years(caption_zh: str) -> tuple[int, int] | None:
-    """The year range of a Chinese museum label such as 西周（公元前11世纪〜前771年）."""
-    match = YEAR_RANGE_ZH.search(caption_zh)
-    if not match:
-        return None
-    _, bce1, first, cent1, ce2, bce2, second, cent2 = match.groups()
-    start_bce = bool(bce1)
-    # 公元前475〜221年 is all BCE: a second year without its own 公元 inherits the era of the first.
-    end_bce = bool(bce2) or (start_bce and not ce2)
-    # 公元前16〜前11世纪: the closing 世纪 applies to both numbers.
-    cent1 = cent1 or cent2
-    earliest = (
-        century_start(int(first), start_bce) if cent1 else int(first) * (-1 if start_bce else 1)
-    )
-    latest = century_end(int(second), end_bce) if cent2 else int(second) * (-1 if end_bce else 1)
-    return earliest, latest
-
-
-def english_years(date_text: str) -> tuple[int, int] | None:
-    """The year range in parentheses of an English label such as "Tang (618—907)"."""
-    match = YEAR_RANGE_EN.search(date_text)
-    if not match:
-        return None
-    first, cent1, era1, second, cent2, era2 = match.groups()
-    end_bce = era2 in ("BCE", "BC")
-    start_bce = era1 in ("BCE", "BC") or (end_bce and era1 is None)
-    first_n, second_n = int(first.replace(",", "")), int(second.replace(",", ""))
-    earliest = century_start(first_n, start_bce) if cent1 else (-first_n if start_bce else first_n)
-    latest = century_end(second_n, end_bce) if cent2 else (-second_n if end_bce else second_n)
-    return earliest, latest
+def label_years(caption_zh: str, date_text: str) -> tuple[int | None, int | None]:
+    """Years from the Chinese label where it states them (the museums' own text, more accurate
+    than the English translation: see README "Data notes"), else from the English date."""
+    chinese = parse_date(caption_zh)
+    if chinese.earliest is not None and chinese.latest is not None:
+        return chinese.earliest, chinese.latest
+    english = parse_date(date_text)
+    return english.earliest, english.latest
 
 
 def split_label(label: str) -> tuple[str, str, str]:
@@ -204,12 +166,6 @@ def split_label(label: str) -> tuple[str, str, str]:
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1]
     return institution or UNRECORDED_MUSEUM, text, findspot
-
-
-def period_of(date_text: str) -> str:
-    """The named period before the closing year range of a label ("Tang (618—907)" -> "Tang")."""
-    match = re.match(r"(.+?)[\s,]*\([^()]*\d[^()]*\)\s*$", date_text)
-    return match.group(1) if match else ""
 
 
 def technique_of(title_en: str) -> str:
@@ -248,7 +204,7 @@ def chinesenotes_rows(labels_csv: Path) -> Iterator[dict[str, str]]:
         labels = sorted(csv.DictReader(handle), key=lambda row: row["filename"])
     for number, label in enumerate(labels, start=1):
         institution, date_text, findspot = split_label(label["date_place_museum_en"])
-        years = chinese_years(label["caption_zh"]) or english_years(date_text)
+        earliest, latest = label_years(label["caption_zh"], date_text)
         marks = ""
         if label["object_type"] == "reign mark" or "款" in label["title_zh"]:
             marks = f"{label['title_zh']} ({label['title_en']})"
@@ -262,9 +218,9 @@ def chinesenotes_rows(labels_csv: Path) -> Iterator[dict[str, str]]:
             "makers": "",
             "place": place_of(label["caption_zh"], label["date_place_museum_en"]),
             "date_text": date_text,
-            "year_earliest": str(years[0]) if years else "",
-            "year_latest": str(years[1]) if years else "",
-            "period": period_of(date_text),
+            "year_earliest": "" if earliest is None else str(earliest),
+            "year_latest": "" if latest is None else str(latest),
+            "period": parse_date(date_text).period or "",
             "material": MATERIALS[label["material"]],
             "technique": technique_of(label["title_en"]),
             "pattern": "",
@@ -387,74 +343,24 @@ POTTERIES_TOWNS = (
     "Barlaston",
 )
 
-ROLES = {
-    "manufacturer": "manufacturer",
-    "designer": "designer",
-    # At Wedgwood and its rivals the modeller made the form that the factory reproduced.
-    "modeler": "designer",
-    "modeller": "designer",
-    "decorator": "decorator",
-    "painter": "decorator",
-    "gilder": "decorator",
-    "artist": "maker",
-    "ceramicist": "maker",
-    "maker": "maker",
-}
-QUALIFIERS = {
-    "attributed": "attributed",
-    "possibly": "possibly",
-    "probably": "probably",
-    "school of": "school of",
-}
 
-
-def maker_role(role: str | None) -> str:
-    """A museum role such as "attributed designer" or "possibly by" as "[qualifier ]role"."""
-    text = (role or "").strip().lower()
-    qualifier = ""
-    for written, normal in QUALIFIERS.items():
-        if text.startswith(written):
-            qualifier = normal
-            text = text[len(written) :].strip()
-    text = re.sub(r"^(?:to|by)\b", "", text).strip()
-    base = ROLES.get(text, "maker")
-    return f"{qualifier} {base}" if qualifier else base
+def maker_credit(creator: dict) -> str:
+    """One credit of the `makers` cell: "Name (role)" or "Name (qualifier role)"."""
+    name = " ".join(creator["full_name"].split())
+    role, qualifier = normalise_role(creator["role"])
+    return f"{name} ({qualifier} {role})" if qualifier else f"{name} ({role})"
 
 
 def makers_cell(creators: Iterable[dict]) -> str:
-    """The `makers` cell: "Name (role); Name (role)" with the names' runs of spaces collapsed."""
-    return "; ".join(
-        f"{' '.join(creator['full_name'].split())} ({maker_role(creator['role'])})"
-        for creator in creators
-    )
-
-
-def inches_text(value: float) -> str:
-    """Inches as a museum writes them: whole and sixteenths, e.g. 7 13/16."""
-    fraction = Fraction(round(value * 16), 16)
-    whole, rest = divmod(fraction, 1)
-    if not rest:
-        return str(whole)
-    return f"{whole} {rest}" if whole else str(rest)
+    """The `makers` cell: credits separated by "; "."""
+    return "; ".join(maker_credit(creator) for creator in creators)
 
 
 def dimensions_text(record: dict) -> str:
     """Dimensions from the museum's item_* inches, with centimetres; 0 means not measured."""
-    parts = [
-        (label, record[key])
-        for label, key in (
-            ("H.", "item_height"),
-            ("W.", "item_width"),
-            ("D.", "item_depth"),
-            ("Diam.", "item_diameter"),
-        )
-        if record.get(key)
-    ]
-    if not parts:
-        return ""
-    inches = " x ".join(f"{label} {inches_text(value)}" for label, value in parts)
-    centimetres = " x ".join(f"{value * 2.54:.1f}" for _, value in parts)
-    return f"{inches} in. ({centimetres} cm)"
+    return from_inches(
+        record["item_height"], record["item_width"], record["item_depth"], record["item_diameter"]
+    ).text
 
 
 def year_of(iso_date: str | None) -> str:
