@@ -198,6 +198,17 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # type: 
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     """Save a full-page screenshot under test-output/e2e/ and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Scroll through once so lazily loaded thumbnails are in the picture, then back to the top.
+    page.evaluate(
+        """async () => {
+            for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
+                scrollTo(0, y);
+                await new Promise((done) => setTimeout(done, 30));
+            }
+            scrollTo(0, 0);
+        }"""
+    )
+    page.wait_for_function("Array.from(document.images).every((image) => image.complete)")
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -75,7 +75,9 @@ class FakeSearch:
         )
 
     def keyword(self, query, *, page=1, per_page=24, filters=None, sort="relevance"):
-        self.calls.append(("keyword", {"query": query, "filters": filters, "page": page}))
+        self.calls.append(
+            ("keyword", {"query": query, "filters": filters, "page": page, "sort": sort})
+        )
         if query == "celadn":
             return SearchPage(
                 0, page, per_page, "keyword", suggestion="celadon", message="Did you mean: celadon?"

@@ -62,6 +62,14 @@ def test_pagination_keeps_every_parameter(client: FlaskClient) -> None:
     assert 'rel="prev"' in page and "page 2 of 2" in page
 
 
+def test_results_can_be_sorted(client: FlaskClient, fake_search: FakeSearch) -> None:
+    page = _text(client, "/?q=&material=porcelain&material=stoneware")
+    assert '<strong aria-current="true">relevance</strong>' in page
+    assert 'href="?q=&amp;material=porcelain&amp;material=stoneware&amp;sort=date"' in page
+    _text(client, "/?q=&sort=date")
+    assert fake_search.calls[-1][1]["sort"] == "date"
+
+
 def test_did_you_mean_and_query_messages(client: FlaskClient) -> None:
     page = _text(client, "/?q=celadn")
     assert 'Did you mean <a href="?q=celadon">celadon</a>?' in page
@@ -158,7 +166,7 @@ def test_maker_collection_institution_and_about_pages(
     assert 'href="http://creativecommons.org/licenses/by/2.5/"' in about
     assert "Carnegie Museum of Art collection metadata, CC0 1.0" in about
     assert "potbank-descriptor-v1" in about
-    assert "3 published wares with 3 photographs" in about
+    assert re.search(r"3 published wares\s+with 3 photographs,\s+by 1 maker,", about)
 
 
 def test_record_text_is_escaped_on_search_and_ware_pages(

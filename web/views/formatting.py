@@ -40,6 +40,11 @@ def translate(text: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def count(number: int, one: str, many: str) -> str:
+    """``1 ware`` or ``3 wares``: ``one`` and ``many`` hold ``{n}`` and are translated whole."""
+    return translate(one if number == 1 else many, n=f"{number:,}")
+
+
 def year(value: int | None) -> str:
     """A year for display: negative years are BCE."""
     if value is None:
@@ -131,7 +136,9 @@ def url_toggle(name: str, value: str) -> str:
 
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
-    app.jinja_env.globals.update(_=translate, url_with=url_with, url_toggle=url_toggle)
+    app.jinja_env.globals.update(
+        _=translate, count=count, url_with=url_with, url_toggle=url_toggle
+    )
     app.jinja_env.filters.update(
         year=year,
         year_range=year_range,

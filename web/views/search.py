@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from archive.imaging import ImageRejected
 from web.views.context import settings
+from web.views.formatting import translate
 from web.views.query_images import query_image_path, save_query_image
 from web.views.searching import (
     FACET_FIELDS,
@@ -22,6 +23,7 @@ from web.views.searching import (
 
 search = Blueprint("search", __name__)
 
+SORT_OPTIONS = (("relevance", "relevance"), ("title", "title"), ("date", "date"))
 # Starting points for an empty search page, with the language of each (for screen readers).
 EXAMPLE_QUERIES = (
     ("blue and white", None),
@@ -51,6 +53,7 @@ def _render(
             facet_value_labels=FACET_VALUE_LABELS,
             embedder=embedder_status(),
             examples=EXAMPLE_QUERIES,
+            sort_options=[(value, translate(label)) for value, label in SORT_OPTIONS],
         ),
         status,
     )
