@@ -45,8 +45,18 @@ CHROMIUM_ARGS = [
 SAMPLES = REPO_ROOT / "samples" / "chinesenotes"
 SCREENSHOTS = REPO_ROOT / "test-output" / "e2e"
 # A handful of the demo collection: blue and white, celadon, a bowl, and one with a reign mark.
-SAMPLE_ROWS = ("CN-0001", "CN-0005", "CN-0006", "CN-0011", "CN-0015", "CN-0017", "CN-0046",
-               "CN-0062", "CN-0081", "CN-0036")
+SAMPLE_ROWS = (
+    "CN-0001",
+    "CN-0005",
+    "CN-0006",
+    "CN-0011",
+    "CN-0015",
+    "CN-0017",
+    "CN-0046",
+    "CN-0062",
+    "CN-0081",
+    "CN-0036",
+)
 MARK_ROW = "CN-0033"
 MARKED_WARE = "CN-0046"
 

@@ -136,9 +136,7 @@ def url_toggle(name: str, value: str) -> str:
 
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
-    app.jinja_env.globals.update(
-        _=translate, count=count, url_with=url_with, url_toggle=url_toggle
-    )
+    app.jinja_env.globals.update(_=translate, count=count, url_with=url_with, url_toggle=url_toggle)
     app.jinja_env.filters.update(
         year=year,
         year_range=year_range,
