@@ -1,0 +1,1 @@
+"""The ingest pipeline: sources → field mapping → normalisation → images → archive → index."""
