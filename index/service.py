@@ -12,9 +12,16 @@ from archive.db import make_engine, make_session_factory
 from archive.imaging import open_validated
 from archive.models import Photograph
 from archive.settings import Settings
-from index.embedders import Embedder, embedder_for, embedder_reason
+from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
 from index.hybrid import rrf
-from index.sync import text_index_for, vector_index_for
+from index.sync import (
+    stored_vector_embedder,
+    text_index_for,
+    vector_index_for,
+    vector_index_stamp,
+)
+from index.text import FacetCount, TextIndex
+from index.vectors import VectorIndex
 
 # How deep each side of a hybrid search looks before fusion.
 FUSION_DEPTH = 200
@@ -52,24 +59,34 @@ class SearchService:
         self,
         settings: Settings,
         session_factory: sessionmaker[Session] | None = None,
-        embedder: Embedder | None = None,
+        embedder: ImageEmbedder | None = None,
     ) -> None:
         self.settings = settings
         self._sessions = session_factory
         self._embedder = embedder
+        self._reason = "given by the caller" if embedder is not None else ""
+        self._text: TextIndex | None = None
+        self._vector_cache: tuple[int, VectorIndex] | None = None
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> ImageEmbedder:
         if self._embedder is None:
-            self._embedder = embedder_for(self.settings)
+            self._embedder, self._reason = active_embedder(self.settings)
         return self._embedder
+
+    @property
+    def text(self) -> TextIndex:
+        if self._text is None:
+            self._text = text_index_for(self.settings)
+        return self._text
 
     def embedder_status(self) -> dict[str, str]:
         """Which image embedder is active and why: shown in the UI, the CLI and the API."""
+        embedder = self.embedder
         return {
-            "name": self.embedder.name,
-            "kind": self.embedder.kind,
-            "reason": embedder_reason(self.settings),
+            "name": embedder.name,
+            "kind": "clip" if isinstance(embedder, ClipEmbedder) else "descriptor",
+            "reason": self._reason,
         }
 
     def keyword(
@@ -82,18 +99,16 @@ class SearchService:
         sort: str = "relevance",
     ) -> SearchPage:
         """Bilingual keyword search over published wares."""
-        results = text_index_for(self.settings).search(
-            query, page=page, per_page=per_page, filters=filters, sort=sort
-        )
+        results = self.text.search(query, page=page, per_page=per_page, filters=filters, sort=sort)
         return SearchPage(
             total=results.total,
             page=page,
             per_page=per_page,
             mode="keyword",
             hits=[Hit(hit.id, hit.score, hit.highlight, ("keyword",)) for hit in results.hits],
-            facets=results.facets,
-            message=results.message,
-            suggestion=results.suggestion,
+            facets=_facet_pairs(results.facets),
+            message=results.message or None,
+            suggestion=results.suggestion or None,
         )
 
     def by_image(
@@ -120,8 +135,8 @@ class SearchService:
             )
         if photo is None:
             return []
-        vectors = vector_index_for(self.settings)
-        vector = vectors.vector(photo.id)
+        vectors = self._vectors()
+        vector = vectors.vector(photo.id) if vectors is not None else None
         if vector is None:
             return []
         ranked = self._visual_ranking(vector)
@@ -156,9 +171,7 @@ class SearchService:
         per_page: int,
         filters: dict[str, list[str]] | None,
     ) -> SearchPage:
-        words = text_index_for(self.settings).search(
-            query, page=1, per_page=FUSION_DEPTH, filters=filters
-        )
+        words = self.text.search(query, page=1, per_page=FUSION_DEPTH, filters=filters)
         visual = self._filtered(self._visual_ranking(self._embed_upload(image)), filters)
         fused = rrf(
             {
@@ -178,9 +191,9 @@ class SearchService:
             per_page=per_page,
             mode="hybrid",
             hits=hits,
-            facets=words.facets,
-            message=words.message,
-            suggestion=words.suggestion,
+            facets=_facet_pairs(words.facets),
+            message=words.message or None,
+            suggestion=words.suggestion or None,
         )
 
     def _embed_upload(self, image_bytes: bytes) -> np.ndarray:
@@ -193,7 +206,8 @@ class SearchService:
 
     def _visual_ranking(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""
-        matches = vector_index_for(self.settings).search(vector, FUSION_DEPTH)
+        vectors = self._vectors()
+        matches = vectors.search(vector, FUSION_DEPTH) if vectors is not None else []
         if not matches:
             return []
         with self._session() as session:
@@ -215,13 +229,38 @@ class SearchService:
         self, ranked: list[tuple[int, float]], filters: dict[str, list[str]] | None
     ) -> list[tuple[int, float]]:
         # The keyword index knows which published wares pass the facet filters.
-        allowed = set(text_index_for(self.settings).ids(filters=filters))
+        allowed = self._ids_passing(filters)
         return [(ware, score) for ware, score in ranked if ware in allowed]
+
+    def _ids_passing(self, filters: dict[str, list[str]] | None) -> set[int]:
+        if not filters:
+            return self.text.ids()
+        allowed: set[int] = set()
+        page = 1
+        while True:
+            results = self.text.search("", page=page, per_page=500, filters=filters)
+            allowed.update(hit.id for hit in results.hits)
+            if page >= results.pages:
+                return allowed
+            page += 1
+
+    def _vectors(self) -> VectorIndex | None:
+        # Reopened only when the file changes, so an ingest in another process shows at once.
+        if stored_vector_embedder(self.settings) != self.embedder.name:
+            return None
+        stamp = vector_index_stamp(self.settings)
+        if self._vector_cache is None or self._vector_cache[0] != stamp:
+            self._vector_cache = (stamp, vector_index_for(self.settings, self.embedder))
+        return self._vector_cache[1]
 
     def _session(self) -> Session:
         if self._sessions is None:
             self._sessions = make_session_factory(make_engine(self.settings.database_url))
         return self._sessions()
+
+
+def _facet_pairs(facets: dict[str, list[FacetCount]]) -> dict[str, list[tuple[str, int]]]:
+    return {name: [(item.value, item.count) for item in items] for name, items in facets.items()}
 
 
 def _paged(

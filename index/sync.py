@@ -5,8 +5,10 @@ The catalogue is the truth; both indexes are derived from it and can be dropped 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -17,7 +19,7 @@ from archive.models import Photograph, Ware, WareMaker, WareStatus
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.documents import ware_document
-from index.embedders import Embedder, embedder_for
+from index.embedders import ImageEmbedder, active_embedder
 from index.text import TextIndex
 from index.vectors import VectorIndex
 
@@ -28,8 +30,41 @@ def text_index_for(settings: Settings) -> TextIndex:
     return TextIndex(settings.index_dir / "text")
 
 
-def vector_index_for(settings: Settings) -> VectorIndex:
-    return VectorIndex(settings.index_dir / "vectors")
+def vector_index_for(settings: Settings, embedder: ImageEmbedder) -> VectorIndex:
+    """The image index, opened for ``embedder``'s vectors (VectorIndexError if it holds others)."""
+    return VectorIndex(_vector_path(settings), embedder.name, embedder.dim)
+
+
+def fresh_vector_index(settings: Settings, embedder: ImageEmbedder) -> VectorIndex:
+    """An empty image index for ``embedder`` in place of whatever was there."""
+    path = _vector_path(settings)
+    path.unlink(missing_ok=True)
+    _vector_meta_path(settings).unlink(missing_ok=True)
+    return VectorIndex(path, embedder.name, embedder.dim)
+
+
+def stored_vector_embedder(settings: Settings) -> str | None:
+    """The name of the embedder whose vectors the image index holds, if there is an index."""
+    meta = _vector_meta_path(settings)
+    if not meta.exists():
+        return None
+    return str(json.loads(meta.read_text(encoding="utf-8"))["embedder"])
+
+
+def vector_index_stamp(settings: Settings) -> int:
+    """Changes whenever the image index file is rewritten (0 when there is none)."""
+    meta = _vector_meta_path(settings)
+    return meta.stat().st_mtime_ns if meta.exists() else 0
+
+
+def _vector_path(settings: Settings) -> Path:
+    return settings.index_dir / "vectors.faiss"
+
+
+def _vector_meta_path(settings: Settings) -> Path:
+    # VectorIndex keeps its metadata beside the index, under the index's name plus ".json".
+    path = _vector_path(settings)
+    return path.with_name(path.name + ".json")
 
 
 def _is_public(ware: Ware) -> bool:
@@ -88,15 +123,15 @@ class Drift:
 class IndexSync:
     """Brings the keyword and image indexes up to date with catalogue changes."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: ImageEmbedder | None = None) -> None:
         self.settings = settings
         self.store = ImageStore(settings.store_dir, settings.max_image_pixels)
         self._embedder = embedder
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> ImageEmbedder:
         if self._embedder is None:
-            self._embedder = embedder_for(self.settings)
+            self._embedder, _ = active_embedder(self.settings)
         return self._embedder
 
     def update_wares(self, session: Session, ware_ids: Iterable[int]) -> None:
@@ -110,10 +145,11 @@ class IndexSync:
         hidden_ids = ids - {ware.id for ware in public}
         text.add([ware_document(ware) for ware in public])
         text.remove(hidden_ids)
+        text.close()
         vectors = self._open_vectors()
         hidden_photo_ids = [p.id for w in wares if not _is_public(w) for p in w.photographs]
         vectors.remove(hidden_photo_ids)
-        present = set(vectors.ids())
+        present = set(vectors.ids().tolist())
         self._embed_into(vectors, [p for w in public for p in w.photographs if p.id not in present])
         vectors.save()
 
@@ -121,12 +157,14 @@ class IndexSync:
         """Drop both indexes and build them again from the catalogue."""
         wares = [ware for ware in _load_wares(session, None) if _is_public(ware)]
         text = text_index_for(self.settings)
-        text.clear()
+        text.remove(text.ids())
         text.add([ware_document(ware) for ware in wares])
-        vectors = vector_index_for(self.settings)
-        vectors.reset(self.embedder.name, self.embedder.dim)
+        text.close()
+        vectors = fresh_vector_index(self.settings, self.embedder)
         photos = [photo for ware in wares for photo in ware.photographs]
         self._embed_into(vectors, photos)
+        # Chooses exact or approximate search for the final size.
+        vectors.rebuild()
         vectors.save()
         return {"wares": len(wares), "photographs": len(photos)}
 
@@ -135,28 +173,31 @@ class IndexSync:
         wares = [ware for ware in _load_wares(session, None) if _is_public(ware)]
         expected_wares = {ware.id for ware in wares}
         expected_photos = {photo.id for ware in wares for photo in ware.photographs}
-        indexed_wares = set(text_index_for(self.settings).ids())
-        vectors = vector_index_for(self.settings)
-        indexed_photos = set(vectors.ids())
+        text = text_index_for(self.settings)
+        indexed_wares = set(text.ids())
+        text.close()
+        stored_embedder = stored_vector_embedder(self.settings)
+        indexed_photos: set[int] = set()
+        if stored_embedder == self.embedder.name:
+            indexed_photos = set(vector_index_for(self.settings, self.embedder).ids().tolist())
         drift = Drift(
             missing_text=sorted(expected_wares - indexed_wares),
             stale_text=sorted(indexed_wares - expected_wares),
             missing_photos=sorted(expected_photos - indexed_photos),
             stale_photos=sorted(indexed_photos - expected_photos),
         )
-        if vectors.embedder_name and vectors.embedder_name != self.embedder.name:
+        if stored_embedder is not None and stored_embedder != self.embedder.name:
             drift.embedder_mismatch = (
-                f"the image index was built with {vectors.embedder_name} but the active "
+                f"the image index was built with {stored_embedder} but the active "
                 f"embedder is {self.embedder.name}: run 'potbank index rebuild'"
             )
         return drift
 
     def _open_vectors(self) -> VectorIndex:
-        vectors = vector_index_for(self.settings)
-        if vectors.embedder_name != self.embedder.name:
-            # A different embedder's vectors cannot be compared with new ones: start afresh.
-            vectors.reset(self.embedder.name, self.embedder.dim)
-        return vectors
+        if stored_vector_embedder(self.settings) not in (None, self.embedder.name):
+            # Another embedder's vectors cannot be compared with new ones: start afresh.
+            return fresh_vector_index(self.settings, self.embedder)
+        return vector_index_for(self.settings, self.embedder)
 
     def _embed_into(self, vectors: VectorIndex, photos: list[Photograph]) -> None:
         for start in range(0, len(photos), EMBED_BATCH):

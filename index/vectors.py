@@ -162,6 +162,23 @@ class VectorIndex:
                  for i in range(inner.nlist) if invlists.list_size(i)]
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
+    def vector(self, item: int) -> np.ndarray | None:
+        """The stored vector of one id (for "more like this"), or None if it is not held."""
+        with self._lock:
+            inner = faiss.downcast_index(self._index)
+            if isinstance(inner, faiss.IndexIDMap2):
+                try:
+                    return self._index.reconstruct(int(item))
+                except RuntimeError:
+                    return None
+            inner.make_direct_map()
+            try:
+                return inner.reconstruct(int(item))
+            except RuntimeError:
+                return None
+            finally:
+                inner.set_direct_map_type(faiss.DirectMap.NoMap)
+
     def _all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         inner = faiss.downcast_index(self._index)
         if isinstance(inner, faiss.IndexIDMap2):
