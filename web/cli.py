@@ -1,0 +1,325 @@
+"""The ``potbank`` command line: a click group (click is the library Flask's CLI is built on).
+
+Heavy imports (the app, the indexes, open_clip) happen inside commands, so ``potbank --help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from archive.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+# A plain click group rather than Flask's FlaskGroup: that one builds the app just to list
+# commands, which would create an instance folder as a side effect of `potbank --help`.
+@click.group()
+def main() -> None:
+    """Potbank: a digital archive for ceramics heritage, searchable by word and by picture.
+
+    Configuration comes from POTBANK_* environment variables: POTBANK_HOME (the instance
+    folder, default ./instance), POTBANK_DATABASE_URL, POTBANK_CLIP_MODEL and
+    POTBANK_CLIP_PRETRAINED.
+    """
+
+
+@contextmanager
+def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A session factory for one command; its connections are closed when the command ends."""
+    from archive.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def initialise_instance(settings: Settings) -> None:
+    """Create the instance folder, migrate the database and make the secret key."""
+    from archive.db import upgrade_database
+    from archive.settings import read_or_create_secret_key
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.database_url)
+    read_or_create_secret_key(settings)
+
+
+@main.command()
+@click.option("--admin-email", help="Also create a first admin with this email.")
+def init(admin_email: str | None) -> None:
+    """Create an instance: database (migrated), image store, secret key, optional first admin.
+
+    The admin's password comes from POTBANK_ADMIN_PASSWORD or a prompt.
+    """
+    settings = load_settings()
+    initialise_instance(settings)
+    click.echo(f"Instance ready in {settings.home}")
+    if admin_email:
+        password = os.environ.get("POTBANK_ADMIN_PASSWORD") or click.prompt(
+            "Password for the admin", hide_input=True, confirmation_prompt=True
+        )
+        _add_user(settings, admin_email, "admin", None, password)
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", default="potbank", show_default=True, help="Mapping profile.")
+@click.option(
+    "--images",
+    "images_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the photographs the rows name.",
+)
+@click.option("--collection", help="Collection for rows that name none.")
+@click.option("--institution", help="Institution for rows that name none.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the problems found to this .csv or .json file.",
+)
+def ingest(
+    source: Path,
+    mapping: str,
+    images_dir: Path | None,
+    collection: str | None,
+    institution: str | None,
+    report_path: Path | None,
+) -> None:
+    """Ingest SOURCE (a CSV in the native template) into the catalogue and the indexes."""
+    from ingest.pipeline import IngestOptions, ingest_native_csv
+
+    if mapping != "potbank":
+        raise click.BadParameter(
+            f"unknown mapping {mapping!r}: use 'potbank'", param_hint="--mapping"
+        )
+    settings = load_settings()
+    initialise_instance(settings)
+    options = IngestOptions(institution=institution, collection=collection, images_dir=images_dir)
+    with _sessions(settings) as factory:
+        report = ingest_native_csv(settings, factory, source, options)
+    for problem in report.problems:
+        click.echo(f"line {problem.line}: {problem.field or 'row'}: {problem.reason}", err=True)
+    click.echo(f"Ingest run {report.run_id}: {report.summary}")
+    if report_path is not None:
+        _write_report(report_path, [problem.as_dict() for problem in report.problems])
+
+
+def _write_report(path: Path, problems: list[dict[str, Any]]) -> None:
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(problems, ensure_ascii=False, indent=2), encoding="utf-8")
+        return
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["line", "accession_number", "field", "reason"])
+        writer.writeheader()
+        for problem in problems:
+            # A leading = + - @ would make a spreadsheet run the cell as a formula.
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in problem.items()})
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option(
+    "--image",
+    "image_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Search by this photograph.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["keyword", "visual", "hybrid"]),
+    help="Default: keyword for words, visual for a photograph, hybrid for both.",
+)
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search(query: str, image_path: Path | None, mode: str | None, page: int, as_json: bool) -> None:
+    """Search the published catalogue by QUERY words and/or a photograph."""
+    from archive.catalogue import wares_by_ids
+    from archive.imaging import ImageRejected
+    from index.service import SearchService
+
+    settings = load_settings()
+    image = image_path.read_bytes() if image_path else None
+    if mode is None:
+        mode = "hybrid" if image and query else ("visual" if image else "keyword")
+    with _sessions(settings) as factory, factory() as session:
+        service = SearchService(settings, factory)
+        try:
+            result = service.search(query, image=image, mode=mode, page=page)
+        except (ValueError, ImageRejected) as error:
+            raise click.UsageError(str(error)) from None
+        wares = {ware.id: ware for ware in wares_by_ids(session, [h.ware_id for h in result.hits])}
+        rows = [
+            {
+                "id": hit.ware_id,
+                "accession_number": wares[hit.ware_id].accession_number,
+                "title": wares[hit.ware_id].title_en,
+                "title_zh": wares[hit.ware_id].title_zh,
+                "score": round(hit.score, 4),
+                "sources": list(hit.sources),
+            }
+            for hit in result.hits
+            if hit.ware_id in wares
+        ]
+        status = service.embedder_status()
+    if as_json:
+        payload = {
+            "query": query,
+            "mode": result.mode,
+            "total": result.total,
+            "page": result.page,
+            "results": rows,
+            "facets": {
+                name: [list(pair) for pair in pairs] for name, pairs in result.facets.items()
+            },
+            "suggestion": result.suggestion,
+            "message": result.message,
+            "embedder": status,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if result.message:
+        click.echo(result.message, err=True)
+    if result.suggestion:
+        click.echo(f"Did you mean: {result.suggestion}?")
+    click.echo(f"{result.total} results ({result.mode}; image embedder: {status['name']})")
+    for row in rows:
+        title = row["title"] or row["title_zh"] or ""
+        click.echo(f"{row['id']:>7}  {row['accession_number']:<18} {title}")
+
+
+@main.group(name="index")
+def index_group() -> None:
+    """Rebuild or verify the search indexes (they derive from the catalogue)."""
+
+
+@index_group.command()
+def rebuild() -> None:
+    """Drop and rebuild the keyword and image indexes from the catalogue."""
+    from index.sync import IndexSync
+
+    settings = load_settings()
+    with _sessions(settings) as factory, factory() as session:
+        counts = IndexSync(settings).rebuild(session)
+    click.echo(
+        f"Rebuilt: {counts['wares']} wares in the keyword index, "
+        f"{counts['photographs']} photographs in the image index"
+    )
+
+
+@index_group.command()
+def verify() -> None:
+    """Report wares missing from or stale in either index; exit 1 on any drift."""
+    from index.sync import IndexSync
+
+    settings = load_settings()
+    with _sessions(settings) as factory, factory() as session:
+        drift = IndexSync(settings).verify(session)
+    for line in drift.lines():
+        click.echo(line)
+    if not drift.clean:
+        sys.exit(1)
+    click.echo("Indexes match the catalogue.")
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "curator", "partner"]), required=True)
+@click.option("--institution", help="The partner's (or curator's) institution.")
+def user_add(email: str, role: str, institution: str | None) -> None:
+    """Add a user; the password comes from POTBANK_USER_PASSWORD or a prompt."""
+    password = os.environ.get("POTBANK_USER_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    _add_user(load_settings(), email, role, institution, password)
+
+
+def _add_user(
+    settings: Settings, email: str, role: str, institution: str | None, password: str
+) -> None:
+    from archive.catalogue import get_or_create_institution
+    from archive.models import Role
+    from archive.users import AccountError, create_user
+
+    with _sessions(settings) as factory, factory() as session:
+        home = get_or_create_institution(session, institution) if institution else None
+        try:
+            created = create_user(session, email, password, Role(role), home)
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"Added {created.role.value} {created.email}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the site with a production WSGI server (waitress)."""
+    _serve(load_settings(), host, port, threads)
+
+
+def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    from web.app import create_app
+
+    app = create_app(settings)
+    click.echo(f"Serving Potbank on http://{host}:{port}/ (instance {settings.home})")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="potbank")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--samples",
+    "samples_dir",
+    default=DEFAULT_SAMPLES,
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option("--no-serve", is_flag=True, help="Load the samples, then stop.")
+def demo(host: str, port: int, samples_dir: Path, no_serve: bool) -> None:
+    """Initialise an instance, load the demo collection (idempotently) and serve the site."""
+    from ingest.pipeline import IngestOptions, ingest_native_csv
+
+    settings = load_settings()
+    initialise_instance(settings)
+    with _sessions(settings) as factory:
+        for csv_path in sorted(samples_dir.glob("*/wares.csv")):
+            images = csv_path.parent / "images"
+            options = IngestOptions(images_dir=images if images.is_dir() else None, actor="demo")
+            report = ingest_native_csv(settings, factory, csv_path, options)
+            click.echo(f"{csv_path.parent.name}: {report.summary}")
+    if not no_serve:
+        _serve(settings, host, port, threads=8)
