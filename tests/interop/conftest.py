@@ -3,12 +3,14 @@ and a small catalogue written through the catalogue operations."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
 
 from archive.catalogue import (
     MakerCredit,
@@ -28,11 +30,11 @@ from web.views.context import app_state
 
 def build_app(settings: Settings) -> Flask:
     """The app the factory builds, with this package's blueprints registered on it."""
-    from web import iiif
+    from web import iiif, oai
 
     app = create_app(settings, testing=True)
     # Once the lead wires the blueprints into the factory, registering again would fail.
-    for name, register in (("iiif", iiif.register),):
+    for name, register in (("iiif", iiif.register), ("oai", oai.register)):
         if name not in app.blueprints:
             register(app)
     return app
@@ -124,6 +126,7 @@ def catalogue(settings: Settings, session_factory: sessionmaker[Session]) -> Cat
                 "dimensions_text": "D. 25 cm",
                 "diameter_cm": 25.0,
                 "credit_line": 'Gift of =HYPERLINK("x")',
+                "provenance": "Bought at the factory sale, 1901",
                 "rights": "https://creativecommons.org/publicdomain/zero/1.0/",
             },
             photos=(
@@ -159,3 +162,17 @@ def catalogue(settings: Settings, session_factory: sessionmaker[Session]) -> Cat
         found.collection_id = plate.collection_id or 0
         session.commit()
     return found
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served on a free loopback port in a thread; answers its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
