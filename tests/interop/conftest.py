@@ -30,11 +30,12 @@ from web.views.context import app_state
 
 def build_app(settings: Settings) -> Flask:
     """The app the factory builds, with this package's blueprints registered on it."""
-    from web import iiif, oai
+    from web import exports, iiif, oai
 
     app = create_app(settings, testing=True)
     # Once the lead wires the blueprints into the factory, registering again would fail.
-    for name, register in (("iiif", iiif.register), ("oai", oai.register)):
+    registrars = (("iiif", iiif.register), ("oai", oai.register), ("exports", exports.register))
+    for name, register in registrars:
         if name not in app.blueprints:
             register(app)
     return app
