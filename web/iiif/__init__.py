@@ -6,7 +6,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Register the IIIF blueprint on ``app`` (the app factory calls this once)."""
-    from web.iiif.views import iiif
+    """Register the IIIF blueprint on ``app`` (the app factory calls this once).
+
+    Templates may then ``{% include "iiif/deep_zoom.html" %}`` with ``ware`` in the context.
+    """
+    from web.iiif.views import deep_zoom_sources, iiif
 
     app.register_blueprint(iiif)
+    app.jinja_env.globals["deep_zoom_sources"] = deep_zoom_sources

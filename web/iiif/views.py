@@ -31,7 +31,13 @@ from web.iiif.presentation import (
 )
 from web.views.context import app_state, db_session
 
-iiif = Blueprint("iiif", __name__, url_prefix="/iiif/3")
+iiif = Blueprint(
+    "iiif",
+    __name__,
+    url_prefix="/iiif/3",
+    static_folder="static",
+    template_folder="templates",
+)
 
 ONE_YEAR = 365 * 24 * 60 * 60
 ONE_HOUR = 60 * 60
@@ -96,6 +102,11 @@ def published_photograph(sha256: str) -> Photograph:
     if photo is None:
         abort(404, description="no such image")
     return photo
+
+
+def deep_zoom_sources(ware: Ware) -> list[str]:
+    """The info.json URLs of a ware's photographs, for the deep-zoom viewer's tile sources."""
+    return [url_for("iiif.image_info", identifier=photo.sha256) for photo in ware.photographs]
 
 
 @iiif.get("/<identifier>")
