@@ -2,45 +2,7 @@
 
 from __future__ import annotations
 
-PRESENTATION = "http://iiif.io/api/presentation/3/context.json"
-
-
-def _language_map(value) -> None:
-    assert isinstance(value, dict) and value
-    for language, texts in value.items():
-        assert isinstance(language, str)
-        assert isinstance(texts, list) and all(isinstance(t, str) for t in texts)
-
-
-def _check_manifest(manifest: dict, base: str) -> None:
-    assert manifest["@context"] == PRESENTATION
-    assert manifest["type"] == "Manifest"
-    assert manifest["id"].startswith("http")
-    _language_map(manifest["label"])
-    for entry in manifest.get("metadata", []):
-        _language_map(entry["label"])
-        _language_map(entry["value"])
-    _language_map(manifest["requiredStatement"]["label"])
-    _language_map(manifest["requiredStatement"]["value"])
-    for canvas in manifest["items"]:
-        assert canvas["type"] == "Canvas"
-        assert canvas["id"].startswith(manifest["id"])
-        assert canvas["width"] > 0 and canvas["height"] > 0
-        _language_map(canvas["label"])
-        (page,) = canvas["items"]
-        assert page["type"] == "AnnotationPage"
-        (annotation,) = page["items"]
-        assert annotation["type"] == "Annotation"
-        assert annotation["motivation"] == "painting"
-        assert annotation["target"] == canvas["id"]
-        body = annotation["body"]
-        assert body["type"] == "Image"
-        assert body["format"] == "image/jpeg"
-        (service,) = body["service"]
-        assert service["type"] == "ImageService3"
-        assert service["profile"] == "level2"
-        assert service["id"].startswith(f"{base}/iiif/3/")
-        assert body["id"] == service["id"] + "/full/max/0/default.jpg"
+from tests.interop.structure import PRESENTATION, check_manifest, language_map
 
 
 def test_ware_manifest_structure_and_content(app, catalogue):
@@ -50,7 +12,7 @@ def test_ware_manifest_structure_and_content(app, catalogue):
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     manifest = response.get_json()
-    _check_manifest(manifest, "http://localhost")
+    check_manifest(manifest, "http://localhost")
     assert manifest["id"] == f"http://localhost/iiif/3/manifests/ware/{ware_id}"
     assert manifest["label"] == {"en": ["Willow pattern plate"], "zh": ["柳树图案盘"]}
     assert manifest["summary"]["zh"] == ["釉下青花印花盘。"]
@@ -94,7 +56,7 @@ def test_collections(app, catalogue):
     collection = client.get(f"/iiif/3/collections/collection/{catalogue.collection_id}").get_json()
     assert collection["@context"] == PRESENTATION
     assert collection["type"] == "Collection"
-    _language_map(collection["label"])
+    language_map(collection["label"])
     manifests = [item["id"] for item in collection["items"]]
     # The draft ware of the same collection is not listed.
     assert manifests == [f"http://localhost/iiif/3/manifests/ware/{catalogue.wares['plate']}"]
@@ -117,5 +79,5 @@ def test_collections(app, catalogue):
         for entry in sub["items"]:
             if entry["type"] == "Manifest":
                 found = client.get(entry["id"].removeprefix("http://localhost")).get_json()
-                _check_manifest(found, "http://localhost")
+                check_manifest(found, "http://localhost")
     assert client.get("/iiif/3/collections/collection/999").status_code == 404
