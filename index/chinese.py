@@ -34,7 +34,7 @@ _ready = False
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<word>[^\W_{_HAN}]+)")
 _CHINESE_STOPS = frozenset("的之与及和了或")
-_ENGLISH_STOPS = frozenset(STOP_WORDS)
+ENGLISH_STOPS = frozenset(STOP_WORDS)
 
 
 def ensure_jieba() -> Any:
@@ -70,6 +70,8 @@ def segment(text: str) -> list[str]:
 
 def fold(word: str) -> str:
     """Lower-case a word, normalise full-width forms and strip accents (Sèvres → sevres)."""
+    if word.isascii():
+        return word.lower()
     word = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word))
     return "".join(ch for ch in word if not unicodedata.combining(ch)).lower()
 
@@ -84,12 +86,29 @@ def _subwords(word: str, frequencies: dict[str, int]) -> Iterator[str]:
                     yield gram
 
 
+SEGMENT_SEPARATOR = "\x1d"
+SEGMENT_GAP = 50
+
+
 class MixedTokenizer(Tokenizer):
     """Whoosh tokenizer for text mixing Chinese and Latin-script words.
 
     At index time a long Chinese word also yields its dictionary sub-words at the same position,
     so 牡丹纹 is found by 牡丹; at query time only the accurate segmentation is used.
+
+    With `segment_boosts`, an indexed value made of SEGMENT_SEPARATOR-joined segments (one per
+    source field) gives the words of segment i the weight segment_boosts[i], and leaves a gap of
+    SEGMENT_GAP positions between segments so that no phrase spans two fields.
     """
+
+    def __init__(self, segment_boosts: tuple[float, ...] = ()) -> None:
+        self.segment_boosts = segment_boosts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MixedTokenizer) and other.segment_boosts == self.segment_boosts
+
+    def __hash__(self) -> int:
+        return hash(self.segment_boosts)
 
     def __call__(
         self,
@@ -104,14 +123,29 @@ class MixedTokenizer(Tokenizer):
         **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if mode == "query" or SEGMENT_SEPARATOR not in value or not self.segment_boosts:
+            yield from self._words(token, value, start_pos, start_char, keeporiginal, 1.0)
+            return
+        pos, offset = start_pos, start_char
+        for segment, boost in zip(value.split(SEGMENT_SEPARATOR), self.segment_boosts,
+                                  strict=False):
+            for word in self._words(token, segment, pos, offset, keeporiginal, boost):
+                pos = word.pos + 1
+                yield word
+            pos += SEGMENT_GAP
+            offset += len(segment) + 1
+
+    def _words(self, token: Token, value: str, start_pos: int, start_char: int,
+               keeporiginal: bool, boost: float) -> Iterator[Token]:
+        mode = token.mode
         pos = start_pos
         for match in _RUNS.finditer(value):
             if match.lastgroup == "word":
                 text = fold(match.group())
-                if text in _ENGLISH_STOPS or (len(text) == 1 and not text.isdigit()):
+                if text in ENGLISH_STOPS or (len(text) == 1 and not text.isdigit()):
                     continue
-                yield self._fill(token, text, pos, start_char + match.start(), match.end(),
-                                 keeporiginal, match.group())
+                yield self._fill(token, text, pos, start_char + match.start(),
+                                 start_char + match.end(), keeporiginal, match.group(), boost)
                 pos += 1
                 continue
             jieba = ensure_jieba()
@@ -120,18 +154,18 @@ class MixedTokenizer(Tokenizer):
                     continue
                 first = start_char + match.start() + begin
                 last = start_char + match.start() + end
-                yield self._fill(token, word, pos, first, last, keeporiginal, word)
+                yield self._fill(token, word, pos, first, last, keeporiginal, word, boost)
                 if mode != "query":
                     for sub in _subwords(word, jieba.dt.FREQ):
-                        yield self._fill(token, sub, pos, first, last, keeporiginal, sub)
+                        yield self._fill(token, sub, pos, first, last, keeporiginal, sub, boost)
                 pos += 1
 
     @staticmethod
     def _fill(token: Token, text: str, pos: int, startchar: int, endchar: int,
-              keeporiginal: bool, original: str) -> Token:
+              keeporiginal: bool, original: str, boost: float) -> Token:
         # Whoosh reuses one Token object; every attribute is reset for each word.
         token.text = text
-        token.boost = 1.0
+        token.boost = boost
         token.stopped = False
         token.pos = pos
         token.startchar = startchar
@@ -141,9 +175,6 @@ class MixedTokenizer(Tokenizer):
         return token
 
 
-def mixed_analyzer() -> Any:
-    """The analyzer for every text field: mixed tokenizer plus English stemming.
-
-    The stemmer is a morphological filter, so Whoosh's spelling fields keep unstemmed words.
-    """
-    return MixedTokenizer() | StemFilter()
+def mixed_analyzer(segment_boosts: tuple[float, ...] = ()) -> Any:
+    """The analyzer for text fields: mixed tokenizer plus English stemming."""
+    return MixedTokenizer(segment_boosts) | StemFilter()

@@ -15,7 +15,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from index.chinese import segment
+from index.chinese import ENGLISH_STOPS, fold, segment
 from index.glossary import Glossary, is_chinese
 
 MAX_QUERY_CHARS = 500
@@ -144,9 +144,12 @@ class _Rewriter:
                 self.out.append(_group(" ".join(words[i : i + length]), self.glossary))
                 i += length
                 continue
-            self.out.append(words[i])
-            if _WORD.match(words[i]):
-                self.prepared.words.append(words[i])
+            # Stop words are dropped here: the analyzer removes them, and Whoosh would otherwise
+            # keep them as terms that no document contains.
+            if fold(words[i]) not in ENGLISH_STOPS:
+                self.out.append(words[i])
+                if _WORD.match(words[i]):
+                    self.prepared.words.append(words[i])
             i += 1
         self.pending = []
 

@@ -6,7 +6,7 @@ The catalogue is the truth; both indexes are derived from it and can be dropped 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,8 +134,17 @@ class IndexSync:
             self._embedder, _ = active_embedder(self.settings)
         return self._embedder
 
-    def update_wares(self, session: Session, ware_ids: Iterable[int]) -> None:
-        """Re-index these wares: published ones are (re)added, the rest are removed."""
+    def update_wares(
+        self,
+        session: Session,
+        ware_ids: Iterable[int],
+        images: Mapping[str, Image.Image] | None = None,
+    ) -> None:
+        """Re-index these wares: published ones are (re)added, the rest are removed.
+
+        ``images`` maps SHA-256 to display images a caller has decoded already (the ingest
+        pipeline), so those photographs are not read back from the store and decoded again.
+        """
         ids = set(ware_ids)
         if not ids:
             return
@@ -150,7 +159,8 @@ class IndexSync:
         hidden_photo_ids = [p.id for w in wares if not _is_public(w) for p in w.photographs]
         vectors.remove(hidden_photo_ids)
         present = set(vectors.ids().tolist())
-        self._embed_into(vectors, [p for w in public for p in w.photographs if p.id not in present])
+        fresh = [p for w in public for p in w.photographs if p.id not in present]
+        self._embed_into(vectors, fresh, images or {})
         vectors.save()
 
     def rebuild(self, session: Session) -> dict[str, int]:
@@ -199,10 +209,19 @@ class IndexSync:
             return fresh_vector_index(self.settings, self.embedder)
         return vector_index_for(self.settings, self.embedder)
 
-    def _embed_into(self, vectors: VectorIndex, photos: list[Photograph]) -> None:
+    def _embed_into(
+        self,
+        vectors: VectorIndex,
+        photos: list[Photograph],
+        decoded: Mapping[str, Image.Image] | None = None,
+    ) -> None:
+        decoded = decoded or {}
         for start in range(0, len(photos), EMBED_BATCH):
             batch = photos[start : start + EMBED_BATCH]
-            images = [self._display_image(photo) for photo in batch]
+            images = [
+                decoded[photo.sha256] if photo.sha256 in decoded else self._display_image(photo)
+                for photo in batch
+            ]
             embeddings = self.embedder.embed_images(images)
             vectors.add(np.array([photo.id for photo in batch], dtype=np.int64), embeddings)
 

@@ -19,15 +19,18 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer, LowercaseFilter, RegexTokenizer
 from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
-from whoosh.query import And, Every, NumericRange, Or, Query, Term
+from whoosh.query import Every, Query
 
-from index.chinese import fold, mixed_analyzer
+from index.chinese import SEGMENT_SEPARATOR, ensure_jieba, fold, mixed_analyzer
+from index.doctable import DocTable, FacetCount
+from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
-from index.query import PreparedQuery, YearRange, prepare_query
+from index.query import PreparedQuery, prepare_query
+from index.whoosh_compat import VarintPositions
 
-INDEX_NAME = "wares_v1"
+INDEX_NAME = "wares_v3"
 
 # Query-time boosts: a match in the title says more than one in the description.
 FIELD_BOOSTS: dict[str, float] = {
@@ -36,6 +39,10 @@ FIELD_BOOSTS: dict[str, float] = {
     "description": 1.0, "description_zh": 1.0, "institution": 0.5, "collection": 0.5,
     "accession": 5.0,
 }
+# Default searches run on one field holding every text field, each word weighted by its field's
+# boost: one posting list per query word instead of fifteen keeps Whoosh's matching fast.
+ALL_TEXT_FIELDS = tuple(name for name in FIELD_BOOSTS if name != "accession")
+ALL_TEXT_BOOSTS = tuple(FIELD_BOOSTS[name] for name in ALL_TEXT_FIELDS)
 STORED_TEXT = ("title", "title_zh", "maker", "description", "description_zh")
 SPELL_SOURCES = ("title", "maker", "object_type", "material", "technique", "pattern", "place",
                  "period", "description", "institution", "collection")
@@ -47,10 +54,20 @@ SORTS = ("relevance", "title", "date")
 _SEP = "\x1f"
 
 
+def _text_field(analyzer: Any, stored: bool) -> TEXT:
+    field = TEXT(analyzer=analyzer, stored=stored)
+    field.format = VarintPositions(field_boost=1.0)
+    return field
+
+
 def _schema() -> Schema:
     analyzer = mixed_analyzer()
+    all_text = TEXT(analyzer=mixed_analyzer(ALL_TEXT_BOOSTS))
+    all_text.format = VarintPositions(field_boost=1.0)
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
+        "all_text": all_text,
+        "c_meta": COLUMN(),
         "accession": ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter()),
         "year_earliest": NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
         "year_latest": NUMERIC(int, bits=32, signed=True, stored=True),
@@ -60,7 +77,7 @@ def _schema() -> Schema:
     }
     for name in FIELD_BOOSTS:
         if name != "accession":
-            fields[name] = TEXT(analyzer=analyzer, stored=name in STORED_TEXT)
+            fields[name] = _text_field(analyzer, stored=name in STORED_TEXT)
     for name in FACETS:
         # f_* is the exact-value filter field, c_* the per-document column read for counting.
         fields[f"f_{name}"] = ID(analyzer=RegexTokenizer(f"[^{_SEP}]+"))
@@ -131,6 +148,10 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     title = doc.get("title") or doc.get("title_zh") or ""
     out["title_sort"] = f"{fold(str(title))[:80]}{_SEP}{ware_id:012d}"
     out["spell"] = " ".join(str(doc[n]) for n in SPELL_SOURCES if doc.get(n))
+    out["all_text"] = SEGMENT_SEPARATOR.join(
+        out.get(n, "").replace(SEGMENT_SEPARATOR, " ") for n in ALL_TEXT_FIELDS)
+    years = "" if first is None else f"{int(first)}{_SEP}{int(last)}"
+    out["c_meta"] = f"{ware_id}{_SEP}{years}".encode()
     for name, values in facet_values(doc).items():
         if values:
             out[f"f_{name}"] = _SEP.join(values)
@@ -152,14 +173,6 @@ class TextHit:
         return self.highlight
 
 
-@dataclass(frozen=True)
-class FacetCount:
-    """A facet value and how many matching wares have it."""
-
-    value: str
-    count: int
-
-
 @dataclass
 class TextResults:
     """One page of keyword results with facet counts over all matches."""
@@ -179,44 +192,6 @@ class TextResults:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-class _FacetTable:
-    """Per-document facet codes for one reader generation, counted with numpy."""
-
-    def __init__(self, reader: Any) -> None:
-        self.vocab: dict[str, list[str]] = {}
-        self.entry_doc: dict[str, np.ndarray] = {}
-        self.entry_code: dict[str, np.ndarray] = {}
-        self.doc_count = reader.doc_count_all()
-        for name in FACETS:
-            codes: dict[str, int] = {}
-            docs: list[int] = []
-            entries: list[int] = []
-            if reader.has_column(f"c_{name}"):
-                column = reader.column_reader(f"c_{name}")
-                for docnum, raw in enumerate(column):
-                    if raw:
-                        for value in raw.decode("utf-8").split(_SEP):
-                            docs.append(docnum)
-                            entries.append(codes.setdefault(value, len(codes)))
-            self.vocab[name] = list(codes)
-            self.entry_doc[name] = np.asarray(docs, dtype=np.int64)
-            self.entry_code[name] = np.asarray(entries, dtype=np.int64)
-
-    def count(self, docnums: Iterable[int], limit: int) -> dict[str, list[FacetCount]]:
-        mask = np.zeros(self.doc_count, dtype=bool)
-        matched = np.fromiter(docnums, dtype=np.int64)
-        mask[matched] = True
-        facets: dict[str, list[FacetCount]] = {}
-        for name in FACETS:
-            codes = self.entry_code[name][mask[self.entry_doc[name]]]
-            counts = np.bincount(codes, minlength=len(self.vocab[name]))
-            order = np.lexsort((np.arange(len(counts)), -counts))
-            vocab = self.vocab[name]
-            facets[name] = [FacetCount(vocab[i], int(counts[i])) for i in order[:limit]
-                            if counts[i] > 0]
-        return facets
-
-
 class TextIndex:
     """Keyword index of ware documents stored in the folder `path`."""
 
@@ -230,12 +205,26 @@ class TextIndex:
             self._index = whoosh_index.create_in(str(self.path), _schema(), indexname=INDEX_NAME)
         self._lock = threading.Lock()
         self._searcher: Any = None
-        self._facets: _FacetTable | None = None
+        self._table: DocTable | None = None
         fields = [*FIELD_BOOSTS, "year_earliest", "year_latest", "has_photo"]
-        self._parser = MultifieldParser(list(FIELD_BOOSTS), self._index.schema,
-                                        fieldboosts=FIELD_BOOSTS)
+        self._table_reader: Any = None
+        self._engine: Engine | None = None
+        self._analyzer = mixed_analyzer()
+        self._fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        self._formatter = HtmlFormatter(tagname="mark", between=" … ")
+        self._parser = MultifieldParser(["all_text", "accession"], self._index.schema,
+                                        fieldboosts={"accession": FIELD_BOOSTS["accession"]})
         self._parser.add_plugin(FieldAliasPlugin(ALIASES))
         self._user_fields = set(fields) | {a for names in ALIASES.values() for a in names}
+
+    def warm(self) -> None:
+        """Do the one-off work of the first search now (jieba's dictionary, per-document arrays).
+
+        A server calls this at start-up so that no visitor waits about a second for it.
+        """
+        ensure_jieba()
+        _, engine = self._doc_table(self._current_searcher())
+        engine.field_lengths("all_text")
 
     def add(self, docs: Iterable[Mapping[str, Any]]) -> int:
         """Insert or replace (by `id`) the given ware documents in one batch; returns how many."""
@@ -285,42 +274,36 @@ class TextIndex:
         with self._lock:
             if self._searcher is None:
                 self._searcher = self._index.searcher()
-                self._facets = None
+                self._table = None
             elif not self._searcher.up_to_date():
                 # A fresh searcher, not refresh(): refresh() reuses a segment's reader and so
                 # misses deletions committed to that segment.
                 self._searcher.close()
                 self._searcher = self._index.searcher()
-                self._facets = None
+                self._table = None
             return self._searcher
 
-    def _facet_table(self, searcher: Any) -> _FacetTable:
+    def _doc_table(self, searcher: Any) -> tuple[DocTable, Engine]:
         with self._lock:
-            if self._facets is None:
-                self._facets = _FacetTable(searcher.reader())
-            return self._facets
+            if self._table is None or self._engine is None or self._table_reader is not searcher:
+                self._table = DocTable(searcher.reader(), FACETS)
+                self._engine = Engine(searcher, self._table.live)
+                self._table_reader = searcher
+            return self._table, self._engine
 
-    def _filter_query(self, filters: Mapping[str, Any] | None,
-                      prepared: PreparedQuery) -> Query | None:
-        clauses: list[Query] = []
-        for ranges in prepared.date_clauses:
-            clauses.append(Or([_overlap(r) for r in ranges]))
+    @staticmethod
+    def _facet_filters(filters: Mapping[str, Any] | None) -> dict[str, list[str]]:
+        chosen: dict[str, list[str]] = {}
         for name, wanted in (filters or {}).items():
-            if wanted in (None, "", [], ()):
-                continue
-            if name in ("year_from", "year_to"):
+            if name in ("year_from", "year_to") or wanted in (None, "", [], ()):
                 continue
             if name not in FACETS:
                 raise ValueError(f"unknown filter {name!r}; use one of {', '.join(FACETS)}")
             values = [wanted] if isinstance(wanted, str | bool) else list(wanted)
             if name == "has_photo":
                 values = ["yes" if v in (True, "yes", "true", "1") else "no" for v in values]
-            clauses.append(Or([Term(f"f_{name}", str(v)) for v in values]))
-        if filters and (filters.get("year_from") is not None or filters.get("year_to") is not None):
-            first, last = filters.get("year_from"), filters.get("year_to")
-            clauses.append(_overlap((None if first is None else int(first),
-                                     None if last is None else int(last))))
-        return And(clauses) if clauses else None
+            chosen[name] = [str(v) for v in values]
+        return chosen
 
     def search(self, query: str, page: int = 1, per_page: int = 24,
                filters: Mapping[str, Any] | None = None, sort: str = "relevance",
@@ -329,31 +312,57 @@ class TextIndex:
 
         `filters` maps a facet name (FACETS) to a value or list of values (any of them), plus
         optional `year_from`/`year_to`. An empty query lists every ware (sorted by title).
-        `sort` is "relevance", "title" or "date".
+        `sort` is "relevance", "title" or "date". Facet counts cover all matches.
         """
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
         page, per_page = max(1, int(page)), max(1, min(int(per_page), 500))
         prepared = prepare_query(query or "", self.glossary, self._user_fields)
         messages = list(prepared.messages)
+        facet_filters = self._facet_filters(filters)
+        date_clauses = list(prepared.date_clauses)
+        if filters and (filters.get("year_from") is not None or filters.get("year_to") is not None):
+            first, last = filters.get("year_from"), filters.get("year_to")
+            date_clauses.append([(None if first is None else int(first),
+                                  None if last is None else int(last))])
         searcher = self._current_searcher()
+        table, engine = self._doc_table(searcher)
+        allowed = table.live if (mask := table.filter_mask(facet_filters, date_clauses)) is None \
+            else mask
         whoosh_query = self._parse(prepared, messages)
-        filter_query = self._filter_query(filters, prepared)
-        sortedby: Any = None
-        if sort == "title" or (sort == "relevance" and isinstance(whoosh_query, Every)):
-            sortedby = "title_sort"
-        elif sort == "date":
-            sortedby = ["year_earliest", "title_sort"]
-        results = searcher.search_page(whoosh_query, page, pagelen=per_page, filter=filter_query,
-                                       sortedby=sortedby, optimize=False)
-        hits = self._hits(results, scored=sortedby is None)
-        facets = self._facet_table(searcher).count(results.results.docs(), facet_limit)
-        suggestion = self._suggest(searcher, prepared, query) if results.total == 0 else ""
+        start = (page - 1) * per_page
+        if isinstance(whoosh_query, Every):
+            docnums = table.order(np.flatnonzero(allowed), "date" if sort == "date" else "title")
+            hits = [TextHit(int(table.ware_id[d]), 0.0, "")
+                    for d in docnums[start : start + per_page]]
+        else:
+            evaluation = self._evaluate(engine, whoosh_query, query, messages)
+            docnums = np.flatnonzero(evaluation.mask & allowed)
+            if sort == "relevance":
+                docnums = _top(docnums, evaluation.score[docnums], start + per_page)
+                hits = self._hits(searcher, whoosh_query, docnums[start : start + per_page],
+                                  evaluation.score)
+                docnums = np.flatnonzero(evaluation.mask & allowed)
+            else:
+                docnums = table.order(docnums, sort)
+                hits = [TextHit(int(table.ware_id[d]), 0.0, "")
+                        for d in docnums[start : start + per_page]]
+        total = len(docnums)
+        suggestion = self._suggest(searcher, prepared, query) if total == 0 else ""
         if suggestion:
             messages.append(f"Did you mean: {suggestion}?")
-        return TextResults(total=results.total, page=page, per_page=per_page, hits=hits,
-                           facets=facets, message=" ".join(messages), suggestion=suggestion,
-                           query=query or "")
+        return TextResults(total=total, page=page, per_page=per_page, hits=hits,
+                           facets=table.count(docnums, facet_limit), message=" ".join(messages),
+                           suggestion=suggestion, query=query or "")
+
+    def _evaluate(self, engine: Engine, whoosh_query: Query, query: str,
+                  messages: list[str]) -> Evaluation:
+        try:
+            return engine.evaluate(whoosh_query)
+        except Exception:  # a failure on some query shape must not become an HTTP 500
+            messages.append("The query could not be run as written; its words were searched.")
+            words = " ".join(re.findall(r"\w+", query or ""))
+            return engine.evaluate(self._parse(PreparedQuery(words), messages))
 
     def _parse(self, prepared: PreparedQuery, messages: list[str]) -> Query:
         if not prepared.text:
@@ -366,19 +375,23 @@ class TextIndex:
             parsed = self._parser.parse(" ".join(words)) if words else Every()
         return parsed if parsed is not None else Every()
 
-    def _hits(self, page: Any, scored: bool) -> list[TextHit]:
-        page.results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
-        page.results.formatter = HtmlFormatter(tagname="mark", between=" … ")
+    def _hits(self, searcher: Any, whoosh_query: Query, docnums: np.ndarray,
+              scores: np.ndarray) -> list[TextHit]:
+        # The words to mark come from the query, whatever field they were matched in (mostly
+        # all_text, which is not stored), and are found again in the stored fields.
+        words = frozenset(text if isinstance(text, str) else text.decode("utf-8")
+                          for _, text in whoosh_query.iter_all_terms())
         hits = []
-        for hit in page:
+        for docnum in docnums:
+            stored = searcher.stored_fields(int(docnum))
             snippet = ""
-            if scored:
-                stored = hit.fields()
-                for name in ("description", "description_zh", "title", "title_zh", "maker"):
-                    snippet = hit.highlights(name, top=2) if stored.get(name) else ""
-                    if snippet:
-                        break
-            hits.append(TextHit(id=int(hit["id"]), score=float(hit.score or 0.0) if scored else 0.0,
+            for name in ("description", "description_zh", "title", "title_zh", "maker"):
+                if stored.get(name) and words:
+                    snippet = highlight(stored[name], words, self._analyzer, self._fragmenter,
+                                        self._formatter, top=2)
+                if snippet:
+                    break
+            hits.append(TextHit(id=int(stored["id"]), score=float(scores[docnum]),
                                 highlight=snippet))
         return hits
 
@@ -398,8 +411,10 @@ class TextIndex:
         return corrected if changed else ""
 
 
-def _overlap(years: YearRange) -> Query:
-    """Wares whose date range overlaps `years` (either end may be open)."""
-    first, last = years
-    return And([NumericRange("year_latest", first, None),
-                NumericRange("year_earliest", None, last)])
+def _top(docnums: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:
+    """The `count` best documents, best first (ties by document number, so pages are stable)."""
+    if len(docnums) > count:
+        # The tiny document-number term makes the cut deterministic among equal scores.
+        keep = np.argpartition(docnums * 1e-12 - scores.astype(np.float64), count - 1)[:count]
+        docnums, scores = docnums[keep], scores[keep]
+    return docnums[np.lexsort((docnums, -scores))]

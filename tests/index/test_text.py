@@ -200,3 +200,16 @@ def test_real_captions_in_both_languages(tmp_path: Path) -> None:
     kangxi = index.search("康熙")
     assert kangxi.total >= 1 and any("Kangxi" in by_id[i]["title"] for i in ids(kangxi))
     assert index.search("Yaozhou meiping").total >= 1
+
+
+def test_phrase_search_with_a_46_word_gap(tmp_path: Path) -> None:
+    """whoosh-ng reads position lists ending in byte 46 ('.') as pickles (index.whoosh_compat)."""
+    filler = " ".join(f"word{i}" for i in range(44))
+    index = TextIndex(tmp_path / "gap")
+    index.add([{"id": 1, "title": "x", "description": f"blue glaze {filler} blue glaze"}])
+    assert ids(index.search('"blue glaze"')) == [1]
+
+
+def test_stop_words_do_not_empty_the_results(index: TextIndex) -> None:
+    assert ids(index.search("jasper with white relief of dancing figures")) == [1]
+    assert index.search("the willow pattern").suggestion == ""

@@ -98,5 +98,5 @@ def test_large_collections_become_ivf_and_keep_working(tmp_path: Path) -> None:
 
 
 def test_ivf_list_count_grows_with_size() -> None:
-    assert ivf_lists(1_000_000) == 4096
+    assert ivf_lists(1_000_000) == 1024
     assert ivf_lists(100) == 64
