@@ -1,0 +1,77 @@
+"""Tables for curating: review notes on submissions and background bulk-upload jobs.
+
+They live beside ``archive.models`` (which imports this module, so one metadata holds every
+table for Alembic) and follow the same conventions.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive.models import Base, _enum, utcnow
+
+
+class ReviewDecision(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class ReviewNote(Base):
+    """One step of a submission's review: submitted, approved, rejected or changes asked for.
+
+    ``snapshot`` is the ware as it stood at that step, so the queue can show what changed since.
+    """
+
+    __tablename__ = "review_note"
+    __table_args__ = (Index("ix_review_note_ware", "ware_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ware_id: Mapped[int] = mapped_column(ForeignKey("ware.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor: Mapped[str] = mapped_column(String(254))
+    decision: Mapped[ReviewDecision] = mapped_column(_enum(ReviewDecision))
+    comment: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BulkJob(Base):
+    """A bulk upload run in the background; its state lives here so a reload or a restart of
+    the server still shows where it stands."""
+
+    __tablename__ = "bulk_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+    as_submission: Mapped[bool] = mapped_column(default=False)
+    mapping: Mapped[str] = mapped_column(String(50))
+    source_name: Mapped[str] = mapped_column(String(300))
+    folder: Mapped[str] = mapped_column(String(64))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.QUEUED)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    message: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

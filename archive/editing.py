@@ -1,0 +1,323 @@
+"""Curating operations on one ware: create, edit, status changes, soft delete, photographs and
+restoring an earlier version. Every change writes an AuditEvent holding what changed, before and
+after, and who made it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.catalogue import (
+    WARE_FIELDS,
+    MakerCredit,
+    attach_photograph,
+    record_audit,
+    ware_snapshot,
+)
+from archive.models import (
+    AuditEvent,
+    Collection,
+    Institution,
+    Maker,
+    MakerRole,
+    Photograph,
+    PhotoView,
+    Ware,
+    WareMaker,
+    WareStatus,
+    utcnow,
+)
+from archive.store import StoredImage
+
+# Restoring a version brings back the record, never its publication state or deletion: those
+# have their own actions (and rules about who may take them).
+RESTORABLE_FIELDS = tuple(field for field in WARE_FIELDS if field != "status")
+
+
+STATUS_ACTIONS = {
+    WareStatus.DRAFT: "return_to_draft",
+    WareStatus.SUBMITTED: "submit",
+    WareStatus.PUBLISHED: "publish",
+    WareStatus.REJECTED: "reject",
+}
+
+
+class EditRefused(ValueError):
+    """An edit that cannot be made; the message says why."""
+
+
+def full_snapshot(ware: Ware) -> dict[str, Any]:
+    """What the history compares: the record, its accession number, deletion and photographs."""
+    snapshot = ware_snapshot(ware)
+    snapshot["accession_number"] = ware.accession_number
+    snapshot["deleted"] = ware.deleted_at is not None
+    snapshot["photographs"] = [
+        f"{photo.view.value} {photo.sha256[:12]}" for photo in ware.photographs
+    ]
+    return snapshot
+
+
+class Change:
+    """Collects one change to a ware and writes its audit event with only what changed."""
+
+    def __init__(self, ware: Ware, *, actor: str, user_id: int | None) -> None:
+        self.ware = ware
+        self.actor = actor
+        self.user_id = user_id
+        self.before = full_snapshot(ware)
+
+    def record(self, session: Session, action: str) -> bool:
+        """Write the event if anything changed; returns whether it did."""
+        session.flush()
+        after = full_snapshot(self.ware)
+        changed = sorted(key for key in after if self.before.get(key) != after[key])
+        if not changed:
+            return False
+        record_audit(
+            session,
+            actor=self.actor,
+            user_id=self.user_id,
+            action=action,
+            entity_type="ware",
+            entity_id=self.ware.id,
+            before={key: self.before.get(key) for key in changed},
+            after={key: after[key] for key in changed},
+        )
+        return True
+
+
+def accession_taken(
+    session: Session, institution_id: int, accession: str, ware_id: int | None
+) -> bool:
+    """Whether another ware of the institution already has this accession number."""
+    query = select(Ware.id).where(
+        Ware.institution_id == institution_id, Ware.accession_number == accession
+    )
+    if ware_id is not None:
+        query = query.where(Ware.id != ware_id)
+    return session.scalar(query) is not None
+
+
+def create_ware(
+    session: Session,
+    *,
+    institution: Institution,
+    accession_number: str,
+    fields: dict[str, Any],
+    makers: Sequence[MakerCredit],
+    collection: Collection | None,
+    actor: str,
+    user_id: int | None,
+) -> Ware:
+    """A new draft ware; refuses an accession number the institution already uses."""
+    if accession_taken(session, institution.id, accession_number, None):
+        raise EditRefused(f"{institution.name} already has a ware {accession_number}")
+    ware = Ware(institution=institution, accession_number=accession_number)
+    session.add(ware)
+    _apply(ware, fields, makers, collection)
+    ware.status = WareStatus.DRAFT
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="create",
+        entity_type="ware",
+        entity_id=ware.id,
+        before=None,
+        after=full_snapshot(ware),
+    )
+    return ware
+
+
+def edit_ware(
+    session: Session,
+    ware: Ware,
+    *,
+    accession_number: str,
+    fields: dict[str, Any],
+    makers: Sequence[MakerCredit],
+    collection: Collection | None,
+    actor: str,
+    user_id: int | None,
+) -> bool:
+    """Change the record of ``ware``; returns whether anything changed."""
+    if accession_taken(session, ware.institution_id, accession_number, ware.id):
+        raise EditRefused(f"another ware already has the accession number {accession_number}")
+    change = Change(ware, actor=actor, user_id=user_id)
+    ware.accession_number = accession_number
+    _apply(ware, fields, makers, collection)
+    return change.record(session, "update")
+
+
+def _apply(
+    ware: Ware,
+    fields: dict[str, Any],
+    makers: Sequence[MakerCredit],
+    collection: Collection | None,
+) -> None:
+    unknown = set(fields) - set(RESTORABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable ware fields: {', '.join(sorted(unknown))}")
+    for field, value in fields.items():
+        setattr(ware, field, value)
+    ware.collection = collection
+    wanted = [(credit.maker.id, credit.role, credit.qualifier) for credit in makers]
+    if wanted == [(link.maker_id, link.role, link.qualifier) for link in ware.makers]:
+        return
+    ware.makers.clear()
+    seen: set[tuple[int, MakerRole]] = set()
+    for credit in makers:
+        if (credit.maker.id, credit.role) in seen:
+            continue
+        seen.add((credit.maker.id, credit.role))
+        ware.makers.append(
+            WareMaker(
+                maker=credit.maker,
+                role=credit.role,
+                qualifier=credit.qualifier,
+                position=len(seen) - 1,
+            )
+        )
+
+
+def set_status(
+    session: Session, ware: Ware, status: WareStatus, *, actor: str, user_id: int | None
+) -> bool:
+    """Move ``ware`` to ``status``; publishing needs a rights statement."""
+    if status is WareStatus.PUBLISHED and not (ware.rights or "").strip():
+        raise EditRefused("a licence or rights statement is required to publish")
+    change = Change(ware, actor=actor, user_id=user_id)
+    ware.status = status
+    return change.record(session, STATUS_ACTIONS[status])
+
+
+def soft_delete(session: Session, ware: Ware, *, actor: str, user_id: int | None) -> bool:
+    """Withdraw ``ware`` from everything but the curators' bin; it can be restored."""
+    change = Change(ware, actor=actor, user_id=user_id)
+    if ware.deleted_at is None:
+        ware.deleted_at = utcnow()
+    return change.record(session, "delete")
+
+
+def undelete(session: Session, ware: Ware, *, actor: str, user_id: int | None) -> bool:
+    """Bring a soft-deleted ware back with the status it had."""
+    change = Change(ware, actor=actor, user_id=user_id)
+    ware.deleted_at = None
+    return change.record(session, "restore")
+
+
+def add_photograph(
+    session: Session,
+    ware: Ware,
+    stored: StoredImage,
+    *,
+    view: PhotoView,
+    original_filename: str | None,
+    actor: str,
+    user_id: int | None,
+) -> bool:
+    """Attach a stored image to ``ware``; returns False when it already had this image."""
+    change = Change(ware, actor=actor, user_id=user_id)
+    _, added = attach_photograph(
+        session, ware, stored, view=view, original_filename=original_filename
+    )
+    change.record(session, "add_photograph")
+    return added
+
+
+def remove_photograph(
+    session: Session, ware: Ware, photo: Photograph, *, actor: str, user_id: int | None
+) -> None:
+    """Take a photograph off ``ware``; the file stays in the content-addressed store."""
+    change = Change(ware, actor=actor, user_id=user_id)
+    ware.photographs.remove(photo)
+    for position, remaining in enumerate(ware.photographs):
+        remaining.position = position
+    change.record(session, "remove_photograph")
+
+
+def arrange_photographs(
+    session: Session,
+    ware: Ware,
+    order: Sequence[int],
+    views: dict[int, PhotoView],
+    *,
+    actor: str,
+    user_id: int | None,
+) -> bool:
+    """Put the photographs in ``order`` (ids; the first is the main one) and set their views."""
+    by_id = {photo.id: photo for photo in ware.photographs}
+    if sorted(order) != sorted(by_id):
+        raise EditRefused("the order must list each photograph of the ware once")
+    change = Change(ware, actor=actor, user_id=user_id)
+    for position, photo_id in enumerate(order):
+        photo = by_id[photo_id]
+        photo.position = position
+        photo.view = views.get(photo_id, photo.view)
+    ware.photographs.sort(key=lambda photo: photo.position)
+    return change.record(session, "arrange_photographs")
+
+
+def ware_history(session: Session, ware_id: int) -> list[AuditEvent]:
+    """The audit events of one ware, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "ware", AuditEvent.entity_id == ware_id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
+
+
+def version_after(session: Session, ware_id: int, event_id: int) -> dict[str, Any] | None:
+    """The ware as it stood right after audit event ``event_id``, rebuilt from the trail."""
+    state: dict[str, Any] = {}
+    for event in ware_history(session, ware_id):
+        state.update(event.after or {})
+        if event.id == event_id:
+            return state
+    return None
+
+
+def restore_version(
+    session: Session,
+    ware: Ware,
+    event_id: int,
+    *,
+    maker_for: Callable[[str], Maker],
+    collection_for: Callable[[str], Collection],
+    actor: str,
+    user_id: int | None,
+) -> bool:
+    """Bring back the record as it was after ``event_id`` (not its status or photographs)."""
+    version = version_after(session, ware.id, event_id)
+    if version is None:
+        raise EditRefused("that version is not in this ware's history")
+    fields = {key: version[key] for key in RESTORABLE_FIELDS if key in version}
+    makers = ware_makers(ware)
+    if "makers" in version:
+        makers = [
+            MakerCredit(maker_for(name), MakerRole(role), qualifier)
+            for name, role, qualifier in version["makers"]
+        ]
+    collection = ware.collection
+    if "collection" in version:
+        name = version["collection"]
+        collection = collection_for(name) if name else None
+    change = Change(ware, actor=actor, user_id=user_id)
+    if version.get("accession_number"):
+        accession = version["accession_number"]
+        if accession_taken(session, ware.institution_id, accession, ware.id):
+            raise EditRefused(f"another ware now has the accession number {accession}")
+        ware.accession_number = accession
+    _apply(ware, fields, makers, collection)
+    return change.record(session, "restore_version")
+
+
+def ware_makers(ware: Ware) -> list[MakerCredit]:
+    """The ware's current maker credits."""
+    return [MakerCredit(link.maker, link.role, link.qualifier) for link in ware.makers]
