@@ -1,0 +1,30 @@
+"""Curating and contributing: the ware form, photographs, publishing, history, the review queue
+and bulk upload, for curators (every institution) and partners (their own, as submissions).
+
+``register(app)`` adds the pages; every route states its access rule (``web.auth.access``), and
+registering refuses a route that does not.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from web.curate import bulk, history, photos, review, wares
+from web.curate.blueprint import curate
+
+# The modules above hold the views; importing them is what attaches them to the blueprint.
+VIEW_MODULES = (bulk, history, photos, review, wares)
+RULED_BLUEPRINTS = ("auth", "curate")
+
+
+def register(app: Flask) -> None:
+    """Add the curating pages to ``app`` (after ``web.auth.register``)."""
+    app.register_blueprint(curate)
+    unruled = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.partition(".")[0] in RULED_BLUEPRINTS
+        and not hasattr(app.view_functions[rule.endpoint], "access_rule")
+    ]
+    if unruled:
+        raise RuntimeError(f"routes without an access rule: {', '.join(sorted(unruled))}")

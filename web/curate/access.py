@@ -1,0 +1,82 @@
+"""Object rules on top of the route rules: which wares an account may see and change.
+
+A partner sees and changes only their own institution's wares, and never a published one
+(publishing is for curators). Another institution's unpublished ware is answered with 404, as
+if it did not exist, so its existence does not leak either.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from archive.models import Photograph, Ware, WareMaker, WareStatus
+from web.auth import current_account
+from web.auth.accounts import Account
+from web.views.context import db_session
+
+
+def signed_in() -> Account:
+    """The account of this request; the route's rule has already required one."""
+    account = current_account()
+    if account is None:
+        abort(401)
+    return account
+
+
+def can_see(account: Account, ware: Ware) -> bool:
+    """Curators see every ware; partners see their own institution's."""
+    return account.is_curator or account.owns(ware)
+
+
+def can_edit(account: Account, ware: Ware) -> bool:
+    """Curators edit every ware; partners their own institution's until it is published."""
+    if account.is_curator:
+        return True
+    return account.owns(ware) and ware.status is not WareStatus.PUBLISHED
+
+
+def load_ware(ware_id: int) -> Ware | None:
+    """The ware with what the curating pages show, deleted or not."""
+    return db_session().scalar(
+        select(Ware)
+        .where(Ware.id == ware_id)
+        .options(
+            selectinload(Ware.makers).selectinload(WareMaker.maker),
+            selectinload(Ware.photographs),
+            selectinload(Ware.institution),
+            selectinload(Ware.collection),
+        )
+    )
+
+
+def visible_ware(ware_id: int) -> Ware:
+    """The ware if this account may see it, else 404."""
+    ware = load_ware(ware_id)
+    if ware is None or not can_see(signed_in(), ware):
+        abort(404)
+    return ware
+
+
+def editable_ware(ware_id: int) -> Ware:
+    """The ware if this account may change it: 404 if it may not see it, 403 if only see."""
+    ware = visible_ware(ware_id)
+    if not can_edit(signed_in(), ware):
+        abort(403)
+    return ware
+
+
+def visible_photo(photo_id: int) -> Photograph:
+    """A photograph whose ware this account may see, else 404."""
+    photo = db_session().get(Photograph, photo_id)
+    if photo is None:
+        abort(404)
+    visible_ware(photo.ware_id)
+    return photo
+
+
+def actor() -> tuple[str, int]:
+    """Who the audit trail names for this request's changes."""
+    account = signed_in()
+    return account.email, account.id

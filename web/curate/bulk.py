@@ -1,0 +1,171 @@
+"""Bulk upload from the browser: a records file (CSV or JSON in the native template) plus a ZIP
+of photographs, processed in the background, with a progress page and a downloadable report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from archive.curation import BulkJob, JobStatus
+from archive.models import Institution
+from web.auth import Rule, access
+from web.curate import jobs
+from web.curate.access import signed_in
+from web.curate.blueprint import curate
+from web.curate.uploads import UploadRejected, data_kind
+from web.views.context import app_state, db_session
+from web.views.formatting import translate as _
+
+MAPPINGS = {"potbank": "Potbank native template (CSV or JSON)"}
+RECENT_JOBS = 20
+
+
+def _visible_jobs() -> Any:
+    account = signed_in()
+    query = select(BulkJob).order_by(BulkJob.id.desc())
+    if not account.is_curator:
+        query = query.where(BulkJob.user_id == account.id)
+    return query
+
+
+def _job_or_404(job_id: int) -> BulkJob:
+    account = signed_in()
+    job = db_session().get(BulkJob, job_id)
+    # A partner sees only their own uploads; 404 rather than 403 so ids do not leak anything.
+    if job is None or not (account.is_curator or job.user_id == account.id):
+        abort(404)
+    return jobs.settle(db_session(), job)
+
+
+def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
+    account = signed_in()
+    institutions = list(db_session().scalars(select(Institution).order_by(Institution.name)))
+    recent = [
+        jobs.settle(db_session(), job)
+        for job in db_session().scalars(_visible_jobs().limit(RECENT_JOBS))
+    ]
+    page = render_template(
+        "curate/bulk.html",
+        mappings=MAPPINGS,
+        institutions=institutions if account.is_curator else [],
+        recent=recent,
+        error=error,
+    )
+    return page, status
+
+
+@curate.get("/bulk")
+@access(Rule.SIGNED_IN)
+def bulk_form() -> tuple[str, int]:
+    """The bulk upload form and the account's recent uploads."""
+    return _form()
+
+
+@curate.post("/bulk")
+@access(Rule.SIGNED_IN)
+def bulk_upload() -> Response | tuple[str, int]:
+    """Accept the files, queue the job, start it in the background and show its progress."""
+    account = signed_in()
+    state = app_state()
+    records = request.files.get("records")
+    photos = request.files.get("photos")
+    mapping = request.form.get("mapping", "potbank")
+    if mapping not in MAPPINGS:
+        return _form(422, _("Choose one of the mapping profiles."))
+    if records is None or not records.filename:
+        return _form(422, _("Choose a records file (CSV or JSON)."))
+    data = records.stream.read(state.settings.max_upload_bytes + 1)
+    if len(data) > state.settings.max_upload_bytes:
+        return _form(413, _("The records file is larger than this archive accepts."))
+    try:
+        kind = data_kind(data)
+    except UploadRejected as rejection:
+        return _form(422, str(rejection))
+    institution_id = account.institution_id
+    if account.is_curator:
+        name = request.form.get("institution", "")
+        chosen = db_session().scalar(select(Institution).where(Institution.name == name))
+        institution_id = chosen.id if chosen else None
+    job = BulkJob(
+        user_id=account.id,
+        institution_id=institution_id,
+        as_submission=not account.is_curator,
+        mapping=mapping,
+        source_name=(records.filename or "upload")[-300:],
+        folder=secrets.token_hex(16),
+    )
+    db_session().add(job)
+    db_session().flush()
+    folder = jobs.upload_folder(state, job)
+    folder.mkdir(parents=True)
+    (folder / f"records.{kind}").write_bytes(data)
+    if photos is not None and photos.filename:
+        # Streamed to disk: a ZIP may be large, and it is unpacked (with limits) by the job.
+        photos.save(folder / "photos.zip")
+    db_session().commit()
+    jobs.start(state, job.id)
+    flash(_("Upload received: it is being processed."))
+    return redirect(url_for("curate.bulk_job", job_id=job.id))
+
+
+def job_state(job: BulkJob) -> dict[str, Any]:
+    """What the progress page shows, as JSON for its script."""
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "active": job.status in jobs.ACTIVE,
+        "total": job.total_rows,
+        "processed": job.processed_rows,
+        "summary": job.summary,
+        "message": job.message,
+        "problems": len(job.problems or []),
+    }
+
+
+@curate.get("/bulk/<int:job_id>")
+@access(Rule.SIGNED_IN)
+def bulk_job(job_id: int) -> str:
+    """The progress of one upload, and its report when done."""
+    job = _job_or_404(job_id)
+    return render_template("curate/bulk_job.html", job=job, state=job_state(job))
+
+
+@curate.get("/bulk/<int:job_id>/status")
+@access(Rule.SIGNED_IN)
+def bulk_status(job_id: int) -> Response:
+    """The progress as JSON (the progress page polls it)."""
+    response = jsonify(job_state(_job_or_404(job_id)))
+    response.cache_control.no_store = True
+    return response
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@curate.get("/bulk/<int:job_id>/report.csv")
+@access(Rule.SIGNED_IN)
+def bulk_report(job_id: int) -> Response:
+    """The problems of a finished upload as a CSV safe to open in a spreadsheet."""
+    job = _job_or_404(job_id)
+    if job.status is not JobStatus.FINISHED:
+        abort(404)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=["line", "accession_number", "field", "reason"], extrasaction="ignore"
+    )
+    writer.writeheader()
+    for problem in job.problems or []:
+        writer.writerow({key: spreadsheet_safe(value) for key, value in problem.items()})
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="upload-{job.id}-report.csv"'
+    return response

@@ -1,0 +1,130 @@
+"""A ware's history: every audit event as a readable diff, and restoring an earlier version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from archive.editing import EditRefused, restore_version, ware_history
+from archive.models import AuditEvent
+from web.auth import Rule, access
+from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
+from web.curate.blueprint import curate
+from web.curate.forms import FIELDS
+from web.curate.indexing import sync_wares
+from web.curate.wares import collection_for, maker_for
+from web.views.context import db_session
+from web.views.formatting import translate as _
+
+LABELS = {spec.name: spec.label for spec in FIELDS} | {
+    "accession_number": "Accession number",
+    "collection": "Collection",
+    "makers": "Makers",
+    "photographs": "Photographs (view and digest)",
+    "status": "Status",
+    "deleted": "Deleted",
+}
+ACTIONS = {
+    "create": "Created",
+    "update": "Edited",
+    "submit": "Submitted for review",
+    "publish": "Published",
+    "return_to_draft": "Returned to draft",
+    "reject": "Rejected",
+    "delete": "Deleted",
+    "restore": "Restored from the deleted list",
+    "restore_version": "Earlier version restored",
+    "add_photograph": "Photograph added",
+    "remove_photograph": "Photograph removed",
+    "arrange_photographs": "Photographs arranged",
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's value before and after an event, as text to show."""
+
+    label: str
+    before: str
+    after: str
+
+
+def shown(value: Any) -> str:
+    """A snapshot value as a reader would write it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, list):
+                name, role, qualifier = [*item, None, None, None][:3]
+                extra = ", ".join(part for part in (role, qualifier) if part)
+                parts.append(f"{name} ({extra})" if extra else str(name))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(value)
+
+
+def changes_of(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[FieldChange]:
+    """The fields an event changed, labelled, in the form's order."""
+    before, after = before or {}, after or {}
+    keys = [key for key in LABELS if key in before or key in after]
+    return [
+        FieldChange(_(LABELS[key]), shown(before.get(key)), shown(after.get(key)))
+        for key in keys
+        if before.get(key) != after.get(key)
+    ]
+
+
+def describe(event: AuditEvent) -> str:
+    """The event's action in words."""
+    return _(ACTIONS.get(event.action, event.action.replace("_", " ").capitalize()))
+
+
+@curate.get("/wares/<int:ware_id>/history")
+@access(Rule.SIGNED_IN)
+def history(ware_id: int) -> str:
+    """Every change to the ware, newest first, each with a restore button."""
+    ware = visible_ware(ware_id)
+    events = list(reversed(ware_history(db_session(), ware.id)))
+    return render_template(
+        "curate/history.html",
+        ware=ware,
+        entries=[
+            (event, describe(event), changes_of(event.before, event.after)) for event in events
+        ],
+        editable=can_edit(signed_in(), ware),
+    )
+
+
+@curate.post("/wares/<int:ware_id>/history/<int:event_id>/restore")
+@access(Rule.SIGNED_IN)
+def restore_to(ware_id: int, event_id: int) -> Response:
+    """Make the record what it was right after ``event_id`` (a new event, nothing is lost)."""
+    ware = editable_ware(ware_id)
+    email, user_id = actor()
+    try:
+        changed = restore_version(
+            db_session(),
+            ware,
+            event_id,
+            maker_for=maker_for,
+            collection_for=lambda name: collection_for(ware.institution, name),
+            actor=email,
+            user_id=user_id,
+        )
+    except EditRefused as refusal:
+        db_session().rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("curate.history", ware_id=ware.id))
+    db_session().commit()
+    if changed:
+        sync_wares(db_session(), [ware.id])
+    flash(_("Earlier version restored.") if changed else _("That version is the current one."))
+    return redirect(url_for("curate.history", ware_id=ware.id))

@@ -1,0 +1,259 @@
+"""Bulk uploads in the background: a thread started by the request runs the ingest pipeline and
+keeps its state in the ``bulk_job`` table, so a reload shows the progress and a restart of the
+server shows an interrupted job as interrupted rather than forever running."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+import zipfile
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.curation import BulkJob, JobStatus
+from archive.models import Institution, User, Ware, WareStatus, utcnow
+from ingest.native import map_native_row
+from ingest.pipeline import IngestOptions, run_ingest
+from ingest.records import RowError, SourceRecord
+from web.curate.uploads import UploadRejected, extract_photos, read_rows, remove_folder
+from web.views.context import AppState
+
+logger = logging.getLogger(__name__)
+
+# Names this process: a job whose worker is another, dead process was interrupted.
+PROCESS_TOKEN = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# A job run by another machine counts as interrupted when it has been silent this long.
+SILENCE = timedelta(minutes=30)
+QUEUE_GRACE = timedelta(minutes=2)
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+_threads: dict[int, threading.Thread] = {}
+_threads_lock = threading.Lock()
+
+
+def upload_folder(state: AppState, job: BulkJob) -> Path:
+    """Where a job's uploaded files wait (a server-chosen name, never the user's)."""
+    return state.settings.home / "uploads" / job.folder
+
+
+def start(state: AppState, job_id: int) -> None:
+    """Run the job in a background thread; the request that calls this returns at once."""
+    thread = threading.Thread(
+        target=_run, args=(state, job_id), name=f"potbank-bulk-{job_id}", daemon=True
+    )
+    with _threads_lock:
+        _threads[job_id] = thread
+    thread.start()
+
+
+def wait(job_id: int, timeout: float = 60) -> bool:
+    """Wait for this process's thread of ``job_id`` to end; returns whether it has."""
+    with _threads_lock:
+        thread = _threads.get(job_id)
+    if thread is None:
+        return True
+    thread.join(timeout)
+    return not thread.is_alive()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes for these UTC columns.
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned(job: BulkJob) -> bool:
+    """Whether an active job has no worker left to finish it."""
+    if job.status not in ACTIVE:
+        return False
+    if job.worker is None:
+        created = _aware(job.created_at) or utcnow()
+        return utcnow() - created > QUEUE_GRACE
+    if job.worker == PROCESS_TOKEN:
+        with _threads_lock:
+            thread = _threads.get(job.id)
+        return thread is None or not thread.is_alive()
+    host, _, rest = job.worker.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host == socket.gethostname() and pid_text.isdigit():
+        pid = int(pid_text)
+        # Our own pid under another token means the process that ran it is gone (a restart).
+        return pid == os.getpid() or not _process_alive(pid)
+    heartbeat = _aware(job.heartbeat_at) or _aware(job.created_at) or utcnow()
+    return utcnow() - heartbeat > SILENCE
+
+
+def settle(session: Session, job: BulkJob) -> BulkJob:
+    """Mark an orphaned job as interrupted (and say so) before it is shown."""
+    if orphaned(job):
+        job.status = JobStatus.INTERRUPTED
+        job.message = (
+            "The server stopped while this upload was being processed. Rows already loaded "
+            "stay loaded; upload the file again to finish (loading again is safe)."
+        )
+        job.finished_at = utcnow()
+        session.commit()
+    return job
+
+
+def _run(state: AppState, job_id: int) -> None:
+    try:
+        _execute(state, job_id)
+    except Exception as error:  # anything at all: the job must end in a state a person can read
+        logger.exception("bulk job %s failed", job_id)
+        reason = str(error) if isinstance(error, UploadRejected) else type(error).__name__
+        with state.session_factory() as session:
+            job = session.get(BulkJob, job_id)
+            if job is not None:
+                job.status = JobStatus.FAILED
+                job.message = f"The upload could not be processed: {reason}"
+                job.finished_at = utcnow()
+                session.commit()
+    finally:
+        with state.session_factory() as session:
+            job = session.get(BulkJob, job_id)
+            if job is not None:
+                remove_folder(upload_folder(state, job))
+
+
+def _execute(state: AppState, job_id: int) -> None:
+    settings = state.settings
+    with state.session_factory() as session:
+        job = session.get(BulkJob, job_id)
+        if job is None:
+            return
+        job.status = JobStatus.RUNNING
+        job.worker = PROCESS_TOKEN
+        job.started_at = job.heartbeat_at = utcnow()
+        session.commit()
+        folder = upload_folder(state, job)
+        notes: list[dict[str, object]] = []
+        images_dir = None
+        if (folder / "photos.zip").exists():
+            images_dir = folder / "images"
+            images_dir.mkdir(exist_ok=True)
+            try:
+                skipped = extract_photos(
+                    folder / "photos.zip",
+                    images_dir,
+                    max_total=settings.max_upload_bytes * 25,
+                    max_file=settings.max_upload_bytes,
+                )
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
+                raise UploadRejected(f"the ZIP is damaged ({error})") from None
+            notes += [_note(0, None, "photos", reason) for reason in skipped]
+        institution = session.get(Institution, job.institution_id) if job.institution_id else None
+        kind = "json" if (folder / "records.json").exists() else "csv"
+        records = list(_records(session, job, institution, folder / f"records.{kind}", kind, notes))
+        job.total_rows = len(records)
+        session.commit()
+        options = IngestOptions(
+            institution=institution.name if institution else None,
+            images_dir=images_dir,
+            actor=_actor_of(session, job),
+        )
+
+        def progress(count: int) -> None:
+            with state.session_factory() as progress_session:
+                live = progress_session.get(BulkJob, job_id)
+                if live is not None:
+                    live.processed_rows += count
+                    live.heartbeat_at = utcnow()
+                    progress_session.commit()
+
+        report = run_ingest(
+            settings,
+            state.session_factory,
+            f"web upload: {job.source_name}",
+            job.mapping,
+            records,
+            options,
+            progress,
+        )
+        session.refresh(job)
+        job.ingest_run_id = report.run_id
+        job.summary = report.summary
+        job.problems = notes + [problem.as_dict() for problem in report.problems]
+        job.processed_rows = job.total_rows
+        job.status = JobStatus.FINISHED
+        job.finished_at = utcnow()
+        session.commit()
+
+
+def _actor_of(session: Session, job: BulkJob) -> str:
+    user = session.get(User, job.user_id)
+    return user.email if user else "bulk upload"
+
+
+def _note(line: int, accession: str | None, field: str, reason: str) -> dict[str, object]:
+    return {"line": line, "accession_number": accession, "field": field, "reason": reason}
+
+
+def _records(
+    session: Session,
+    job: BulkJob,
+    institution: Institution | None,
+    path: Path,
+    kind: str,
+    notes: list[dict[str, object]],
+) -> Iterator[tuple[int, SourceRecord | RowError]]:
+    """Mapped rows with the uploader's rules applied: a partner's rows belong to the partner's
+    institution and arrive as submissions; nothing is published without a rights statement."""
+    for line, row in read_rows(path, kind):
+        try:
+            record = map_native_row(row, "draft" if job.as_submission else "published")
+        except RowError as error:
+            yield line, error
+            continue
+        if job.as_submission:
+            assert institution is not None
+            record.institution = institution.name
+            record.fields["status"] = WareStatus.SUBMITTED.value
+            if _published(session, institution.id, record.accession_number):
+                yield (
+                    line,
+                    RowError(
+                        "this ware is already published: ask a curator to change it",
+                        "accession_number",
+                    ),
+                )
+                continue
+        elif record.fields.get("status") == "published" and not record.fields.get("rights"):
+            record.fields["status"] = WareStatus.DRAFT.value
+            notes.append(
+                _note(
+                    line,
+                    record.accession_number,
+                    "rights",
+                    "no rights statement, so it was loaded as a draft rather than published",
+                )
+            )
+        yield line, record
+
+
+def _published(session: Session, institution_id: int, accession: str) -> bool:
+    status = session.scalar(
+        select(Ware.status).where(
+            Ware.institution_id == institution_id, Ware.accession_number == accession
+        )
+    )
+    return status is WareStatus.PUBLISHED

@@ -1,0 +1,149 @@
+"""A ware's photographs: upload several at once, order them, mark their views, delete them, and
+serve them to the accounts that may see an unpublished ware."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from archive.editing import EditRefused, add_photograph, arrange_photographs, remove_photograph
+from archive.imaging import DERIVATIVE_SIZES, ImageRejected
+from archive.models import PhotoView
+from web.auth import Rule, access
+from web.curate.access import actor, editable_ware, visible_photo
+from web.curate.blueprint import curate
+from web.curate.indexing import sync_wares
+from web.views.context import app_state, db_session
+from web.views.formatting import translate as _
+
+MAX_FILES_PER_UPLOAD = 50
+
+
+def _read_limited(upload: FileStorage, limit: int) -> bytes | None:
+    """The upload's bytes, or None when it is larger than ``limit``."""
+    data = upload.stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _display_name(upload: FileStorage) -> str | None:
+    # Kept only as a label for curators; the stored file is named by its SHA-256.
+    name = PurePath((upload.filename or "").replace("\\", "/")).name
+    return name[:300] or None
+
+
+@curate.post("/wares/<int:ware_id>/photos")
+@access(Rule.SIGNED_IN)
+def upload_photos(ware_id: int) -> Response:
+    """Add the chosen photographs; each is checked by content and size, never by its name."""
+    ware = editable_ware(ware_id)
+    uploads = [item for item in request.files.getlist("photos") if item.filename]
+    if not uploads:
+        flash(_("Choose one or more photographs to upload."), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id))
+    if len(uploads) > MAX_FILES_PER_UPLOAD:
+        flash(_("At most {n} photographs at a time.", n=MAX_FILES_PER_UPLOAD), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id))
+    view_name = request.form.get("view", PhotoView.FRONT.value)
+    view = PhotoView(view_name) if view_name in PhotoView._value2member_map_ else PhotoView.FRONT
+    state = app_state()
+    email, user_id = actor()
+    added = 0
+    for upload in uploads:
+        label = _display_name(upload) or _("unnamed file")
+        data = _read_limited(upload, state.settings.max_upload_bytes)
+        if data is None:
+            flash(_("{name}: larger than this archive accepts.", name=label), "error")
+            continue
+        try:
+            stored = state.store.put(data)
+        except ImageRejected as rejection:
+            flash(_("{name}: {reason}", name=label, reason=str(rejection)), "error")
+            continue
+        if add_photograph(
+            db_session(),
+            ware,
+            stored,
+            view=view,
+            original_filename=_display_name(upload),
+            actor=email,
+            user_id=user_id,
+        ):
+            added += 1
+    db_session().commit()
+    if added:
+        sync_wares(db_session(), [ware.id])
+        flash(_("{n} photograph(s) added.", n=added))
+    return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+
+
+@curate.post("/wares/<int:ware_id>/photos/arrange")
+@access(Rule.SIGNED_IN)
+def arrange_photos(ware_id: int) -> Response:
+    """Reorder the photographs, choose the main one and mark each one's view."""
+    ware = editable_ware(ware_id)
+    positions: dict[int, float] = {}
+    views: dict[int, PhotoView] = {}
+    for photo in ware.photographs:
+        raw = request.form.get(f"position-{photo.id}", str(photo.position + 1))
+        try:
+            positions[photo.id] = float(raw)
+        except ValueError:
+            positions[photo.id] = photo.position + 1
+        view = request.form.get(f"view-{photo.id}", photo.view.value)
+        if view in PhotoView._value2member_map_:
+            views[photo.id] = PhotoView(view)
+    main = request.form.get("main", "")
+    if main.isdigit() and int(main) in positions:
+        # The chosen main photograph goes first, the others keep their relative order.
+        positions[int(main)] = float("-inf")
+    order = sorted(positions, key=lambda photo_id: (positions[photo_id], photo_id))
+    email, user_id = actor()
+    try:
+        changed = arrange_photographs(
+            db_session(), ware, order, views, actor=email, user_id=user_id
+        )
+    except EditRefused as refusal:
+        db_session().rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id))
+    db_session().commit()
+    if changed:
+        sync_wares(db_session(), [ware.id])
+    flash(_("Photographs arranged.") if changed else _("Nothing had changed."))
+    return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+
+
+@curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/delete")
+@access(Rule.SIGNED_IN)
+def delete_photo(ware_id: int, photo_id: int) -> Response:
+    """Remove one photograph from the ware."""
+    ware = editable_ware(ware_id)
+    photo = next((item for item in ware.photographs if item.id == photo_id), None)
+    if photo is None:
+        abort(404)
+    email, user_id = actor()
+    remove_photograph(db_session(), ware, photo, actor=email, user_id=user_id)
+    db_session().commit()
+    sync_wares(db_session(), [ware.id])
+    flash(_("Photograph removed."))
+    return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+
+
+@curate.get("/photos/<int:photo_id>/<size>.jpg")
+@access(Rule.SIGNED_IN)
+def photo_image(photo_id: int, size: str) -> Response:
+    """A derivative of any photograph the account may see, published or not (never cached by
+    shared caches, since it may be unpublished)."""
+    if size not in DERIVATIVE_SIZES:
+        abort(404)
+    photo = visible_photo(photo_id)
+    path = app_state().store.derivative_path(photo.sha256, size)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response

@@ -1,0 +1,124 @@
+"""The review queue: curators see each submission with its photographs, near-duplicates across
+the archive and what changed since the last review, then approve, reject or ask for changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from archive.curation import ReviewDecision, ReviewNote
+from archive.duplicates import NearDuplicate, near_duplicates
+from archive.editing import EditRefused, full_snapshot, set_status
+from archive.models import Ware, WareMaker, WareStatus
+from web.auth import Rule, access
+from web.curate.access import actor, load_ware
+from web.curate.blueprint import curate
+from web.curate.forms import clean_text
+from web.curate.history import FieldChange, changes_of
+from web.curate.indexing import sync_wares
+from web.views.context import db_session
+from web.views.formatting import translate as _
+
+MAX_COMMENT = 5000
+DECISIONS = {
+    "approve": (ReviewDecision.APPROVED, WareStatus.PUBLISHED),
+    "reject": (ReviewDecision.REJECTED, WareStatus.REJECTED),
+    "changes": (ReviewDecision.CHANGES_REQUESTED, WareStatus.DRAFT),
+}
+
+OUTCOMES = {
+    "approve": "{accession} approved and published.",
+    "reject": "{accession} rejected.",
+    "changes": "{accession} returned for changes.",
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One ware in the queue with what a reviewer needs to decide."""
+
+    ware: Ware
+    duplicates: list[NearDuplicate]
+    changes: list[FieldChange]
+    reviewed_before: bool
+    notes: list[ReviewNote]
+
+
+def _submission(ware: Ware) -> Submission:
+    notes = list(
+        db_session().scalars(
+            select(ReviewNote)
+            .where(ReviewNote.ware_id == ware.id)
+            .order_by(ReviewNote.created_at, ReviewNote.id)
+        )
+    )
+    decided = [note for note in notes if note.decision is not ReviewDecision.SUBMITTED]
+    last = decided[-1].snapshot if decided else None
+    return Submission(
+        ware=ware,
+        duplicates=near_duplicates(db_session(), ware.photographs),
+        changes=changes_of(last, full_snapshot(ware)) if last is not None else [],
+        reviewed_before=last is not None,
+        notes=notes,
+    )
+
+
+@curate.get("/review")
+@access(Rule.CURATOR)
+def review_queue() -> str:
+    """Every submission awaiting review, oldest first."""
+    wares = db_session().scalars(
+        select(Ware)
+        .where(Ware.status == WareStatus.SUBMITTED, Ware.deleted_at.is_(None))
+        .options(
+            selectinload(Ware.photographs),
+            selectinload(Ware.institution),
+            selectinload(Ware.makers).selectinload(WareMaker.maker),
+        )
+        .order_by(Ware.updated_at, Ware.id)
+    )
+    return render_template("curate/review.html", submissions=[_submission(w) for w in wares])
+
+
+@curate.post("/review/<int:ware_id>")
+@access(Rule.CURATOR)
+def decide(ware_id: int) -> Response:
+    """Approve (publish), reject with a reason, or ask for changes with a comment."""
+    ware = load_ware(ware_id)
+    if ware is None or ware.deleted_at is not None:
+        abort(404)
+    if ware.status is not WareStatus.SUBMITTED:
+        abort(409)
+    choice = request.form.get("decision", "")
+    if choice not in DECISIONS:
+        abort(400)
+    decision, status = DECISIONS[choice]
+    comment = clean_text(request.form.get("comment"))[:MAX_COMMENT]
+    if decision is not ReviewDecision.APPROVED and not comment:
+        flash(_("Say why, so the partner knows what to change."), "error")
+        return redirect(url_for("curate.review_queue") + f"#ware-{ware.id}")
+    email, user_id = actor()
+    try:
+        set_status(db_session(), ware, status, actor=email, user_id=user_id)
+    except EditRefused as refusal:
+        db_session().rollback()
+        flash(f"{ware.accession_number}: {refusal}", "error")
+        return redirect(url_for("curate.review_queue") + f"#ware-{ware.id}")
+    db_session().add(
+        ReviewNote(
+            ware_id=ware.id,
+            user_id=user_id,
+            actor=email,
+            decision=decision,
+            comment=comment or None,
+            snapshot=full_snapshot(ware),
+        )
+    )
+    db_session().commit()
+    sync_wares(db_session(), [ware.id])
+    flash(_(OUTCOMES[choice], accession=ware.accession_number))
+    return redirect(url_for("curate.review_queue"))

@@ -1,0 +1,305 @@
+"""The dashboard and a ware's curating page: create, edit, submit, publish, delete, restore."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from archive.catalogue import get_or_create_collection, get_or_create_maker
+from archive.curation import ReviewDecision, ReviewNote
+from archive.editing import (
+    EditRefused,
+    create_ware,
+    edit_ware,
+    full_snapshot,
+    set_status,
+    soft_delete,
+    undelete,
+)
+from archive.models import Collection, Institution, Maker, Ware, WareStatus
+from ingest.normalise.makers import maker_key
+from web.auth import Rule, access
+from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
+from web.curate.blueprint import curate
+from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
+from web.curate.indexing import sync_wares
+from web.views.context import db_session
+from web.views.formatting import translate as _
+
+PER_PAGE = 50
+STATUS_FILTERS = ("all", "draft", "submitted", "published", "rejected", "deleted")
+
+
+def maker_for(name: str) -> Maker:
+    """The maker of this name, merged with its spelling variants as ingest does."""
+    return get_or_create_maker(db_session(), name, maker_key(name))
+
+
+def collection_for(institution: Institution, name: str) -> Collection | None:
+    """The named collection of ``institution`` (created on first use), or None for none."""
+    return get_or_create_collection(db_session(), institution, name) if name else None
+
+
+def _like(text: str) -> str:
+    # The search box is matched literally: % and _ typed by a user are not wildcards.
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@curate.get("/")
+@access(Rule.SIGNED_IN)
+def dashboard() -> str:
+    """The wares this account curates, filtered by status and words, with review comments."""
+    account = signed_in()
+    status = request.args.get("status", "all")
+    if status not in STATUS_FILTERS:
+        status = "all"
+    words = request.args.get("q", "").strip()[:200]
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+    query = select(Ware).options(selectinload(Ware.institution))
+    if not account.is_curator:
+        query = query.where(Ware.institution_id == account.institution_id)
+    if status == "deleted":
+        query = query.where(Ware.deleted_at.is_not(None))
+    else:
+        query = query.where(Ware.deleted_at.is_(None))
+        if status != "all":
+            query = query.where(Ware.status == WareStatus(status))
+    if words:
+        pattern = _like(words.lower())
+        query = query.where(
+            or_(
+                func.lower(Ware.accession_number).like(pattern, escape="\\"),
+                func.lower(Ware.title_en).like(pattern, escape="\\"),
+                Ware.title_zh.like(_like(words), escape="\\"),
+            )
+        )
+    total = db_session().scalar(select(func.count()).select_from(query.subquery())) or 0
+    wares = list(
+        db_session().scalars(
+            query.order_by(Ware.updated_at.desc(), Ware.id.desc())
+            .limit(PER_PAGE)
+            .offset((page_number - 1) * PER_PAGE)
+        )
+    )
+    return render_template(
+        "curate/dashboard.html",
+        wares=wares,
+        total=total,
+        page=page_number,
+        pages=max(1, -(-total // PER_PAGE)),
+        status=status,
+        statuses=STATUS_FILTERS,
+        words=words,
+        notes=_latest_notes([ware.id for ware in wares]),
+    )
+
+
+def _latest_notes(ware_ids: list[int]) -> dict[int, ReviewNote]:
+    if not ware_ids:
+        return {}
+    latest: dict[int, ReviewNote] = {}
+    for note in db_session().scalars(
+        select(ReviewNote)
+        .where(ReviewNote.ware_id.in_(ware_ids))
+        .order_by(ReviewNote.created_at, ReviewNote.id)
+    ):
+        latest[note.ware_id] = note
+    return latest
+
+
+def _institutions() -> list[Institution]:
+    account = signed_in()
+    query = select(Institution).order_by(Institution.name)
+    if not account.is_curator:
+        query = query.where(Institution.id == account.institution_id)
+    return list(db_session().scalars(query))
+
+
+def _form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str, int]:
+    notes = []
+    if ware is not None:
+        notes = list(
+            db_session().scalars(
+                select(ReviewNote)
+                .where(ReviewNote.ware_id == ware.id)
+                .order_by(ReviewNote.created_at, ReviewNote.id)
+            )
+        )
+    editable = ware is None or can_edit(signed_in(), ware)
+    page = render_template(
+        "curate/ware.html",
+        form=form,
+        ware=ware,
+        notes=notes,
+        editable=editable,
+        specs=FIELDS,
+        roles=MAKER_ROLES,
+        rights_choices=COMMON_RIGHTS,
+        institutions=_institutions(),
+        views=("front", "base", "mark", "detail", "other"),
+    )
+    return page, status
+
+
+def _chosen_institution(form: WareForm) -> Institution | None:
+    account = signed_in()
+    if not account.is_curator:
+        # A partner's wares always belong to the partner's institution, whatever the form says.
+        return db_session().get(Institution, account.institution_id)
+    return db_session().scalar(select(Institution).where(Institution.name == form.institution))
+
+
+@curate.route("/wares/new", methods=["GET", "POST"])
+@access(Rule.SIGNED_IN)
+def new_ware() -> Response | tuple[str, int]:
+    """A blank ware form; saving creates a draft."""
+    account = signed_in()
+    if request.method == "GET":
+        return _form_page(WareForm(institution=account.institution_name or ""), None)
+    form = read_form(request.form)
+    institution = _chosen_institution(form)
+    if institution is None:
+        form.errors["institution"] = _("Choose one of the institutions.")
+    if form.errors:
+        return _form_page(form, None, 422)
+    assert institution is not None
+    email, user_id = actor()
+    try:
+        ware = create_ware(
+            db_session(),
+            institution=institution,
+            accession_number=form.accession_number,
+            fields=form.fields,
+            makers=credits_of(form.makers, maker_for),
+            collection=collection_for(institution, form.collection),
+            actor=email,
+            user_id=user_id,
+        )
+    except EditRefused as refusal:
+        db_session().rollback()
+        form.errors["accession_number"] = str(refusal)
+        return _form_page(form, None, 422)
+    db_session().commit()
+    flash(_("Saved as a draft. Add photographs, then submit or publish it."))
+    return redirect(url_for("curate.ware", ware_id=ware.id))
+
+
+@curate.get("/wares/<int:ware_id>")
+@access(Rule.SIGNED_IN)
+def ware(ware_id: int) -> tuple[str, int]:
+    """A ware's curating page: its form, photographs, status actions and review comments."""
+    item = visible_ware(ware_id)
+    return _form_page(WareForm.of_ware(item), item)
+
+
+@curate.post("/wares/<int:ware_id>")
+@access(Rule.SIGNED_IN)
+def save_ware(ware_id: int) -> Response | tuple[str, int]:
+    """Save the edited record."""
+    item = editable_ware(ware_id)
+    form = read_form(request.form)
+    form.institution = item.institution.name
+    if form.errors:
+        return _form_page(form, item, 422)
+    email, user_id = actor()
+    try:
+        changed = edit_ware(
+            db_session(),
+            item,
+            accession_number=form.accession_number,
+            fields=form.fields,
+            makers=credits_of(form.makers, maker_for),
+            collection=collection_for(item.institution, form.collection),
+            actor=email,
+            user_id=user_id,
+        )
+    except EditRefused as refusal:
+        db_session().rollback()
+        form.errors["accession_number"] = str(refusal)
+        return _form_page(form, item, 422)
+    db_session().commit()
+    if changed:
+        sync_wares(db_session(), [item.id])
+    flash(_("Saved.") if changed else _("Nothing had changed."))
+    return redirect(url_for("curate.ware", ware_id=item.id))
+
+
+def _change_status(ware_id: int, status: WareStatus, done: str) -> Response:
+    item = editable_ware(ware_id)
+    if item.deleted_at is not None:
+        abort(409)
+    email, user_id = actor()
+    try:
+        set_status(db_session(), item, status, actor=email, user_id=user_id)
+    except EditRefused as refusal:
+        db_session().rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("curate.ware", ware_id=item.id))
+    if status is WareStatus.SUBMITTED:
+        db_session().add(
+            ReviewNote(
+                ware_id=item.id,
+                user_id=user_id,
+                actor=email,
+                decision=ReviewDecision.SUBMITTED,
+                snapshot=full_snapshot(item),
+            )
+        )
+    db_session().commit()
+    sync_wares(db_session(), [item.id])
+    flash(done)
+    return redirect(url_for("curate.ware", ware_id=item.id))
+
+
+@curate.post("/wares/<int:ware_id>/submit")
+@access(Rule.SIGNED_IN)
+def submit(ware_id: int) -> Response:
+    """Send a draft (or a rejected ware, after changes) to the review queue."""
+    item = editable_ware(ware_id)
+    if item.status not in (WareStatus.DRAFT, WareStatus.REJECTED):
+        abort(409)
+    return _change_status(ware_id, WareStatus.SUBMITTED, _("Submitted for review."))
+
+
+@curate.post("/wares/<int:ware_id>/publish")
+@access(Rule.CURATOR)
+def publish(ware_id: int) -> Response:
+    """Publish the ware (it needs a rights statement)."""
+    return _change_status(ware_id, WareStatus.PUBLISHED, _("Published."))
+
+
+@curate.post("/wares/<int:ware_id>/unpublish")
+@access(Rule.CURATOR)
+def unpublish(ware_id: int) -> Response:
+    """Take the ware off the public site, back to draft."""
+    return _change_status(ware_id, WareStatus.DRAFT, _("Unpublished: it is a draft again."))
+
+
+@curate.post("/wares/<int:ware_id>/delete")
+@access(Rule.SIGNED_IN)
+def delete(ware_id: int) -> Response:
+    """Soft-delete the ware: hidden everywhere, restorable from the deleted list."""
+    item = editable_ware(ware_id)
+    email, user_id = actor()
+    soft_delete(db_session(), item, actor=email, user_id=user_id)
+    db_session().commit()
+    sync_wares(db_session(), [item.id])
+    flash(_("Deleted. It can be restored from the list of deleted wares."))
+    return redirect(url_for("curate.dashboard", status="deleted"))
+
+
+@curate.post("/wares/<int:ware_id>/restore")
+@access(Rule.SIGNED_IN)
+def restore(ware_id: int) -> Response:
+    """Bring a soft-deleted ware back."""
+    item = editable_ware(ware_id)
+    email, user_id = actor()
+    undelete(db_session(), item, actor=email, user_id=user_id)
+    db_session().commit()
+    sync_wares(db_session(), [item.id])
+    flash(_("Restored."))
+    return redirect(url_for("curate.ware", ware_id=item.id))
