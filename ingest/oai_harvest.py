@@ -40,6 +40,7 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 LIDO = "{http://www.lido-schema.org}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 STATE_FILE = "oai-harvests.json"
+PLACEHOLDER_WORK_TYPES = {"not specified", "unknown", "unspecified"}
 _YEAR = re.compile(r"^(-?\d{1,4})")
 _ROLE_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<role>[^()]+)\)$")
 _IMAGE_LINK = re.compile(r"(/original|\.(jpe?g|png|webp|tiff?))$", re.IGNORECASE)
@@ -195,7 +196,9 @@ def lido_to_record(lido: ET.Element, identifier: str) -> tuple[SourceRecord, lis
         identification.findall(f"{LIDO}titleWrap/{LIDO}titleSet/{LIDO}appellationValue")
     )
     fields: dict[str, Any] = {"title_en": title_en, "title_zh": title_zh}
-    fields["object_type"] = _text(lido.find(f".//{LIDO}objectWorkType/{LIDO}term"))
+    work_type = _text(lido.find(f".//{LIDO}objectWorkType/{LIDO}term"))
+    # LIDO requires a work type, so providers write a placeholder when they have none.
+    fields["object_type"] = None if work_type in PLACEHOLDER_WORK_TYPES else work_type
     fields["marks"] = _text(identification.find(f".//{LIDO}inscriptionTranscription"))
     descriptions: dict[str, list[ET.Element]] = {}
     for description in identification.findall(f".//{LIDO}objectDescriptionSet"):

@@ -163,6 +163,36 @@ def test_derivatives_are_cached_on_disk_with_long_headers(app, catalogue, settin
     assert not_modified.status_code == 304
 
 
+def test_only_what_viewers_ask_for_is_cached(app, catalogue, settings):
+    client = app.test_client()
+    sha = catalogue.photos["plate"]
+    cache = settings.home / "iiif-cache"
+    for path in (
+        "full/123,/0/default.jpg",
+        "full/200,/90/default.jpg",
+        "full/200,/0/gray.jpg",
+        "full/200,/0/default.png",
+        "10,10,100,100/max/0/default.jpg",
+    ):
+        response = _get(client, f"/iiif/3/{sha}/{path}")
+        assert response.status_code == 200
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+        repeat = _get(
+            client, f"/iiif/3/{sha}/{path}", headers={"If-None-Match": response.headers["ETag"]}
+        )
+        assert repeat.status_code == 304
+    assert not cache.exists() or not list(cache.rglob("*.*"))
+    # The tiles info.json advertises, the thumbnails manifests use, and max are kept.
+    for path in (
+        "512,0,288,512/288,512/0/default.jpg",
+        "full/400,300/0/default.jpg",
+        "full/320,240/0/default.jpg",
+        "full/max/0/default.jpg",
+    ):
+        assert _get(client, f"/iiif/3/{sha}/{path}").status_code == 200
+    assert len(list(cache.rglob("*.jpg"))) == 4
+
+
 def test_exif_rotated_jpeg_is_served_as_seen(app, settings, session_factory):
     from archive.store import ImageStore
     from tests.conftest import make_image_bytes

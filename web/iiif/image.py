@@ -24,6 +24,8 @@ from archive.imaging import open_validated
 MAX_WIDTH = 10_000
 MAX_AREA = 25_000_000
 TILE_SIZE = 512
+# The long edge of the thumbnails the manifests point at.
+THUMB_EDGE = 320
 
 QUALITIES = ("default", "color", "gray", "bitonal")
 FORMATS = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -90,6 +92,55 @@ def max_size(width: int, height: int) -> tuple[int, int]:
     """The largest size this service serves of a ``width``×``height`` region, aspect kept."""
     scale = min(1.0, MAX_WIDTH / width, MAX_WIDTH / height, math.sqrt(MAX_AREA / (width * height)))
     return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+def whole_image_sizes(width: int, height: int) -> list[tuple[int, int]]:
+    """Whole-image sizes by halving, smallest first: what viewers use for a first paint."""
+    sizes = []
+    edge = max(width, height)
+    while edge >= 64 and len(sizes) < 8:
+        scale = edge / max(width, height)
+        sizes.append((max(1, round(width * scale)), max(1, round(height * scale))))
+        edge //= 2
+    return [size for size in reversed(sizes) if size[0] * size[1] <= MAX_AREA]
+
+
+def scale_factors(width: int, height: int) -> list[int]:
+    """The tile pyramid's scale factors: halving until one tile holds the whole image."""
+    factors = [1]
+    while max(width, height) / factors[-1] > TILE_SIZE:
+        factors.append(factors[-1] * 2)
+    return factors
+
+
+def is_cacheable(request: ImageRequest, width: int, height: int) -> bool:
+    """Whether a rendering is one viewers ask for, and so worth keeping on disk.
+
+    Those are the tiles and whole-image sizes info.json advertises, the manifests' thumbnails
+    and ``max``, upright JPEGs in the default quality. Anything else is rendered each time, so
+    no one can fill the disk by asking for endless variations.
+    """
+    if request.rotation or request.mirror or request.format != "jpg":
+        return False
+    if request.quality not in ("default", "color"):
+        return False
+    x, y, w, h = request.region
+    if (x, y, w, h) == (0, 0, width, height):
+        thumb = max_size_within(width, height, THUMB_EDGE)
+        return request.size in {*whole_image_sizes(width, height), thumb, max_size(width, height)}
+    for factor in scale_factors(width, height):
+        span = TILE_SIZE * factor
+        if x % span or y % span or w != min(span, width - x) or h != min(span, height - y):
+            continue
+        if request.size == (math.ceil(w / factor), math.ceil(h / factor)):
+            return True
+    return False
+
+
+def max_size_within(width: int, height: int, edge: int) -> tuple[int, int]:
+    """The size of the whole image scaled to ``edge`` pixels on its long side (never up)."""
+    scale = min(1.0, edge / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _fit_within_limits(width: int, height: int) -> tuple[int, int]:

@@ -12,12 +12,11 @@ from typing import Any
 from flask import url_for
 
 from archive.models import Collection, Institution, Photograph, Ware
-from web.iiif.image import max_size
+from web.iiif.image import THUMB_EDGE, max_size, max_size_within
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
 IMAGE_PROFILE = "level2"
-THUMB_EDGE = 320
 
 # Field labels in both interface languages; values stay in the language they were written in.
 LABELS: dict[str, tuple[str, str]] = {
@@ -102,8 +101,7 @@ def image_url(photo: Photograph, size: str = "max") -> str:
 
 def thumbnail(photo: Photograph) -> dict[str, Any]:
     """A thumbnail resource (320 px on the long edge) with its image service."""
-    scale = min(1.0, THUMB_EDGE / max(photo.width, photo.height))
-    width, height = max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
+    width, height = max_size_within(photo.width, photo.height, THUMB_EDGE)
     return {
         "id": image_url(photo, f"{width},{height}"),
         "type": "Image",

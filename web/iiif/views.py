@@ -121,19 +121,8 @@ def image_info(identifier: str) -> Response:
     """The image information document (``info.json``) of a published photograph."""
     photo = published_photograph(identifier)
     width, height = photo.width, photo.height
-    sizes = []
-    edge = max(width, height)
-    # Whole-image sizes by halving: what viewers use for thumbnails and the first paint.
-    while edge >= 64 and len(sizes) < 8:
-        scale = edge / max(width, height)
-        sizes.append(
-            {"width": max(1, round(width * scale)), "height": max(1, round(height * scale))}
-        )
-        edge //= 2
-    sizes = [s for s in reversed(sizes) if s["width"] * s["height"] <= iiif_image.MAX_AREA]
-    scale_factors = [1]
-    while max(width, height) / scale_factors[-1] > iiif_image.TILE_SIZE:
-        scale_factors.append(scale_factors[-1] * 2)
+    sizes = [{"width": w, "height": h} for w, h in iiif_image.whole_image_sizes(width, height)]
+    scale_factors = iiif_image.scale_factors(width, height)
     info: dict[str, Any] = {
         "@context": IMAGE_CONTEXT,
         "id": url_for("iiif.image_base", identifier=identifier, _external=True),
@@ -172,29 +161,22 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     parsed = iiif_image.parse_request(
         region, size, rotation, quality_format, photo.width, photo.height
     )
-    state = app_state()
-    cached = iiif_image.cache_path(state.settings.home / "iiif-cache", photo.sha256, parsed)
-    if not cached.is_file():
-        original = state.store.original_path(photo.sha256, photo.format)
-        if not original.is_file():
-            abort(404, description="the image file is missing from the store")
-        rendered = iiif_image.render(
-            original.read_bytes(),
-            parsed,
-            photo.width,
-            photo.height,
-            state.settings.max_image_pixels,
-        )
-        iiif_image.write_atomically(cached, rendered)
-    response = send_file(
-        cached,
-        mimetype=parsed.media_type,
-        etag=f"{photo.sha256}-{parsed.cache_name()}",
-        max_age=ONE_YEAR,
-        conditional=True,
-    )
+    etag = f"{photo.sha256}-{parsed.cache_name()}"
+    if iiif_image.is_cacheable(parsed, photo.width, photo.height):
+        cache_root = app_state().settings.home / "iiif-cache"
+        cached = iiif_image.cache_path(cache_root, photo.sha256, parsed)
+        if not cached.is_file():
+            iiif_image.write_atomically(cached, _render(photo, parsed))
+        response = send_file(cached, mimetype=parsed.media_type, etag=etag, conditional=True)
+    elif request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+    else:
+        response = Response(_render(photo, parsed), mimetype=parsed.media_type)
+        response.set_etag(etag)
     # The bytes under an identifier never change: caches may keep them for a year.
     response.cache_control.public = True
+    response.cache_control.max_age = ONE_YEAR
     canonical = (
         url_for("iiif.image_base", identifier=identifier, _external=True)
         + "/"
@@ -202,6 +184,16 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     )
     response.headers["Link"] = f'<{canonical}>;rel="canonical", <{LEVEL_PROFILE_URI}>;rel="profile"'
     return response
+
+
+def _render(photo: Photograph, parsed: iiif_image.ImageRequest) -> bytes:
+    state = app_state()
+    original = state.store.original_path(photo.sha256, photo.format)
+    if not original.is_file():
+        abort(404, description="the image file is missing from the store")
+    return iiif_image.render(
+        original.read_bytes(), parsed, photo.width, photo.height, state.settings.max_image_pixels
+    )
 
 
 @iiif.get("/manifests/ware/<int:ware_id>", endpoint="ware_manifest")

@@ -42,6 +42,8 @@ METADATA_FORMATS: dict[str, tuple[str, str]] = {
     "lido": (LIDO_SCHEMA, LIDO_NS),
 }
 
+NOT_SPECIFIED = "not specified"
+
 # Photograph views as LIDO resource perspectives.
 _PERSPECTIVES = {"front": "front", "base": "base", "mark": "mark", "detail": "detail"}
 
@@ -186,7 +188,8 @@ def lido_record(ware: Ware, record_id: str, datestamp: datetime | None = None) -
 def _classification(descriptive: ET.Element, ware: Ware) -> None:
     wrap = _lido(descriptive, "objectClassificationWrap")
     work_types = _lido(wrap, "objectWorkTypeWrap")
-    _term(work_types, "objectWorkType", ware.object_type or "ceramic ware")
+    # The schema requires a work type; "not specified" is LIDO practice when none is recorded.
+    _term(work_types, "objectWorkType", ware.object_type or NOT_SPECIFIED)
     classes = _lido(wrap, "classificationWrap")
     _term(classes, "classification", "ceramics", type="object type")
 

@@ -236,9 +236,11 @@ def _set_specs(ware: Ware) -> list[str]:
 def _known_sets() -> list[tuple[str, str, str | None]]:
     """Every set that holds a public ware: (setSpec, setName, description)."""
     session = db_session()
-    public_wares = select(Ware.institution_id, Ware.collection_id).where(_public())
-    institution_ids = {row[0] for row in session.execute(public_wares)}
-    collection_ids = {row[1] for row in session.execute(public_wares) if row[1]}
+    pairs = session.execute(
+        select(Ware.institution_id, Ware.collection_id).where(_public()).distinct()
+    ).all()
+    institution_ids = {institution_id for institution_id, _ in pairs}
+    collection_ids = {collection_id for _, collection_id in pairs if collection_id}
     sets: list[tuple[str, str, str | None]] = []
     institutions = session.scalars(
         select(Institution).where(Institution.id.in_(institution_ids)).order_by(Institution.id)
@@ -432,7 +434,8 @@ def _list(root: ET.Element, arguments: dict[str, str]) -> None:
     _check_prefix(listing.prefix)
     conditions = _date_bounds(listing.start, listing.until)
     if listing.set_spec is not None:
-        if not _known_sets():
+        # Every public ware is in its institution's set: no public ware, no sets at all.
+        if not db_session().scalar(select(exists().where(_public()))):
             raise OAIError("noSetHierarchy", "this repository has no sets yet")
         conditions.append(_set_condition(listing.set_spec))
     page_size = int(current_app.config.get("OAI_PAGE_SIZE", DEFAULT_PAGE_SIZE))
