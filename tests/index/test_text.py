@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from index.text import TextIndex, TextResults, centuries
@@ -213,3 +214,32 @@ def test_phrase_search_with_a_46_word_gap(tmp_path: Path) -> None:
 def test_stop_words_do_not_empty_the_results(index: TextIndex) -> None:
     assert ids(index.search("jasper with white relief of dancing figures")) == [1]
     assert index.search("the willow pattern").suggestion == ""
+
+
+def test_sorting_by_title_and_date(index: TextIndex) -> None:
+    assert ids(index.search("", sort="date")) == [5, 4, 3, 1, 2]
+    assert ids(index.search("museum", sort="title")) == [5, 1, 3, 2, 4]
+    with pytest.raises(ValueError, match="unknown sort"):
+        index.search("", sort="price")
+
+
+def test_warm_and_scores_order_hits(index: TextIndex) -> None:
+    index.warm()
+    hits = index.search("wedgwood OR spode OR celadon").hits
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(h.score > 0 for h in hits)
+
+
+def test_numpy_engine_matches_whoosh(tmp_path: Path) -> None:
+    """The numpy evaluation finds exactly the documents Whoosh's own matchers find."""
+    docs = _caption_docs()
+    index = TextIndex(tmp_path / "parity")
+    index.add(docs)
+    searcher = index._current_searcher()
+    _, engine = index._doc_table(searcher)
+    for text in ["porcelain", "blue white", '"blue and white"', "vase NOT celadon",
+                 "bowl OR plate", "ming*", '"Qing Dynasty" Kangxi', "青花", "清 康熙",
+                 "title:celadon", "porcelain ANDMAYBE dragon"]:
+        query = index._parser.parse(text)
+        mine = set(np.flatnonzero(engine.evaluate(query).mask & engine.live).tolist())
+        assert mine == set(searcher.docs_for_query(query)), text
