@@ -307,12 +307,13 @@ class TextIndex:
 
     def search(self, query: str, page: int = 1, per_page: int = 24,
                filters: Mapping[str, Any] | None = None, sort: str = "relevance",
-               facet_limit: int = 30) -> TextResults:
+               facet_limit: int = 30, highlight: bool = True) -> TextResults:
         """Search the wares; never raises for a bad query string (see `TextResults.message`).
 
         `filters` maps a facet name (FACETS) to a value or list of values (any of them), plus
         optional `year_from`/`year_to`. An empty query lists every ware (sorted by title).
-        `sort` is "relevance", "title" or "date". Facet counts cover all matches.
+        `sort` is "relevance", "title" or "date". Facet counts cover all matches. Pass
+        `highlight=False` when snippets are not shown (e.g. deep lists for hybrid fusion).
         """
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
@@ -340,8 +341,8 @@ class TextIndex:
             docnums = np.flatnonzero(evaluation.mask & allowed)
             if sort == "relevance":
                 docnums = _top(docnums, evaluation.score[docnums], start + per_page)
-                hits = self._hits(searcher, whoosh_query, docnums[start : start + per_page],
-                                  evaluation.score)
+                hits = self._hits(searcher, whoosh_query if highlight else None,
+                                  docnums[start : start + per_page], evaluation.score)
                 docnums = np.flatnonzero(evaluation.mask & allowed)
             else:
                 docnums = table.order(docnums, sort)
@@ -375,12 +376,13 @@ class TextIndex:
             parsed = self._parser.parse(" ".join(words)) if words else Every()
         return parsed if parsed is not None else Every()
 
-    def _hits(self, searcher: Any, whoosh_query: Query, docnums: np.ndarray,
+    def _hits(self, searcher: Any, whoosh_query: Query | None, docnums: np.ndarray,
               scores: np.ndarray) -> list[TextHit]:
         # The words to mark come from the query, whatever field they were matched in (mostly
         # all_text, which is not stored), and are found again in the stored fields.
-        words = frozenset(text if isinstance(text, str) else text.decode("utf-8")
-                          for _, text in whoosh_query.iter_all_terms())
+        words = frozenset() if whoosh_query is None else frozenset(
+            text if isinstance(text, str) else text.decode("utf-8")
+            for _, text in whoosh_query.iter_all_terms())
         hits = []
         for docnum in docnums:
             stored = searcher.stored_fields(int(docnum))
@@ -402,7 +404,8 @@ class TextIndex:
         changed = False
         for word in prepared.words:
             folded = fold(word)
-            if searcher.reader().doc_frequency("spell", folded):
+            # Short words have too many neighbours within two edits to suggest one sensibly.
+            if len(folded) < 4 or searcher.reader().doc_frequency("spell", folded):
                 continue
             suggestions = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
             if suggestions:

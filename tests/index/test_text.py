@@ -243,3 +243,8 @@ def test_numpy_engine_matches_whoosh(tmp_path: Path) -> None:
         query = index._parser.parse(text)
         mine = set(np.flatnonzero(engine.evaluate(query).mask & engine.live).tolist())
         assert mine == set(searcher.docs_for_query(query)), text
+
+
+def test_highlight_can_be_skipped(index: TextIndex) -> None:
+    hits = index.search("relief", highlight=False).hits
+    assert [h.id for h in hits] == [1] and hits[0].highlight == ""
