@@ -1,11 +1,22 @@
-"""Run a source through mapping, images and the catalogue, then bring the indexes up to date."""
+"""Run a source through mapping, images and the catalogue, then bring the indexes up to date.
+
+Records go in batches. Each batch is committed to the catalogue and then indexed before the next
+one starts, so a run killed at any moment loses at most the batch in flight, and running the same
+source again finishes the job (upserts are idempotent; ``PendingIndex`` repairs an index update
+that a crash cut short). While one batch is written and embedded, a thread pool already reads,
+validates, decodes and stores the photographs of the next (Pillow, libjpeg and the embedders
+release the GIL), and the display image decoded for the store is the one that gets embedded.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalogue import (
@@ -17,16 +28,26 @@ from archive.catalogue import (
     upsert_ware,
 )
 from archive.imaging import ImageRejected
-from archive.models import IngestRun, MakerRole, Ware, utcnow
+from archive.models import Collection, IngestRun, Institution, Maker, MakerRole, Ware, utcnow
 from archive.settings import Settings
-from archive.store import ImageStore
+from archive.store import ImageStore, StoredImage
 from index.sync import IndexSync
-from ingest.native import map_native_row
+from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
+from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
+from ingest.mapping import map_record
+from ingest.normalise.makers import MakerCredit as NormalisedCredit
 from ingest.normalise.makers import maker_key
-from ingest.records import IngestProblem, RowError, SourceRecord
-from ingest.sources import read_csv_rows
+from ingest.pending import PendingIndex
+from ingest.profiles import Profile, load_profile
+from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
+from ingest.sources import SourceError
 
-BATCH_SIZE = 200
+BATCH_SIZE = 500
+# Photographs per batch: their display images wait in memory to be embedded (up to ~4 MB each).
+PHOTOS_PER_BATCH = 32
+
+Item = tuple[int, SourceRecord | RowError]
+Progress = Callable[[int], None]
 
 
 @dataclass
@@ -39,8 +60,19 @@ class IngestReport:
     unchanged: int = 0
     rejected: int = 0
     photos_added: int = 0
+    possible_duplicates: int = 0
     problems: list[IngestProblem] = field(default_factory=list)
     touched_ware_ids: set[int] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[IngestProblem]:
+        """Problems that kept a row or photograph out."""
+        return [problem for problem in self.problems if problem.severity == "error"]
+
+    @property
+    def warnings(self) -> list[IngestProblem]:
+        """Problems noted on rows that landed (unrecognised dates, possible duplicates, ...)."""
+        return [problem for problem in self.problems if problem.severity != "error"]
 
     @property
     def summary(self) -> str:
@@ -53,13 +85,46 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """Defaults a run applies to rows that leave them blank."""
+    """Defaults a run applies to rows that leave them blank, and where photographs come from."""
 
     institution: str | None = None
     collection: str | None = None
     images_dir: Path | None = None
     actor: str = "ingest"
     default_status: str = "published"
+    photos: PhotoReader | None = None
+    batch_size: int = BATCH_SIZE
+    near_duplicate_bits: int = NEAR_DUPLICATE_BITS
+
+    def photo_reader(self, max_bytes: int) -> PhotoReader:
+        """Where the photographs rows name are read from."""
+        if self.photos is not None:
+            return self.photos
+        return FolderPhotos(self.images_dir, max_bytes) if self.images_dir else NoPhotos()
+
+
+def ingest_source(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    path: Path,
+    profile: Profile | str,
+    options: IngestOptions,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest a table, a folder with a sidecar table, or a ZIP, mapped with ``profile``."""
+    chosen = load_profile(profile) if isinstance(profile, str) else profile
+    report = IngestReport()
+    with open_source(
+        path,
+        options.images_dir,
+        delimiter=chosen.delimiter,
+        max_photo_bytes=settings.max_upload_bytes,
+    ) as source:
+        mapped = _mapped(source.rows, chosen, options, report)
+        run_options = replace(options, photos=options.photos or source.photos)
+        return run_ingest(
+            settings, session_factory, str(path), chosen.name, mapped, run_options, progress, report
+        )
 
 
 def ingest_native_csv(
@@ -67,18 +132,30 @@ def ingest_native_csv(
     session_factory: sessionmaker[Session],
     path: Path,
     options: IngestOptions,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest a native-template CSV; bad rows and images are reported and skipped, never fatal."""
-    rows = ((line, _map(row, options)) for line, row in read_csv_rows(path))
-    return run_ingest(settings, session_factory, str(path), "potbank", rows, options, progress)
+    return ingest_source(settings, session_factory, path, "potbank", options, progress)
 
 
-def _map(row: dict[str, str], options: IngestOptions) -> SourceRecord | RowError:
+def _mapped(
+    rows: Iterator[tuple[int, dict[str, object] | RowError]],
+    profile: Profile,
+    options: IngestOptions,
+    report: IngestReport,
+) -> Iterator[Item]:
     try:
-        return map_native_row(row, options.default_status)
-    except RowError as error:
-        return error
+        for line, row in rows:
+            if isinstance(row, RowError):
+                yield line, row
+                continue
+            try:
+                yield line, map_record(profile, row, options.default_status)
+            except RowError as error:
+                yield line, error
+    except SourceError as error:
+        # The file cannot be read past this point; what came before it still lands.
+        report.problems.append(IngestProblem(error.line, None, "source", error.reason))
 
 
 def run_ingest(
@@ -86,26 +163,46 @@ def run_ingest(
     session_factory: sessionmaker[Session],
     source: str,
     mapping: str,
-    records: Iterable[tuple[int, SourceRecord | RowError]],
+    records: Iterable[Item],
     options: IngestOptions,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    report: IngestReport | None = None,
 ) -> IngestReport:
-    """Load mapped records into the catalogue in batches, recording the run as an IngestRun."""
+    """Load mapped records into the catalogue and the indexes batch by batch, recording the run
+    as an IngestRun; safe to kill at any moment and run again."""
+    report = report or IngestReport()
     store = ImageStore(settings.store_dir, settings.max_image_pixels)
-    report = IngestReport()
-    seen: dict[tuple[str, str], int] = {}
+    photos = options.photo_reader(settings.max_upload_bytes)
+    sync = IndexSync(settings)
+    pending = PendingIndex(settings.index_dir)
     with session_factory() as session:
-        run = IngestRun(source=source[:1000], mapping=mapping)
+        _repair_index(session, sync, pending)
+        run = IngestRun(source=source[:1000], mapping=mapping[:200])
         session.add(run)
         session.commit()
         report.run_id = run.id
-        for batch in _batches(records, BATCH_SIZE):
-            for line, record in batch:
-                _load_one(session, store, line, record, options, report, seen)
-            session.commit()
-            if progress is not None:
-                progress(len(batch))
-        IndexSync(settings).update_wares(session, report.touched_ware_ids)
+        loader = _Loader(
+            session,
+            options,
+            report,
+            PhotoHashes.from_catalogue(session, options.near_duplicate_bits),
+        )
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            batches = _prepared(_batches(records, options.batch_size), pool, photos, store)
+            for batch, stored in batches:
+                touched = loader.load(batch, stored)
+                # Journalled before the commit: a crash after it is repaired by the next run.
+                pending.add(touched)
+                session.commit()
+                images = {
+                    s.sha256: s.processed.display
+                    for s in stored.values()
+                    if isinstance(s, StoredImage)
+                }
+                sync.update_wares(session, touched, images)
+                pending.clear()
+                if progress is not None:
+                    progress(len(batch))
         run.created, run.updated = report.created, report.updated
         run.unchanged, run.rejected = report.unchanged, report.rejected
         run.errors = [problem.as_dict() for problem in report.problems]
@@ -115,134 +212,229 @@ def run_ingest(
     return report
 
 
-def _batches(
-    items: Iterable[tuple[int, SourceRecord | RowError]], size: int
-) -> Iterator[list[tuple[int, SourceRecord | RowError]]]:
-    batch: list[tuple[int, SourceRecord | RowError]] = []
+def _repair_index(session: Session, sync: IndexSync, pending: PendingIndex) -> None:
+    waiting = pending.ids()
+    if waiting:
+        sync.update_wares(session, waiting)
+        pending.clear()
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """Batches of ``size`` records, cut short when they name PHOTOS_PER_BATCH photographs."""
+    batch: list[Item] = []
+    photo_count = 0
     for item in items:
         batch.append(item)
-        if len(batch) == size:
+        record = item[1]
+        if isinstance(record, SourceRecord):
+            photo_count += len(record.photos)
+        if len(batch) >= size or photo_count >= PHOTOS_PER_BATCH:
             yield batch
-            batch = []
+            batch, photo_count = [], 0
     if batch:
         yield batch
 
 
-def _load_one(
-    session: Session,
-    store: ImageStore,
-    line: int,
-    record: SourceRecord | RowError,
-    options: IngestOptions,
-    report: IngestReport,
-    seen: dict[tuple[str, str], int],
-) -> None:
-    if isinstance(record, RowError):
-        report.rejected += 1
-        report.problems.append(IngestProblem(line, None, record.field, record.reason))
+PhotoKey = tuple[int, int]  # (position of the record in its batch, position of the photo)
+Prepared = dict[PhotoKey, StoredImage | Exception]
+
+
+def _prepared(
+    batches: Iterator[list[Item]], pool: ThreadPoolExecutor, photos: PhotoReader, store: ImageStore
+) -> Iterator[tuple[list[Item], Prepared]]:
+    """Each batch with its photographs stored; the next batch's photos are already being done
+    while the caller works on this one."""
+
+    def submit(batch: list[Item]) -> dict[PhotoKey, Future[StoredImage]]:
+        return {
+            (index, position): pool.submit(_store_photo, photos, store, photo.filename)
+            for index, (_, record) in enumerate(batch)
+            if isinstance(record, SourceRecord)
+            for position, photo in enumerate(record.photos)
+        }
+
+    current = next(batches, None)
+    if current is None:
         return
-    institution_name = record.institution or options.institution
-    if not institution_name:
-        report.rejected += 1
-        report.problems.append(
-            IngestProblem(
-                line,
-                record.accession_number,
-                "institution",
-                "no institution: fill the column or pass --institution",
+    futures = submit(current)
+    while current is not None:
+        following = next(batches, None)
+        following_futures = submit(following) if following is not None else {}
+        yield current, {key: _outcome(future) for key, future in futures.items()}
+        current, futures = following, following_futures
+
+
+def _outcome(future: Future[StoredImage]) -> StoredImage | Exception:
+    try:
+        return future.result()
+    except (ImageRejected, RowError, OSError) as error:
+        return error
+
+
+def _store_photo(photos: PhotoReader, store: ImageStore, name: str) -> StoredImage:
+    return store.put(photos.read(name))
+
+
+def _mention(credit: NormalisedCredit | MakerMention) -> MakerMention:
+    """Readers outside this package (OAI harvest) credit makers without details."""
+    if isinstance(credit, MakerMention):
+        return credit
+    return MakerMention(credit.name, credit.role, credit.qualifier)
+
+
+class _Loader:
+    """Writes batches into the catalogue, one savepoint per record, caching what repeats."""
+
+    def __init__(
+        self, session: Session, options: IngestOptions, report: IngestReport, hashes: PhotoHashes
+    ) -> None:
+        self.session = session
+        self.options = options
+        self.report = report
+        self.hashes = hashes
+        self.seen: dict[tuple[str, str], int] = {}
+        self.institutions: dict[str, Institution] = {}
+        self.collections: dict[tuple[int, str], Collection] = {}
+        self.makers: dict[str, Maker] = {}
+
+    def load(self, batch: list[Item], stored: Prepared) -> set[int]:
+        """Load one batch; returns the ids of the wares it created or changed."""
+        touched: set[int] = set()
+        for index, (line, record) in enumerate(batch):
+            if isinstance(record, RowError):
+                self._reject(line, None, record.field, record.reason)
+                continue
+            photos = {pos: stored[(index, pos)] for pos in range(len(record.photos))}
+            ware_id = self._load_one(line, record, photos)
+            if ware_id is not None:
+                touched.add(ware_id)
+        return touched
+
+    def _reject(self, line: int, accession: str | None, field: str | None, reason: str) -> None:
+        self.report.rejected += 1
+        self.report.problems.append(IngestProblem(line, accession, field, reason))
+
+    def _load_one(
+        self, line: int, record: SourceRecord, photos: dict[int, StoredImage | Exception]
+    ) -> int | None:
+        accession = record.accession_number
+        institution_name = record.institution or self.options.institution
+        if not institution_name:
+            reason = "no institution: fill the column or pass --institution"
+            self._reject(line, accession, "institution", reason)
+            return None
+        key = (institution_name, accession)
+        if key in self.seen:
+            reason = f"duplicate accession number in this file (first on line {self.seen[key]})"
+            self._reject(line, accession, "accession_number", reason)
+            return None
+        self.seen[key] = line
+        try:
+            # A savepoint per row: a row that fails part-way leaves nothing behind.
+            with self.session.begin_nested():
+                ware, outcome = self._upsert(record, institution_name)
+                added = self._attach_photos(line, record, ware, photos)
+        except (SQLAlchemyError, ValueError) as error:
+            # What this row created is rolled back, so cached rows may be gone too.
+            self.institutions.clear()
+            self.collections.clear()
+            self.makers.clear()
+            self._reject(line, accession, None, f"the catalogue refused the row ({error})")
+            return None
+        for field_name, reason in record.warnings:
+            self.report.problems.append(
+                IngestProblem(line, accession, field_name, reason, "warning")
             )
-        )
-        return
-    key = (institution_name, record.accession_number)
-    if key in seen:
-        report.rejected += 1
-        report.problems.append(
-            IngestProblem(
-                line,
-                record.accession_number,
-                "accession_number",
-                f"duplicate accession number in this file (first on line {seen[key]})",
-            )
-        )
-        return
-    seen[key] = line
-    # A savepoint per row: a row that fails part-way leaves nothing behind and the batch goes on.
-    with session.begin_nested():
-        institution = get_or_create_institution(session, institution_name)
-        collection_name = record.collection or options.collection
-        collection = (
-            get_or_create_collection(session, institution, collection_name)
-            if collection_name
-            else None
-        )
+        if outcome == "unchanged" and added:
+            outcome = "updated"
+        setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        if outcome == "unchanged":
+            return None
+        self.report.touched_ware_ids.add(ware.id)
+        return ware.id
+
+    def _upsert(self, record: SourceRecord, institution_name: str) -> tuple[Ware, str]:
+        institution = self.institutions.get(institution_name)
+        if institution is None:
+            institution = get_or_create_institution(self.session, institution_name)
+            self.institutions[institution_name] = institution
+        collection_name = record.collection or self.options.collection
+        collection = None
+        if collection_name:
+            collection = self.collections.get((institution.id, collection_name))
+            if collection is None:
+                collection = get_or_create_collection(self.session, institution, collection_name)
+                self.collections[(institution.id, collection_name)] = collection
         credits = [
-            MakerCredit(
-                get_or_create_maker(session, mention.name, maker_key(mention.name)),
-                MakerRole(mention.role),
-                mention.qualifier,
-            )
-            for mention in record.makers
+            MakerCredit(self._maker(mention), MakerRole(mention.role), mention.qualifier)
+            for mention in map(_mention, record.makers)
         ]
-        ware, outcome = upsert_ware(
-            session,
+        return upsert_ware(
+            self.session,
             institution=institution,
             accession_number=record.accession_number,
             fields=record.fields,
             makers=credits,
             collection=collection,
             source_record=record.raw,
-            actor=options.actor,
+            actor=self.options.actor,
         )
-        added = _attach_photos(session, store, ware, line, record, options, report)
-    if outcome == "unchanged" and added:
-        outcome = "updated"
-    setattr(report, outcome, getattr(report, outcome) + 1)
-    if outcome != "unchanged":
-        report.touched_ware_ids.add(ware.id)
 
-
-def _attach_photos(
-    session: Session,
-    store: ImageStore,
-    ware: Ware,
-    line: int,
-    record: SourceRecord,
-    options: IngestOptions,
-    report: IngestReport,
-) -> int:
-    added = 0
-    for photo in record.photos:
-        try:
-            data = _read_photo(options.images_dir, photo.filename)
-            stored = store.put(data)
-        except (ImageRejected, RowError, OSError) as error:
-            report.problems.append(
-                IngestProblem(line, record.accession_number, "images", f"{photo.filename}: {error}")
+    def _maker(self, mention: MakerMention) -> Maker:
+        maker = self.makers.get(mention.name)
+        if maker is None:
+            maker = get_or_create_maker(
+                self.session,
+                mention.name,
+                maker_key(mention.name),
+                nationality=mention.nationality,
+                kind=mention.kind,
             )
-            continue
-        _, created = attach_photograph(
-            session,
-            ware,
-            stored,
-            original_filename=Path(photo.filename).name,
-            photographer=photo.photographer,
-            licence=photo.licence,
-            attribution=photo.attribution,
-        )
-        if created:
+            self.makers[mention.name] = maker
+        return maker
+
+    def _attach_photos(
+        self,
+        line: int,
+        record: SourceRecord,
+        ware: Ware,
+        photos: dict[int, StoredImage | Exception],
+    ) -> int:
+        added = 0
+        for position, photo in enumerate(record.photos):
+            stored = photos[position]
+            if not isinstance(stored, StoredImage):
+                self.report.problems.append(
+                    IngestProblem(
+                        line, record.accession_number, "images", f"{photo.filename}: {stored}"
+                    )
+                )
+                continue
+            _, created = attach_photograph(
+                self.session,
+                ware,
+                stored,
+                original_filename=Path(photo.filename).name[:300],
+                photographer=photo.photographer,
+                licence=photo.licence,
+                attribution=photo.attribution,
+            )
+            if not created:
+                continue
             added += 1
-            report.photos_added += 1
-    return added
-
-
-def _read_photo(images_dir: Path | None, filename: str) -> bytes:
-    if images_dir is None:
-        raise RowError("the row names photographs but no --images folder was given")
-    root = images_dir.resolve()
-    path = (root / filename).resolve()
-    # A file name from a spreadsheet must not reach outside the images folder.
-    if not path.is_relative_to(root):
-        raise RowError("the photograph's path leads outside the images folder")
-    if not path.is_file():
-        raise RowError("no such file in the images folder")
-    return path.read_bytes()
+            self.report.photos_added += 1
+            match = self.hashes.closest(stored.phash, ware.id)
+            if match is not None:
+                self.report.possible_duplicates += 1
+                self.report.problems.append(
+                    IngestProblem(
+                        line,
+                        record.accession_number,
+                        "images",
+                        f"{photo.filename}: possible duplicate of ware {match.ware_id} "
+                        f"({match.accession_number}; {match.distance} of 64 hash bits differ)",
+                        "warning",
+                    )
+                )
+            self.hashes.add(stored.phash, ware.id, record.accession_number)
+        return added

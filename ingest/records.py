@@ -27,6 +27,17 @@ class PhotoReference:
     attribution: str | None = None
 
 
+@dataclass(frozen=True)
+class MakerMention:
+    """A maker as a mapped row credits them, with what the source says about the maker."""
+
+    name: str
+    role: str = "maker"
+    qualifier: str | None = None
+    nationality: str | None = None
+    kind: str | None = None
+
+
 @dataclass
 class SourceRecord:
     """One ware as mapped from a source row, ready for the catalogue."""
@@ -35,23 +46,29 @@ class SourceRecord:
     institution: str | None
     collection: str | None
     fields: dict[str, Any]
-    makers: list[MakerCredit] = field(default_factory=list)
+    makers: list[MakerCredit] | list[MakerMention] = field(default_factory=list)
     photos: list[PhotoReference] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    # Things noticed but not fatal, as (field, reason): an unrecognised date, odd dimensions.
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class IngestProblem:
-    """A reported, skipped row or image."""
+    """A reported row or image: an ``error`` was skipped; a ``warning`` landed but needs a look
+    (an unrecognised date kept as text, a possible duplicate photograph)."""
 
     line: int
     accession_number: str | None
     field: str | None
     reason: str
+    severity: str = "error"
 
     def as_dict(self) -> dict[str, Any]:
+        """The problem as a JSON-able dict (for IngestRun.errors and --report)."""
         return {
             "line": self.line,
+            "severity": self.severity,
             "accession_number": self.accession_number,
             "field": self.field,
             "reason": self.reason,

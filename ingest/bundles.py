@@ -1,0 +1,189 @@
+"""What ``potbank ingest SOURCE`` can be: a table file, a folder of photographs with a sidecar
+table, or a ZIP of the same; and where the photographs a row names are read from.
+
+ZIP members are read in memory, never extracted, so a member name cannot write anywhere; names a
+row asks for are normalised and must stay inside the archive, and every member is read with a size
+cap (the size in a ZIP header can lie, so the cap is on the bytes actually inflated).
+"""
+
+from __future__ import annotations
+
+import gzip
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+
+from ingest.records import RowError
+from ingest.sources import (
+    TABLE_SUFFIXES,
+    RowStream,
+    SourceError,
+    open_table,
+    read_table,
+    table_format,
+)
+
+# Preferred names of the sidecar table in a folder or ZIP, before any other single table.
+SIDECAR_STEMS = ("wares", "records", "metadata", "sidecar")
+IMAGES_FOLDER = "images"
+
+
+class PhotoReader(Protocol):
+    """Reads the photograph a row names, or raises RowError saying why it cannot."""
+
+    def read(self, name: str) -> bytes: ...
+
+
+class NoPhotos:
+    """For a table given without an images folder."""
+
+    def read(self, name: str) -> bytes:
+        raise RowError("the row names photographs but no --images folder was given")
+
+
+@dataclass(frozen=True)
+class FolderPhotos:
+    """Photographs in a folder (or its ``images/`` subfolder), by name relative to it."""
+
+    root: Path
+    max_bytes: int
+
+    def read(self, name: str) -> bytes:
+        root = self.root.resolve()
+        for base in (root, root / IMAGES_FOLDER):
+            path = (base / name).resolve()
+            # A file name from a spreadsheet must not reach outside the images folder.
+            if not path.is_relative_to(root):
+                raise RowError("the photograph's path leads outside the images folder")
+            if path.is_file():
+                if path.stat().st_size > self.max_bytes:
+                    raise RowError(f"the file is larger than {self.max_bytes:,} bytes")
+                return path.read_bytes()
+        raise RowError("no such file in the images folder")
+
+
+class ZipPhotos:
+    """Photographs inside a ZIP, by member name relative to the sidecar's folder there."""
+
+    def __init__(self, archive: zipfile.ZipFile, base: str, max_bytes: int) -> None:
+        self.archive = archive
+        self.base = base
+        self.max_bytes = max_bytes
+        self.members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+
+    def read(self, name: str) -> bytes:
+        wanted = name.replace("\\", "/")
+        if wanted.startswith("/") or ".." in wanted.split("/"):
+            raise RowError("the photograph's path leads outside the ZIP folder")
+        for base in (self.base, posixpath.join(self.base, IMAGES_FOLDER)):
+            member = self.members.get(posixpath.normpath(posixpath.join(base, wanted)))
+            if member is not None:
+                return read_member(self.archive, member, self.max_bytes)
+        raise RowError("no such file in the ZIP")
+
+
+def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, max_bytes: int) -> bytes:
+    """A ZIP member's bytes, refusing more than ``max_bytes`` once inflated (a ZIP bomb guard)."""
+    if member.file_size > max_bytes:
+        raise RowError(f"the file is larger than {max_bytes:,} bytes")
+    try:
+        with archive.open(member) as handle:
+            data = handle.read(max_bytes + 1)
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as error:
+        raise RowError(f"the ZIP member cannot be read ({error})") from None
+    if len(data) > max_bytes:
+        raise RowError(f"the file is larger than {max_bytes:,} bytes")
+    return data
+
+
+@dataclass
+class Source:
+    """An opened source: its rows, where its photographs are, and what kind it is."""
+
+    rows: RowStream
+    photos: PhotoReader
+    kind: str
+
+
+@contextmanager
+def open_source(
+    path: Path,
+    images_dir: Path | None = None,
+    *,
+    delimiter: str | None = None,
+    max_photo_bytes: int = 40 * 1024 * 1024,
+) -> Iterator[Source]:
+    """Open a table file, a folder with a sidecar table, or a ZIP of either, for streaming."""
+    with ExitStack() as stack:
+        if path.is_dir():
+            table = sidecar_in_folder(path)
+            stream, fmt = open_table(table)
+            stack.enter_context(stream)
+            photos = FolderPhotos(images_dir or path, max_photo_bytes)
+            yield Source(read_table(stream, fmt, delimiter), photos, "folder")
+        elif zipfile.is_zipfile(path):
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            member = sidecar_in_zip(archive)
+            stream: IO[bytes] = stack.enter_context(archive.open(member))
+            if stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+                stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+            fmt = table_format(member.filename, stream.peek(1 << 16))  # type: ignore[attr-defined]
+            base = posixpath.dirname(member.filename)
+            zip_photos: PhotoReader = (
+                FolderPhotos(images_dir, max_photo_bytes)
+                if images_dir
+                else ZipPhotos(archive, base, max_photo_bytes)
+            )
+            yield Source(read_table(stream, fmt, delimiter), zip_photos, "zip")
+        else:
+            stream, fmt = open_table(path)
+            stack.enter_context(stream)
+            table_photos: PhotoReader = (
+                FolderPhotos(images_dir, max_photo_bytes) if images_dir else NoPhotos()
+            )
+            yield Source(read_table(stream, fmt, delimiter), table_photos, fmt)
+
+
+def _pick_sidecar(names: list[str], where: str) -> str:
+    tables = [name for name in names if _is_table(name)]
+    for stem in SIDECAR_STEMS:
+        for name in tables:
+            if posixpath.basename(name).lower().split(".")[0] == stem:
+                return name
+    if len(tables) == 1:
+        return tables[0]
+    if not tables:
+        raise SourceError(f"no table (.csv, .json, .jsonl) in {where}")
+    raise SourceError(
+        f"several tables in {where} ({', '.join(sorted(tables)[:5])}): name the one to use "
+        f"{' or '.join(stem + '.csv' for stem in SIDECAR_STEMS[:2])}"
+    )
+
+
+def _is_table(name: str) -> bool:
+    lowered = name.lower().removesuffix(".gz")
+    return any(lowered.endswith(suffix) for suffix in TABLE_SUFFIXES) and not lowered.endswith(
+        ".txt"
+    )
+
+
+def sidecar_in_folder(folder: Path) -> Path:
+    """The sidecar table at the top of a folder of photographs."""
+    names = sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+    return folder / _pick_sidecar(names, str(folder))
+
+
+def sidecar_in_zip(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    """The sidecar table of a ZIP: the shallowest folder that holds one decides."""
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    names = [info.filename for info in members if "__MACOSX" not in info.filename.split("/")]
+    tables = [name for name in names if _is_table(name)]
+    if not tables:
+        raise SourceError("no table (.csv, .json, .jsonl) in the ZIP")
+    depth = min(name.count("/") for name in tables)
+    chosen = _pick_sidecar([name for name in tables if name.count("/") == depth], "the ZIP")
+    return archive.getinfo(chosen)

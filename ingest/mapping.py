@@ -1,0 +1,227 @@
+"""Apply a mapping profile to one source row: catalogue fields, normalised, or a RowError.
+
+Normalisation happens here: titles and descriptions split into English and Chinese, dates into
+text plus earliest/latest years (an unrecognised date keeps its text and is reported, never
+guessed), makers with roles, dimensions in centimetres beside their source text. Every source
+field the profile does not read is kept in the raw record under ``unmapped``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ingest.normalise import (
+    from_inches,
+    normalise_role,
+    parse_date,
+    parse_dimensions,
+    parse_makers,
+    split_languages,
+)
+from ingest.normalise.dimensions import Dimensions
+from ingest.normalise.languages import HAN_PATTERN
+from ingest.profiles import Profile
+from ingest.records import MakerMention, PhotoReference, RowError, SourceRecord
+
+# Ware fields copied as they are from the profile's plain targets.
+_WARE_TEXT = (
+    "title_en",
+    "title_zh",
+    "object_type",
+    "place",
+    "period",
+    "material",
+    "technique",
+    "pattern",
+    "marks",
+    "description_en",
+    "description_zh",
+    "credit_line",
+    "provenance",
+    "rights",
+)
+STATUSES = ("draft", "submitted", "published", "rejected")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ISO_YEAR = re.compile(r"^([+-]?\d{1,4})(?:-\d{1,2}-\d{1,2}(?:[T ].*)?)?$")
+_MEASURES = ("height", "width", "depth", "diameter")
+
+
+def map_record(profile: Profile, row: dict[str, Any], default_status: str) -> SourceRecord:
+    """Map one source row with ``profile``, or raise RowError naming the field at fault."""
+    if len(row) > profile.max_columns:
+        raise RowError(f"the row has {len(row)} columns; at most {profile.max_columns} are read")
+    values = {target: _value(row, rule) for target, rule in profile.fields.items()}
+    for target, default in profile.defaults.items():
+        values[target] = values.get(target) or default
+    accession = values.get("accession_number") or ""
+    if not accession:
+        raise RowError("the accession number is missing", "accession_number")
+    if len(accession) > 100:
+        raise RowError("the accession number is longer than 100 characters", "accession_number")
+    warnings: list[tuple[str, str]] = []
+    fields: dict[str, Any] = {name: values.get(name) or None for name in _WARE_TEXT}
+    _split_language_pair(fields, values, "title")
+    _split_language_pair(fields, values, "description")
+    if not (fields["title_en"] or fields["title_zh"]):
+        raise RowError("a title in English or Chinese is required", "title_en")
+    _set_dates(fields, values, warnings)
+    dimensions = _dimensions(profile, row, values, fields["object_type"])
+    if dimensions is not None:
+        fields["dimensions_text"] = dimensions.text or None
+        for measure in _MEASURES:
+            fields[f"{measure}_cm"] = getattr(dimensions, f"{measure}_cm")
+        if dimensions.text:
+            warnings += [("dimensions", problem) for problem in dimensions.problems]
+    status = (values.get("status") or default_status).lower()
+    if status not in STATUSES:
+        raise RowError(f"unknown status {status!r}: use one of {sorted(STATUSES)}", "status")
+    fields["status"] = status
+    credit = {
+        "photographer": values.get("photographer") or None,
+        "licence": values.get("image_licence") or None,
+        "attribution": values.get("image_attribution") or None,
+    }
+    photos = [PhotoReference(name, **credit) for name in _split(values.get("images") or "")]
+    read = profile.source_keys()
+    return SourceRecord(
+        accession_number=accession,
+        institution=values.get("institution") or None,
+        collection=values.get("collection") or None,
+        fields=fields,
+        makers=_makers(profile, row, values),
+        photos=photos,
+        raw={
+            "row": {key: value for key, value in row.items() if _present(value)},
+            "unmapped": {k: v for k, v in row.items() if k not in read and _present(v)},
+        },
+        warnings=warnings,
+    )
+
+
+def _present(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _lookup(row: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path ("creator.0.full_name") in a nested record, or None."""
+    value: Any = row
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _text(value: Any) -> str:
+    """A source value as clean text: lists joined with "; ", control characters removed."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(text for item in value if (text := _text(item)))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _CONTROL.sub("", str(value)).strip()
+
+
+def _value(row: dict[str, Any], rule: Any) -> str:
+    texts = [_text(_lookup(row, path)) for path in rule.sources]
+    if rule.vocabulary is not None:
+        for text in texts:
+            found = rule.vocabulary.search(text.lower())
+            if found:
+                return found.group(1)
+        return _text(_lookup(row, rule.fallback)).lower() if rule.fallback else ""
+    return next((text for text in texts if text), "")
+
+
+def _split_language_pair(fields: dict[str, Any], values: dict[str, str], name: str) -> None:
+    """Fill ``<name>_en``/``<name>_zh`` from a mixed ``<name>`` source, and move Chinese text
+    found in the English field to the Chinese one when that is empty."""
+    english, chinese = fields[f"{name}_en"], fields[f"{name}_zh"]
+    mixed = values.get(name) or ""
+    if mixed:
+        split_en, split_zh = split_languages(mixed)
+        english, chinese = english or split_en or None, chinese or split_zh or None
+    elif english and not chinese and HAN_PATTERN.search(english):
+        split_en, split_zh = split_languages(english)
+        english, chinese = split_en or None, split_zh or None
+    fields[f"{name}_en"], fields[f"{name}_zh"] = english, chinese
+
+
+def _year(values: dict[str, str], name: str) -> int | None:
+    text = values.get(name) or ""
+    if not text:
+        return None
+    match = _ISO_YEAR.match(text.strip())
+    if match is None:
+        raise RowError(f"{name} must be a whole year (negative for BCE), not {text!r}", name)
+    return int(match.group(1))
+
+
+def _set_dates(
+    fields: dict[str, Any], values: dict[str, str], warnings: list[tuple[str, str]]
+) -> None:
+    earliest, latest = _year(values, "year_earliest"), _year(values, "year_latest")
+    if earliest is not None and latest is not None and earliest > latest:
+        raise RowError(f"year_earliest {earliest} is after year_latest {latest}", "year_earliest")
+    text = values.get("date_text") or ""
+    fields["date_text"] = text[:300] or None
+    if text:
+        parsed = parse_date(text)
+        fields["period"] = fields["period"] or parsed.period
+        if earliest is None and latest is None:
+            earliest, latest = parsed.earliest, parsed.latest
+            if earliest is None and latest is None:
+                warnings.append(("date_text", f"date not recognised, kept as text: {text!r}"))
+    fields["year_earliest"], fields["year_latest"] = earliest, latest
+
+
+def _dimensions(
+    profile: Profile, row: dict[str, Any], values: dict[str, str], object_type: str | None
+) -> Dimensions | None:
+    text = values.get("dimensions") or ""
+    if text:
+        return parse_dimensions(text)
+    rule = profile.dimensions
+    if rule is None:
+        return None
+    numbers: dict[str, float | None] = {}
+    for measure in _MEASURES:
+        raw = _lookup(row, rule.measures[measure]) if measure in rule.measures else None
+        try:
+            numbers[measure] = float(raw) if _present(raw) else None
+        except (TypeError, ValueError):
+            raise RowError(f"{measure} must be a number, not {raw!r}", "dimensions") from None
+    return from_inches(
+        numbers["height"], numbers["width"], numbers["depth"], numbers["diameter"], object_type
+    )
+
+
+def _makers(profile: Profile, row: dict[str, Any], values: dict[str, str]) -> list[MakerMention]:
+    mentions = [
+        MakerMention(credit.name, credit.role, credit.qualifier)
+        for credit in parse_makers(values.get("makers"))
+    ]
+    rule = profile.makers
+    entries = _lookup(row, rule.source) if rule else None
+    if rule is None or not isinstance(entries, list):
+        return mentions
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        name = " ".join(_text(entry.get(rule.name)).split())
+        if not name:
+            continue
+        role, qualifier = normalise_role(_text(entry.get(rule.role)) if rule.role else "")
+        nationality = _text(entry.get(rule.nationality)) if rule.nationality else ""
+        kind = _text(entry.get(rule.kind)).lower() if rule.kind else ""
+        mentions.append(MakerMention(name, role, qualifier, nationality or None, kind or None))
+    return mentions
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
