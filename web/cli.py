@@ -10,7 +10,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,8 +79,15 @@ def init(admin_email: str | None) -> None:
 
 
 @main.command()
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mapping", default="potbank", show_default=True, help="Mapping profile.")
+@click.argument(
+    "source", required=False, type=click.Path(exists=True, dir_okay=True, path_type=Path)
+)
+@click.option(
+    "--mapping",
+    default="potbank",
+    show_default=True,
+    help="Mapping profile: a built-in name (potbank, cmoa) or the path of a .toml profile.",
+)
 @click.option(
     "--images",
     "images_dir",
@@ -93,33 +100,92 @@ def init(admin_email: str | None) -> None:
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the problems found to this .csv or .json file.",
+    help="Write every problem found to this .csv or .json file.",
+)
+@click.option(
+    "--template", is_flag=True, help="Print the empty native CSV template (no SOURCE) and stop."
 )
 def ingest(
-    source: Path,
+    source: Path | None,
     mapping: str,
     images_dir: Path | None,
     collection: str | None,
     institution: str | None,
     report_path: Path | None,
+    template: bool,
 ) -> None:
-    """Ingest SOURCE (a CSV in the native template) into the catalogue and the indexes."""
-    from ingest.pipeline import IngestOptions, ingest_native_csv
+    """Ingest SOURCE into the catalogue and the indexes.
 
-    if mapping != "potbank":
-        raise click.BadParameter(
-            f"unknown mapping {mapping!r}: use 'potbank'", param_hint="--mapping"
-        )
+    SOURCE is a CSV, JSON array or JSON Lines file (gzipped or not), a folder of photographs
+    with a sidecar table (wares.csv), or a ZIP of either. Broken rows and photographs are
+    reported and skipped; a run stopped at any point can simply be run again. See docs/ingest.md.
+    """
+    if template:
+        from ingest.native import template_csv
+
+        click.echo(template_csv(), nl=False)
+        return
+    if source is None:
+        raise click.UsageError("give a SOURCE to ingest (or --template)")
+    from ingest.pipeline import IngestOptions, ingest_source
+    from ingest.profiles import ProfileError, load_profile
+    from ingest.sources import SourceError
+
+    try:
+        profile = load_profile(mapping)
+    except ProfileError as error:
+        raise click.BadParameter(str(error), param_hint="--mapping") from None
     settings = load_settings()
     initialise_instance(settings)
     options = IngestOptions(institution=institution, collection=collection, images_dir=images_dir)
-    with _sessions(settings) as factory:
-        report = ingest_native_csv(settings, factory, source, options)
-    for problem in report.problems:
-        click.echo(f"line {problem.line}: {problem.field or 'row'}: {problem.reason}", err=True)
+    with _sessions(settings) as factory, _ingest_progress(str(source)) as progress:
+        try:
+            report = ingest_source(settings, factory, source, profile, options, progress)
+        except SourceError as error:
+            raise click.ClickException(f"{source}: {error.reason}") from None
+    _echo_problems(report.errors, report.warnings)
     click.echo(f"Ingest run {report.run_id}: {report.summary}")
     if report_path is not None:
         _write_report(report_path, [problem.as_dict() for problem in report.problems])
+
+
+# Problems echoed one by one before the rest are only counted (--report writes them all).
+_ECHOED_PROBLEMS = 50
+
+
+def _echo_problems(errors: list[Any], warnings: list[Any]) -> None:
+    for problem in errors[:_ECHOED_PROBLEMS]:
+        click.echo(f"line {problem.line}: {problem.field or 'row'}: {problem.reason}", err=True)
+    if len(errors) > _ECHOED_PROBLEMS:
+        click.echo(f"... and {len(errors) - _ECHOED_PROBLEMS} more errors", err=True)
+    if warnings:
+        click.echo(
+            f"{len(warnings)} warnings (unrecognised dates, possible duplicate photographs,"
+            " odd dimensions): see --report",
+            err=True,
+        )
+
+
+@contextmanager
+def _ingest_progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; elsewhere (logs, CI) a plain line per batch."""
+    import time
+
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        with tqdm(desc=label, unit=" records", unit_scale=True, dynamic_ncols=True) as bar:
+            yield bar.update
+        return
+    started, done = time.monotonic(), 0
+
+    def log(count: int) -> None:
+        nonlocal done
+        done += count
+        rate = done / max(time.monotonic() - started, 1e-9)
+        click.echo(f"ingest: {done:,} records ({rate:,.0f}/s)", err=True)
+
+    yield log
 
 
 def _write_report(path: Path, problems: list[dict[str, Any]]) -> None:
@@ -127,7 +193,8 @@ def _write_report(path: Path, problems: list[dict[str, Any]]) -> None:
         path.write_text(json.dumps(problems, ensure_ascii=False, indent=2), encoding="utf-8")
         return
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["line", "accession_number", "field", "reason"])
+        fields = ["line", "severity", "accession_number", "field", "reason"]
+        writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for problem in problems:
             # A leading = + - @ would make a spreadsheet run the cell as a formula.
