@@ -190,7 +190,7 @@ class VectorIndex:
                 .reshape(flat.ntotal, self.dim).copy()
         inner.make_direct_map()
         ids = self.ids()
-        vectors = np.vstack([inner.reconstruct(int(i)) for i in ids]) if len(ids) else \
+        vectors = inner.reconstruct_batch(ids) if len(ids) else \
             np.zeros((0, self.dim), dtype=np.float32)
         inner.set_direct_map_type(faiss.DirectMap.NoMap)
         return ids, vectors
@@ -229,8 +229,12 @@ class VectorIndex:
 
 
 def build_index(vectors: np.ndarray, ids: np.ndarray, dim: int,
-                approximate_from: int = APPROXIMATE_FROM, seed: int = 1234) -> Any:
-    """A new FAISS index holding `vectors` under `ids`: exact when small, IVF when large."""
+                approximate_from: int | None = None, seed: int = 1234) -> Any:
+    """A new FAISS index holding `vectors` under `ids`: exact when small, IVF when large.
+
+    IVF is used from `approximate_from` vectors (default APPROXIMATE_FROM).
+    """
+    approximate_from = APPROXIMATE_FROM if approximate_from is None else approximate_from
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     ids = np.ascontiguousarray(ids, dtype=np.int64)
     if len(vectors) < approximate_from:

@@ -100,3 +100,22 @@ def test_large_collections_become_ivf_and_keep_working(tmp_path: Path) -> None:
 def test_ivf_list_count_grows_with_size() -> None:
     assert ivf_lists(1_000_000) == 1024
     assert ivf_lists(100) == 64
+
+
+def test_rebuild_round_trips_between_exact_and_ivf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.vectors as module
+
+    rng = np.random.default_rng(2)
+    data = unit(rng.normal(size=(1200, 8)))
+    index = VectorIndex(tmp_path / "v.faiss", embedder_name="test", dim=8)
+    monkeypatch.setattr(module, "APPROXIMATE_FROM", 1000)
+    index.add(range(1200), data)  # crossing the threshold rebuilds as IVF
+    assert index.kind.startswith("ivf") and index.count() == 1200
+    assert np.allclose(index.vector(17), data[17], atol=1e-6)
+    assert index.vector(99_999) is None
+    monkeypatch.setattr(module, "APPROXIMATE_FROM", 10_000)
+    index.rebuild()
+    assert index.kind == "exact" and index.count() == 1200
+    assert index.search(data[17], k=1)[0][0] == 17
