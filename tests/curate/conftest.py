@@ -92,6 +92,8 @@ class Site:
                 ware.deleted_at = utcnow()
             session.commit()
             session.refresh(ware)
+            # Loaded before the ware leaves the session, so tests can read its photographs.
+            assert ware.photographs is not None
             session.expunge(ware)
             return ware
 

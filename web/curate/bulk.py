@@ -14,15 +14,15 @@ from werkzeug.wrappers import Response
 
 from archive.curation import BulkJob, JobStatus
 from archive.models import Institution
+from ingest.profiles import builtin_profiles, load_profile
 from web.auth import Rule, access
 from web.curate import jobs
 from web.curate.access import signed_in
 from web.curate.blueprint import curate
-from web.curate.uploads import UploadRejected, data_kind
+from web.curate.uploads import PHOTOS_NAME, records_name
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
-MAPPINGS = {"potbank": "Potbank native template (CSV or JSON)"}
 RECENT_JOBS = 20
 
 
@@ -52,7 +52,7 @@ def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
     ]
     page = render_template(
         "curate/bulk.html",
-        mappings=MAPPINGS,
+        mappings={name: load_profile(name).description for name in builtin_profiles()},
         institutions=institutions if account.is_curator else [],
         recent=recent,
         error=error,
@@ -76,17 +76,13 @@ def bulk_upload() -> Response | tuple[str, int]:
     records = request.files.get("records")
     photos = request.files.get("photos")
     mapping = request.form.get("mapping", "potbank")
-    if mapping not in MAPPINGS:
+    if mapping not in builtin_profiles():
         return _form(422, _("Choose one of the mapping profiles."))
     if records is None or not records.filename:
         return _form(422, _("Choose a records file (CSV or JSON)."))
     data = records.stream.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
         return _form(413, _("The records file is larger than this archive accepts."))
-    try:
-        kind = data_kind(data)
-    except UploadRejected as rejection:
-        return _form(422, str(rejection))
     institution_id = account.institution_id
     if account.is_curator:
         name = request.form.get("institution", "")
@@ -104,10 +100,10 @@ def bulk_upload() -> Response | tuple[str, int]:
     db_session().flush()
     folder = jobs.upload_folder(state, job)
     folder.mkdir(parents=True)
-    (folder / f"records.{kind}").write_bytes(data)
+    (folder / records_name(records.filename, data[:4096])).write_bytes(data)
     if photos is not None and photos.filename:
-        # Streamed to disk: a ZIP may be large, and it is unpacked (with limits) by the job.
-        photos.save(folder / "photos.zip")
+        # Streamed to disk: a ZIP may be large; the job reads members from it with size caps.
+        photos.save(folder / PHOTOS_NAME)
     db_session().commit()
     jobs.start(state, job.id)
     flash(_("Upload received: it is being processed."))
@@ -161,7 +157,9 @@ def bulk_report(job_id: int) -> Response:
         abort(404)
     buffer = io.StringIO()
     writer = csv.DictWriter(
-        buffer, fieldnames=["line", "accession_number", "field", "reason"], extrasaction="ignore"
+        buffer,
+        fieldnames=["line", "severity", "accession_number", "field", "reason"],
+        extrasaction="ignore",
     )
     writer.writeheader()
     for problem in job.problems or []:

@@ -6,24 +6,29 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 import uuid
 import zipfile
-import zlib
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.curation import BulkJob, JobStatus
 from archive.models import Institution, User, Ware, WareStatus, utcnow
-from ingest.native import map_native_row
-from ingest.pipeline import IngestOptions, run_ingest
-from ingest.records import RowError, SourceRecord
-from web.curate.uploads import UploadRejected, extract_photos, read_rows, remove_folder
+from ingest.bundles import ZipPhotos, open_source
+from ingest.mapping import map_record
+from ingest.pipeline import IngestOptions, IngestReport, run_ingest
+from ingest.profiles import Profile, load_profile
+from ingest.records import IngestProblem, RowError, SourceRecord
+from ingest.sources import SourceError
+from web.curate.uploads import PHOTOS_NAME, RECORDS_STEM, UploadRejected, zip_base
 from web.views.context import AppState
 
 logger = logging.getLogger(__name__)
@@ -132,7 +137,7 @@ def _run(state: AppState, job_id: int) -> None:
         with state.session_factory() as session:
             job = session.get(BulkJob, job_id)
             if job is not None:
-                remove_folder(upload_folder(state, job))
+                shutil.rmtree(upload_folder(state, job), ignore_errors=True)
 
 
 def _execute(state: AppState, job_id: int) -> None:
@@ -146,53 +151,56 @@ def _execute(state: AppState, job_id: int) -> None:
         job.started_at = job.heartbeat_at = utcnow()
         session.commit()
         folder = upload_folder(state, job)
-        notes: list[dict[str, object]] = []
-        images_dir = None
-        if (folder / "photos.zip").exists():
-            images_dir = folder / "images"
-            images_dir.mkdir(exist_ok=True)
-            try:
-                skipped = extract_photos(
-                    folder / "photos.zip",
-                    images_dir,
-                    max_total=settings.max_upload_bytes * 25,
-                    max_file=settings.max_upload_bytes,
-                )
-            except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
-                raise UploadRejected(f"the ZIP is damaged ({error})") from None
-            notes += [_note(0, None, "photos", reason) for reason in skipped]
+        profile = load_profile(job.mapping)
         institution = session.get(Institution, job.institution_id) if job.institution_id else None
-        kind = "json" if (folder / "records.json").exists() else "csv"
-        records = list(_records(session, job, institution, folder / f"records.{kind}", kind, notes))
-        job.total_rows = len(records)
-        session.commit()
-        options = IngestOptions(
-            institution=institution.name if institution else None,
-            images_dir=images_dir,
-            actor=_actor_of(session, job),
-        )
+        report = IngestReport()
+        with ExitStack() as stack:
+            records_path = next(folder.glob(f"{RECORDS_STEM}.*"))
+            try:
+                source = stack.enter_context(
+                    open_source(
+                        records_path,
+                        delimiter=profile.delimiter,
+                        max_photo_bytes=settings.max_upload_bytes,
+                    )
+                )
+                photos = source.photos
+                if (folder / PHOTOS_NAME).exists():
+                    archive = stack.enter_context(zipfile.ZipFile(folder / PHOTOS_NAME))
+                    photos = ZipPhotos(archive, zip_base(archive), settings.max_upload_bytes)
+                records = list(_records(session, job, profile, institution, source.rows, report))
+            except (SourceError, zipfile.BadZipFile) as error:
+                raise UploadRejected(str(error)) from None
+            job.total_rows = len(records)
+            session.commit()
+            options = IngestOptions(
+                institution=institution.name if institution else None,
+                actor=_actor_of(session, job),
+                photos=photos,
+            )
 
-        def progress(count: int) -> None:
-            with state.session_factory() as progress_session:
-                live = progress_session.get(BulkJob, job_id)
-                if live is not None:
-                    live.processed_rows += count
-                    live.heartbeat_at = utcnow()
-                    progress_session.commit()
+            def progress(count: int) -> None:
+                with state.session_factory() as progress_session:
+                    live = progress_session.get(BulkJob, job_id)
+                    if live is not None:
+                        live.processed_rows += count
+                        live.heartbeat_at = utcnow()
+                        progress_session.commit()
 
-        report = run_ingest(
-            settings,
-            state.session_factory,
-            f"web upload: {job.source_name}",
-            job.mapping,
-            records,
-            options,
-            progress,
-        )
+            run_ingest(
+                settings,
+                state.session_factory,
+                f"web upload: {job.source_name}",
+                profile.name,
+                records,
+                options,
+                progress,
+                report,
+            )
         session.refresh(job)
         job.ingest_run_id = report.run_id
         job.summary = report.summary
-        job.problems = notes + [problem.as_dict() for problem in report.problems]
+        job.problems = [problem.as_dict() for problem in report.problems]
         job.processed_rows = job.total_rows
         job.status = JobStatus.FINISHED
         job.finished_at = utcnow()
@@ -204,23 +212,23 @@ def _actor_of(session: Session, job: BulkJob) -> str:
     return user.email if user else "bulk upload"
 
 
-def _note(line: int, accession: str | None, field: str, reason: str) -> dict[str, object]:
-    return {"line": line, "accession_number": accession, "field": field, "reason": reason}
-
-
 def _records(
     session: Session,
     job: BulkJob,
+    profile: Profile,
     institution: Institution | None,
-    path: Path,
-    kind: str,
-    notes: list[dict[str, object]],
+    rows: Iterator[tuple[int, dict[str, Any] | RowError]],
+    report: IngestReport,
 ) -> Iterator[tuple[int, SourceRecord | RowError]]:
     """Mapped rows with the uploader's rules applied: a partner's rows belong to the partner's
     institution and arrive as submissions; nothing is published without a rights statement."""
-    for line, row in read_rows(path, kind):
+    default_status = WareStatus.SUBMITTED if job.as_submission else WareStatus.PUBLISHED
+    for line, row in rows:
+        if isinstance(row, RowError):
+            yield line, row
+            continue
         try:
-            record = map_native_row(row, "draft" if job.as_submission else "published")
+            record = map_record(profile, row, default_status.value)
         except RowError as error:
             yield line, error
             continue
@@ -239,12 +247,13 @@ def _records(
                 continue
         elif record.fields.get("status") == "published" and not record.fields.get("rights"):
             record.fields["status"] = WareStatus.DRAFT.value
-            notes.append(
-                _note(
+            report.problems.append(
+                IngestProblem(
                     line,
                     record.accession_number,
                     "rights",
                     "no rights statement, so it was loaded as a draft rather than published",
+                    "warning",
                 )
             )
         yield line, record

@@ -1,0 +1,358 @@
+"""Every route of the app × every role: who may do what.
+
+Curating and sign-in routes have an explicit expectation per role below. Every other route is
+public, and for those the rule is that signing in changes nothing: each role gets the same
+answer, and an unpublished ware is hidden from all of them alike. A new route that is neither
+public nor listed here fails ``test_every_route_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from archive.curation import BulkJob, JobStatus
+from archive.models import AuditEvent, User, WareStatus
+from tests.conftest import make_image_bytes
+from tests.curate.conftest import EMAILS, ROLES, Site, sign_in
+from web.auth import Rule
+
+LOGIN, OK, FORBIDDEN, HIDDEN = "login", "ok", "forbidden", "hidden"
+SIGNED = {"anonymous": LOGIN, "partner_a": OK, "partner_b": OK, "curator": OK, "admin": OK}
+OWN_A = {**SIGNED, "partner_b": HIDDEN}
+OWN_B = {**SIGNED, "partner_a": HIDDEN}
+CURATORS = {**SIGNED, "partner_a": FORBIDDEN, "partner_b": FORBIDDEN}
+CURATORS_ONLY_EDIT_PUBLISHED = {**OWN_A, "partner_a": FORBIDDEN}
+EVERYONE = dict.fromkeys(ROLES, OK)
+# Which expectation goes with which declared rule (the matrix checks the declaration too).
+RULE_OF = {
+    id(SIGNED): Rule.SIGNED_IN,
+    id(OWN_A): Rule.SIGNED_IN,
+    id(OWN_B): Rule.SIGNED_IN,
+    id(CURATORS_ONLY_EDIT_PUBLISHED): Rule.SIGNED_IN,
+    id(CURATORS): Rule.CURATOR,
+    id(EVERYONE): Rule.PUBLIC,
+}
+
+Request = tuple[str, str, dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route, how to call it on fresh objects, and what each role should get."""
+
+    endpoint: str
+    call: Callable[[Site, str], Request]
+    expected: dict[str, str]
+
+
+def _job(site: Site, status: JobStatus = JobStatus.FINISHED) -> int:
+    with site.sessions() as session:
+        owner = session.scalar(select(User).where(User.email == EMAILS["partner_a"]))
+        assert owner is not None
+        job = BulkJob(
+            user_id=owner.id,
+            institution_id=site.institution_a,
+            as_submission=True,
+            mapping="potbank",
+            source_name="rows.csv",
+            folder="0" * 32,
+            status=status,
+            summary="1 created",
+            problems=[{"line": 2, "accession_number": "X", "field": "f", "reason": "r"}],
+        )
+        session.add(job)
+        session.commit()
+        return job.id
+
+
+def _first_event(site: Site, ware_id: int) -> int:
+    with site.sessions() as session:
+        event = session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.entity_type == "ware", AuditEvent.entity_id == ware_id
+            )
+        )
+        assert event is not None
+        return event
+
+
+def _record(role: str, accession: str) -> dict[str, Any]:
+    return {
+        "accession_number": f"{accession}-{role}",
+        "title_en": "Matrix ware",
+        "institution": "Capital Museum, Beijing",
+    }
+
+
+def _photo_of(site: Site, **kwargs: Any) -> tuple[int, int]:
+    ware = site.make_ware(photo=True, **kwargs)
+    return ware.id, ware.photographs[0].id
+
+
+def _upload(site: Site, role: str) -> Request:
+    ware = site.make_ware().id
+    photo = (io.BytesIO(make_image_bytes(seed=ROLES.index(role))), "p.jpg")
+    return "POST", f"/curate/wares/{ware}/photos", {"photos": [photo]}
+
+
+def _arrange(site: Site, role: str) -> Request:
+    ware, photo = _photo_of(site)
+    return "POST", f"/curate/wares/{ware}/photos/arrange", {f"view-{photo}": "base"}
+
+
+def _delete_photo(site: Site, role: str) -> Request:
+    ware, photo = _photo_of(site)
+    return "POST", f"/curate/wares/{ware}/photos/{photo}/delete", {}
+
+
+def _bulk(site: Site, role: str) -> Request:
+    rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
+    return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
+
+
+def _ware(state: WareStatus = WareStatus.DRAFT, **kwargs: Any) -> Callable[[Site], int]:
+    return lambda site: site.make_ware(status=state, **kwargs).id
+
+
+draft_a = _ware()
+published_a = _ware(WareStatus.PUBLISHED)
+submitted_a = _ware(WareStatus.SUBMITTED)
+deleted_a = _ware(deleted=True)
+
+CASES: list[Case] = [
+    Case("auth.login", lambda s, r: ("GET", "/login", None), EVERYONE),
+    Case("auth.logout_form", lambda s, r: ("GET", "/logout", None), EVERYONE),
+    Case("curate.dashboard", lambda s, r: ("GET", "/curate/", None), SIGNED),
+    Case("curate.new_ware", lambda s, r: ("GET", "/curate/wares/new", None), SIGNED),
+    Case(
+        "curate.new_ware",
+        lambda s, r: ("POST", "/curate/wares/new", _record(r, "NEW")),
+        SIGNED,
+    ),
+    Case("curate.ware", lambda s, r: ("GET", f"/curate/wares/{draft_a(s)}", None), OWN_A),
+    Case("curate.ware", lambda s, r: ("GET", f"/curate/wares/{s.b_submitted}", None), OWN_B),
+    Case(
+        "curate.save_ware",
+        lambda s, r: ("POST", f"/curate/wares/{(w := draft_a(s))}", _record(r, f"E{w}")),
+        OWN_A,
+    ),
+    Case(
+        "curate.save_ware",
+        lambda s, r: ("POST", f"/curate/wares/{(w := published_a(s))}", _record(r, f"P{w}")),
+        CURATORS_ONLY_EDIT_PUBLISHED,
+    ),
+    Case("curate.submit", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/submit", {}), OWN_A),
+    Case(
+        "curate.publish", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/publish", {}), CURATORS
+    ),
+    Case(
+        "curate.unpublish",
+        lambda s, r: ("POST", f"/curate/wares/{published_a(s)}/unpublish", {}),
+        CURATORS,
+    ),
+    Case("curate.delete", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/delete", {}), OWN_A),
+    Case(
+        "curate.delete",
+        lambda s, r: ("POST", f"/curate/wares/{published_a(s)}/delete", {}),
+        CURATORS_ONLY_EDIT_PUBLISHED,
+    ),
+    Case(
+        "curate.restore", lambda s, r: ("POST", f"/curate/wares/{deleted_a(s)}/restore", {}), OWN_A
+    ),
+    Case(
+        "curate.history", lambda s, r: ("GET", f"/curate/wares/{draft_a(s)}/history", None), OWN_A
+    ),
+    Case(
+        "curate.history",
+        lambda s, r: ("GET", f"/curate/wares/{s.b_submitted}/history", None),
+        OWN_B,
+    ),
+    Case(
+        "curate.restore_to",
+        lambda s, r: (
+            "POST",
+            f"/curate/wares/{(w := draft_a(s))}/history/{_first_event(s, w)}/restore",
+            {},
+        ),
+        OWN_A,
+    ),
+    Case("curate.upload_photos", _upload, OWN_A),
+    Case("curate.arrange_photos", _arrange, OWN_A),
+    Case("curate.delete_photo", _delete_photo, OWN_A),
+    Case(
+        "curate.photo_image",
+        lambda s, r: ("GET", f"/curate/photos/{_photo_of(s)[1]}/thumb.jpg", None),
+        OWN_A,
+    ),
+    Case(
+        "curate.photo_image",
+        lambda s, r: ("GET", f"/curate/photos/{_photo_of(s, institution='b')[1]}/thumb.jpg", None),
+        OWN_B,
+    ),
+    Case("curate.review_queue", lambda s, r: ("GET", "/curate/review", None), CURATORS),
+    Case(
+        "curate.decide",
+        lambda s, r: ("POST", f"/curate/review/{submitted_a(s)}", {"decision": "approve"}),
+        CURATORS,
+    ),
+    Case("curate.bulk_form", lambda s, r: ("GET", "/curate/bulk", None), SIGNED),
+    Case("curate.bulk_upload", _bulk, SIGNED),
+    Case("curate.bulk_job", lambda s, r: ("GET", f"/curate/bulk/{_job(s)}", None), OWN_A),
+    Case("curate.bulk_status", lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/status", None), OWN_A),
+    Case(
+        "curate.bulk_report",
+        lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/report.csv", None),
+        OWN_A,
+    ),
+    # Last: it ends the session.
+    Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),
+]
+# The sign-in POST is tested on its own (test_security), with right and wrong passwords.
+SEPARATELY_TESTED = {"auth.login"}
+
+
+def outcome(response: Any) -> str:
+    """What a response means for the matrix."""
+    if response.status_code in (301, 302, 303):
+        location = response.headers["Location"]
+        return LOGIN if location.startswith("/login") else OK
+    if response.status_code in (200, 201, 202):
+        return OK
+    return {401: LOGIN, 403: FORBIDDEN, 404: HIDDEN}.get(
+        response.status_code, str(response.status_code)
+    )
+
+
+def _send(client: FlaskClient, token: str, request: Request) -> Any:
+    method, url, data = request
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(
+            url, data={**(data or {}), "csrf_token": token}, content_type="multipart/form-data"
+        )
+    # Files are streamed: reading and closing releases the handle (ResourceWarning otherwise).
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_curating_routes_by_role(app: Flask, site: Site):
+    failures = []
+    for role in ROLES:
+        client = app.test_client()
+        token = sign_in(client, role)
+        for case in CASES:
+            request = case.call(site, role)
+            got = outcome(_send(client, token, request))
+            if got != case.expected[role]:
+                failures.append(
+                    f"{role} {request[0]} {request[1]}: {got}, not {case.expected[role]}"
+                )
+    assert failures == []
+
+
+def test_every_route_is_in_the_matrix_with_its_declared_rule(app: Flask):
+    covered = {case.endpoint for case in CASES} | SEPARATELY_TESTED
+    ruled = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if hasattr(app.view_functions[rule.endpoint], "access_rule")
+    }
+    assert ruled == covered, "add the new route to CASES with what each role may do"
+    for case in CASES:
+        declared = app.view_functions[case.endpoint].access_rule
+        assert declared is RULE_OF[id(case.expected)], case.endpoint
+
+
+def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str | None:
+    catalogue = site.catalogue
+    values = {
+        "ware_id": catalogue.draft if hidden else catalogue.vase,
+        "maker_id": catalogue.hidden_maker if hidden else catalogue.maker,
+        "collection_id": catalogue.collection,
+        "institution_id": site.institution_b if hidden else catalogue.institution,
+        "sha256": catalogue.draft_photo if hidden else catalogue.vase_front,
+        "identifier": catalogue.draft_photo if hidden else catalogue.vase_front,
+        "size": "max" if rule.endpoint.startswith("iiif.") else "thumb",
+        "region": "full",
+        "rotation": "0",
+        "quality_format": "default.jpg",
+        "filename": "potbank.css",
+        "key": "0" * 32,
+        "anything": "nothing-here",
+    }
+    arguments = {name: values.get(name, "x") for name in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **arguments)
+
+
+def test_public_routes_answer_every_role_alike_and_hide_unpublished_work(app: Flask, site: Site):
+    clients = {}
+    for role in ROLES:
+        clients[role] = app.test_client()
+        clients[role].token = sign_in(clients[role], role)  # type: ignore[attr-defined]
+    failures = []
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if hasattr(app.view_functions[rule.endpoint], "access_rule"):
+            continue
+        for hidden in (False, True):
+            url = _public_url(app, rule, site, hidden)
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                answers = {}
+                for role, client in clients.items():
+                    if method == "GET":
+                        response = client.get(url)
+                    else:
+                        response = client.post(url, data={"csrf_token": client.token})  # type: ignore[attr-defined]
+                    answers[role] = response.status_code
+                    body = response.get_data().decode("utf-8", "replace")
+                    response.close()
+                    if hidden and "Secret draft bowl" in body:
+                        failures.append(f"{role} saw the draft at {method} {url}")
+                checked += 1
+                if len(set(answers.values())) != 1:
+                    failures.append(f"{method} {url}: {answers}")
+                if hidden and rule.endpoint in HIDES_UNPUBLISHED and answers["curator"] != 404:
+                    failures.append(f"{method} {url} shows an unpublished ware: {answers}")
+    assert checked > 20
+    assert failures == []
+
+
+# Public routes that name one ware, maker or photograph: an unpublished one is 404 for all.
+HIDES_UNPUBLISHED = {
+    "pages.ware",
+    "pages.maker",
+    "api.ware",
+    "api.maker",
+    "images.derivative",
+    "images.original",
+    "iiif.image_info",
+    "iiif.image",
+    "iiif.ware_manifest",
+}
+
+
+@pytest.mark.parametrize("role", ["partner_a", "partner_b"])
+def test_partner_dashboard_lists_only_their_institution(signed_in, site: Site, role: str):
+    client, _ = signed_in(role)
+    page = client.get("/curate/").get_data(as_text=True)
+    own_b = "JCI-001" in page
+    museum_draft = "CN-0003" in page
+    assert (own_b, museum_draft) == ((False, True) if role == "partner_a" else (True, False))
+    # Neither guesses a job of the other, nor a search term that would reveal it.
+    assert (
+        "Submitted celadon bowl" not in client.get("/curate/?q=celadon").get_data(as_text=True)
+        or role == "partner_b"
+    )
