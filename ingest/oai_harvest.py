@@ -40,6 +40,8 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 LIDO = "{http://www.lido-schema.org}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 STATE_FILE = "oai-harvests.json"
+# The largest OAI-PMH answer read: a page of 100 LIDO records is well under a megabyte.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 PLACEHOLDER_WORK_TYPES = {"not specified", "unknown", "unspecified"}
 _YEAR = re.compile(r"^(-?\d{1,4})")
 _ROLE_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<role>[^()]+)\)$")
@@ -65,6 +67,13 @@ class HarvestOptions:
     collection: str | None = None
     actor: str = "oai-harvest"
     timeout: float = 60.0
+    # Hosts besides the endpoint's that image links may point at (its IIIF server, a CDN).
+    image_hosts: tuple[str, ...] = ()
+
+    def allowed_image_hosts(self) -> frozenset[str]:
+        """The hosts photographs may be fetched from: the endpoint's and those named."""
+        endpoint_host = urllib.parse.urlsplit(self.endpoint).hostname or ""
+        return frozenset(host.lower() for host in (endpoint_host, *self.image_hosts))
 
 
 @dataclass
@@ -110,15 +119,15 @@ class OAIClient:
             raise HarvestError(f"not an http(s) OAI-PMH endpoint: {endpoint}")
         self.endpoint = endpoint
         self.timeout = timeout
+        self.hosts = frozenset({(urllib.parse.urlsplit(endpoint).hostname or "").lower()})
 
     def request(self, **arguments: str) -> ET.Element:
         """One OAI-PMH request: the answer's root; an OAI-PMH error raises RemoteError."""
         url = f"{self.endpoint}?{urllib.parse.urlencode(arguments)}"
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310
-                data = response.read()
-        except (urllib.error.URLError, OSError) as error:
-            raise HarvestError(f"cannot reach {self.endpoint}: {error}") from None
+            data, _ = fetch(url, self.hosts, self.timeout, MAX_RESPONSE_BYTES)
+        except HarvestError as error:
+            raise HarvestError(f"cannot harvest {self.endpoint}: {error}") from None
         root = parse_xml(data)
         if root.tag != f"{OAI}OAI-PMH":
             raise HarvestError(f"{self.endpoint} did not answer with OAI-PMH")
@@ -449,7 +458,12 @@ class _Harvest:
     ) -> PhotoReference | None:
         url = urllib.parse.urljoin(self.options.endpoint, link.url)
         try:
-            data, name = download(url, self.settings.max_upload_bytes, self.options.timeout)
+            data, name = fetch(
+                url,
+                self.options.allowed_image_hosts(),
+                self.options.timeout,
+                self.settings.max_upload_bytes,
+            )
         except HarvestError as error:
             self.report_problems.append(
                 IngestProblem(self.records, record.accession_number, "images", f"{url}: {error}")
@@ -461,18 +475,43 @@ class _Harvest:
         return PhotoReference(filename, link.photographer, link.licence, link.attribution)
 
 
-def download(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
-    """Fetch an image over http(s), at most ``max_bytes``: its bytes and a safe file name."""
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+class _SameHosts(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to a host the harvest may fetch from."""
+
+    def __init__(self, hosts: frozenset[str]) -> None:
+        super().__init__()
+        self.hosts = hosts
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        _check_url(newurl, self.hosts)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _check_url(url: str, hosts: frozenset[str]) -> None:
+    # A remote record names the URLs we fetch: without this, a hostile partner could make this
+    # server probe its own network (server-side request forgery).
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
         raise HarvestError("only http and https links are fetched")
+    if (parts.hostname or "").lower() not in hosts:
+        raise HarvestError(f"{parts.hostname} is not a host this harvest fetches from")
+
+
+def fetch(url: str, hosts: frozenset[str], timeout: float, max_bytes: int) -> tuple[bytes, str]:
+    """GET ``url`` from one of ``hosts`` (redirects included), at most ``max_bytes``.
+
+    Answers the body and a safe file name for it (from Content-Disposition, else the path).
+    """
+    _check_url(url, hosts)
+    opener = urllib.request.build_opener(_SameHosts(hosts))
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked
+        with opener.open(url, timeout=timeout) as response:
             data = response.read(max_bytes + 1)
             disposition = response.headers.get_filename() or ""
     except (urllib.error.URLError, OSError) as error:
-        raise HarvestError(f"cannot fetch the photograph ({error})") from None
+        raise HarvestError(f"cannot fetch {url} ({error})") from None
     if len(data) > max_bytes:
-        raise HarvestError(f"the photograph is larger than {max_bytes} bytes")
+        raise HarvestError(f"{url} is larger than {max_bytes} bytes")
     name = disposition or Path(urllib.parse.urlsplit(url).path).name or "photograph"
     return data, _UNSAFE_NAME.sub("_", name)[-80:] or "photograph"
 

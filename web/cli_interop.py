@@ -25,10 +25,12 @@ def ingest_oai(
     institution: str | None = None,
     collection: str | None = None,
     full: bool = False,
+    image_hosts: tuple[str, ...] = (),
 ) -> None:
     """Harvest ``source`` (``oai:`` + the remote's OAI-PMH base URL) into this instance.
 
-    Prints the outcome; a remote that cannot be harvested ends the command with its reason.
+    Photographs are fetched from the endpoint's host and ``image_hosts`` only. Prints the
+    outcome; a remote that cannot be harvested ends the command with its reason.
     """
     from archive.db import make_engine, make_session_factory
     from ingest.oai_harvest import HarvestError, HarvestOptions, harvest
@@ -42,6 +44,7 @@ def ingest_oai(
         institution=institution,
         collection=collection,
         full=full,
+        image_hosts=image_hosts,
     )
     engine = make_engine(settings.database_url)
     try:

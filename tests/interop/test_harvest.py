@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import redirect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +20,7 @@ from ingest.oai_harvest import (
     HarvestError,
     HarvestOptions,
     dc_to_record,
+    fetch,
     harvest,
     load_state,
     parse_xml,
@@ -175,3 +177,26 @@ def test_unreachable_or_hostile_remotes_fail_cleanly(second_instance):
     )
     assert record.accession_number == "B-7"
     assert [link.url for link in links] == ["https://example.org/img/b7.jpg"]
+
+
+def test_fetches_stay_on_the_partners_hosts(app, catalogue, live_server):
+    port = live_server.rsplit(":", 1)[1]
+
+    @app.get("/test/elsewhere")
+    def elsewhere():  # type: ignore[no-untyped-def]
+        return redirect(f"http://localhost:{port}/iiif/3/{catalogue.photos['plate']}/info.json")
+
+    loopback = frozenset({"127.0.0.1"})
+    info, name = fetch(
+        f"{live_server}/iiif/3/{catalogue.photos['plate']}/info.json", loopback, 5, 10**6
+    )
+    assert b"ImageService3" in info and name == "info.json"
+    with pytest.raises(HarvestError, match="not a host"):
+        fetch(f"http://localhost:{port}/oai?verb=Identify", loopback, 5, 10**6)
+    with pytest.raises(HarvestError, match="not a host"):
+        fetch(f"{live_server}/test/elsewhere", loopback, 5, 10**6)
+    # (A small answer, so the server has sent it all before the client stops reading.)
+    with pytest.raises(HarvestError, match="larger than"):
+        fetch(f"{live_server}/iiif/3/{catalogue.photos['plate']}/info.json", loopback, 5, 100)
+    options = HarvestOptions(endpoint=f"{live_server}/oai", image_hosts=("IIIF.example.org",))
+    assert options.allowed_image_hosts() == {"127.0.0.1", "iiif.example.org"}
