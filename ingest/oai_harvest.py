@@ -432,9 +432,7 @@ class _Harvest:
         if self.options.institution:
             record.institution = self.options.institution
         record.collection = self._collection(header) or self.options.collection
-        record.photos = [
-            photo for link in links if (photo := self._fetch(link, identifier, record))
-        ]
+        record.photos = [photo for link in links if (photo := self._fetch(link, record))]
         record.raw = {
             "oai": {
                 "endpoint": self.options.endpoint,
@@ -453,9 +451,7 @@ class _Harvest:
                 return self.set_names[spec.text]
         return None
 
-    def _fetch(
-        self, link: PhotoLink, identifier: str, record: SourceRecord
-    ) -> PhotoReference | None:
+    def _fetch(self, link: PhotoLink, record: SourceRecord) -> PhotoReference | None:
         url = urllib.parse.urljoin(self.options.endpoint, link.url)
         try:
             data, name = fetch(
