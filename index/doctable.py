@@ -45,6 +45,7 @@ class DocTable:
         self.title_rank = np.empty(size, dtype=np.int64)
         self.title_rank[np.argsort(np.array(titles, dtype=object), kind="stable")] = \
             np.arange(size)
+        self._orders: dict[str, np.ndarray] = {}
         self.vocab: dict[str, list[str]] = {}
         self.codes: dict[str, dict[str, int]] = {}
         self.entry_doc: dict[str, np.ndarray] = {}
@@ -109,6 +110,13 @@ class DocTable:
             vocab = self.vocab[name]
             facets[name] = [FacetCount(vocab[i], int(counts[i])) for i in order if counts[i]]
         return facets
+
+    def ordered(self, mask: np.ndarray, sort: str) -> np.ndarray:
+        """The documents in `mask`, by title or by date, from an order computed once."""
+        if sort not in self._orders:
+            self._orders[sort] = self.order(np.flatnonzero(self.live), sort)
+        order = self._orders[sort]
+        return order[mask[order]]
 
     def order(self, docnums: np.ndarray, sort: str) -> np.ndarray:
         """Documents re-ordered by title, or by earliest year then title (undated last)."""

@@ -35,23 +35,34 @@ class Evaluation:
 
 def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of one segment's posting list."""
-    ids: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        # whoosh3 codec: decode whole blocks (about 128 postings) instead of one posting a call.
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
-            weights.append(np.asarray(matcher._weights, dtype=np.float32))
-            matcher._next_block()
-    else:
+    if not all(hasattr(matcher, name) for name in ("_read_data", "_next_block", "_byteids")) \
+            or matcher._byteids:
         items = list(matcher.items_as("weight"))
-        ids.append(np.asarray([i for i, _ in items], dtype=np.int64))
-        weights.append(np.asarray([w for _, w in items], dtype=np.float32))
-    if not ids:
+        return (np.asarray([i for i, _ in items], dtype=np.int64),
+                np.asarray([w for _, w in items], dtype=np.float32))
+    # whoosh3 codec: each block (about 128 postings) is a pickled tuple of id gaps and weights.
+    # Gather the raw blocks, then decode all gaps with one cumulative sum.
+    gaps: list[int] = []
+    weights: list[float] = []
+    lengths: list[int] = []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        block_gaps, block_weights = matcher._data[0], matcher._data[1]
+        gaps.extend(block_gaps)
+        lengths.append(len(block_gaps))
+        if block_weights is None or isinstance(block_weights, float):
+            weights.extend([1.0 if block_weights is None else block_weights] * len(block_gaps))
+        else:
+            weights.extend(block_weights)
+        matcher._next_block()
+    if not gaps:
         return _EMPTY
-    return np.concatenate(ids), np.concatenate(weights)
+    totals = np.cumsum(np.asarray(gaps, dtype=np.int64))
+    ends = np.cumsum(lengths)
+    # Each block's gaps restart from zero: remove the running total of the blocks before it.
+    bases = np.concatenate([[0], totals[ends[:-1] - 1]])
+    return totals - np.repeat(bases, lengths), np.asarray(weights, dtype=np.float32)
 
 
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)

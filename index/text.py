@@ -217,14 +217,18 @@ class TextIndex:
         self._parser.add_plugin(FieldAliasPlugin(ALIASES))
         self._user_fields = set(fields) | {a for names in ALIASES.values() for a in names}
 
-    def warm(self) -> None:
-        """Do the one-off work of the first search now (jieba's dictionary, per-document arrays).
+    def warm(self, frequent_terms: int = 256) -> None:
+        """Do the one-off work of first searches now: jieba's dictionary, per-document arrays,
+        and the posting lists of the most frequent words (the slowest to read).
 
-        A server calls this at start-up so that no visitor waits about a second for it.
+        A server calls this at start-up so that no visitor waits for it.
         """
         ensure_jieba()
-        _, engine = self._doc_table(self._current_searcher())
+        searcher = self._current_searcher()
+        _, engine = self._doc_table(searcher)
         engine.field_lengths("all_text")
+        for _, text in searcher.reader().most_frequent_terms("all_text", frequent_terms):
+            engine.postings("all_text", text if isinstance(text, str) else text.decode("utf-8"))
 
     def add(self, docs: Iterable[Mapping[str, Any]]) -> int:
         """Insert or replace (by `id`) the given ware documents in one batch; returns how many."""
@@ -333,7 +337,7 @@ class TextIndex:
         whoosh_query = self._parse(prepared, messages)
         start = (page - 1) * per_page
         if isinstance(whoosh_query, Every):
-            docnums = table.order(np.flatnonzero(allowed), "date" if sort == "date" else "title")
+            docnums = table.ordered(allowed, "date" if sort == "date" else "title")
             hits = [TextHit(int(table.ware_id[d]), 0.0, "")
                     for d in docnums[start : start + per_page]]
         else:
@@ -407,7 +411,7 @@ class TextIndex:
             # Short words have too many neighbours within two edits to suggest one sensibly.
             if len(folded) < 4 or searcher.reader().doc_frequency("spell", folded):
                 continue
-            suggestions = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
+            suggestions = corrector.suggest(folded, limit=1, maxdist=2, prefix=2)
             if suggestions:
                 corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", suggestions[0], corrected)
                 changed = True
