@@ -346,6 +346,62 @@ def _add_user(
         click.echo(f"Added {created.role.value} {created.email}")
 
 
+@user.command("list")
+def user_list() -> None:
+    """List the accounts: email, role, institution, whether active, last sign-in."""
+    from archive.accounts import list_users
+
+    with _sessions(load_settings()) as factory, factory() as session:
+        for account in list_users(session):
+            click.echo(
+                "\t".join(
+                    (
+                        account.email,
+                        account.role.value,
+                        account.institution.name if account.institution else "-",
+                        "active" if account.active else "disabled",
+                        f"{account.last_login_at:%Y-%m-%d %H:%M}" if account.last_login_at else "-",
+                    )
+                )
+            )
+
+
+@user.command("disable")
+@click.argument("email")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+def user_disable(email: str, enable: bool) -> None:
+    """Disable an account (it cannot sign in and its sessions end), or --enable it again."""
+    from archive.accounts import set_active
+    from archive.users import AccountError
+
+    with _sessions(load_settings()) as factory, factory() as session:
+        try:
+            account = set_active(session, email, enable, actor="cli")
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"{'Enabled' if enable else 'Disabled'} {account.email}")
+
+
+@user.command("reset-password")
+@click.argument("email")
+def user_reset_password(email: str) -> None:
+    """Set a new password (POTBANK_USER_PASSWORD or a prompt); the account's sessions end."""
+    from archive.accounts import reset_password
+    from archive.users import AccountError
+
+    password = os.environ.get("POTBANK_USER_PASSWORD") or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True
+    )
+    with _sessions(load_settings()) as factory, factory() as session:
+        try:
+            account = reset_password(session, email, password, actor="cli")
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"New password set for {account.email}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
