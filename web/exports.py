@@ -130,7 +130,9 @@ def csv_row(ware: Ware) -> dict[str, Any]:
         "status": ware.status.value,
         "id": ware.id,
         "url": url_for("pages.ware", ware_id=ware.id, _external=True),
-        "iiif_manifest": url_for("iiif.ware_manifest", ware_id=ware.id, _external=True),
+        "iiif_manifest": url_for("iiif.ware_manifest", ware_id=ware.id, _external=True)
+        if photos
+        else None,
         "image_urls": "; ".join(
             url_for("images.original", sha256=p.sha256, _external=True) for p in photos
         ),

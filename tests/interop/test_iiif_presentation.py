@@ -81,3 +81,18 @@ def test_collections(app, catalogue):
                 found = client.get(entry["id"].removeprefix("http://localhost")).get_json()
                 check_manifest(found, "http://localhost")
     assert client.get("/iiif/3/collections/collection/999").status_code == 404
+
+
+def test_wares_without_photographs_have_no_manifest(app, catalogue, settings, session_factory):
+    from archive.store import ImageStore
+    from tests.interop.conftest import add_ware
+
+    with session_factory() as session:
+        bare, _ = add_ware(session, ImageStore(settings.store_dir), "S-9", {"title_en": "Bare"})
+        session.commit()
+    client = app.test_client()
+    # A Manifest must have at least one Canvas, so a ware with no photograph has none.
+    assert client.get(f"/iiif/3/manifests/ware/{bare.id}").status_code == 404
+    collection = client.get(f"/iiif/3/collections/collection/{catalogue.collection_id}")
+    listed = [item["id"] for item in collection.get_json()["items"]]
+    assert not any(item.endswith(f"/ware/{bare.id}") for item in listed)

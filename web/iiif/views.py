@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
@@ -202,13 +202,23 @@ def ware_manifest_view(ware_id: int) -> Response:
     ware = get_ware(db_session(), ware_id)
     if ware is None:
         abort(404, description=f"no published ware {ware_id}")
+    if not ware.photographs:
+        # A Manifest must paint at least one Canvas: without a photograph there is none.
+        abort(404, description=f"ware {ware_id} has no photograph, so no IIIF manifest")
     return _json_ld(ware_manifest(ware), PRESENTATION_CONTEXT, ONE_HOUR)
+
+
+def _in_iiif() -> ColumnElement[bool]:
+    """Wares with a Manifest: published, not withdrawn, and photographed."""
+    return and_(
+        Ware.status == WareStatus.PUBLISHED, Ware.deleted_at.is_(None), Ware.photographs.any()
+    )
 
 
 def _public_wares(*conditions: Any) -> list[Ware]:
     query = (
         select(Ware)
-        .where(Ware.status == WareStatus.PUBLISHED, Ware.deleted_at.is_(None), *conditions)
+        .where(_in_iiif(), *conditions)
         .options(
             selectinload(Ware.photographs),
             selectinload(Ware.makers).selectinload(WareMaker.maker),
@@ -220,7 +230,7 @@ def _public_wares(*conditions: Any) -> list[Ware]:
 
 @iiif.get("/collections/collection/<int:collection_id>", endpoint="collection_collection")
 def collection_view(collection_id: int) -> Response:
-    """The IIIF Collection of a catalogue collection's published wares."""
+    """The IIIF Collection of a catalogue collection's published, photographed wares."""
     collection = db_session().scalar(
         select(Collection)
         .where(Collection.id == collection_id)
@@ -238,11 +248,7 @@ def institution_view(institution_id: int) -> Response:
     institution = db_session().get(Institution, institution_id)
     if institution is None:
         abort(404, description=f"no institution {institution_id}")
-    public_collections = (
-        select(Ware.collection_id)
-        .where(Ware.status == WareStatus.PUBLISHED, Ware.deleted_at.is_(None))
-        .distinct()
-    )
+    public_collections = select(Ware.collection_id).where(_in_iiif()).distinct()
     collections = list(
         db_session().scalars(
             select(Collection)
@@ -260,12 +266,8 @@ def institution_view(institution_id: int) -> Response:
 
 @iiif.get("/collections", endpoint="top_collection")
 def top_collection_view() -> Response:
-    """The archive's top Collection: the institutions with published wares."""
-    contributing = (
-        select(Ware.institution_id)
-        .where(Ware.status == WareStatus.PUBLISHED, Ware.deleted_at.is_(None))
-        .distinct()
-    )
+    """The archive's top Collection: the institutions with published, photographed wares."""
+    contributing = select(Ware.institution_id).where(_in_iiif()).distinct()
     institutions = list(
         db_session().scalars(
             select(Institution).where(Institution.id.in_(contributing)).order_by(Institution.name)

@@ -126,7 +126,8 @@ def dublin_core(ware: Ware) -> ET.Element:
         languages.append("zh")
     for language in languages:
         _dc(root, "language", language)
-    _dc(root, "relation", url_for("iiif.ware_manifest", ware_id=ware.id, _external=True))
+    if ware.photographs:
+        _dc(root, "relation", url_for("iiif.ware_manifest", ware_id=ware.id, _external=True))
     if ware.collection:
         _dc(root, "relation", ware.collection.name)
     for photo in ware.photographs:
