@@ -97,6 +97,7 @@ class Engine:
         self._leaves = self.reader.leaf_readers()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
         self.postings = functools.lru_cache(maxsize=4096)(self._postings)
+        self.phrase_docs = functools.lru_cache(maxsize=512)(self._phrase_docs)
 
     def field_lengths(self, field: str) -> tuple[np.ndarray, float]:
         """Token counts of `field` per document and their mean (read once)."""
@@ -171,7 +172,7 @@ class Engine:
             return Evaluation(required.mask, (required.score + optional.score) * boost)
         if isinstance(node, wq.Phrase) and self.reader.schema[node.fieldname].format.supports(
                 "positions"):
-            return self._phrase(node.fieldname, list(node.words), node.slop, boost)
+            return self._phrase(node.fieldname, tuple(node.words), node.slop, boost)
         if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.FuzzyTerm):
             # Prefix/wildcard: the union of the terms they expand to (capped like Whoosh).
             terms = list(node._btexts(self.reader))[:1024]
@@ -184,19 +185,30 @@ class Engine:
             return result
         return self._by_whoosh(node, boost)
 
-    def _phrase(self, field: str, words: list[str], slop: int, boost: float) -> Evaluation:
-        """Documents with the words in order, each within `slop` positions of the previous.
-
-        numpy narrows the candidates to documents holding every word; positions are then read
-        only for those, by skipping through each word's posting list.
-        """
+    def _phrase(self, field: str, words: tuple[str, ...], slop: int, boost: float) -> Evaluation:
+        """Documents with the words in order, each within `slop` positions of the previous."""
         parts = [self._term(field, word, boost) for word in words]
         result = self._empty()
         if not parts:
             return result
-        candidates = parts[0].mask.copy()
-        for part in parts[1:]:
-            candidates &= part.mask
+        result.mask[self.phrase_docs(field, words, slop)] = True
+        for part in parts:
+            result.score += part.score
+        result.score *= result.mask
+        return result
+
+    def _phrase_docs(self, field: str, words: tuple[str, ...], slop: int) -> np.ndarray:
+        """Document numbers of a phrase (cached per index generation).
+
+        numpy narrows the candidates to documents holding every word; positions are then read
+        only for those, by skipping through each word's posting list.
+        """
+        candidates = np.ones(self.size, dtype=bool)
+        for word in words:
+            present = np.zeros(self.size, dtype=bool)
+            present[self.postings(field, word)[0]] = True
+            candidates &= present
+        found: list[int] = []
         for leaf, offset in self._leaves:
             local = np.flatnonzero(candidates[offset : offset + leaf.doc_count_all()])
             if not len(local):
@@ -208,11 +220,8 @@ class Engine:
                     matcher.skip_to(docnum)
                     positions.append(matcher.value_as("positions"))
                 if _in_sequence(positions, slop):
-                    result.mask[offset + docnum] = True
-        for part in parts:
-            result.score += part.score
-        result.score *= result.mask
-        return result
+                    found.append(offset + docnum)
+        return np.asarray(found, dtype=np.int64)
 
     def _by_whoosh(self, node: Any, boost: float) -> Evaluation:
         """Phrases, ranges and other shapes: Whoosh finds the documents, their words score them."""
