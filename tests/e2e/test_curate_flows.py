@@ -1,0 +1,144 @@
+"""Curating in a real browser: a curator edits and publishes, a partner submits, the curator
+reviews the submission with its near-duplicate alert and approves it, the partner sees it."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
+from archive.db import make_engine, make_session_factory, upgrade_database
+from archive.models import Role
+from archive.settings import load_settings
+from archive.store import ImageStore
+from archive.users import create_user
+from tests.e2e.conftest import SAMPLES, _chromium_or_skip, screenshot
+from tests.web.fakes import FakeSearch
+from web.app import create_app
+from web.views.context import app_state
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "a long test password"
+CURATOR = "curator@potbank.example"
+PARTNER = "partner@jci.example"
+CC0 = "http://creativecommons.org/publicdomain/zero/1.0/"
+KNOWN_PHOTO = SAMPLES / "images" / "bajixiangwen_baoyueping1000.jpg"
+NEW_PHOTO = SAMPLES / "images" / "black_pottery_songze1000.jpg"
+
+
+@dataclass(frozen=True)
+class CurateSite:
+    url: str
+
+
+@pytest.fixture(scope="module")
+def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite]:
+    """A live Potbank with a curator, a partner, and one published ware with a photograph."""
+    from werkzeug.serving import make_server
+
+    _chromium_or_skip()
+    home = tmp_path_factory.mktemp("curate-e2e") / "instance"
+    url = f"sqlite:///{home / 'potbank.sqlite3'}"
+    upgrade_database(url)
+    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        museum = get_or_create_institution(session, "Capital Museum, Beijing")
+        university = get_or_create_institution(session, "Jingdezhen Ceramic University")
+        create_user(session, CURATOR, PASSWORD, Role.CURATOR)
+        create_user(session, PARTNER, PASSWORD, Role.PARTNER, university)
+        ware, _ = upsert_ware(
+            session,
+            institution=museum,
+            accession_number="CM-1",
+            fields={"title_en": "Moon flask already in the archive", "status": "published"},
+        )
+        store = ImageStore(settings.store_dir, settings.max_image_pixels)
+        attach_photograph(session, ware, store.put(KNOWN_PHOTO.read_bytes()))
+        session.commit()
+    app = create_app(settings, search=FakeSearch(sessions))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield CurateSite(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app_state(app).close()
+        engine.dispose()
+
+
+def _sign_in(page, site: CurateSite, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site.url + "/")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/curate/$"))
+
+
+def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def _new_ware(page, accession: str, title: str, photo: Path) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name="New ware").click()
+    page.get_by_label("Accession number").fill(accession)
+    page.get_by_label("Title (English)").fill(title)
+    page.get_by_label("Title (Chinese)").fill("青花瓶")
+    page.get_by_label("Rights statement (licence URI)").fill(CC0)
+    page.locator('input[name="maker_name"]').first.fill("Jingdezhen kilns")
+    page.locator('select[name="maker_role"]').first.select_option("manufacturer")
+    page.get_by_role("button", name="Create draft").click()
+    page.wait_for_url(re.compile(r"/curate/wares/\d+$"))
+    page.locator('input[name="photos"]').set_input_files(str(photo))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.wait_for_url(re.compile(r"/curate/wares/\d+#photographs$"))
+    assert page.locator(".photos__item img").count() == 1
+
+
+def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_site) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, curate_site, CURATOR)
+    _new_ware(page, "CM-2", "Celadon vase made in the browser", NEW_PHOTO)
+    page.get_by_role("button", name="Publish").click()
+    assert page.get_by_test_id("ware-status").inner_text() == "published"
+    screenshot(page, "curate-01-published")
+    page.get_by_role("link", name="Public page").click()
+    assert page.locator("h1").inner_text() == "Celadon vase made in the browser"
+    _sign_out(page)
+
+
+def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate_site) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, curate_site, PARTNER)
+    _new_ware(page, "JCI-7", "Flask sent by the university", KNOWN_PHOTO)
+    assert page.get_by_role("button", name="Publish").count() == 0
+    page.get_by_role("button", name="Submit for review").click()
+    assert page.get_by_test_id("ware-status").inner_text() == "submitted"
+    screenshot(page, "curate-02-submitted")
+    _sign_out(page)
+
+    _sign_in(page, curate_site, CURATOR)
+    page.get_by_role("link", name="Review queue").click()
+    submission = page.get_by_test_id("submission").filter(has_text="Flask sent by the university")
+    alert = submission.get_by_test_id("duplicate-alert")
+    assert "Moon flask already in the archive" in alert.inner_text()
+    screenshot(page, "curate-03-review-queue")
+    submission.get_by_role("button", name="Approve and publish").click()
+    page.wait_for_url(re.compile(r"/curate/review$"))
+    assert "approved and published" in page.locator(".flashes").inner_text()
+    _sign_out(page)
+
+    _sign_in(page, curate_site, PARTNER)
+    row = page.get_by_test_id("ware-list").locator("tr", has_text="JCI-7")
+    assert "published" in row.inner_text() and "approved" in row.inner_text()
+    screenshot(page, "curate-04-partner-outcome")
