@@ -38,13 +38,6 @@ class PhotoReader(Protocol):
     def read(self, name: str) -> bytes: ...
 
 
-class NoPhotos:
-    """For a table given without an images folder."""
-
-    def read(self, name: str) -> bytes:
-        raise RowError("the row names photographs but no --images folder was given")
-
-
 @dataclass(frozen=True)
 class FolderPhotos:
     """Photographs in a folder (or its ``images/`` subfolder), by name relative to it."""
@@ -142,9 +135,8 @@ def open_source(
         else:
             stream, fmt = open_table(path)
             stack.enter_context(stream)
-            table_photos: PhotoReader = (
-                FolderPhotos(images_dir, max_photo_bytes) if images_dir else NoPhotos()
-            )
+            # Without --images, photographs are looked for beside the table (and in images/).
+            table_photos = FolderPhotos(images_dir or path.parent, max_photo_bytes)
             yield Source(read_table(stream, fmt, delimiter), table_photos, fmt)
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +33,7 @@ from archive.models import Collection, IngestRun, Institution, Maker, MakerRole,
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.sync import IndexSync
-from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
+from ingest.bundles import FolderPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
 from ingest.mapping import map_record
 from ingest.normalise.makers import MakerCredit as NormalisedCredit
@@ -97,10 +98,10 @@ class IngestOptions:
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS
 
     def photo_reader(self, max_bytes: int) -> PhotoReader:
-        """Where the photographs rows name are read from."""
+        """Where the photographs rows name are read from (the working folder by default)."""
         if self.photos is not None:
             return self.photos
-        return FolderPhotos(self.images_dir, max_bytes) if self.images_dir else NoPhotos()
+        return FolderPhotos(self.images_dir or Path.cwd(), max_bytes)
 
 
 def ingest_source(
@@ -190,6 +191,7 @@ def run_ingest(
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             batches = _prepared(_batches(records, options.batch_size), pool, photos, store)
             for batch, stored in batches:
+                _open_batch(session, run, report)
                 touched = loader.load(batch, stored)
                 # Journalled before the commit: a crash after it is repaired by the next run.
                 pending.add(touched)
@@ -210,6 +212,25 @@ def run_ingest(
         run.finished_at = utcnow()
         session.commit()
     return report
+
+
+def _open_batch(session: Session, run: IngestRun, report: IngestReport) -> None:
+    """Start the batch's transaction with a write: the run's counts so far.
+
+    The write matters on SQLite: pysqlite opens a transaction only before a data change, so a
+    row's SAVEPOINT would otherwise start one of its own and its RELEASE commit the row alone,
+    outside the batch that the pending-index journal covers.
+    """
+    session.execute(
+        update(IngestRun)
+        .where(IngestRun.id == run.id)
+        .values(
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
+        )
+    )
 
 
 def _repair_index(session: Session, sync: IndexSync, pending: PendingIndex) -> None:

@@ -1,0 +1,98 @@
+"""How far apart, in dHash bits, are a photograph and its altered copies, and different photographs?
+
+Justifies ingest.duplicates.NEAR_DUPLICATE_BITS on the 89 shared chinesenotes.com photographs
+(../shared/data/chinesenotes/images): each is resized, re-compressed, re-exposed, converted, tilted
+and cropped, and hashed exactly as the pipeline hashes (archive.imaging.process_image).
+
+    python bench/eval_duplicates.py
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from archive.imaging import hash_distance, process_image  # noqa: E402
+from ingest.duplicates import NEAR_DUPLICATE_BITS  # noqa: E402
+
+PHOTOS = ROOT.parent / "shared" / "data" / "chinesenotes" / "images"
+NO_LIMIT = 10**9
+
+
+def _jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def altered_copies(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the altered copies of one photograph."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, height = image.size
+
+    def crop(share: float) -> Image.Image:
+        return image.crop(
+            (
+                int(width * share),
+                int(height * share),
+                int(width * (1 - share)),
+                int(height * (1 - share)),
+            )
+        )
+
+    yield "resized to half", _jpeg(image.resize((width // 2, height // 2)))
+    yield "JPEG quality 40", _jpeg(image, quality=40)
+    yield "brightness +20%", _jpeg(ImageEnhance.Brightness(image).enhance(1.2))
+    yield "contrast -20%", _jpeg(ImageEnhance.Contrast(image).enhance(0.8))
+    yield "PNG", _png(image)
+    yield "tilted 2 degrees", _jpeg(image.rotate(2, fillcolor=(255, 255, 255)))
+    yield "cropped 3% a side", _jpeg(crop(0.03))
+    yield "cropped 8% a side", _jpeg(crop(0.08))
+
+
+def main() -> int:
+    if not PHOTOS.is_dir():
+        print(f"skipped: needs the shared photographs at {PHOTOS}")
+        return 0
+    originals: dict[str, str] = {}
+    copies: dict[str, list[int]] = {}
+    for path in sorted(PHOTOS.glob("*.jpg")):
+        data = path.read_bytes()
+        originals[path.name] = process_image(data, NO_LIMIT).phash
+        for name, altered in altered_copies(data):
+            distance = hash_distance(originals[path.name], process_image(altered, NO_LIMIT).phash)
+            copies.setdefault(name, []).append(distance)
+    threshold = NEAR_DUPLICATE_BITS
+    print(f"{len(originals)} photographs; threshold {threshold} bits of 64")
+    print(f"{'copy':<20} {'mean':>6} {'max':>5} {'flagged':>8}")
+    for name, distances in copies.items():
+        values = np.array(distances)
+        flagged = float((values <= threshold).mean())
+        print(f"{name:<20} {values.mean():6.1f} {values.max():5d} {flagged:8.0%}")
+    between = np.array(
+        [hash_distance(a, b) for a, b in itertools.combinations(originals.values(), 2)]
+    )
+    print(
+        f"different photographs: {len(between)} pairs, closest {between.min()} bits, "
+        f"{int((between <= threshold).sum())} within the threshold"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

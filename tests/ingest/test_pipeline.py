@@ -1,0 +1,275 @@
+"""The pipeline end to end: broken inputs reported and skipped, upserts with audit on real records,
+photographs through validation, orientation, duplicates and the image index."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from archive.models import AuditEvent, IngestRun, Maker, Photograph, Ware
+from index.sync import IndexSync, text_index_for
+from ingest.native import TEMPLATE_COLUMNS
+from ingest.pipeline import IngestOptions, ingest_source
+from tests.conftest import make_image_bytes, shared_data_or_skip
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]], columns=TEMPLATE_COLUMNS) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    return path
+
+
+def _huge_png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width × height pixels: a decompression bomb's header, a few bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b""))
+
+
+def _jpeg_with_exif(orientation: int) -> bytes:
+    image = Image.open(io.BytesIO(make_image_bytes((400, 200), seed=9)))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x8825] = {1: "N", 2: (52.0, 59.0, 0.0), 3: "W", 4: (2.0, 10.0, 0.0)}  # GPS
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_broken_rows_and_images_are_reported_and_skipped(settings, session_factory, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "good.jpg").write_bytes(make_image_bytes(seed=1))
+    (images / "truncated.jpg").write_bytes(make_image_bytes((800, 600), seed=2)[:3000])
+    (images / "text.jpg").write_text("not an image at all")
+    (images / "bomb.png").write_bytes(_huge_png_header(20_000, 20_000))
+    rows = [
+        {"accession_number": "G-1", "title_en": "Good", "images": "good.jpg"},
+        {"accession_number": "T-1", "title_en": "Truncated", "images": "truncated.jpg"},
+        {"accession_number": "X-1", "title_en": "Text", "images": "text.jpg"},
+        {"accession_number": "B-1", "title_en": "Bomb", "images": "bomb.png"},
+        {"accession_number": "", "title_en": "No number"},
+        {"accession_number": "G-1", "title_en": "Again"},
+        {"accession_number": "D-1", "title_en": "Undated", "date_text": "some time ago"},
+        {"accession_number": "M-1", "title_en": "Missing photo", "images": "gone.jpg"},
+    ]
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    with source.open("a", encoding="utf-8", newline="") as handle:
+        handle.write("W-1,,,Wide," + ",".join(["x"] * 10_000) + "\r\n")
+    with source.open("ab") as handle:
+        handle.write(b"U-1,,,Caf\xe9 cup" + b"," * (len(TEMPLATE_COLUMNS) - 4) + b"\r\n")
+    options = IngestOptions(institution="Test Museum", images_dir=images)
+    report = ingest_source(settings, session_factory, source, "potbank", options)
+
+    found = {(p.line, p.field): p for p in report.problems}
+    assert found[(3, "images")].reason.startswith("truncated.jpg: the image is damaged")
+    assert "not an image" in found[(4, "images")].reason
+    assert "too large" in found[(5, "images")].reason
+    assert found[(6, "accession_number")].reason == "the accession number is missing"
+    assert "first on line 2" in found[(7, "accession_number")].reason
+    assert found[(8, "date_text")].severity == "warning"
+    assert "no such file" in found[(9, "images")].reason
+    assert "cells" in found[(10, None)].reason
+    assert "UTF-8" in found[(11, "title_en")].reason
+    # Wares whose photographs fail still land (the photo is reported); broken rows do not.
+    assert (report.created, report.rejected, report.photos_added) == (6, 4, 1)
+    with session_factory() as session:
+        run = session.get(IngestRun, report.run_id)
+        assert run.status == "finished" and (run.created, run.rejected) == (6, 4)
+        assert len(run.errors) == len(report.problems)
+        assert session.scalar(select(func.count()).select_from(Ware)) == 6
+
+
+def test_cmoa_rerun_changes_nothing_and_a_correction_is_audited(
+    settings, session_factory, tmp_path
+):
+    source = shared_data_or_skip("cmoa", "cmoa-ceramics.jsonl")
+    with source.open(encoding="utf-8") as handle:
+        records = [json.loads(line) for _, line in zip(range(300), handle, strict=False)]
+    export = tmp_path / "export.jsonl"
+    export.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    options = IngestOptions()
+    first = ingest_source(settings, session_factory, export, "cmoa", options)
+    assert first.created + first.rejected == 300 and first.created > 290
+
+    with session_factory() as session:
+        audits = session.scalar(select(func.count()).select_from(AuditEvent))
+        wedgwood = session.scalars(select(Maker).where(Maker.name == "Josiah Wedgwood")).all()
+    again = ingest_source(settings, session_factory, export, "cmoa", options)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
+
+    corrected = [dict(r) for r in records]
+    target = next(r for r in corrected if r["title"] and r["medium"])
+    target["medium"] = "bone china"
+    export.write_text("\n".join(json.dumps(r) for r in corrected), encoding="utf-8")
+    fixed = ingest_source(settings, session_factory, export, "cmoa", options)
+    assert (fixed.created, fixed.updated) == (0, 1)
+    with session_factory() as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert len(events) == audits + 1
+        assert events[-1].action == "update"
+        assert events[-1].after == {"material": "bone china"}
+        assert events[-1].before == {"material": target_medium(records, target)}
+        assert (
+            len(session.scalars(select(Maker).where(Maker.name == "Josiah Wedgwood")).all())
+            == len(wedgwood)
+            <= 1
+        )
+
+
+def target_medium(records: list[dict], target: dict) -> str:
+    return next(r["medium"] for r in records if r["accession_number"] == target["accession_number"])
+
+
+def test_photographs_by_content_oriented_without_gps_and_indexed(
+    settings, session_factory, tmp_path
+):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "turned.jpg").write_bytes(_jpeg_with_exif(orientation=6))
+    (images / "plate.webp").write_bytes(make_image_bytes(seed=3, fmt="WEBP"))
+    (images / "scan.tif").write_bytes(make_image_bytes(seed=4, fmt="TIFF"))
+    (images / "named-wrong.gif").write_bytes(make_image_bytes(seed=5, fmt="PNG"))
+    rows = [
+        {"accession_number": "P-1", "title_en": "Turned", "images": "turned.jpg"},
+        {"accession_number": "P-2", "title_en": "Formats", "images": "plate.webp; scan.tif"},
+        {"accession_number": "P-3", "title_en": "Misnamed", "images": "named-wrong.gif"},
+    ]
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    options = IngestOptions(institution="Test Museum", images_dir=images)
+    report = ingest_source(settings, session_factory, source, "potbank", options)
+    assert report.photos_added == 4 and not report.errors
+    with session_factory() as session:
+        photos = {p.original_filename: p for p in session.scalars(select(Photograph))}
+        turned = photos["turned.jpg"]
+        assert (turned.width, turned.height) == (200, 400)
+        assert {photos["plate.webp"].format, photos["scan.tif"].format} == {"webp", "tif"}
+        assert photos["named-wrong.gif"].format == "png"
+        from archive.store import ImageStore
+
+        store = ImageStore(settings.store_dir)
+        for size in ("display", "thumb"):
+            with Image.open(store.derivative_path(turned.sha256, size)) as derived:
+                assert derived.height > derived.width
+                assert not derived.getexif()
+        drift = IndexSync(settings).verify(session)
+        assert drift.clean, drift.lines()
+
+
+def test_duplicates_stored_once_and_near_duplicates_flagged_across_institutions(
+    settings, session_factory, tmp_path
+):
+    images = tmp_path / "images"
+    images.mkdir()
+    original = make_image_bytes((800, 600), seed=7)
+    (images / "a.jpg").write_bytes(original)
+    (images / "a-copy.jpg").write_bytes(original)
+    smaller = Image.open(io.BytesIO(original)).resize((400, 300))
+    smaller.save(images / "a-small.jpg", "JPEG", quality=70)
+    (images / "other.jpg").write_bytes(make_image_bytes((800, 600), colour=(200, 30, 30), seed=2))
+    rows = [
+        {"accession_number": "A-1", "institution": "Museum A", "title_en": "A", "images": "a.jpg"},
+        {
+            "accession_number": "B-1",
+            "institution": "Museum B",
+            "title_en": "B",
+            "images": "a-copy.jpg",
+        },
+        {
+            "accession_number": "B-2",
+            "institution": "Museum B",
+            "title_en": "C",
+            "images": "a-small.jpg",
+        },
+        {
+            "accession_number": "B-3",
+            "institution": "Museum B",
+            "title_en": "D",
+            "images": "other.jpg",
+        },
+    ]
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    report = ingest_source(
+        settings, session_factory, source, "potbank", IngestOptions(images_dir=images)
+    )
+    with session_factory() as session:
+        first = session.scalar(select(Ware).where(Ware.accession_number == "A-1"))
+    flagged = {p.accession_number: p.reason for p in report.warnings if p.field == "images"}
+    assert set(flagged) == {"B-1", "B-2"}
+    assert f"possible duplicate of ware {first.id} (A-1; 0 of 64" in flagged["B-1"]
+    assert f"possible duplicate of ware {first.id}" in flagged["B-2"]
+    originals = list((settings.store_dir / "originals").rglob("*.jpg"))
+    assert len(originals) == 3  # a.jpg and a-copy.jpg are the same bytes, stored once
+
+
+def test_folder_and_zip_sources(settings, session_factory, tmp_path):
+    folder = tmp_path / "export"
+    (folder / "images").mkdir(parents=True)
+    (folder / "images" / "a.jpg").write_bytes(make_image_bytes(seed=11))
+    _write_csv(
+        folder / "wares.csv", [{"accession_number": "F-1", "title_en": "F", "images": "a.jpg"}]
+    )
+    options = IngestOptions(institution="Folder Museum")
+    report = ingest_source(settings, session_factory, folder, "potbank", options)
+    assert (report.created, report.photos_added) == (1, 1)
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("wares.csv", "accession_number,title_en,images\r\nZ-1,Z,images/z.png\r\n")
+        bundle.writestr("images/z.png", make_image_bytes(seed=12, fmt="PNG"))
+    zipped = ingest_source(
+        settings, session_factory, archive, "potbank", IngestOptions(institution="Zip Museum")
+    )
+    assert (zipped.created, zipped.photos_added, zipped.errors) == (1, 1, [])
+    with session_factory() as session:
+        text = text_index_for(settings)
+        assert len(text.ids()) == 2
+        text.close()
+        assert IndexSync(settings).verify(session).clean
+
+
+@pytest.mark.slow
+def test_shared_photographs_and_their_transformed_copies(settings, session_factory, tmp_path):
+    shared = shared_data_or_skip("chinesenotes", "images")
+    chosen = sorted(shared.glob("*.jpg"))[:12]
+    images = tmp_path / "images"
+    images.mkdir()
+    rows = []
+    for number, path in enumerate(chosen):
+        (images / path.name).write_bytes(path.read_bytes())
+        rows.append(
+            {"accession_number": f"CN-{number}", "title_en": path.stem, "images": path.name}
+        )
+    for number, path in enumerate(chosen[:4]):
+        copy = Image.open(path)
+        copy = copy.resize((copy.width * 2 // 3, copy.height * 2 // 3))
+        copy.save(images / f"copy-{path.name}", "JPEG", quality=60)
+        rows.append(
+            {
+                "accession_number": f"COPY-{number}",
+                "title_en": f"copy of {path.stem}",
+                "images": f"copy-{path.name}",
+            }
+        )
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    options = IngestOptions(institution="Shared", images_dir=images)
+    report = ingest_source(settings, session_factory, source, "potbank", options)
+    assert report.photos_added == 16 and not report.errors
+    flagged = sorted(p.accession_number for p in report.warnings if "duplicate" in p.reason)
+    assert flagged == ["COPY-0", "COPY-1", "COPY-2", "COPY-3"]

@@ -1,0 +1,143 @@
+"""Kill -9 a real ``potbank ingest`` mid-run, run it again: the catalogue, the image store and both
+indexes end up identical to those of an uninterrupted run, nothing duplicated, nothing lost."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from archive.catalogue import ware_snapshot
+from archive.db import make_engine, make_session_factory
+from archive.models import AuditEvent, Photograph, Ware
+from archive.settings import load_settings
+from index.embedders import active_embedder
+from index.sync import IndexSync, text_index_for, vector_index_for
+from ingest.native import TEMPLATE_COLUMNS
+from tests.conftest import make_image_bytes
+
+ROWS = 160  # five batches of 32 photographed rows
+
+
+def _collection(folder: Path) -> Path:
+    images = folder / "images"
+    images.mkdir(parents=True)
+    path = folder / "wares.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=TEMPLATE_COLUMNS)
+        writer.writeheader()
+        for number in range(ROWS):
+            name = f"ware-{number}.jpg"
+            colour = (number * 37 % 255, number * 91 % 255, number * 13 % 255)
+            (images / name).write_bytes(make_image_bytes((480, 360), colour, seed=number))
+            writer.writerow(
+                {
+                    "accession_number": f"K-{number:04d}",
+                    "title_en": f"Kill test ware {number}",
+                    "makers": f"Potter {number % 7} (manufacturer)",
+                    "date_text": f"{1700 + number}",
+                    "images": name,
+                }
+            )
+    return path
+
+
+def _ingest(home: Path, source: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "POTBANK_HOME": str(home)}
+    env.pop("POTBANK_DATABASE_URL", None)
+    command = [sys.executable, "-c", "from web.cli import main; main()", "ingest", str(source)]
+    command += ["--institution", "Kill Museum"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _wares_in(home: Path) -> int:
+    settings = load_settings({"POTBANK_HOME": str(home)})
+    if not Path(settings.database_url.removeprefix("sqlite:///")).exists():
+        return 0
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(Ware)) or 0)
+    except Exception:  # the schema may not exist yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _state(home: Path) -> dict[str, Any]:
+    """Everything a user could observe, keyed by accession number and SHA-256 (not row ids)."""
+    settings = load_settings({"POTBANK_HOME": str(home)})
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        wares = {w.accession_number: w for w in session.scalars(select(Ware))}
+        photos = {p.id: p for p in session.scalars(select(Photograph))}
+        catalogue = {
+            accession: (ware_snapshot(ware), sorted(p.sha256 for p in ware.photographs))
+            for accession, ware in wares.items()
+        }
+        audits = sorted(
+            (e.action, wares_by_id(wares)[e.entity_id]) for e in session.scalars(select(AuditEvent))
+        )
+        drift = IndexSync(settings).verify(session)
+    engine.dispose()
+    text = text_index_for(settings)
+    text_ids = {wares_by_id(wares)[i] for i in text.ids()}
+    text.close()
+    embedder, _ = active_embedder(settings)
+    vectors = vector_index_for(settings, embedder)
+    vector_shas = sorted(photos[int(i)].sha256 for i in vectors.ids())
+    store = sorted(
+        str(p.relative_to(settings.store_dir))
+        for p in settings.store_dir.rglob("*")
+        if p.is_file() and not p.name.startswith(".tmp-")
+    )
+    return {
+        "catalogue": catalogue,
+        "audits": audits,
+        "text": text_ids,
+        "vectors": vector_shas,
+        "store": store,
+        "drift": drift.lines(),
+    }
+
+
+def wares_by_id(wares: dict[str, Ware]) -> dict[int, str]:
+    return {ware.id: accession for accession, ware in wares.items()}
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    source = _collection(tmp_path / "source")
+    clean_home, killed_home = tmp_path / "clean", tmp_path / "killed"
+    clean_run = _ingest(clean_home, source)
+    assert clean_run.communicate(timeout=300)[1] is None and clean_run.returncode == 0
+
+    process = _ingest(killed_home, source)
+    deadline = time.monotonic() + 240
+    while _wares_in(killed_home) == 0 and process.poll() is None:
+        assert time.monotonic() < deadline, "the ingest never committed a batch"
+        time.sleep(0.05)
+    assert process.poll() is None, "the ingest finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    interrupted = _wares_in(killed_home)
+    assert 0 < interrupted < ROWS
+
+    rerun = _ingest(killed_home, source)
+    output = rerun.communicate(timeout=300)[0].decode()
+    assert rerun.returncode == 0, output
+    assert f"{ROWS - interrupted} created" in output
+
+    clean, resumed = _state(clean_home), _state(killed_home)
+    assert len(clean["catalogue"]) == ROWS and len(clean["vectors"]) == ROWS
+    assert clean["drift"] == [] and resumed["drift"] == []
+    for key in clean:
+        assert resumed[key] == clean[key], key
