@@ -47,6 +47,7 @@ def test_index_modules_do_not_import_torch() -> None:
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
 
 
+@pytest.mark.slow  # importing torch and open_clip takes about five seconds
 def test_clip_embedder_from_local_checkpoint(tiny_checkpoint: Path) -> None:
     embedder = ClipEmbedder(TINY, pretrained=str(tiny_checkpoint))
     assert embedder.dim == 64
@@ -62,6 +63,7 @@ def test_clip_embedder_from_local_checkpoint(tiny_checkpoint: Path) -> None:
     assert embedder.embed_images([]).shape == (0, 64)
 
 
+@pytest.mark.slow
 def test_active_embedder_uses_clip_when_it_loads(tiny_checkpoint: Path) -> None:
     embedder, reason = active_embedder(TINY, str(tiny_checkpoint))
     assert isinstance(embedder, ClipEmbedder) and "CLIP" in reason
