@@ -1,0 +1,47 @@
+"""The indexes follow the curating pages: publishing adds a ware, an edit of a published ware
+is indexed at once, unpublishing and deleting take it out. Runs the real index update."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from archive.settings import Settings
+from index.sync import text_index_for
+from tests.curate.conftest import Site, sign_in
+from tests.web.fakes import FakeSearch
+from web.app import create_app
+from web.views.context import app_state
+
+
+@pytest.fixture
+def real_app(settings: Settings, site: Site) -> Iterator[Flask]:
+    application = create_app(settings, testing=True, search=FakeSearch(site.sessions))
+    yield application
+    app_state(application).close()
+
+
+def _indexed(settings: Settings) -> set[int]:
+    index = text_index_for(settings)
+    try:
+        return set(index.ids())
+    finally:
+        index.close()
+
+
+def test_publish_edit_unpublish_and_delete_reach_the_index(real_app: Flask, site: Site):
+    client = real_app.test_client()
+    token = sign_in(client, "curator")
+    ware = site.make_ware(photo=True)
+    assert ware.id not in _indexed(site.settings)
+    client.post(f"/curate/wares/{ware.id}/publish", data={"csrf_token": token})
+    assert ware.id in _indexed(site.settings)
+    client.post(f"/curate/wares/{ware.id}/unpublish", data={"csrf_token": token})
+    assert ware.id not in _indexed(site.settings)
+    client.post(f"/curate/wares/{ware.id}/publish", data={"csrf_token": token})
+    client.post(f"/curate/wares/{ware.id}/delete", data={"csrf_token": token})
+    assert ware.id not in _indexed(site.settings)
+    client.post(f"/curate/wares/{ware.id}/restore", data={"csrf_token": token})
+    assert ware.id in _indexed(site.settings)
