@@ -30,6 +30,7 @@ OWN_A = {**SIGNED, "partner_b": HIDDEN}
 OWN_B = {**SIGNED, "partner_a": HIDDEN}
 CURATORS = {**SIGNED, "partner_a": FORBIDDEN, "partner_b": FORBIDDEN}
 CURATORS_ONLY_EDIT_PUBLISHED = {**OWN_A, "partner_a": FORBIDDEN}
+ADMINS = {**CURATORS, "curator": FORBIDDEN}
 EVERYONE = dict.fromkeys(ROLES, OK)
 # Which expectation goes with which declared rule (the matrix checks the declaration too).
 RULE_OF = {
@@ -38,6 +39,7 @@ RULE_OF = {
     id(OWN_B): Rule.SIGNED_IN,
     id(CURATORS_ONLY_EDIT_PUBLISHED): Rule.SIGNED_IN,
     id(CURATORS): Rule.CURATOR,
+    id(ADMINS): Rule.ADMIN,
     id(EVERYONE): Rule.PUBLIC,
 }
 
@@ -71,6 +73,13 @@ def _job(site: Site, status: JobStatus = JobStatus.FINISHED) -> int:
         session.add(job)
         session.commit()
         return job.id
+
+
+def _user(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        user_id = session.scalar(select(User.id).where(User.email == EMAILS[role]))
+        assert user_id is not None
+        return user_id
 
 
 def _first_event(site: Site, ware_id: int) -> int:
@@ -211,6 +220,12 @@ CASES: list[Case] = [
         "curate.bulk_report",
         lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/report.csv", None),
         OWN_A,
+    ),
+    Case("curate.users", lambda s, r: ("GET", "/curate/users", None), ADMINS),
+    Case(
+        "curate.set_user_active",
+        lambda s, r: ("POST", f"/curate/users/{_user(s, 'partner_b')}/active", {"active": "1"}),
+        ADMINS,
     ),
     # Last: it ends the session.
     Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.curate import bulk, history, photos, review, wares
+from web.curate import bulk, history, photos, review, users, wares
 from web.curate.blueprint import curate
 
 # The modules above hold the views; importing them is what attaches them to the blueprint.
-VIEW_MODULES = (bulk, history, photos, review, wares)
+VIEW_MODULES = (bulk, history, photos, review, users, wares)
 RULED_BLUEPRINTS = ("auth", "curate")
 
 
