@@ -32,6 +32,7 @@ from archive.imaging import ImageRejected
 from archive.models import Collection, IngestRun, Institution, Maker, MakerRole, Ware, utcnow
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
+from index.embedders import ImageEmbedder
 from index.sync import IndexSync
 from ingest.bundles import FolderPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
@@ -111,8 +112,11 @@ def ingest_source(
     profile: Profile | str,
     options: IngestOptions,
     progress: Progress | None = None,
+    embedder: ImageEmbedder | None = None,
 ) -> IngestReport:
-    """Ingest a table, a folder with a sidecar table, or a ZIP, mapped with ``profile``."""
+    """Ingest a table, a folder with a sidecar table, or a ZIP, mapped with ``profile``.
+
+    ``embedder`` replaces the configured image embedder (benchmarks and tests)."""
     chosen = load_profile(profile) if isinstance(profile, str) else profile
     report = IngestReport()
     with open_source(
@@ -124,7 +128,15 @@ def ingest_source(
         mapped = _mapped(source.rows, chosen, options, report)
         run_options = replace(options, photos=options.photos or source.photos)
         return run_ingest(
-            settings, session_factory, str(path), chosen.name, mapped, run_options, progress, report
+            settings,
+            session_factory,
+            str(path),
+            chosen.name,
+            mapped,
+            run_options,
+            progress,
+            report,
+            embedder,
         )
 
 
@@ -168,13 +180,14 @@ def run_ingest(
     options: IngestOptions,
     progress: Progress | None = None,
     report: IngestReport | None = None,
+    embedder: ImageEmbedder | None = None,
 ) -> IngestReport:
     """Load mapped records into the catalogue and the indexes batch by batch, recording the run
     as an IngestRun; safe to kill at any moment and run again."""
     report = report or IngestReport()
     store = ImageStore(settings.store_dir, settings.max_image_pixels)
     photos = options.photo_reader(settings.max_upload_bytes)
-    sync = IndexSync(settings)
+    sync = IndexSync(settings, embedder)
     pending = PendingIndex(settings.index_dir)
     with session_factory() as session:
         _repair_index(session, sync, pending)
