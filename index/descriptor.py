@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 WORK_SIZE = 160
 _EPS = 1e-6
 # Relative weights of the blocks after each is L2-normalised (tuned on 89 museum photographs).
-_WEIGHTS = {"hue_sat": 1.0, "grey": 0.5, "chroma": 0.8, "orient": 0.6, "gmag": 0.5, "lbp": 0.6,
+_WEIGHTS = {"hue_sat": 1.3, "grey": 0.5, "chroma": 1.0, "orient": 1.0, "gmag": 0.8, "lbp": 1.0,
             "shape": 0.4}
 _RINGS = (0.0, 0.35, 0.7, 1.5)
 _HUE_BINS, _SAT_BINS, _GREY_BINS = 12, 3, 4
