@@ -4,7 +4,6 @@ chromium through Playwright. Screenshots go to ``test-output/e2e/`` (git-ignored
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -26,22 +25,11 @@ from archive.db import make_engine, make_session_factory, upgrade_database
 from archive.models import MakerRole, PhotoView
 from archive.settings import Settings, load_settings
 from archive.store import ImageStore
-from tests.conftest import REPO_ROOT
-from tests.web.fakes import FakeSearch
+from index.sync import IndexSync
+from tests.conftest import REPO_ROOT, chromium_or_skip
 from web.app import create_app
 from web.views.context import app_state
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SAMPLES = REPO_ROOT / "samples" / "chinesenotes"
 SCREENSHOTS = REPO_ROOT / "test-output" / "e2e"
 # A handful of the demo collection: blue and white, celadon, a bowl, and one with a reign mark.
@@ -139,21 +127,13 @@ def _load_samples(settings: Settings, session: Session) -> int:
     return marked
 
 
-def _chromium_or_skip() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"the browser tests need Debian's chromium at {CHROMIUM}"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI is set, so a missing browser is a failure", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
-    """Potbank served on a free port of 127.0.0.1 from a thread, over a few demo wares."""
+    """Potbank served on a free port of 127.0.0.1 from a thread, over a few demo wares, with
+    its keyword and image indexes built as ``potbank index rebuild`` builds them."""
     from werkzeug.serving import make_server
 
-    _chromium_or_skip()
+    chromium_or_skip()
     home = tmp_path_factory.mktemp("e2e") / "instance"
     url = f"sqlite:///{home / 'potbank.sqlite3'}"
     upgrade_database(url)
@@ -162,7 +142,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     sessions = make_session_factory(engine)
     with sessions() as session:
         marked = _load_samples(settings, session)
-    app = create_app(settings, search=FakeSearch(sessions))
+        IndexSync(settings).rebuild(session)
+    app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -176,18 +157,6 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         server.server_close()
         app_state(app).close()
         engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One headless chromium for the session."""
-    _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import LiveSite, screenshot
+from tests.e2e.conftest import SCREENSHOTS, LiveSite, screenshot
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 360, "height": 740}
@@ -86,3 +86,24 @@ def test_pages_work_from_the_keyboard(page, live_site: LiveSite) -> None:  # typ
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_everything_works_without_javascript(browser, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1024, "height": 800}
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_site.url}/wares/{live_site.marked_ware}")
+        page.locator(".gallery__thumbs a").nth(1).click()
+        page.wait_for_url(re.compile(r"\?photo=2#photo$"))
+        assert page.locator(".gallery__thumbs a").nth(1).get_attribute("aria-current") == "true"
+        page.goto(live_site.url + "/")
+        page.locator("#photo").set_input_files(str(live_site.upload))
+        with page.expect_navigation(url=re.compile(r"\?image=[0-9a-f]{32}$")):
+            page.get_by_role("button", name="Search by photograph").click()
+        assert page.locator(".grid .card").count() >= 5
+        # The helper scrolls with script, which this page has not got: a plain screenshot.
+        page.screenshot(path=str(SCREENSHOTS / "10-no-javascript-photograph-results.png"))
+    finally:
+        context.close()

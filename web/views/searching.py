@@ -85,7 +85,7 @@ class SearchOutcome:
     def facets(self) -> list[tuple[str, list[tuple[str, int]]]]:
         """The facets that have values, in page order."""
         return [
-            (name, [_value_count(item) for item in self.page.facets[name]])
+            (name, [(str(value), int(number)) for value, number in self.page.facets[name]])
             for name in FACET_FIELDS
             if self.page.facets.get(name)
         ]
@@ -97,15 +97,6 @@ class SearchOutcome:
         if self.page.suggestion:
             message = message.replace(f"Did you mean: {self.page.suggestion}?", "")
         return message.strip()
-
-
-def _value_count(item: Any) -> tuple[str, int]:
-    # The facade promises (value, count) pairs; index.text's FacetCount(value, count) is the same
-    # information under names, and either may reach us.
-    if hasattr(item, "value"):
-        return str(item.value), int(item.count)
-    value, count = item
-    return str(value), int(count)
 
 
 def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:

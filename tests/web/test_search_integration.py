@@ -1,0 +1,117 @@
+"""The pages and the API over the real search facade and indexes built from the catalogue."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.settings import Settings
+from index.sync import IndexSync
+from tests.web.conftest import Catalogue, csrf_token
+from web.app import create_app
+from web.views.context import app_state
+
+
+@pytest.fixture
+def indexed_app(
+    settings: Settings, catalogue: Catalogue, session_factory: sessionmaker[Session]
+) -> Iterator[Flask]:
+    with session_factory() as session:
+        IndexSync(settings).rebuild(session)
+    application = create_app(settings, testing=True)
+    yield application
+    app_state(application).close()
+
+
+@pytest.fixture
+def live(indexed_app: Flask) -> FlaskClient:
+    return indexed_app.test_client()
+
+
+def test_keyword_search_finds_published_wares_in_either_language(
+    live: FlaskClient, catalogue: Catalogue
+) -> None:
+    english = live.get("/?q=emblems").get_data(as_text=True)
+    assert f'href="/wares/{catalogue.vase}"' in english and "<mark>" in english
+    chinese = live.get("/?q=抱月瓶").get_data(as_text=True)
+    assert f'href="/wares/{catalogue.vase}"' in chinese
+    assert "Secret draft bowl" not in live.get("/?q=secret").get_data(as_text=True)
+
+
+def test_facets_from_the_index_filter_the_results(live: FlaskClient, catalogue: Catalogue) -> None:
+    page = live.get("/?q=").get_data(as_text=True)
+    assert "3 wares" in page
+    link = re.search(r'href="(\?q=&amp;material=stoneware)"', page)
+    assert link, "no material facet link for stoneware"
+    filtered = live.get("/" + link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "1 ware" in filtered and f'href="/wares/{catalogue.teapot}"' in filtered
+
+
+def test_a_malformed_query_is_answered_not_crashed(live: FlaskClient) -> None:
+    response = live.get('/?q=vase AND ((("')
+    assert response.status_code == 200
+    api = live.get('/api/v1/search?q=vase AND ((("')
+    assert api.status_code == 200 and api.get_json()["total"] >= 0
+
+
+def test_record_text_stays_escaped_through_the_real_index(
+    live: FlaskClient, catalogue: Catalogue
+) -> None:
+    page = live.get("/?q=teapot").get_data(as_text=True)
+    assert f'href="/wares/{catalogue.teapot}"' in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+    body = live.get("/api/v1/search?q=described").get_json()
+    assert body["results"] and "<script>" not in (body["results"][0]["snippet"] or "")
+
+
+def test_search_by_photograph_finds_the_ware_it_shows(
+    live: FlaskClient, settings: Settings, catalogue: Catalogue
+) -> None:
+    original = next((settings.store_dir / "originals").rglob(f"{catalogue.vase_front}.*"))
+    photo = original.read_bytes()
+    response = live.post(
+        "/search/image",
+        data={"image": (io.BytesIO(photo), "vase.jpg"), "csrf_token": csrf_token(live)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    page = live.get(response.headers["Location"]).get_data(as_text=True)
+    first = re.search(r'<a class="card__link" href="/wares/(\d+)"', page)
+    assert first and int(first.group(1)) == catalogue.vase
+    api = live.post(
+        "/api/v1/search/image",
+        data={"image": (io.BytesIO(photo), "vase.jpg")},
+        content_type="multipart/form-data",
+    ).get_json()
+    assert api["mode"] == "visual" and api["results"][0]["id"] == catalogue.vase
+    assert api["results"][0]["sources"] == ["visual"]
+
+
+def test_ware_page_shows_similar_wares_and_the_active_embedder(
+    live: FlaskClient, catalogue: Catalogue
+) -> None:
+    page = live.get(f"/wares/{catalogue.vase}").get_data(as_text=True)
+    similar = page.split("Visually similar wares", 1)[1]
+    assert f'href="/wares/{catalogue.teapot}"' in similar
+    status = live.get("/api/v1/status").get_json()
+    assert status["embedder"]["kind"] == "descriptor" and status["embedder"]["name"]
+    assert status["embedder"]["name"] in live.get("/").get_data(as_text=True)
+
+
+def test_a_fresh_instance_without_indexes_still_answers(
+    settings: Settings, catalogue: Catalogue
+) -> None:
+    application = create_app(settings, testing=True)
+    try:
+        client = application.test_client()
+        assert client.get("/?q=vase").status_code == 200
+        assert client.get(f"/wares/{catalogue.vase}").status_code == 200
+        assert client.get("/api/v1/search?q=vase").status_code == 200
+    finally:
+        app_state(application).close()
