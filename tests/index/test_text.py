@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.text import TextIndex, TextResults, centuries
+from index.text import SORTS, TextIndex, TextResults, centuries
 from tests.conftest import shared_data_or_skip
 
 WARES: list[dict[str, Any]] = [
@@ -248,3 +248,14 @@ def test_numpy_engine_matches_whoosh(tmp_path: Path) -> None:
 def test_highlight_can_be_skipped(index: TextIndex) -> None:
     hits = index.search("relief", highlight=False).hits
     assert [h.id for h in hits] == [1] and hits[0].highlight == ""
+
+
+def test_random_query_strings_never_raise(index: TextIndex) -> None:
+    import random
+
+    rng = random.Random(4)
+    alphabet = 'ab 青花"()*?:^~-+[]{}\\/!&|ANDORNOT年\x00\t\u3000' + "date:1700-"
+    for _ in range(150):
+        query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        results = index.search(query, filters={"has_photo": True}, sort=rng.choice(SORTS))
+        assert results.total >= 0
