@@ -20,6 +20,41 @@ from archive.settings import Settings, load_settings
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 POSTGRES_URL = os.environ.get("POTBANK_TEST_DATABASE_URL", "")
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a closed network: without the background-networking ones chromium keeps trying to
+# reach Google's hosts and logs each refusal.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_or_skip() -> None:
+    """Skip a browser test when Debian's chromium is absent, but fail it under CI."""
+    if CHROMIUM.exists():
+        return
+    message = f"the browser tests need Debian's chromium at {CHROMIUM}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI is set, so a missing browser is a failure", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless chromium for the whole run: Playwright's sync API allows one at a time."""
+    chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
 
 
 def shared_data_or_skip(*parts: str) -> Path:

@@ -17,7 +17,8 @@ from archive.models import Role
 from archive.settings import load_settings
 from archive.store import ImageStore
 from archive.users import create_user
-from tests.e2e.conftest import SAMPLES, _chromium_or_skip, screenshot
+from tests.conftest import chromium_or_skip
+from tests.e2e.conftest import SAMPLES, screenshot
 from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.views.context import app_state
@@ -41,7 +42,7 @@ def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite
     """A live Potbank with a curator, a partner, and one published ware with a photograph."""
     from werkzeug.serving import make_server
 
-    _chromium_or_skip()
+    chromium_or_skip()
     home = tmp_path_factory.mktemp("curate-e2e") / "instance"
     url = f"sqlite:///{home / 'potbank.sqlite3'}"
     upgrade_database(url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Iterator
 
@@ -13,7 +12,6 @@ import pytest
 from flask import render_template_string
 
 from archive.catalogue import get_ware
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from web.views.context import db_session
 
 BLOCK = '{% include "iiif/deep_zoom.html" %}'
@@ -59,19 +57,10 @@ def test_block_markup_and_static_files(app, catalogue, zoom_page):
 
 
 @pytest.fixture
-def browser_page() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser test needs Debian's chromium at {CHROMIUM}")
-        pytest.skip(f"the browser test needs Debian's chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 800})
-        yield context.new_page()
-        context.close()
-        browser.close()
+def browser_page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.e2e
