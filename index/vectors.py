@@ -146,7 +146,12 @@ class VectorIndex:
         with self._lock:
             self._index.remove_ids(faiss.IDSelectorArray(id_array))
             self._index.add_with_ids(matrix, id_array)
-            if self.kind == "exact" and self.count() >= APPROXIMATE_FROM:
+            inner = faiss.downcast_index(self._index)
+            if isinstance(inner, faiss.IndexIVF):
+                # Lists sized for a much smaller collection make every probe scan too much.
+                if ivf_lists(self.count()) >= 4 * inner.nlist:
+                    self.rebuild()
+            elif self.count() >= APPROXIMATE_FROM:
                 self.rebuild()
 
     def remove(self, ids: Iterable[int]) -> int:

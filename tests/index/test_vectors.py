@@ -119,3 +119,18 @@ def test_rebuild_round_trips_between_exact_and_ivf(
     index.rebuild()
     assert index.kind == "exact" and index.count() == 1200
     assert index.search(data[17], k=1)[0][0] == 17
+
+
+def test_ivf_is_rebuilt_with_more_lists_as_it_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.vectors as module
+
+    monkeypatch.setattr(module, "APPROXIMATE_FROM", 100)
+    rng = np.random.default_rng(3)
+    index = VectorIndex(tmp_path / "v.faiss", embedder_name="test", dim=4)
+    index.add(range(100), unit(rng.normal(size=(100, 4))))
+    assert index.kind == "ivf64"
+    index.add(range(100, 70_000), unit(rng.normal(size=(69_900, 4))))
+    assert index.kind == "ivf256" and index.count() == 70_000
+
