@@ -91,7 +91,7 @@ def create_app(
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import auth, curate, iiif
+    from web import auth, curate, exports, iiif, oai
     from web.api import api
     from web.views.images import images
     from web.views.pages import pages
@@ -100,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (search, pages, images, api):
         app.register_blueprint(blueprint)
     iiif.register(app)
+    oai.register(app)
+    exports.register(app)
     auth.register(app)
     curate.register(app)
 
