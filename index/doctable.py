@@ -6,14 +6,28 @@ facet/date filters and paging sorted lists over 100,000 wares is far faster with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 SEPARATOR = "\x1f"
+FIELD_SEPARATOR = "\x1e"
+ROW_COLUMN = "c_doc"
 YearRange = tuple[int | None, int | None]
+
+
+def encode_row(ware_id: int, years: tuple[int, int] | None, title_key: str,
+               facet_values: Sequence[Sequence[str]]) -> bytes:
+    """The per-document column value DocTable reads: id, years, title key, facet values."""
+    def clean(text: str) -> str:
+        return text.replace(FIELD_SEPARATOR, " ").replace(SEPARATOR, " ")
+
+    parts = [str(ware_id), "" if years is None else f"{years[0]}{SEPARATOR}{years[1]}",
+             clean(title_key)]
+    parts.extend(SEPARATOR.join(clean(v) for v in values) for values in facet_values)
+    return FIELD_SEPARATOR.join(parts).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -35,46 +49,35 @@ class DocTable:
         self.ware_id = np.zeros(size, dtype=np.int64)
         self.first = np.full(size, np.nan)
         self.last = np.full(size, np.nan)
-        for docnum, raw in enumerate(self._column(reader, "c_meta", size)):
-            if raw:
-                parts = raw.decode("utf-8").split(SEPARATOR)
-                self.ware_id[docnum] = int(parts[0])
-                if len(parts) == 3:
-                    self.first[docnum], self.last[docnum] = float(parts[1]), float(parts[2])
-        titles = [value or "" for value in self._sort_keys(reader, size)]
+        titles = [""] * size
+        self.codes: dict[str, dict[str, int]] = {name: {} for name in self.facets}
+        docs: dict[str, list[int]] = {name: [] for name in self.facets}
+        entries: dict[str, list[int]] = {name: [] for name in self.facets}
+        rows = reader.column_reader(ROW_COLUMN) if reader.has_column(ROW_COLUMN) else []
+        # One column holds everything per document: a single pass over it (see encode_row).
+        for docnum, raw in enumerate(rows):
+            if not raw:
+                continue
+            ware_id, years, title, *values = raw.decode("utf-8").split(FIELD_SEPARATOR)
+            self.ware_id[docnum] = int(ware_id)
+            if years:
+                first, last = years.split(SEPARATOR)
+                self.first[docnum], self.last[docnum] = float(first), float(last)
+            titles[docnum] = title
+            for name, joined in zip(self.facets, values, strict=False):
+                if joined:
+                    codes = self.codes[name]
+                    for value in joined.split(SEPARATOR):
+                        docs[name].append(docnum)
+                        entries[name].append(codes.setdefault(value, len(codes)))
         self.title_rank = np.empty(size, dtype=np.int64)
         self.title_rank[np.argsort(np.array(titles, dtype=object), kind="stable")] = \
             np.arange(size)
         self._orders: dict[str, np.ndarray] = {}
-        self.vocab: dict[str, list[str]] = {}
-        self.codes: dict[str, dict[str, int]] = {}
-        self.entry_doc: dict[str, np.ndarray] = {}
-        self.entry_code: dict[str, np.ndarray] = {}
-        for name in self.facets:
-            codes: dict[str, int] = {}
-            docs: list[int] = []
-            entries: list[int] = []
-            for docnum, raw in enumerate(self._column(reader, f"c_{name}", size)):
-                if raw:
-                    for value in raw.decode("utf-8").split(SEPARATOR):
-                        docs.append(docnum)
-                        entries.append(codes.setdefault(value, len(codes)))
-            self.codes[name] = codes
-            self.vocab[name] = list(codes)
-            self.entry_doc[name] = np.asarray(docs, dtype=np.int64)
-            self.entry_code[name] = np.asarray(entries, dtype=np.int64)
-
-    @staticmethod
-    def _column(reader: Any, name: str, size: int) -> Iterable[bytes]:
-        if not reader.has_column(name):
-            return [b""] * size
-        return reader.column_reader(name)
-
-    @staticmethod
-    def _sort_keys(reader: Any, size: int) -> Iterable[str]:
-        if not reader.has_column("title_sort"):
-            return [""] * size
-        return reader.column_reader("title_sort")
+        self.vocab = {name: list(self.codes[name]) for name in self.facets}
+        self.entry_doc = {name: np.asarray(docs[name], dtype=np.int64) for name in self.facets}
+        self.entry_code = {name: np.asarray(entries[name], dtype=np.int64)
+                           for name in self.facets}
 
     def filter_mask(self, facet_filters: Mapping[str, Sequence[str]],
                     date_clauses: Sequence[Sequence[YearRange]]) -> np.ndarray | None:

@@ -17,20 +17,20 @@ from typing import Any
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.analysis import IDTokenizer, LowercaseFilter, RegexTokenizer
+from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query
 
 from index.chinese import SEGMENT_SEPARATOR, ensure_jieba, fold, mixed_analyzer
-from index.doctable import DocTable, FacetCount
+from index.doctable import ROW_COLUMN, DocTable, FacetCount, encode_row
 from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
 from index.query import PreparedQuery, prepare_query
 from index.whoosh_compat import VarintPositions
 
-INDEX_NAME = "wares_v3"
+INDEX_NAME = "wares_v4"
 
 # Query-time boosts: a match in the title says more than one in the description.
 FIELD_BOOSTS: dict[str, float] = {
@@ -51,7 +51,6 @@ FACETS = ("object_type", "material", "maker", "place", "century", "institution",
 ALIASES = {"object_type": ["type"], "description": ["desc"], "title": ["title_en"],
            "accession": ["accession_number"]}
 SORTS = ("relevance", "title", "date")
-_SEP = "\x1f"
 
 
 def _text_field(analyzer: Any, stored: bool) -> TEXT:
@@ -67,21 +66,16 @@ def _schema() -> Schema:
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
         "all_text": all_text,
-        "c_meta": COLUMN(),
+        ROW_COLUMN: COLUMN(),
         "accession": ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter()),
         "year_earliest": NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
         "year_latest": NUMERIC(int, bits=32, signed=True, stored=True),
         "has_photo": BOOLEAN(stored=True),
-        "title_sort": ID(sortable=True),
         "spell": TEXT(analyzer=analyzer, phrase=False),
     }
     for name in FIELD_BOOSTS:
         if name != "accession":
             fields[name] = _text_field(analyzer, stored=name in STORED_TEXT)
-    for name in FACETS:
-        # f_* is the exact-value filter field, c_* the per-document column read for counting.
-        fields[f"f_{name}"] = ID(analyzer=RegexTokenizer(f"[^{_SEP}]+"))
-        fields[f"c_{name}"] = COLUMN()
     return Schema(**fields)
 
 
@@ -146,16 +140,13 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["year_earliest"], out["year_latest"] = int(first), int(last)
     out["has_photo"] = bool(doc.get("has_photo"))
     title = doc.get("title") or doc.get("title_zh") or ""
-    out["title_sort"] = f"{fold(str(title))[:80]}{_SEP}{ware_id:012d}"
     out["spell"] = " ".join(str(doc[n]) for n in SPELL_SOURCES if doc.get(n))
     out["all_text"] = SEGMENT_SEPARATOR.join(
         out.get(n, "").replace(SEGMENT_SEPARATOR, " ") for n in ALL_TEXT_FIELDS)
-    years = "" if first is None else f"{int(first)}{_SEP}{int(last)}"
-    out["c_meta"] = f"{ware_id}{_SEP}{years}".encode()
-    for name, values in facet_values(doc).items():
-        if values:
-            out[f"f_{name}"] = _SEP.join(values)
-        out[f"c_{name}"] = _SEP.join(values).encode("utf-8")
+    values = facet_values(doc)
+    years = None if first is None else (int(first), int(last))
+    title_key = f"{fold(str(title))[:80]} {ware_id:012d}"
+    out[ROW_COLUMN] = encode_row(ware_id, years, title_key, [values[n] for n in FACETS])
     return out
 
 
