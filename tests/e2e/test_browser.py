@@ -3,6 +3,7 @@ switch its photographs, and use the site on a 360 px phone."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -60,6 +61,27 @@ def test_search_by_uploading_a_photograph(page, live_site: LiveSite) -> None:  #
     assert page.locator(".results-head__query").evaluate("img => img.naturalWidth > 0")
     assert page.locator(".grid .card").count() >= 5
     screenshot(page, "05-search-by-photograph")
+
+
+def test_search_by_dropping_a_photograph(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_site.url + "/")
+    payload = base64.b64encode(live_site.upload.read_bytes()).decode("ascii")
+    with page.expect_navigation(url=re.compile(r"\?image=[0-9a-f]{32}$")):
+        page.evaluate(
+            """(payload) => {
+                const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([bytes], "pot.jpg", {type: "image/jpeg"}));
+                const zone = document.querySelector("[data-dropzone]");
+                for (const type of ["dragenter", "dragover", "drop"]) {
+                    zone.dispatchEvent(new DragEvent(type, {
+                        dataTransfer: transfer, bubbles: true, cancelable: true,
+                    }));
+                }
+            }""",
+            payload,
+        )
+    assert page.locator(".grid .card").count() >= 5
 
 
 @pytest.mark.parametrize("page", [PHONE], indirect=True)

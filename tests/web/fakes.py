@@ -109,7 +109,10 @@ class FakeSearch:
 
     def search(self, query, *, image=None, mode="keyword", page=1, per_page=24, filters=None):
         self.calls.append(("search", {"query": query, "mode": mode}))
-        return self.by_image(image, page=page, per_page=per_page, filters=filters)
+        page_ = self.by_image(image, page=page, per_page=per_page, filters=filters)
+        page_.mode = "hybrid"
+        page_.hits = [Hit(h.ware_id, h.score, None, ("keyword", "visual")) for h in page_.hits]
+        return page_
 
     def similar(self, ware_id, limit=12):
         return [w.id for w in self._wares() if w.id != ware_id and w.photographs][:limit]

@@ -59,6 +59,7 @@ def test_words_with_a_photograph_make_a_hybrid_search(client: FlaskClient, app: 
     location = _post(client, make_image_bytes(seed=7), csrf_token(client)).headers["Location"]
     page = client.get(f"{location}&q=vase").get_data(as_text=True)
     assert "that look like your photograph and match" in page
+    assert "Matches your words and your photograph" in page
     assert app.extensions["potbank"].search.calls[-2][1]["mode"] == "hybrid"
 
 
