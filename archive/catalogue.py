@@ -21,6 +21,7 @@ from archive.models import (
     Ware,
     WareMaker,
     WareStatus,
+    utcnow,
 )
 from archive.store import StoredImage
 
@@ -214,6 +215,8 @@ def _set_makers(ware: Ware, credits: Sequence[MakerCredit]) -> None:
     current = [(link.maker_id, link.role, link.qualifier) for link in ware.makers]
     if wanted == current:
         return
+    # The ware row itself may not change, but harvesters read its datestamp: move it on.
+    ware.updated_at = utcnow()
     ware.makers.clear()
     seen: set[tuple[int, MakerRole]] = set()
     for position, credit in enumerate(credits):
@@ -260,6 +263,8 @@ def attach_photograph(
         attribution=attribution,
     )
     ware.photographs.append(photo)
+    # A new photograph changes the record harvesters see, so its datestamp moves on.
+    ware.updated_at = utcnow()
     session.flush()
     return photo, True
 
