@@ -70,8 +70,9 @@ def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
 def search() -> Response:
     """Keyword, visual (text to image) or hybrid search with facet filters."""
     query = parse_search_args(request.args, strict=True)
-    if not query.q and not query.filters:
-        raise BadSearch("give a query in q, or at least one facet filter")
+    if "q" not in request.args and not query.filters:
+        # An empty q lists everything (as the search page does); no q at all is likely a mistake.
+        raise BadSearch("give a query in q (empty to list every ware), or a facet filter")
     return jsonify(_search_payload(run_text_search(query)))
 
 

@@ -33,6 +33,10 @@ def test_search_returns_results_facets_and_embedder(
     assert body["suggestion"] is None and body["message"] is None
 
 
+def test_an_empty_query_lists_every_published_ware(client: FlaskClient) -> None:
+    assert client.get("/api/v1/search?q=").get_json()["total"] == 3
+
+
 def test_search_filters_and_suggestions(client: FlaskClient) -> None:
     body = client.get("/api/v1/search?q=&material=stoneware").get_json()
     assert [r["title"][:6] for r in body["results"]] == ["Teapot"]

@@ -78,9 +78,9 @@ def test_did_you_mean_and_query_messages(client: FlaskClient) -> None:
     assert "An unmatched bracket was ignored." in _text(client, "/?q=(")
 
 
-def test_bad_page_number_on_the_search_page_is_explained(client: FlaskClient) -> None:
-    page = _text(client, "/?q=vase&page=zero", status=400)
-    assert "page must be a whole number" in page
+def test_bad_parameters_on_the_search_page_are_explained(client: FlaskClient) -> None:
+    assert "page must be a whole number" in _text(client, "/?q=vase&page=zero", status=400)
+    assert "a visual search needs a photograph" in _text(client, "/?q=vase&mode=visual", status=400)
 
 
 def test_ware_page_shows_the_full_record(client: FlaskClient, catalogue: Catalogue) -> None:

@@ -64,21 +64,21 @@ def index() -> tuple[str, int]:
     """The search page: empty, keyword results, or results for a photograph searched earlier."""
     try:
         query = parse_search_args(request.args, strict=False)
+        if query.image:
+            path = query_image_path(settings().home, query.image)
+            if path is None:
+                return _render(
+                    SearchRequest(q=query.q),
+                    None,
+                    error="That search photograph has expired. Please choose it again.",
+                    status=404,
+                )
+            return _render(query, run_image_search(query, path.read_bytes()))
+        if query.is_empty and "q" not in request.args:
+            return _render(query, None)
+        return _render(query, run_text_search(query))
     except BadSearch as problem:
         return _render(SearchRequest(), None, error=str(problem), status=400)
-    if query.image:
-        path = query_image_path(settings().home, query.image)
-        if path is None:
-            return _render(
-                SearchRequest(q=query.q),
-                None,
-                error="That search photograph has expired. Please choose it again.",
-                status=404,
-            )
-        return _render(query, run_image_search(query, path.read_bytes()))
-    if query.is_empty and "q" not in request.args:
-        return _render(query, None)
-    return _render(query, run_text_search(query))
 
 
 @search.post("/search/image")
