@@ -129,3 +129,31 @@ def test_everything_works_without_javascript(browser, live_site: LiveSite) -> No
         page.screenshot(path=str(SCREENSHOTS / "10-no-javascript-photograph-results.png"))
     finally:
         context.close()
+
+
+def test_record_pages_and_states(browser, page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_site.url + "/?q=platter")
+    card = page.locator(".grid .card").first
+    assert "No photograph" in card.inner_text()
+    screenshot(page, "11-result-without-photograph")
+    card.locator("a").click()
+    page.get_by_role("link", name="James Clews").click()
+    assert page.locator("h1").inner_text() == "James Clews"
+    screenshot(page, "12-maker")
+    page.goto(f"{live_site.url}/wares/{live_site.marked_ware}")
+    page.locator(".crumbs a").nth(1).click()
+    assert "/institutions/" in page.url and page.locator(".grid .card").count() >= 1
+    screenshot(page, "13-institution")
+    page.goto(live_site.url + "/?q=qwertyuiop")
+    assert "No wares match" in page.locator(".empty").inner_text()
+    screenshot(page, "14-no-results")
+    # A 404 is logged in the console by design, so it gets a page of its own outside the check.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        missing = context.new_page()
+        response = missing.goto(live_site.url + "/wares/999999")
+        assert response is not None and response.status == 404
+        assert missing.locator("h1").inner_text() == "Not found"
+        screenshot(missing, "15-not-found")
+    finally:
+        context.close()
