@@ -47,6 +47,7 @@ def test_keyword_search_finds_published_wares_in_either_language(
 def test_facets_from_the_index_filter_the_results(live: FlaskClient, catalogue: Catalogue) -> None:
     page = live.get("/?q=").get_data(as_text=True)
     assert "3 wares" in page
+    assert '<span class="facet__value">With photograph</span>' in page
     link = re.search(r'href="(\?q=&amp;material=stoneware)"', page)
     assert link, "no material facet link for stoneware"
     filtered = live.get("/" + link.group(1).replace("&amp;", "&")).get_data(as_text=True)
