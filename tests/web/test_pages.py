@@ -214,3 +214,16 @@ def test_pages_hold_no_inline_script_or_style(client: FlaskClient, catalogue: Ca
         parser = _InlineCode()
         parser.feed(_text(client, url))
         assert parser.found == [], url
+
+
+def test_static_files_are_versioned_by_content_and_cached_long(client: FlaskClient) -> None:
+    page = _text(client, "/")
+    href = re.search(r'href="(/static/potbank\.css\?v=[0-9a-f]{12})"', page)
+    assert href, "the stylesheet link carries no content version"
+    response = client.get(href.group(1))
+    assert "immutable" in response.headers["Cache-Control"]
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    response.close()
+    plain = client.get("/static/potbank.css")
+    assert "immutable" not in plain.headers.get("Cache-Control", "")
+    plain.close()
