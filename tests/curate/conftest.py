@@ -23,6 +23,7 @@ from tests.conftest import make_image_bytes
 from tests.web.conftest import CC_BY, Catalogue, build_catalogue
 from tests.web.fakes import FakeSearch
 from web.app import create_app
+from web.curate import jobs
 from web.curate.indexing import SYNC_KEY
 from web.views.context import app_state
 
@@ -135,10 +136,8 @@ def app(settings: Settings, site: Site, session_factory: sessionmaker[Session]) 
     # Index updates are recorded here; test_indexing runs the real ones.
     application.extensions[SYNC_KEY] = lambda _session, ids: site.synced.extend(ids)
     yield application
-    from web.curate import jobs
-
-    for job_id in list(jobs._threads):
-        jobs.wait(job_id)
+    # Background bulk jobs must end before the instance folder and database go away.
+    jobs.wait_all()
     app_state(application).close()
 
 

@@ -14,9 +14,12 @@ from sqlalchemy import select
 from archive.curation import BulkJob, JobStatus
 from archive.models import User, Ware, WareStatus
 from tests.conftest import make_image_bytes
-from tests.curate.conftest import EMAILS, Site
+from tests.curate.conftest import EMAILS, Site, sign_in
 from tests.web.conftest import CC_BY
+from tests.web.fakes import FakeSearch
+from web.app import create_app
 from web.curate import jobs
+from web.views.context import app_state
 
 FIELDS = ["accession_number", "title_en", "rights", "images", "status", "makers"]
 
@@ -235,3 +238,47 @@ def test_the_request_returns_before_the_job_ends(signed_in, site: Site, monkeypa
     assert response.status_code == 302 and started
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "queued" in page and 'data-job-active="true"' in page
+
+
+def test_bulk_uploads_have_their_own_larger_size_limit(settings, site: Site):
+    # Small limits keep every request body under the test client's 500 KB spooling threshold,
+    # so no temporary file is left for the garbage collector to close.
+    small = type(settings)(**{**settings.__dict__, "max_upload_bytes": 10_000})
+    app = create_app(small, testing=True, search=FakeSearch(site.sessions))
+    try:
+        client = app.test_client()
+        token = sign_in(client, "curator")
+        rows = _csv([{"accession_number": "L-1", "title_en": "Large", "images": "a.jpg"}])
+        # Over the single-photograph limit, under the bulk limit (25 times larger): accepted.
+        fits = _zip({"a.jpg": make_image_bytes(seed=1), "pad.bin": os.urandom(100_000)})
+        accepted = client.post(
+            "/curate/bulk",
+            data={
+                "csrf_token": token,
+                "mapping": "potbank",
+                "records": (io.BytesIO(rows), "rows.csv"),
+                "photos": (io.BytesIO(fits), "photos.zip"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert accepted.status_code == 302
+        assert jobs.wait(int(accepted.headers["Location"].split("/")[-1]), 120)
+        too_big = client.post(
+            "/curate/bulk",
+            data={
+                "csrf_token": token,
+                "mapping": "potbank",
+                "records": (io.BytesIO(rows), "rows.csv"),
+                "photos": (io.BytesIO(os.urandom(300_000)), "photos.zip"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert too_big.status_code == 413
+        photo_page = client.post(
+            f"/curate/wares/{site.catalogue.draft}/photos",
+            data={"csrf_token": token, "photos": [(io.BytesIO(fits), "big.jpg")]},
+            content_type="multipart/form-data",
+        )
+        assert photo_page.status_code == 413
+    finally:
+        app_state(app).close()

@@ -7,6 +7,8 @@ registering refuses a route that does not.
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from web.curate import bulk, history, photos, review, users, wares
@@ -19,6 +21,9 @@ RULED_BLUEPRINTS = ("auth", "curate")
 
 def register(app: Flask) -> None:
     """Add the curating pages to ``app`` (after ``web.auth.register``)."""
+    limit = os.environ.get(bulk.BULK_LIMIT_KEY, "").strip()
+    if limit:
+        app.config[bulk.BULK_LIMIT_KEY] = int(limit)
     app.register_blueprint(curate)
     unruled = [
         rule.endpoint

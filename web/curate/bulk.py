@@ -8,7 +8,16 @@ import io
 import secrets
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -24,6 +33,26 @@ from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
 RECENT_JOBS = 20
+BULK_LIMIT_KEY = "POTBANK_MAX_BULK_UPLOAD_BYTES"
+# A ZIP of a collection's photographs is far larger than one photograph: by default the limit
+# for one bulk upload is this many times the single-upload limit.
+BULK_LIMIT_FACTOR = 25
+
+
+def bulk_upload_limit() -> int:
+    """The largest bulk upload request accepted, in bytes (POTBANK_MAX_BULK_UPLOAD_BYTES)."""
+    configured = current_app.config.get(BULK_LIMIT_KEY)
+    if configured:
+        return int(configured)
+    return app_state().settings.max_upload_bytes * BULK_LIMIT_FACTOR
+
+
+@curate.url_value_preprocessor
+def _raise_limit_for_bulk_upload(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    # URL value preprocessors run before every before_request handler, and CSRF protection's
+    # is the first to read the body: the bulk upload's larger limit must be in place before it.
+    if endpoint == "curate.bulk_upload":
+        request.max_content_length = bulk_upload_limit()
 
 
 def _visible_jobs() -> Any:

@@ -69,6 +69,13 @@ def wait(job_id: int, timeout: float = 60) -> bool:
     return not thread.is_alive()
 
 
+def wait_all(timeout: float = 60) -> bool:
+    """Wait for every job thread of this process (tests and shutdown use it)."""
+    with _threads_lock:
+        ids = list(_threads)
+    return all(wait(job_id, timeout) for job_id in ids)
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite returns naive datetimes for these UTC columns.
     if moment is None:
