@@ -171,7 +171,10 @@ class SearchService:
         per_page: int,
         filters: dict[str, list[str]] | None,
     ) -> SearchPage:
-        words = self.text.search(query, page=1, per_page=FUSION_DEPTH, filters=filters)
+        # Snippets for 200 fusion candidates would cost more than the search: skip them.
+        words = self.text.search(
+            query, page=1, per_page=FUSION_DEPTH, filters=filters, highlight=False
+        )
         visual = self._filtered(self._visual_ranking(self._embed_upload(image)), filters)
         fused = rrf(
             {
@@ -179,10 +182,9 @@ class SearchService:
                 "visual": [ware for ware, _ in visual],
             }
         )
-        snippets = {hit.id: hit.highlight for hit in words.hits}
         start = (page - 1) * per_page
         hits = [
-            Hit(ware, score, snippets.get(ware), tuple(sources))
+            Hit(ware, score, None, tuple(sources))
             for ware, score, sources in fused[start : start + per_page]
         ]
         return SearchPage(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from archive.settings import Settings, load_settings
+from web.cli_interop import register as register_interop_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -415,8 +416,13 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
     import waitress
 
     from web.app import create_app
+    from web.views.context import app_state
 
     app = create_app(settings)
+    # Load the dictionaries and index columns now, not in the first visitor's request.
+    search = app_state(app).search_service()
+    search.text.warm()
+    click.echo(f"Image search: {search.embedder_status()['reason']}")
     click.echo(f"Serving Potbank on http://{host}:{port}/ (instance {settings.home})")
     waitress.serve(app, host=host, port=port, threads=threads, ident="potbank")
 
@@ -434,6 +440,7 @@ def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Load the samples, then stop.")
 def demo(host: str, port: int, samples_dir: Path, no_serve: bool) -> None:
     """Initialise an instance, load the demo collection (idempotently) and serve the site."""
+    from index.sync import IndexSync
     from ingest.pipeline import IngestOptions, ingest_native_csv
 
     settings = load_settings()
@@ -444,5 +451,17 @@ def demo(host: str, port: int, samples_dir: Path, no_serve: bool) -> None:
             options = IngestOptions(images_dir=images if images.is_dir() else None, actor="demo")
             report = ingest_native_csv(settings, factory, csv_path, options)
             click.echo(f"{csv_path.parent.name}: {report.summary}")
+        with factory() as session:
+            sync = IndexSync(settings)
+            # An instance made by an older Potbank may hold indexes of an older shape.
+            if not sync.verify(session).clean:
+                counts = sync.rebuild(session)
+                click.echo(
+                    f"Indexes rebuilt: {counts['wares']} wares, {counts['photographs']} photos"
+                )
     if not no_serve:
         _serve(settings, host, port, threads=8)
+
+
+# `potbank export` lives with the other interoperability code.
+register_interop_commands(main)

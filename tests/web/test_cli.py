@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,51 @@ def test_help_is_instant_and_does_not_load_torch(tmp_path):
     ).stdout
     assert output.strip() == "[]"
     assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.slow
+def test_demo_loads_the_samples_idempotently_and_they_are_searchable(cli_env):
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "--no-serve"], env=cli_env)
+    assert first.exit_code == 0, first.output
+    assert "chinesenotes: 89 created" in first.output
+    assert "89 photographs added" in first.output
+    assert "staffordshire: 433 created" in first.output
+    again = runner.invoke(main, ["demo", "--no-serve"], env=cli_env)
+    assert "89 unchanged" in again.output and "433 unchanged" in again.output
+    for query in ("Wedgwood", "celadon", "青花", "Jingdezhen"):
+        found = runner.invoke(main, ["search", query, "--json"], env=cli_env)
+        assert json.loads(found.output)["total"] > 0, query
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_answers_on_loopback(cli_env):
+    CliRunner().invoke(main, ["init"], env=cli_env)
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "potbank"), "serve", "--port", str(port)],
+        env=os.environ | cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/about", timeout=5) as reply:
+                    assert reply.status == 200
+                    assert "Alex Amies" in reply.read().decode()
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stdout.close()
