@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from archive.catalogue import get_ware
 from archive.imaging import ImageRejected
@@ -17,6 +17,7 @@ from web.views.errors import json_error
 from web.views.formatting import safe_snippet
 from web.views.presenters import maker_record, ware_record, ware_summary
 from web.views.searching import (
+    FACET_FIELDS,
     BadSearch,
     SearchOutcome,
     embedder_status,
@@ -112,6 +113,28 @@ def maker(maker_id: int) -> Response:
             **maker_record(found),
             "ware_count": listing.total,
             "wares": [ware_summary(w) for w in listing.wares],
+        }
+    )
+
+
+@api.get("/")
+def index() -> Response:
+    """What the API offers, so a client can find its way from the root."""
+    return jsonify(
+        {
+            "name": "Potbank API",
+            "version": 1,
+            "endpoints": {
+                "search": url_for("api.search", _external=True)
+                + "?q=&mode=keyword|hybrid&page=&per_page=&sort=&<facet>=",
+                "search_by_image": url_for("api.search_image", _external=True)
+                + " (POST, multipart field 'image')",
+                "ware": url_for("api.ware", ware_id=0, _external=True).removesuffix("0") + "<id>",
+                "maker": url_for("api.maker", maker_id=0, _external=True).removesuffix("0")
+                + "<id>",
+                "status": url_for("api.status", _external=True),
+            },
+            "facets": list(FACET_FIELDS),
         }
     )
 

@@ -112,6 +112,12 @@ def test_maker_record(client: FlaskClient, catalogue: Catalogue) -> None:
     assert {w["id"] for w in body["wares"]} == {catalogue.vase, catalogue.teapot}
 
 
+def test_the_root_lists_the_endpoints(client: FlaskClient) -> None:
+    body = client.get("/api/v1/").get_json()
+    assert body["endpoints"]["ware"] == "http://localhost/api/v1/wares/<id>"
+    assert "material" in body["facets"]
+
+
 def test_status_reports_embedder_and_counts(client: FlaskClient) -> None:
     body = client.get("/api/v1/status").get_json()
     assert body["embedder"]["kind"] == "descriptor"
