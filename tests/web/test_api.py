@@ -165,3 +165,14 @@ def test_record_text_is_inert_in_json(client: FlaskClient, catalogue: Catalogue)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     search = client.get("/api/v1/search?q=teapot").get_json()["results"][0]
     assert search["snippet"].startswith("<mark>Teapot &lt;script&gt;")
+
+
+def test_an_upload_over_the_limit_is_413_json(app: Flask, client: FlaskClient) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    response = client.post(
+        "/api/v1/search/image",
+        data={"image": (io.BytesIO(make_image_bytes((2000, 2000), fmt="PNG")), "big.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"

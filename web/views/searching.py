@@ -112,15 +112,13 @@ def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high:
     return value
 
 
-def parse_search_args(
-    args: MultiDict[str, str], *, strict: bool, known: tuple[str, ...] = ()
-) -> SearchRequest:
+def parse_search_args(args: MultiDict[str, str], *, strict: bool) -> SearchRequest:
     """Read a search from query parameters; ``strict`` (the API) rejects unknown parameters.
 
     Pages are lenient so a hand-edited address still shows something; the API says what is wrong.
     """
     if strict:
-        allowed = {"q", "mode", "page", "per_page", "sort", *FACET_FIELDS, *known}
+        allowed = {"q", "mode", "page", "per_page", "sort", *FACET_FIELDS}
         unknown = sorted(set(args) - allowed)
         if unknown:
             raise BadSearch(f"unknown parameter {unknown[0]!r}")
