@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,12 +22,14 @@ from index.sync import (
     vector_index_for,
     vector_index_stamp,
 )
-from index.text import FacetCount, TextIndex
+from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
 
 # How deep each side of a hybrid search looks before fusion.
 FUSION_DEPTH = 200
 MODES = ("keyword", "visual", "hybrid")
+# Shared by every search of the process: the sides of a hybrid search run side by side.
+_POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="potbank-search")
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,23 @@ class SearchService:
         ranked = self._visual_ranking(vector)
         return [ware for ware, _ in ranked if ware != ware_id][:limit]
 
+    @property
+    def understands_words(self) -> bool:
+        """Whether photographs can be searched by words (CLIP's text tower is loaded)."""
+        return isinstance(self.embedder, ClipEmbedder)
+
+    def by_text(
+        self,
+        query: str,
+        *,
+        page: int = 1,
+        per_page: int = 24,
+        filters: dict[str, list[str]] | None = None,
+    ) -> SearchPage:
+        """Wares whose photographs match a description in words (needs CLIP)."""
+        ranked = self._filtered(self._visual_ranking(self._embed_words(query)), filters)
+        return _paged(ranked, page, per_page, "visual", ("clip-text",))
+
     def search(
         self,
         query: str,
@@ -152,51 +173,83 @@ class SearchService:
         per_page: int = 24,
         filters: dict[str, list[str]] | None = None,
     ) -> SearchPage:
-        """One entry point for every mode: keyword, visual (needs an image) or hybrid."""
+        """One entry point for every mode.
+
+        ``keyword`` searches the record text; ``visual`` searches photographs by an image, or by
+        words when CLIP is active; ``hybrid`` fuses every side that applies: keyword and CLIP text
+        for words, the image index for a photograph.
+        """
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
-        if mode == "visual" or (mode == "hybrid" and not query.strip()):
-            if image is None:
-                raise ValueError("a visual search needs a photograph")
-            return self.by_image(image, page=page, per_page=per_page, filters=filters)
-        if mode == "keyword" or image is None:
+        words = query.strip()
+        if mode == "keyword" or (mode == "hybrid" and image is None and not self.understands_words):
             return self.keyword(query, page=page, per_page=per_page, filters=filters)
+        if mode == "visual":
+            if image is not None:
+                return self.by_image(image, page=page, per_page=per_page, filters=filters)
+            if not words:
+                raise ValueError("a visual search needs a photograph or a description in words")
+            return self.by_text(query, page=page, per_page=per_page, filters=filters)
         return self._hybrid(query, image, page, per_page, filters)
 
     def _hybrid(
         self,
         query: str,
-        image: bytes,
+        image: bytes | None,
         page: int,
         per_page: int,
         filters: dict[str, list[str]] | None,
     ) -> SearchPage:
-        # Snippets for 200 fusion candidates would cost more than the search: skip them.
-        words = self.text.search(
-            query, page=1, per_page=FUSION_DEPTH, filters=filters, highlight=False
-        )
-        visual = self._filtered(self._visual_ranking(self._embed_upload(image)), filters)
-        fused = rrf(
-            {
-                "keyword": [hit.id for hit in words.hits],
-                "visual": [ware for ware, _ in visual],
-            }
-        )
+        sides: dict[str, Callable[[], list[int]]] = {}
+        words_result: list[TextResults] = []
+        if query.strip():
+
+            def keyword_side() -> list[int]:
+                # Snippets for 200 fusion candidates would cost more than the search: skip them.
+                result = self.text.search(
+                    query, page=1, per_page=FUSION_DEPTH, filters=filters, highlight=False
+                )
+                words_result.append(result)
+                return [hit.id for hit in result.hits]
+
+            sides["keyword"] = keyword_side
+            if self.understands_words:
+                sides["clip-text"] = lambda: self._ranked_ids(self._embed_words(query), filters)
+        if image is not None:
+            vector = self._embed_upload(image)
+            sides["visual"] = lambda: self._ranked_ids(vector, filters)
+        # The sides are independent and release the GIL in numpy and FAISS: run them together,
+        # so a hybrid search costs about its slowest side plus the fusion.
+        futures = {name: _POOL.submit(side) for name, side in sides.items()}
+        fused = rrf({name: future.result() for name, future in futures.items()})
+        words = words_result[0] if words_result else None
         start = (page - 1) * per_page
-        hits = [
-            Hit(ware, score, None, tuple(sources))
-            for ware, score, sources in fused[start : start + per_page]
-        ]
         return SearchPage(
             total=len(fused),
             page=page,
             per_page=per_page,
             mode="hybrid",
-            hits=hits,
-            facets=_facet_pairs(words.facets),
-            message=words.message or None,
-            suggestion=words.suggestion or None,
+            hits=[
+                Hit(ware, score, None, tuple(sources))
+                for ware, score, sources in fused[start : start + per_page]
+            ],
+            facets=_facet_pairs(words.facets) if words else {},
+            message=(words.message or None) if words else None,
+            suggestion=(words.suggestion or None) if words else None,
         )
+
+    def _ranked_ids(self, vector: np.ndarray, filters: dict[str, list[str]] | None) -> list[int]:
+        return [ware for ware, _ in self._filtered(self._visual_ranking(vector), filters)]
+
+    def _embed_words(self, query: str) -> np.ndarray:
+        embedder = self.embedder
+        if not isinstance(embedder, ClipEmbedder):
+            raise ValueError(
+                "searching photographs by words needs CLIP, which is not active here ("
+                + self._reason
+                + "); search by keyword, or by a photograph"
+            )
+        return embedder.embed_texts([query])[0]
 
     def _embed_upload(self, image_bytes: bytes) -> np.ndarray:
         image = open_validated(image_bytes, self.settings.max_image_pixels)

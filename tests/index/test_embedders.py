@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,36 +12,15 @@ from PIL import Image
 
 from index.descriptor import VisualDescriptor
 from index.embedders import ClipEmbedder, active_embedder
-from index.torch_compat import import_open_clip
-
-TINY = "potbank-tiny-test"
-CONFIG = {
-    "embed_dim": 64,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Register the tiny architecture with open_clip and save random weights to a file."""
-    open_clip = import_open_clip()
-    import torch
-
-    folder = tmp_path_factory.mktemp("clip")
-    (folder / f"{TINY}.json").write_text(json.dumps(CONFIG))
-    open_clip.add_model_config(folder)
-    torch.manual_seed(0)
-    model = open_clip.create_model(TINY, pretrained=None)
-    checkpoint = folder / "tiny.pt"
-    torch.save(model.state_dict(), checkpoint)
-    return checkpoint
+from tests.index.conftest import TINY
 
 
 def test_index_modules_do_not_import_torch() -> None:
     """open_clip/torch cost seconds to import: only a ClipEmbedder may load them."""
-    code = ("import sys, index.embedders, index.text, index.vectors, index.hybrid; "
-            "sys.exit(1 if {'open_clip', 'torch'} & set(sys.modules) else 0)")
+    code = (
+        "import sys, index.embedders, index.text, index.vectors, index.hybrid; "
+        "sys.exit(1 if {'open_clip', 'torch'} & set(sys.modules) else 0)"
+    )
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
 
