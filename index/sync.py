@@ -6,7 +6,7 @@ The catalogue is the truth; both indexes are derived from it and can be dropped 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,8 +163,13 @@ class IndexSync:
         self._embed_into(vectors, fresh, images or {})
         vectors.save()
 
-    def rebuild(self, session: Session) -> dict[str, int]:
-        """Drop both indexes and build them again from the catalogue."""
+    def rebuild(
+        self, session: Session, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, int]:
+        """Drop both indexes and build them again from the catalogue.
+
+        ``progress(done, total)`` is called as photographs are embedded, the slow part.
+        """
         wares = [ware for ware in _load_wares(session, None) if _is_public(ware)]
         text = text_index_for(self.settings)
         text.remove(text.ids())
@@ -172,7 +177,7 @@ class IndexSync:
         text.close()
         vectors = fresh_vector_index(self.settings, self.embedder)
         photos = [photo for ware in wares for photo in ware.photographs]
-        self._embed_into(vectors, photos)
+        self._embed_into(vectors, photos, progress=progress)
         # Chooses exact or approximate search for the final size.
         vectors.rebuild()
         vectors.save()
@@ -214,6 +219,7 @@ class IndexSync:
         vectors: VectorIndex,
         photos: list[Photograph],
         decoded: Mapping[str, Image.Image] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         decoded = decoded or {}
         for start in range(0, len(photos), EMBED_BATCH):
@@ -224,6 +230,8 @@ class IndexSync:
             ]
             embeddings = self.embedder.embed_images(images)
             vectors.add(np.array([photo.id for photo in batch], dtype=np.int64), embeddings)
+            if progress is not None:
+                progress(start + len(batch), len(photos))
 
     def _display_image(self, photo: Photograph) -> Image.Image:
         with Image.open(self.store.derivative_path(photo.sha256, "display")) as image:

@@ -284,14 +284,37 @@ def index_group() -> None:
     """Rebuild or verify the search indexes (they derive from the catalogue)."""
 
 
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None]]:
+    """A photographs-embedded bar on a terminal; plain lines every ten per cent otherwise."""
+    from tqdm import tqdm
+
+    interactive = sys.stderr.isatty()
+    bar = tqdm(unit=" photos", disable=not interactive, dynamic_ncols=True)
+    reported = [0]
+
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+        tenth = done * 10 // max(total, 1)
+        if not interactive and tenth > reported[0]:
+            reported[0] = tenth
+            click.echo(f"embedded {done}/{total} photographs", err=True)
+
+    try:
+        yield advance
+    finally:
+        bar.close()
+
+
 @index_group.command()
 def rebuild() -> None:
     """Drop and rebuild the keyword and image indexes from the catalogue."""
     from index.sync import IndexSync
 
     settings = load_settings()
-    with _sessions(settings) as factory, factory() as session:
-        counts = IndexSync(settings).rebuild(session)
+    with _sessions(settings) as factory, factory() as session, _progress_bar() as advance:
+        counts = IndexSync(settings).rebuild(session, progress=advance)
     click.echo(
         f"Rebuilt: {counts['wares']} wares in the keyword index, "
         f"{counts['photographs']} photographs in the image index"
