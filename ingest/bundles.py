@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 from ingest.records import RowError
 from ingest.sources import (
@@ -121,10 +121,10 @@ def open_source(
         elif zipfile.is_zipfile(path):
             archive = stack.enter_context(zipfile.ZipFile(path))
             member = sidecar_in_zip(archive)
-            stream: IO[bytes] = stack.enter_context(archive.open(member))
-            if stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
-                stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-            fmt = table_format(member.filename, stream.peek(1 << 16))  # type: ignore[attr-defined]
+            stream: zipfile.ZipExtFile | gzip.GzipFile = stack.enter_context(archive.open(member))
+            if stream.peek(2)[:2] == b"\x1f\x8b":
+                stream = stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb"))
+            fmt = table_format(member.filename, stream.peek(1 << 16))
             base = posixpath.dirname(member.filename)
             zip_photos: PhotoReader = (
                 FolderPhotos(images_dir, max_photo_bytes)

@@ -44,9 +44,10 @@ from ingest.profiles import Profile, load_profile
 from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
 from ingest.sources import SourceError
 
-BATCH_SIZE = 500
+# Fewer, larger keyword-index commits: each one writes and merges Whoosh segments.
+BATCH_SIZE = 2000
 # Photographs per batch: their display images wait in memory to be embedded (up to ~4 MB each).
-PHOTOS_PER_BATCH = 32
+PHOTOS_PER_BATCH = 64
 
 Item = tuple[int, SourceRecord | RowError]
 Progress = Callable[[int], None]

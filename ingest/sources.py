@@ -68,9 +68,11 @@ def open_table(path: Path) -> tuple[IO[bytes], str]:
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     # The caller owns the stream and closes it (open_source does so through an ExitStack).
-    stream = gzip.open(path, "rb") if gzipped else path.open("rb")  # noqa: SIM115
+    stream: gzip.GzipFile | io.BufferedReader = (
+        gzip.GzipFile(path, "rb") if gzipped else path.open("rb")
+    )
     try:
-        head = stream.peek(_CHUNK)[:_CHUNK]  # type: ignore[union-attr]
+        head = stream.peek(_CHUNK)[:_CHUNK]
     except (OSError, EOFError) as error:
         stream.close()
         raise SourceError(f"the file cannot be read ({error})") from None
@@ -238,7 +240,8 @@ class _ArrayParser:
     def peek(self) -> str:
         """The next character that is not white space ("" at the end), without consuming it."""
         while True:
-            self._advance(_WHITESPACE.match(self.buffer, self.pos).end())  # type: ignore[union-attr]
+            blank = _WHITESPACE.match(self.buffer, self.pos)
+            self._advance(blank.end() if blank else self.pos)
             if self.pos < len(self.buffer):
                 return self.buffer[self.pos]
             if not self._more():

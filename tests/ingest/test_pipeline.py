@@ -96,6 +96,7 @@ def test_broken_rows_and_images_are_reported_and_skipped(settings, session_facto
         assert session.scalar(select(func.count()).select_from(Ware)) == 6
 
 
+@pytest.mark.slow
 def test_cmoa_rerun_changes_nothing_and_a_correction_is_audited(
     settings, session_factory, tmp_path
 ):
@@ -244,7 +245,6 @@ def test_folder_and_zip_sources(settings, session_factory, tmp_path):
         assert IndexSync(settings).verify(session).clean
 
 
-@pytest.mark.slow
 def test_shared_photographs_and_their_transformed_copies(settings, session_factory, tmp_path):
     shared = shared_data_or_skip("chinesenotes", "images")
     chosen = sorted(shared.glob("*.jpg"))[:12]

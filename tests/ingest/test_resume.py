@@ -24,7 +24,7 @@ from index.sync import IndexSync, text_index_for, vector_index_for
 from ingest.native import TEMPLATE_COLUMNS
 from tests.conftest import make_image_bytes
 
-ROWS = 160  # five batches of 32 photographed rows
+ROWS = 256  # four batches of 64 photographed rows
 
 
 def _collection(folder: Path) -> Path:
