@@ -27,6 +27,13 @@ def test_keyword_search_shows_a_results_grid(page, live_site: LiveSite) -> None:
     assert first.get_attribute("loading") == "lazy"
     assert first.evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(page, "02-search-results")
+    everything = cards.count()
+    page.get_by_label("From").fill("1700")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"year_from=1700"))
+    assert "q=blue" in page.url
+    assert 0 < page.locator(".grid .card").count() < everything
+    assert "1700 – …" in page.locator(".chips").inner_text()
 
 
 def test_open_a_ware_and_switch_photographs(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,8 @@ def test_search_filters_and_suggestions(client: FlaskClient) -> None:
         ("q=vase&colour=blue", "unknown parameter 'colour'"),
         ("", "give a query in q"),
         ("q=vase&mode=visual", "a visual search needs a photograph"),
+        ("q=vase&year_from=1800s", "year_from must be a whole number"),
+        ("q=vase&year_to=99999", "year_to must be between"),
         ("q=" + "x" * 501, "longer than 500"),
     ],
 )

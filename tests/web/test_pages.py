@@ -53,6 +53,20 @@ def test_facets_are_links_that_combine_and_show_as_removable_chips(
     assert 'href="?q=&amp;material=stoneware"' in page
 
 
+def test_a_date_range_filters_and_shows_as_a_chip(
+    client: FlaskClient, fake_search: FakeSearch
+) -> None:
+    page = _text(client, "/?q=vase&material=porcelain&year_from=-500&year_to=1800")
+    filters = fake_search.calls[-1][1]["filters"]
+    assert filters == {"material": ["porcelain"], "year_from": -500, "year_to": 1800}
+    assert "500 BCE – 1800" in page
+    assert 'href="?q=vase&amp;material=porcelain"' in page
+    # The date form carries every other parameter along.
+    assert '<input type="hidden" name="material" value="porcelain">' in page
+    assert 'name="year_from" value="-500"' in page
+    assert "must not be later" in _text(client, "/?q=&year_from=1900&year_to=1800", status=400)
+
+
 def test_pagination_keeps_every_parameter(client: FlaskClient) -> None:
     page = _text(client, "/?q=&per_page=1&material=porcelain&material=stoneware")
     assert "page 1 of 2" in page

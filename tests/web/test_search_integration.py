@@ -54,6 +54,14 @@ def test_facets_from_the_index_filter_the_results(live: FlaskClient, catalogue: 
     assert "1 ware" in filtered and f'href="/wares/{catalogue.teapot}"' in filtered
 
 
+def test_a_date_range_keeps_wares_whose_dates_overlap_it(
+    live: FlaskClient, catalogue: Catalogue
+) -> None:
+    body = live.get("/api/v1/search?q=&year_from=1700&year_to=1750").get_json()
+    assert [result["id"] for result in body["results"]] == [catalogue.vase]
+    assert live.get("/api/v1/search?q=&year_from=1800").get_json()["total"] == 0
+
+
 def test_a_malformed_query_is_answered_not_crashed(live: FlaskClient) -> None:
     response = live.get('/?q=vase AND ((("')
     assert response.status_code == 200

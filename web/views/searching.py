@@ -38,6 +38,8 @@ SORTS: tuple[str, ...] = TEXT_SORTS
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 500
+# Years are whole numbers, negative for BCE; the bounds only keep nonsense out of the index.
+EARLIEST_YEAR, LATEST_YEAR = -10_000, 2_100
 
 
 class BadSearch(ValueError):
@@ -54,12 +56,27 @@ class SearchRequest:
     per_page: int = 24
     sort: str = "relevance"
     filters: dict[str, list[str]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
     image: str = ""
+
+    @property
+    def has_years(self) -> bool:
+        return self.year_from is not None or self.year_to is not None
+
+    def index_filters(self) -> dict[str, Any] | None:
+        """Facet filters plus the date range, as the index takes them (None when there are none)."""
+        combined: dict[str, Any] = dict(self.filters)
+        if self.year_from is not None:
+            combined["year_from"] = self.year_from
+        if self.year_to is not None:
+            combined["year_to"] = self.year_to
+        return combined or None
 
     @property
     def is_empty(self) -> bool:
         """Nothing asked yet (an empty ``q`` that was submitted still browses everything)."""
-        return not self.q and not self.image and not self.filters
+        return not self.q and not self.image and not self.filters and not self.has_years
 
 
 @dataclass(frozen=True)
@@ -99,10 +116,10 @@ class SearchOutcome:
         return message.strip()
 
 
-def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:
+def _optional_int(args: MultiDict[str, str], name: str, low: int, high: int) -> int | None:
     raw = args.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError:
@@ -112,13 +129,18 @@ def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high:
     return value
 
 
+def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _optional_int(args, name, low, high)
+    return default if value is None else value
+
+
 def parse_search_args(args: MultiDict[str, str], *, strict: bool) -> SearchRequest:
     """Read a search from query parameters; ``strict`` (the API) rejects unknown parameters.
 
     Pages are lenient so a hand-edited address still shows something; the API says what is wrong.
     """
     if strict:
-        allowed = {"q", "mode", "page", "per_page", "sort", *FACET_FIELDS}
+        allowed = {"q", "mode", "page", "per_page", "sort", "year_from", "year_to", *FACET_FIELDS}
         unknown = sorted(set(args) - allowed)
         if unknown:
             raise BadSearch(f"unknown parameter {unknown[0]!r}")
@@ -136,6 +158,10 @@ def parse_search_args(args: MultiDict[str, str], *, strict: bool) -> SearchReque
         for name in FACET_FIELDS
         if (values := [v.strip() for v in args.getlist(name) if v.strip()])
     }
+    year_from = _optional_int(args, "year_from", EARLIEST_YEAR, LATEST_YEAR)
+    year_to = _optional_int(args, "year_to", EARLIEST_YEAR, LATEST_YEAR)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise BadSearch("year_from must not be later than year_to")
     return SearchRequest(
         q=q,
         mode=mode,
@@ -143,6 +169,8 @@ def parse_search_args(args: MultiDict[str, str], *, strict: bool) -> SearchReque
         per_page=_int_arg(args, "per_page", 24, 1, MAX_PER_PAGE),
         sort=sort,
         filters=filters,
+        year_from=year_from,
+        year_to=year_to,
         image=args.get("image", "").strip(),
     )
 
@@ -156,7 +184,7 @@ def run_text_search(request: SearchRequest) -> SearchOutcome:
         request.q,
         page=request.page,
         per_page=request.per_page,
-        filters=request.filters or None,
+        filters=request.index_filters(),
         sort=request.sort,
     )
     return outcome_of(page)
@@ -175,14 +203,14 @@ def run_image_search(request: SearchRequest, image_bytes: bytes) -> SearchOutcom
             mode="hybrid",
             page=request.page,
             per_page=request.per_page,
-            filters=request.filters or None,
+            filters=request.index_filters(),
         )
     else:
         page = service.by_image(
             image_bytes,
             page=request.page,
             per_page=request.per_page,
-            filters=request.filters or None,
+            filters=request.index_filters(),
         )
     return outcome_of(page)
 
