@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from archive.curation import ReviewDecision, ReviewNote
-from archive.duplicates import NearDuplicate, near_duplicates
 from archive.editing import EditRefused, full_snapshot, set_status
 from archive.models import Ware, WareMaker, WareStatus
+from ingest.duplicates import PhotoHashes
 from web.auth import Rule, access
 from web.curate.access import actor, load_ware
 from web.curate.blueprint import curate
@@ -38,6 +38,15 @@ OUTCOMES = {
 
 
 @dataclass(frozen=True)
+class NearDuplicate:
+    """A photograph of a submission that looks like one of another ware in the archive."""
+
+    position: int
+    ware: Ware
+    distance: int
+
+
+@dataclass(frozen=True)
 class Submission:
     """One ware in the queue with what a reviewer needs to decide."""
 
@@ -48,7 +57,19 @@ class Submission:
     notes: list[ReviewNote]
 
 
-def _submission(ware: Ware) -> Submission:
+def _near_duplicates(ware: Ware, hashes: PhotoHashes) -> list[NearDuplicate]:
+    """For each photograph, the closest photograph of another ware (any institution, any
+    status), with the threshold the ingest pipeline measured and uses."""
+    found = []
+    for position, photo in enumerate(ware.photographs, start=1):
+        match = hashes.closest(photo.phash, ware.id) if photo.phash else None
+        other = load_ware(match.ware_id) if match else None
+        if match and other is not None:
+            found.append(NearDuplicate(position, other, match.distance))
+    return found
+
+
+def _submission(ware: Ware, hashes: PhotoHashes) -> Submission:
     notes = list(
         db_session().scalars(
             select(ReviewNote)
@@ -60,7 +81,7 @@ def _submission(ware: Ware) -> Submission:
     last = decided[-1].snapshot if decided else None
     return Submission(
         ware=ware,
-        duplicates=near_duplicates(db_session(), ware.photographs),
+        duplicates=_near_duplicates(ware, hashes),
         changes=changes_of(last, full_snapshot(ware)) if last is not None else [],
         reviewed_before=last is not None,
         notes=notes,
@@ -81,7 +102,10 @@ def review_queue() -> str:
         )
         .order_by(Ware.updated_at, Ware.id)
     )
-    return render_template("curate/review.html", submissions=[_submission(w) for w in wares])
+    # Every photograph's hash, loaded once for the whole queue and compared at numpy speed.
+    hashes = PhotoHashes.from_catalogue(db_session())
+    submissions = [_submission(ware, hashes) for ware in wares]
+    return render_template("curate/review.html", submissions=submissions)
 
 
 @curate.post("/review/<int:ware_id>")
