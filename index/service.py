@@ -15,7 +15,7 @@ from archive.imaging import open_validated
 from archive.models import Photograph
 from archive.settings import Settings
 from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
-from index.hybrid import rrf
+from index.hybrid import FusedResult, rrf
 from index.sync import (
     stored_vector_embedder,
     text_index_for,
@@ -28,7 +28,7 @@ from index.vectors import VectorIndex
 # How deep each side of a hybrid search looks before fusion.
 FUSION_DEPTH = 200
 MODES = ("keyword", "visual", "hybrid")
-# Shared by every search of the process: the sides of a hybrid search run side by side.
+# Shared by every search of the process: CLIP's text side of a hybrid search runs here.
 _POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="potbank-search")
 
 
@@ -56,6 +56,26 @@ class SearchPage:
     suggestion: str | None = None
 
 
+@dataclass(frozen=True)
+class _OpenVectors:
+    """The image index as last read, with which ware each photograph belongs to.
+
+    Photograph ids never change owner, so the map is valid as long as the index file is: a
+    search needs no database round trip to turn photographs into wares.
+    """
+
+    stamp: int
+    index: VectorIndex
+    photo_ids: np.ndarray
+    ware_ids: np.ndarray
+
+    def owner(self, photo_id: int) -> int | None:
+        position = int(np.searchsorted(self.photo_ids, photo_id))
+        if position < len(self.photo_ids) and self.photo_ids[position] == photo_id:
+            return int(self.ware_ids[position])
+        return None
+
+
 class SearchService:
     """Opens the indexes of one instance; safe to share across requests of one process."""
 
@@ -70,7 +90,7 @@ class SearchService:
         self._embedder = embedder
         self._reason = "given by the caller" if embedder is not None else ""
         self._text: TextIndex | None = None
-        self._vector_cache: tuple[int, VectorIndex] | None = None
+        self._vector_cache: _OpenVectors | None = None
 
     @property
     def embedder(self) -> ImageEmbedder:
@@ -124,7 +144,7 @@ class SearchService:
         filters: dict[str, list[str]] | None = None,
     ) -> SearchPage:
         """Wares whose photographs look most like the uploaded one (ImageRejected if bad)."""
-        ranked = self._visual_ranking(self._embed_upload(image_bytes))
+        ranked = self._scored_wares(self.embed_photograph(image_bytes))
         ranked = self._filtered(ranked, filters)
         return _paged(ranked, page, per_page, "visual", ("visual",))
 
@@ -139,11 +159,11 @@ class SearchService:
             )
         if photo is None:
             return []
-        vectors = self._vectors()
-        vector = vectors.vector(photo.id) if vectors is not None else None
+        opened = self._vectors()
+        vector = opened.index.vector(photo.id) if opened is not None else None
         if vector is None:
             return []
-        ranked = self._visual_ranking(vector)
+        ranked = self._scored_wares(vector)
         return [ware for ware, _ in ranked if ware != ware_id][:limit]
 
     @property
@@ -160,7 +180,7 @@ class SearchService:
         filters: dict[str, list[str]] | None = None,
     ) -> SearchPage:
         """Wares whose photographs match a description in words (needs CLIP)."""
-        ranked = self._filtered(self._visual_ranking(self._embed_words(query)), filters)
+        ranked = self._filtered(self._scored_wares(self._embed_words(query)), filters)
         return _paged(ranked, page, per_page, "visual", ("clip-text",))
 
     def search(
@@ -200,29 +220,8 @@ class SearchService:
         per_page: int,
         filters: dict[str, list[str]] | None,
     ) -> SearchPage:
-        sides: dict[str, Callable[[], list[int]]] = {}
-        words_result: list[TextResults] = []
-        if query.strip():
-
-            def keyword_side() -> list[int]:
-                # Snippets for 200 fusion candidates would cost more than the search: skip them.
-                result = self.text.search(
-                    query, page=1, per_page=FUSION_DEPTH, filters=filters, highlight=False
-                )
-                words_result.append(result)
-                return [hit.id for hit in result.hits]
-
-            sides["keyword"] = keyword_side
-            if self.understands_words:
-                sides["clip-text"] = lambda: self._ranked_ids(self._embed_words(query), filters)
-        if image is not None:
-            vector = self._embed_upload(image)
-            sides["visual"] = lambda: self._ranked_ids(vector, filters)
-        # The sides are independent and release the GIL in numpy and FAISS: run them together,
-        # so a hybrid search costs about its slowest side plus the fusion.
-        futures = {name: _POOL.submit(side) for name, side in sides.items()}
-        fused = rrf({name: future.result() for name, future in futures.items()})
-        words = words_result[0] if words_result else None
+        vector = self.embed_photograph(image) if image is not None else None
+        fused, words = self.fused_ranking(query, vector, filters)
         start = (page - 1) * per_page
         return SearchPage(
             total=len(fused),
@@ -238,8 +237,48 @@ class SearchService:
             suggestion=(words.suggestion or None) if words else None,
         )
 
-    def _ranked_ids(self, vector: np.ndarray, filters: dict[str, list[str]] | None) -> list[int]:
-        return [ware for ware, _ in self._filtered(self._visual_ranking(vector), filters)]
+    def fused_ranking(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        filters: dict[str, list[str]] | None = None,
+    ) -> tuple[list[FusedResult], TextResults | None]:
+        """Every side that applies, run side by side, fused by reciprocal rank.
+
+        Words give the keyword side (and CLIP's text side when CLIP is active); ``vector``, an
+        embedded photograph, gives the visual side. Also returns the keyword results (facets,
+        did-you-mean) when there were words.
+        """
+        sides: dict[str, Callable[[], list[int]]] = {}
+        words_result: list[TextResults] = []
+        if query.strip():
+
+            def keyword_side() -> list[int]:
+                # Snippets for 200 fusion candidates would cost more than the search: skip them.
+                result = self.text.search(
+                    query, page=1, per_page=FUSION_DEPTH, filters=filters, highlight=False
+                )
+                words_result.append(result)
+                return [hit.id for hit in result.hits]
+
+            sides["keyword"] = keyword_side
+            if self.understands_words:
+                sides["clip-text"] = lambda: self.visual_ranking(self._embed_words(query), filters)
+        if vector is not None:
+            sides["visual"] = lambda: self.visual_ranking(vector, filters)
+        # Only CLIP's text tower costs enough to gain from a thread of its own (torch releases
+        # the GIL); the other sides take a millisecond or two, less than a thread hand-off.
+        slow = {name: _POOL.submit(side) for name, side in sides.items() if name == "clip-text"}
+        ranked = {name: side() for name, side in sides.items() if name not in slow}
+        ranked.update((name, future.result()) for name, future in slow.items())
+        fused = rrf(ranked)
+        return fused, (words_result[0] if words_result else None)
+
+    def visual_ranking(
+        self, vector: np.ndarray, filters: dict[str, list[str]] | None = None
+    ) -> list[int]:
+        """Published wares by their best photograph's likeness to ``vector``, best first."""
+        return [ware for ware, _ in self._filtered(self._scored_wares(vector), filters)]
 
     def _embed_words(self, query: str) -> np.ndarray:
         embedder = self.embedder
@@ -251,7 +290,8 @@ class SearchService:
             )
         return embedder.embed_texts([query])[0]
 
-    def _embed_upload(self, image_bytes: bytes) -> np.ndarray:
+    def embed_photograph(self, image_bytes: bytes) -> np.ndarray:
+        """The active embedder's vector for an uploaded photograph (ImageRejected if bad)."""
         image = open_validated(image_bytes, self.settings.max_image_pixels)
         with image:
             if image.format == "JPEG":
@@ -259,23 +299,15 @@ class SearchService:
             rgb = image.convert("RGB")
         return self.embedder.embed_images([rgb])[0]
 
-    def _visual_ranking(self, vector: np.ndarray) -> list[tuple[int, float]]:
+    def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""
-        vectors = self._vectors()
-        matches = vectors.search(vector, FUSION_DEPTH) if vectors is not None else []
-        if not matches:
+        opened = self._vectors()
+        if opened is None:
             return []
-        with self._session() as session:
-            owners = dict(
-                session.execute(
-                    select(Photograph.id, Photograph.ware_id).where(
-                        Photograph.id.in_([photo for photo, _ in matches])
-                    )
-                ).all()
-            )
+        matches = opened.index.search(vector, FUSION_DEPTH)
         best: dict[int, float] = {}
         for photo, score in matches:
-            ware = owners.get(photo)
+            ware = opened.owner(photo)
             if ware is not None and ware not in best:
                 best[ware] = score
         return list(best.items())
@@ -283,13 +315,14 @@ class SearchService:
     def _filtered(
         self, ranked: list[tuple[int, float]], filters: dict[str, list[str]] | None
     ) -> list[tuple[int, float]]:
-        # The keyword index knows which published wares pass the facet filters.
+        # The image index holds photographs of published wares only, so without filters there
+        # is nothing to remove; with them, the keyword index knows which wares pass.
+        if not filters:
+            return ranked
         allowed = self._ids_passing(filters)
         return [(ware, score) for ware, score in ranked if ware in allowed]
 
-    def _ids_passing(self, filters: dict[str, list[str]] | None) -> set[int]:
-        if not filters:
-            return self.text.ids()
+    def _ids_passing(self, filters: dict[str, list[str]]) -> set[int]:
         allowed: set[int] = set()
         page = 1
         while True:
@@ -299,14 +332,24 @@ class SearchService:
                 return allowed
             page += 1
 
-    def _vectors(self) -> VectorIndex | None:
+    def _vectors(self) -> _OpenVectors | None:
         # Reopened only when the file changes, so an ingest in another process shows at once.
         if stored_vector_embedder(self.settings) != self.embedder.name:
             return None
         stamp = vector_index_stamp(self.settings)
-        if self._vector_cache is None or self._vector_cache[0] != stamp:
-            self._vector_cache = (stamp, vector_index_for(self.settings, self.embedder))
-        return self._vector_cache[1]
+        if self._vector_cache is None or self._vector_cache.stamp != stamp:
+            index = vector_index_for(self.settings, self.embedder)
+            with self._session() as session:
+                pairs = session.execute(
+                    select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
+                ).all()
+            self._vector_cache = _OpenVectors(
+                stamp,
+                index,
+                np.array([photo for photo, _ in pairs], dtype=np.int64),
+                np.array([ware for _, ware in pairs], dtype=np.int64),
+            )
+        return self._vector_cache
 
     def _session(self) -> Session:
         if self._sessions is None:
