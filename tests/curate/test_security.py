@@ -376,3 +376,11 @@ def test_errors_show_no_internals(signed_in):
     page = client.post("/curate/review/999999", data={"csrf_token": token, "decision": "approve"})
     assert page.status_code == 404
     assert not re.search(r"Traceback|sqlalchemy|File \"", page.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path", ["/login", "/curate/", "/curate/review"])
+def test_curating_pages_are_never_cached(signed_in, path: str):
+    client, _ = signed_in("curator")
+    response = client.get(path)
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "private" in response.headers["Cache-Control"]

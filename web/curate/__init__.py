@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from web.curate import bulk, history, photos, review, users, wares
 from web.curate.blueprint import curate
@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     if limit:
         app.config[bulk.BULK_LIMIT_KEY] = int(limit)
     app.register_blueprint(curate)
+    app.after_request(_private_pages)
     unruled = [
         rule.endpoint
         for rule in app.url_map.iter_rules()
@@ -33,3 +34,11 @@ def register(app: Flask) -> None:
     ]
     if unruled:
         raise RuntimeError(f"routes without an access rule: {', '.join(sorted(unruled))}")
+
+
+def _private_pages(response: Response) -> Response:
+    # Curating and sign-in pages show unpublished work and personal data: no cache may keep them.
+    if request.blueprint in RULED_BLUEPRINTS:
+        response.cache_control.no_store = True
+        response.cache_control.private = True
+    return response
