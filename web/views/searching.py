@@ -134,13 +134,18 @@ def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high:
     return default if value is None else value
 
 
-def parse_search_args(args: MultiDict[str, str], *, strict: bool) -> SearchRequest:
+def parse_search_args(
+    args: MultiDict[str, str], *, strict: bool, known: tuple[str, ...] = ()
+) -> SearchRequest:
     """Read a search from query parameters; ``strict`` (the API) rejects unknown parameters.
+
+    ``known`` names extra parameters a caller reads itself (the export's ``format``).
 
     Pages are lenient so a hand-edited address still shows something; the API says what is wrong.
     """
     if strict:
-        allowed = {"q", "mode", "page", "per_page", "sort", "year_from", "year_to", *FACET_FIELDS}
+        allowed = {"q", "mode", "page", "per_page", "sort", "year_from", "year_to"}
+        allowed.update(FACET_FIELDS, known)
         unknown = sorted(set(args) - allowed)
         if unknown:
             raise BadSearch(f"unknown parameter {unknown[0]!r}")
