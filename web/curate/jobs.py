@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.curation import BulkJob, JobStatus
@@ -39,6 +39,10 @@ PROCESS_TOKEN = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 SILENCE = timedelta(minutes=30)
 QUEUE_GRACE = timedelta(minutes=2)
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+INTERRUPTED_MESSAGE = (
+    "The server stopped while this upload was being processed. Rows already loaded stay "
+    "loaded; upload the file again to finish (loading again is safe)."
+)
 
 _threads: dict[int, threading.Thread] = {}
 _threads_lock = threading.Lock()
@@ -116,14 +120,17 @@ def orphaned(job: BulkJob) -> bool:
 
 def settle(session: Session, job: BulkJob) -> BulkJob:
     """Mark an orphaned job as interrupted (and say so) before it is shown."""
-    if orphaned(job):
-        job.status = JobStatus.INTERRUPTED
-        job.message = (
-            "The server stopped while this upload was being processed. Rows already loaded "
-            "stay loaded; upload the file again to finish (loading again is safe)."
-        )
-        job.finished_at = utcnow()
-        session.commit()
+    if not orphaned(job):
+        return job
+    # Only if it is still active in the database: a worker that finished after this job was
+    # read has committed its final state first, and that state must win.
+    session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job.id, BulkJob.status.in_(ACTIVE))
+        .values(status=JobStatus.INTERRUPTED, message=INTERRUPTED_MESSAGE, finished_at=utcnow())
+    )
+    session.commit()
+    session.refresh(job)
     return job
 
 
@@ -145,6 +152,9 @@ def _run(state: AppState, job_id: int) -> None:
             job = session.get(BulkJob, job_id)
             if job is not None:
                 shutil.rmtree(upload_folder(state, job), ignore_errors=True)
+        # After the final state is committed, so a thread missing here means a job is over.
+        with _threads_lock:
+            _threads.pop(job_id, None)
 
 
 def _execute(state: AppState, job_id: int) -> None:
