@@ -45,6 +45,11 @@ def test_open_a_ware_and_switch_photographs(page, live_site: LiveSite) -> None: 
     thumbs = page.locator(".gallery__thumbs a")
     assert thumbs.count() == 2
     assert thumbs.nth(0).get_attribute("aria-current") == "true"
+    # On a desktop the record stands beside the photographs, not below them.
+    gallery = page.locator("[data-gallery]").bounding_box()
+    record = page.locator(".record").bounding_box()
+    assert gallery and record and record["x"] >= gallery["x"] + gallery["width"]
+    assert record["y"] < gallery["y"] + gallery["height"]
     screenshot(page, "03-ware")
     thumbs.nth(1).click()
     page.wait_for_function(
