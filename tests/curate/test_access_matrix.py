@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -307,8 +307,6 @@ def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str | None:
     }
     arguments = {name: values.get(name, "x") for name in rule.arguments}
     with app.test_request_context():
-        from flask import url_for
-
         return url_for(rule.endpoint, **arguments)
 
 

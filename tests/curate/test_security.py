@@ -8,7 +8,7 @@ import struct
 import zlib
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from sqlalchemy import func, select
 
 from archive.accounts import reset_password, set_active
@@ -384,3 +384,18 @@ def test_curating_pages_are_never_cached(signed_in, path: str):
     response = client.get(path)
     assert "no-store" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]
+
+
+def test_every_curating_post_route_refuses_a_missing_token(app: Flask, signed_in):
+    client, _ = signed_in("admin")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or set()):
+            continue
+        if rule.endpoint.partition(".")[0] not in ("auth", "curate"):
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
+        assert client.post(url, data={}).status_code == 400, url
+        checked += 1
+    assert checked >= 15
