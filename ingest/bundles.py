@@ -38,6 +38,13 @@ class PhotoReader(Protocol):
     def read(self, name: str) -> bytes: ...
 
 
+class NoPhotos:
+    """For records given without any folder of photographs."""
+
+    def read(self, name: str) -> bytes:
+        raise RowError("the row names photographs but no --images folder was given")
+
+
 @dataclass(frozen=True)
 class FolderPhotos:
     """Photographs in a folder (or its ``images/`` subfolder), by name relative to it."""

@@ -34,7 +34,7 @@ from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
 from index.sync import IndexSync
-from ingest.bundles import FolderPhotos, PhotoReader, open_source
+from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
 from ingest.mapping import map_record
 from ingest.normalise.makers import MakerCredit as NormalisedCredit
@@ -81,8 +81,8 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.rejected} rejected, {self.photos_added} photographs added, "
-            f"{len(self.problems)} problems"
+            f"{self.rejected} rejected, {self.photos_added} photographs added "
+            f"({self.possible_duplicates} possible duplicates), {len(self.problems)} problems"
         )
 
 
@@ -100,10 +100,10 @@ class IngestOptions:
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS
 
     def photo_reader(self, max_bytes: int) -> PhotoReader:
-        """Where the photographs rows name are read from (the working folder by default)."""
+        """Where the photographs rows name are read from."""
         if self.photos is not None:
             return self.photos
-        return FolderPhotos(self.images_dir or Path.cwd(), max_bytes)
+        return FolderPhotos(self.images_dir, max_bytes) if self.images_dir else NoPhotos()
 
 
 def ingest_source(
