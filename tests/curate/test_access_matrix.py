@@ -288,7 +288,7 @@ def test_every_route_is_in_the_matrix_with_its_declared_rule(app: Flask):
         assert declared is RULE_OF[id(case.expected)], case.endpoint
 
 
-def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str | None:
+def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str:
     catalogue = site.catalogue
     values = {
         "ware_id": catalogue.draft if hidden else catalogue.vase,

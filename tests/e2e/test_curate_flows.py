@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,3 +144,33 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     row = page.get_by_test_id("ware-list").locator("tr", has_text="JCI-7")
     assert "published" in row.inner_text() and "approved" in row.inner_text()
     screenshot(page, "curate-04-partner-outcome")
+
+
+def test_bulk_upload_runs_in_the_background_and_reports(page, curate_site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = tmp_path / "wares.csv"
+    rows.write_text(
+        "accession_number,title_en,rights,images\n"
+        f"BU-1,Bulk flask,{CC0},flask.jpg\n"
+        ",No accession number,,\n",
+        encoding="utf-8",
+    )
+    photos = tmp_path / "photos.zip"
+    with zipfile.ZipFile(photos, "w") as archive:
+        archive.write(NEW_PHOTO, "flask.jpg")
+    _sign_in(page, curate_site, CURATOR)
+    page.get_by_role("link", name="Bulk upload").click()
+    page.get_by_label("Records (CSV or JSON)").set_input_files(str(rows))
+    page.get_by_label("Photographs (ZIP, optional)").set_input_files(str(photos))
+    page.get_by_label("Institution for rows that name none").select_option(
+        "Capital Museum, Beijing"
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.wait_for_url(re.compile(r"/curate/bulk/\d+$"))
+    # The page follows the job by itself (curate.js) and shows the report when it is done.
+    page.get_by_test_id("job-status").filter(has_text="finished").wait_for(timeout=60_000)
+    assert "1 created" in page.get_by_test_id("job-summary").inner_text()
+    assert "accession number" in page.locator("table").inner_text().lower()
+    screenshot(page, "curate-05-bulk-report")
+    page.reload()
+    assert page.get_by_test_id("job-status").inner_text() == "finished"
+    _sign_out(page)
