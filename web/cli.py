@@ -124,7 +124,8 @@ def ingest(
     if template:
         from ingest.native import template_csv
 
-        click.echo(template_csv(), nl=False)
+        # Bytes, so the CSV's CRLF line endings reach the file unchanged on every platform.
+        click.echo(template_csv().encode("utf-8"), nl=False)
         return
     if source is None:
         raise click.UsageError("give a SOURCE to ingest (or --template)")

@@ -1,0 +1,69 @@
+"""``potbank ingest``: the template, mapping profiles, reports and plain progress lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from click.testing import CliRunner
+
+from ingest.native import template_csv
+from web.cli import main
+
+
+def _env(settings) -> dict[str, str]:
+    return {"POTBANK_HOME": str(settings.home), "POTBANK_DATABASE_URL": settings.database_url}
+
+
+def test_template_is_printed_without_a_source():
+    result = CliRunner().invoke(main, ["ingest", "--template"])
+    assert result.exit_code == 0
+    assert result.stdout_bytes == template_csv().encode("utf-8")
+
+
+def test_a_source_is_required_otherwise():
+    result = CliRunner().invoke(main, ["ingest"])
+    assert result.exit_code != 0 and "SOURCE" in result.output
+
+
+def test_unknown_mapping_is_a_usage_error(tmp_path):
+    source = tmp_path / "wares.csv"
+    source.write_text("accession_number\nA\n")
+    result = CliRunner().invoke(main, ["ingest", str(source), "--mapping", "nope"])
+    assert result.exit_code == 2 and "no mapping profile 'nope'" in result.output
+
+
+def test_json_export_with_a_profile_and_a_csv_report(settings, tmp_path):
+    records = [
+        {
+            "accession_number": "J.1",
+            "title": "=HYPERLINK(\"http://example.org\") jug",
+            "creation_date": "in the reign of nobody",
+            "creator": [{"full_name": "Minton & Co.", "role": "manufacturer"}],
+            "item_height": 5.0,
+        },
+        {"accession_number": "", "title": "No number"},
+    ]
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps(records, indent=1), encoding="utf-8")
+    report = tmp_path / "report.csv"
+    args = ["ingest", str(source), "--mapping", "cmoa", "--report", str(report)]
+    result = CliRunner().invoke(main, args, env=_env(settings))
+    assert result.exit_code == 0, result.output
+    assert "1 created, 0 updated, 0 unchanged, 1 rejected" in result.output
+    assert "ingest: 2 records" in result.output  # plain progress lines off a terminal
+    with report.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((row["line"], row["severity"], row["field"]) for row in rows) == [
+        ("14", "error", "accession_number"),
+        ("2", "warning", "date_text"),
+    ]
+    # A reason quoting a formula cell must not run as one in a spreadsheet.
+    assert all(not row["reason"].startswith(("=", "+", "-", "@")) for row in rows)
+
+
+def test_unreadable_folder_is_a_clear_error(settings, tmp_path):
+    (tmp_path / "a.csv").write_text("accession_number\nA\n")
+    (tmp_path / "b.csv").write_text("accession_number\nB\n")
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path)], env=_env(settings))
+    assert result.exit_code == 1 and "several tables" in result.output
