@@ -219,11 +219,21 @@ def add_photograph(
     original_filename: str | None,
     actor: str,
     user_id: int | None,
+    photographer: str | None = None,
+    licence: str | None = None,
+    attribution: str | None = None,
 ) -> bool:
     """Attach a stored image to ``ware``; returns False when it already had this image."""
     change = Change(ware, actor=actor, user_id=user_id)
     _, added = attach_photograph(
-        session, ware, stored, view=view, original_filename=original_filename
+        session,
+        ware,
+        stored,
+        view=view,
+        original_filename=original_filename,
+        photographer=photographer,
+        licence=licence,
+        attribution=attribution,
     )
     change.record(session, "add_photograph")
     return added

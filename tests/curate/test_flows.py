@@ -47,6 +47,8 @@ def test_curator_creates_edits_adds_photographs_and_publishes(signed_in, site: S
         data={
             "csrf_token": token,
             "view": "front",
+            "photographer": "Alex Amies",
+            "licence": CC_BY,
             "photos": [
                 (io.BytesIO(make_image_bytes(seed=11)), "front.jpg"),
                 (io.BytesIO(make_image_bytes(seed=12, fmt="PNG")), "base.png"),
@@ -61,6 +63,7 @@ def test_curator_creates_edits_adds_photographs_and_publishes(signed_in, site: S
         photos = [photo.id for photo in ware.photographs]
         assert [credit.role.value for credit in ware.makers] == ["manufacturer", "designer"]
         assert ware.collection is not None and ware.collection.name == "Blue and white"
+        assert {photo.photographer for photo in ware.photographs} == {"Alex Amies"}
     assert len(photos) == 2
     arranged = client.post(
         f"/curate/wares/{ware_id}/photos/arrange",

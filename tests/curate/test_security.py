@@ -193,7 +193,12 @@ def test_xss_in_every_field_is_escaped_on_every_page_and_in_the_api(signed_in, s
     photo = (io.BytesIO(make_image_bytes(seed=31)), f"{XSS}.jpg")
     client.post(
         f"/curate/wares/{ware_id}/photos",
-        data={"csrf_token": token, "photos": [photo]},
+        data={
+            "csrf_token": token,
+            "photos": [photo],
+            "photographer": f"Photographer {XSS}",
+            "attribution": f"Credit {XSS}",
+        },
         content_type="multipart/form-data",
     )
     client.post(f"/curate/wares/{ware_id}", data={**record, "title_en": f"Edited {XSS}"})
@@ -399,3 +404,20 @@ def test_every_curating_post_route_refuses_a_missing_token(app: Flask, signed_in
         assert client.post(url, data={}).status_code == 400, url
         checked += 1
     assert checked >= 15
+
+
+def test_a_photo_licence_must_be_a_licence_uri(signed_in, site: Site):
+    client, token = signed_in("curator")
+    ware = site.make_ware()
+    page = client.post(
+        f"/curate/wares/{ware.id}/photos",
+        data={
+            "csrf_token": token,
+            "licence": "javascript:alert(1)",
+            "photos": [(io.BytesIO(make_image_bytes(seed=51)), "p.jpg")],
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "rightsstatements.org URI for the licence" in page
+    assert _photo_count(site, ware.id) == 0

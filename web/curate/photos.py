@@ -15,6 +15,7 @@ from archive.models import PhotoView
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
 from web.curate.blueprint import curate
+from web.curate.forms import RIGHTS_PATTERN, clean_text
 from web.curate.indexing import sync_wares
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
@@ -46,6 +47,12 @@ def upload_photos(ware_id: int) -> Response:
     if len(uploads) > MAX_FILES_PER_UPLOAD:
         flash(_("At most {n} photographs at a time.", n=MAX_FILES_PER_UPLOAD), "error")
         return redirect(url_for("curate.ware", ware_id=ware.id))
+    photographer = clean_text(request.form.get("photographer"))[:300] or None
+    licence = clean_text(request.form.get("licence"))[:300] or None
+    attribution = clean_text(request.form.get("attribution"))[:500] or None
+    if licence and not RIGHTS_PATTERN.match(licence):
+        flash(_("Use a Creative Commons or rightsstatements.org URI for the licence."), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
     view_name = request.form.get("view", PhotoView.FRONT.value)
     view = PhotoView(view_name) if view_name in PhotoView._value2member_map_ else PhotoView.FRONT
     state = app_state()
@@ -70,6 +77,9 @@ def upload_photos(ware_id: int) -> Response:
             original_filename=_display_name(upload),
             actor=email,
             user_id=user_id,
+            photographer=photographer,
+            licence=licence,
+            attribution=attribution,
         ):
             added += 1
     db_session().commit()
