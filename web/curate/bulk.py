@@ -29,6 +29,7 @@ from web.curate import jobs
 from web.curate.access import signed_in
 from web.curate.blueprint import curate
 from web.curate.uploads import PHOTOS_NAME, records_name
+from web.exports import spreadsheet_safe
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
@@ -168,13 +169,6 @@ def bulk_status(job_id: int) -> Response:
     response = jsonify(job_state(_job_or_404(job_id)))
     response.cache_control.no_store = True
     return response
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula: a leading = + - @ tab or CR is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @curate.get("/bulk/<int:job_id>/report.csv")

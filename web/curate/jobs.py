@@ -74,7 +74,7 @@ def wait(job_id: int, timeout: float = 60) -> bool:
 
 
 def wait_all(timeout: float = 60) -> bool:
-    """Wait for every job thread of this process (tests and shutdown use it)."""
+    """Wait for every job thread of this process (tests wait before removing an instance)."""
     with _threads_lock:
         ids = list(_threads)
     return all(wait(job_id, timeout) for job_id in ids)
