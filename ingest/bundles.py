@@ -115,6 +115,7 @@ def open_source(
     images_dir: Path | None = None,
     *,
     delimiter: str | None = None,
+    encoding: str = "utf-8",
     max_photo_bytes: int = 40 * 1024 * 1024,
 ) -> Iterator[Source]:
     """Open a table file, a folder with a sidecar table, or a ZIP of either, for streaming."""
@@ -124,7 +125,7 @@ def open_source(
             stream, fmt = open_table(table)
             stack.enter_context(stream)
             photos = FolderPhotos(images_dir or path, max_photo_bytes)
-            yield Source(read_table(stream, fmt, delimiter), photos, "folder")
+            yield Source(read_table(stream, fmt, delimiter, encoding), photos, "folder")
         elif zipfile.is_zipfile(path):
             archive = stack.enter_context(zipfile.ZipFile(path))
             member = sidecar_in_zip(archive)
@@ -138,13 +139,13 @@ def open_source(
                 if images_dir
                 else ZipPhotos(archive, base, max_photo_bytes)
             )
-            yield Source(read_table(stream, fmt, delimiter), zip_photos, "zip")
+            yield Source(read_table(stream, fmt, delimiter, encoding), zip_photos, "zip")
         else:
             stream, fmt = open_table(path)
             stack.enter_context(stream)
             # Without --images, photographs are looked for beside the table (and in images/).
             table_photos = FolderPhotos(images_dir or path.parent, max_photo_bytes)
-            yield Source(read_table(stream, fmt, delimiter), table_photos, fmt)
+            yield Source(read_table(stream, fmt, delimiter, encoding), table_photos, fmt)
 
 
 def _pick_sidecar(names: list[str], where: str) -> str:

@@ -124,6 +124,7 @@ def ingest_source(
         path,
         options.images_dir,
         delimiter=chosen.delimiter,
+        encoding=chosen.encoding,
         max_photo_bytes=settings.max_upload_bytes,
     ) as source:
         mapped = _mapped(source.rows, chosen, options, report)

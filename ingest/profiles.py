@@ -7,6 +7,7 @@ The format is documented in docs/ingest.md.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Profile:
     makers: MakerRule | None = None
     dimensions: DimensionRule | None = None
     delimiter: str | None = None
+    encoding: str = "utf-8"
     max_columns: int = 200
 
     def source_keys(self) -> set[str]:
@@ -163,8 +165,16 @@ def parse_profile(data: dict[str, Any], default_name: str = "custom") -> Profile
         makers=_maker_rule(_table(data, "makers")),
         dimensions=_dimension_rule(_table(data, "dimensions")),
         delimiter=meta.get("delimiter"),
+        encoding=_encoding(meta.get("encoding", "utf-8")),
         max_columns=int(meta.get("max_columns", 200)),
     )
+
+
+def _encoding(name: Any) -> str:
+    try:
+        return codecs.lookup(str(name)).name
+    except LookupError:
+        raise ProfileError(f"unknown encoding {name!r} (e.g. utf-8, cp1252, gb18030)") from None
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:

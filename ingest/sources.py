@@ -8,6 +8,7 @@ it and goes on. Nothing holds more than one row (or one chunk of a file) in memo
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -79,10 +80,13 @@ def open_table(path: Path) -> tuple[IO[bytes], str]:
     return stream, table_format(path.name, head)
 
 
-def read_table(stream: IO[bytes], fmt: str, delimiter: str | None = None) -> RowStream:
-    """Rows of a binary table stream in format ``csv``, ``json`` or ``jsonl``."""
+def read_table(
+    stream: IO[bytes], fmt: str, delimiter: str | None = None, encoding: str = "utf-8"
+) -> RowStream:
+    """Rows of a binary table stream in format ``csv``, ``json`` or ``jsonl`` (JSON is always
+    UTF-8; a CSV may be in another ``encoding``, as Excel's "CSV" is cp1252 on Windows)."""
     if fmt == "csv":
-        return read_csv_stream(stream, delimiter)
+        return read_csv_stream(stream, delimiter, encoding)
     if fmt == "json":
         return read_json_array(stream)
     if fmt == "jsonl":
@@ -97,24 +101,29 @@ def read_csv_rows(path: Path, delimiter: str | None = None) -> RowStream:
         yield from read_csv_stream(stream, delimiter)
 
 
-def read_csv_stream(stream: IO[bytes], delimiter: str | None = None) -> RowStream:
+def read_csv_stream(
+    stream: IO[bytes], delimiter: str | None = None, encoding: str = "utf-8"
+) -> RowStream:
     """Yield (line number, row) from a binary CSV stream; the header is line 1.
 
     The delimiter (comma, semicolon, tab or bar, as Excel writes them in different locales) is
     taken from the header line unless given. Line numbers are those of the row's first physical
     line, so a quoted newline inside a field does not throw off an error report. Bytes that are not
-    UTF-8 make that row a RowError naming the column, not the end of the file.
+    valid in the encoding make that row a RowError naming the column, not the end of the file.
     """
+    utf8 = codecs.lookup(encoding).name == "utf-8"
     # surrogateescape keeps undecodable bytes as lone surrogates, so the damage is found per row.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(
+        stream, encoding="utf-8-sig" if utf8 else encoding, errors="surrogateescape", newline=""
+    )
     try:
-        yield from _csv_rows(text, delimiter)
+        yield from _csv_rows(text, delimiter, "UTF-8" if utf8 else encoding)
     finally:
         # The stream belongs to the caller: leave it open for them to close.
         text.detach()
 
 
-def _csv_rows(text: IO[str], delimiter: str | None) -> RowStream:
+def _csv_rows(text: IO[str], delimiter: str | None, encoding: str) -> RowStream:
     first = text.readline()
     if not first.strip():
         return
@@ -122,13 +131,13 @@ def _csv_rows(text: IO[str], delimiter: str | None) -> RowStream:
     reader = csv.reader(_chain_first(first, text), delimiter=chosen, strict=False)
     header = [name.strip() for name in next(reader)]
     if any(_has_bad_bytes(name) for name in header):
-        raise SourceError("the header is not valid UTF-8: save the file as UTF-8", 1)
+        raise SourceError(f"the header is not valid {encoding}: save the file as UTF-8", 1)
     line = reader.line_num + 1
     for cells in reader:
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
-        yield start, _csv_row(header, cells)
+        yield start, _csv_row(header, cells, encoding)
 
 
 def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
@@ -136,13 +145,14 @@ def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
-def _csv_row(header: list[str], cells: list[str]) -> Row | RowError:
+def _csv_row(header: list[str], cells: list[str], encoding: str) -> Row | RowError:
     if len(cells) > len(header):
         return RowError(f"the row has {len(cells)} cells but the header names {len(header)}")
     row = dict(zip(header, cells, strict=False))
     for name, value in row.items():
         if _has_bad_bytes(value):
-            return RowError("the text is not valid UTF-8: save the file as UTF-8", name or None)
+            reason = f"the text is not valid {encoding}: save the file as UTF-8"
+            return RowError(reason, name or None)
     return row
 
 

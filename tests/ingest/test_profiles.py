@@ -155,6 +155,7 @@ bodies = ["bone china", "earthenware", "china"]
         ({"fields": {"accession_number": "a"}, "dimensions": {"unit": "mm"}}, "unit"),
         ({"fields": {"accession_number": "a", "material": {"vocabulary": "x"}}}, "vocabularies"),
         ({"fields": {"accession_number": "a"}, "makers": {"name": "n"}}, "source and name"),
+        ({"fields": {"accession_number": "a"}, "profile": {"encoding": "klingon"}}, "encoding"),
     ],
 )
 def test_profile_mistakes_are_explained(data, message):

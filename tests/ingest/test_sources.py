@@ -173,3 +173,12 @@ def test_memory_stays_flat_on_the_whole_cmoa_corpus():
     assert count == 28_258
     # One record and one chunk at a time: a few MB at most for a 6 MB gzip of 60 MB of JSON.
     assert peak < 8 * 1024 * 1024
+
+
+def test_a_csv_in_another_encoding(tmp_path):
+    path = tmp_path / "wares.csv"
+    path.write_bytes("accession_number;title_en\r\nA;Café cup\r\n".encode("cp1252"))
+    with open_source(path, encoding="cp1252") as source:
+        assert [row for _, row in source.rows] == [
+            {"accession_number": "A", "title_en": "Café cup"}
+        ]
