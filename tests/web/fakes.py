@@ -39,6 +39,8 @@ class FakeSearch:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
         self.calls: list[tuple[str, dict[str, object]]] = []
+        # Tests set this to stand in for an instance where CLIP reads words.
+        self.understands_words = False
 
     def _wares(self) -> list[Ware]:
         with self.sessions() as session:
@@ -109,15 +111,39 @@ class FakeSearch:
 
     def search(self, query, *, image=None, mode="keyword", page=1, per_page=24, filters=None):
         self.calls.append(("search", {"query": query, "mode": mode}))
+        if image is None:
+            return self._by_words(query, mode, page, per_page, filters)
         page_ = self.by_image(image, page=page, per_page=per_page, filters=filters)
         page_.mode = "hybrid"
         page_.hits = [Hit(h.ware_id, h.score, None, ("keyword", "visual")) for h in page_.hits]
+        return page_
+
+    def _by_words(self, query, mode, page, per_page, filters):
+        # CLIP "sees" every photographed ware; hybrid adds the keyword matches to them.
+        assert self.understands_words and mode in ("visual", "hybrid")
+        seen = self._filtered([w for w in self._wares() if w.photographs], filters)
+        page_ = self._page(seen, page, per_page, mode)
+        if mode == "visual":
+            page_.hits = [Hit(h.ware_id, h.score, None, ("clip-text",)) for h in page_.hits]
+            return page_
+        words = {h.ware_id for h in self.keyword(query, per_page=100, filters=filters).hits}
+        page_.hits = [
+            Hit(
+                h.ware_id,
+                h.score,
+                None,
+                ("keyword", "clip-text") if h.ware_id in words else ("clip-text",),
+            )
+            for h in page_.hits
+        ]
         return page_
 
     def similar(self, ware_id, limit=12):
         return [w.id for w in self._wares() if w.id != ware_id and w.photographs][:limit]
 
     def embedder_status(self):
+        if self.understands_words:
+            return {"name": "clip:ViT-B-32", "kind": "clip", "reason": "configured"}
         return {
             "name": "potbank-descriptor-v1",
             "kind": "descriptor",

@@ -94,7 +94,7 @@ def test_did_you_mean_and_query_messages(client: FlaskClient) -> None:
 
 def test_bad_parameters_on_the_search_page_are_explained(client: FlaskClient) -> None:
     assert "page must be a whole number" in _text(client, "/?q=vase&page=zero", status=400)
-    assert "a visual search needs a photograph" in _text(client, "/?q=vase&mode=visual", status=400)
+    assert "needs CLIP" in _text(client, "/?q=vase&mode=visual", status=400)
 
 
 def test_ware_page_shows_the_full_record(client: FlaskClient, catalogue: Catalogue) -> None:

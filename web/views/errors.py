@@ -7,30 +7,37 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from web.views.language import N_
+
 API_PREFIX = "/api/"
 logger = logging.getLogger(__name__)
 
 # What a visitor is told for each status; the exception's own text may be too technical.
 FRIENDLY = {
     400: (
-        "This request could not be understood",
-        "Something in the address or the form was not "
-        "what we expected. Please go back and try again.",
+        N_("This request could not be understood"),
+        N_(
+            "Something in the address or the form was not what we expected. "
+            "Please go back and try again."
+        ),
     ),
-    403: ("Not allowed", "You do not have permission to see this page."),
+    403: (N_("Not allowed"), N_("You do not have permission to see this page.")),
     404: (
-        "Not found",
-        "There is no page here. The ware may have been withdrawn, or the address may be mistyped.",
+        N_("Not found"),
+        N_(
+            "There is no page here. The ware may have been withdrawn, "
+            "or the address may be mistyped."
+        ),
     ),
-    405: ("Not allowed", "This page cannot be used that way."),
+    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
     413: (
-        "Photograph too large",
-        "That file is larger than this archive accepts. Please choose a smaller photograph.",
+        N_("Photograph too large"),
+        N_("That file is larger than this archive accepts. Please choose a smaller photograph."),
     ),
-    429: ("Too many requests", "Please wait a moment and try again."),
+    429: (N_("Too many requests"), N_("Please wait a moment and try again.")),
     500: (
-        "Something went wrong",
-        "The archive could not answer this request. It has been noted; please try again later.",
+        N_("Something went wrong"),
+        N_("The archive could not answer this request. It has been noted; please try again later."),
     ),
 }
 
@@ -58,9 +65,9 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
         return json_error(status, _code_name(error), error.description or error.name)
     title, message = FRIENDLY.get(status, (error.name, error.description or ""))
     if status == 400 and error.description and "CSRF" in error.description:
-        message = (
-            "The form had expired or did not come from this site. Please reload the page "
-            "and try again."
+        message = N_(
+            "The form had expired or did not come from this site. "
+            "Please reload the page and try again."
         )
     return render_template("error.html", status=status, title=title, message=message), status
 

@@ -9,35 +9,38 @@ from urllib.parse import urlencode
 from flask import Flask, request
 from markupsafe import Markup, escape
 
+from web.views.language import N_, gettext
+
 _CC_LICENCE = re.compile(
     r"creativecommons\.org/(?:licenses/(?P<kind>[a-z-]+)/(?P<version>[\d.]+)"
     r"|publicdomain/(?P<pd>zero|mark)/(?P<pd_version>[\d.]+))",
     re.IGNORECASE,
 )
 _RIGHTS_STATEMENTS = {
-    "InC": "In Copyright",
-    "InC-EDU": "In Copyright – Educational Use Permitted",
-    "InC-NC": "In Copyright – Non-Commercial Use Permitted",
-    "InC-RUU": "In Copyright – Rights-holder(s) Unlocatable",
-    "NoC-CR": "No Copyright – Contractual Restrictions",
-    "NoC-NC": "No Copyright – Non-Commercial Use Only",
-    "NoC-OKLR": "No Copyright – Other Known Legal Restrictions",
-    "NoC-US": "No Copyright – United States",
-    "CNE": "Copyright Not Evaluated",
-    "UND": "Copyright Undetermined",
-    "NKC": "No Known Copyright",
+    "InC": N_("In Copyright"),
+    "InC-EDU": N_("In Copyright – Educational Use Permitted"),
+    "InC-NC": N_("In Copyright – Non-Commercial Use Permitted"),
+    "InC-RUU": N_("In Copyright – Rights-holder(s) Unlocatable"),
+    "NoC-CR": N_("No Copyright – Contractual Restrictions"),
+    "NoC-NC": N_("No Copyright – Non-Commercial Use Only"),
+    "NoC-OKLR": N_("No Copyright – Other Known Legal Restrictions"),
+    "NoC-US": N_("No Copyright – United States"),
+    "CNE": N_("Copyright Not Evaluated"),
+    "UND": N_("Copyright Undetermined"),
+    "NKC": N_("No Known Copyright"),
 }
 # Highlight tags the search index may emit; everything else in a snippet is treated as text.
 _HIGHLIGHT_TAG = re.compile(r"(</?(?:mark|strong|b|em)(?:\s+class=\"[\w\s-]*\")?>)", re.IGNORECASE)
 
 
 def translate(text: str, **values: object) -> str:
-    """Interface text in the visitor's language; English until catalogues are added.
+    """Interface text in the visitor's language, with ``{name}`` placeholders filled in.
 
-    Every visible string in the templates goes through this, so adding Chinese is a matter of
-    supplying a catalogue, not of editing templates.
+    Every visible string goes through this (``_`` in templates); the translation is looked up
+    before the values are put in, so a catalogue holds whole sentences with their placeholders.
     """
-    return text.format(**values) if values else text
+    translated = gettext(text)
+    return translated.format(**values) if values else translated
 
 
 def count(number: int, one: str, many: str) -> str:
@@ -49,7 +52,7 @@ def year(value: int | None) -> str:
     """A year for display: negative years are BCE."""
     if value is None:
         return ""
-    return f"{-value} BCE" if value < 0 else str(value)
+    return translate("{year} BCE", year=-value) if value < 0 else str(value)
 
 
 def year_range(earliest: int | None, latest: int | None) -> str:
@@ -59,7 +62,7 @@ def year_range(earliest: int | None, latest: int | None) -> str:
     if earliest is None or latest is None or earliest == latest:
         return year(earliest if earliest is not None else latest)
     if earliest < 0 and latest < 0:
-        return f"{-earliest}–{-latest} BCE"
+        return translate("{earliest}–{latest} BCE", earliest=-earliest, latest=-latest)
     return f"{year(earliest)}–{year(latest)}"
 
 
@@ -78,6 +81,11 @@ def licence_label(uri: str | None) -> str:
     if statement:
         return _RIGHTS_STATEMENTS.get(statement.group(1), statement.group(1))
     return uri
+
+
+def licence_name(uri: str | None) -> str:
+    """``licence_label`` in the visitor's language, for pages (the API keeps the English)."""
+    return translate(licence_label(uri)) if uri else ""
 
 
 def is_link(value: str | None) -> bool:
@@ -140,7 +148,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         year=year,
         year_range=year_range,
-        licence_label=licence_label,
+        licence_label=licence_name,
         is_link=is_link,
         snippet=safe_snippet,
     )

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from archive.imaging import ImageRejected
 from web.views.context import settings
 from web.views.formatting import translate
+from web.views.language import N_
 from web.views.query_images import query_image_path, save_query_image
 from web.views.searching import (
     FACET_FIELDS,
@@ -23,7 +24,13 @@ from web.views.searching import (
 
 search = Blueprint("search", __name__)
 
-SORT_OPTIONS = (("relevance", "relevance"), ("title", "title"), ("date", "date"))
+SORT_OPTIONS = (("relevance", N_("relevance")), ("title", N_("title")), ("date", N_("date")))
+# What the page offers when CLIP can read words: records and photographs, or either alone.
+MODE_OPTIONS = (
+    ("hybrid", N_("Records and photographs")),
+    ("keyword", N_("Records only")),
+    ("visual", N_("Photographs only")),
+)
 # Starting points for an empty search page, with the language of each (for screen readers).
 EXAMPLE_QUERIES = (
     ("blue and white", None),
@@ -54,6 +61,7 @@ def _render(
             embedder=embedder_status(),
             examples=EXAMPLE_QUERIES,
             sort_options=[(value, translate(label)) for value, label in SORT_OPTIONS],
+            mode_options=[(value, translate(label)) for value, label in MODE_OPTIONS],
         ),
         status,
     )
@@ -63,14 +71,14 @@ def _render(
 def index() -> tuple[str, int]:
     """The search page: empty, keyword results, or results for a photograph searched earlier."""
     try:
-        query = parse_search_args(request.args, strict=False)
+        query = parse_search_args(request.args, strict=False, default_mode="hybrid")
         if query.image:
             path = query_image_path(settings().home, query.image)
             if path is None:
                 return _render(
-                    SearchRequest(q=query.q),
+                    SearchRequest(q=query.q, mode=query.mode),
                     None,
-                    error="That search photograph has expired. Please choose it again.",
+                    error=translate("That search photograph has expired. Please choose it again."),
                     status=404,
                 )
             return _render(query, run_image_search(query, path.read_bytes()))
@@ -78,7 +86,12 @@ def index() -> tuple[str, int]:
             return _render(query, None)
         return _render(query, run_text_search(query))
     except BadSearch as problem:
-        return _render(SearchRequest(), None, error=str(problem), status=400)
+        return _render(
+            SearchRequest(q=request.args.get("q", "").strip()[:500]),
+            None,
+            error=problem.translated(),
+            status=400,
+        )
 
 
 @search.post("/search/image")
@@ -88,13 +101,19 @@ def by_image() -> Response | tuple[str, int]:
     data = upload.read() if upload else b""
     if not data:
         return _render(
-            SearchRequest(), None, error="Choose a photograph to search with.", status=400
+            SearchRequest(),
+            None,
+            error=translate("Choose a photograph to search with."),
+            status=400,
         )
     try:
         key = save_query_image(settings().home, data, settings().max_image_pixels)
     except ImageRejected as problem:
         return _render(
-            SearchRequest(), None, error=f"That file cannot be searched: {problem}.", status=400
+            SearchRequest(),
+            None,
+            error=translate("That file cannot be searched: {reason}.", reason=problem),
+            status=400,
         )
     return redirect(url_for("search.index", image=key), code=303)
 

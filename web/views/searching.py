@@ -13,6 +13,8 @@ from archive.models import Ware
 from index.text import FACETS as TEXT_FACETS
 from index.text import SORTS as TEXT_SORTS
 from web.views.context import db_session, search_service
+from web.views.formatting import translate
+from web.views.language import N_
 
 if TYPE_CHECKING:
     from index.service import Hit, SearchPage
@@ -20,18 +22,18 @@ if TYPE_CHECKING:
 # Facets a visitor may filter by, in the order the index counts them.
 FACET_FIELDS: tuple[str, ...] = TEXT_FACETS
 FACET_LABELS: Mapping[str, str] = {
-    "object_type": "Object type",
-    "material": "Material",
-    "maker": "Maker",
-    "place": "Place",
-    "century": "Century",
-    "institution": "Institution",
-    "collection": "Collection",
-    "has_photo": "Photograph",
+    "object_type": N_("Object type"),
+    "material": N_("Material"),
+    "maker": N_("Maker"),
+    "place": N_("Place"),
+    "century": N_("Century"),
+    "institution": N_("Institution"),
+    "collection": N_("Collection"),
+    "has_photo": N_("Photograph"),
 }
 # Facet values that are codes rather than words.
 FACET_VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
-    "has_photo": {"yes": "With photograph", "no": "Without photograph"},
+    "has_photo": {"yes": N_("With photograph"), "no": N_("Without photograph")},
 }
 MODES = ("keyword", "visual", "hybrid")
 SORTS: tuple[str, ...] = TEXT_SORTS
@@ -43,7 +45,20 @@ EARLIEST_YEAR, LATEST_YEAR = -10_000, 2_100
 
 
 class BadSearch(ValueError):
-    """A search parameter that cannot be used; the message says which and why."""
+    """A search parameter that cannot be used; the message says which and why.
+
+    The message is an English template with ``{name}`` placeholders, so a page can show it in
+    the visitor's language (``translated``) while the API answers in English.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.template = message
+        self.values = values
+
+    def translated(self) -> str:
+        """The message in the visitor's language."""
+        return translate(self.template, **self.values)
 
 
 @dataclass(frozen=True)
@@ -123,9 +138,13 @@ def _optional_int(args: MultiDict[str, str], name: str, low: int, high: int) -> 
     try:
         value = int(raw)
     except ValueError:
-        raise BadSearch(f"{name} must be a whole number, not {raw!r}") from None
+        raise BadSearch(
+            N_("{name} must be a whole number, not {value}"), name=name, value=repr(raw)
+        ) from None
     if not low <= value <= high:
-        raise BadSearch(f"{name} must be between {low} and {high}")
+        raise BadSearch(
+            N_("{name} must be between {low} and {high}"), name=name, low=low, high=high
+        )
     return value
 
 
@@ -135,11 +154,16 @@ def _int_arg(args: MultiDict[str, str], name: str, default: int, low: int, high:
 
 
 def parse_search_args(
-    args: MultiDict[str, str], *, strict: bool, known: tuple[str, ...] = ()
+    args: MultiDict[str, str],
+    *,
+    strict: bool,
+    known: tuple[str, ...] = (),
+    default_mode: str = "keyword",
 ) -> SearchRequest:
     """Read a search from query parameters; ``strict`` (the API) rejects unknown parameters.
 
-    ``known`` names extra parameters a caller reads itself (the export's ``format``).
+    ``known`` names extra parameters a caller reads itself (the export's ``format``);
+    ``default_mode`` is the mode when none is given (the search page asks for ``hybrid``).
 
     Pages are lenient so a hand-edited address still shows something; the API says what is wrong.
     """
@@ -148,16 +172,16 @@ def parse_search_args(
         allowed.update(FACET_FIELDS, known)
         unknown = sorted(set(args) - allowed)
         if unknown:
-            raise BadSearch(f"unknown parameter {unknown[0]!r}")
+            raise BadSearch(N_("unknown parameter {name}"), name=repr(unknown[0]))
     q = args.get("q", "").strip()
     if len(q) > MAX_QUERY_LENGTH:
-        raise BadSearch(f"the query is longer than {MAX_QUERY_LENGTH} characters")
-    mode = args.get("mode", "keyword").strip() or "keyword"
+        raise BadSearch(N_("the query is longer than {limit} characters"), limit=MAX_QUERY_LENGTH)
+    mode = args.get("mode", default_mode).strip() or default_mode
     if mode not in MODES:
-        raise BadSearch(f"mode must be one of {', '.join(MODES)}")
+        raise BadSearch(N_("mode must be one of {choices}"), choices=", ".join(MODES))
     sort = args.get("sort", "relevance").strip() or "relevance"
     if sort not in SORTS:
-        raise BadSearch(f"sort must be one of {', '.join(SORTS)}")
+        raise BadSearch(N_("sort must be one of {choices}"), choices=", ".join(SORTS))
     filters = {
         name: values
         for name in FACET_FIELDS
@@ -166,7 +190,7 @@ def parse_search_args(
     year_from = _optional_int(args, "year_from", EARLIEST_YEAR, LATEST_YEAR)
     year_to = _optional_int(args, "year_to", EARLIEST_YEAR, LATEST_YEAR)
     if year_from is not None and year_to is not None and year_from > year_to:
-        raise BadSearch("year_from must not be later than year_to")
+        raise BadSearch(N_("year_from must not be later than year_to"))
     return SearchRequest(
         q=q,
         mode=mode,
@@ -181,17 +205,45 @@ def parse_search_args(
 
 
 def run_text_search(request: SearchRequest) -> SearchOutcome:
-    """Run a keyword search (``hybrid`` without a photograph is keyword) and load its wares."""
-    if request.mode == "visual":
-        raise BadSearch("a visual search needs a photograph: post it to /api/v1/search/image")
+    """Run a search by words in the request's mode and load its wares.
+
+    ``keyword`` searches the records; ``visual`` searches the photographs by description (CLIP's
+    text tower); ``hybrid`` fuses both when CLIP is active and is plain keyword search otherwise.
+    A sort other than relevance, or no words at all, means a keyword search: only the records
+    can be sorted or browsed.
+    """
     service = search_service()
-    page = service.keyword(
-        request.q,
-        page=request.page,
-        per_page=request.per_page,
-        filters=request.index_filters(),
-        sort=request.sort,
-    )
+    if request.mode == "visual":
+        if not request.q:
+            raise BadSearch(
+                N_("a visual search needs words describing the photographs, or a photograph")
+            )
+        if not service.understands_words:
+            raise BadSearch(
+                N_(
+                    "searching photographs by words needs CLIP, which is not active here: "
+                    "search the records instead, or search with a photograph"
+                )
+            )
+    if request.mode == "keyword" or (
+        request.mode == "hybrid"
+        and (not request.q or request.sort != "relevance" or not service.understands_words)
+    ):
+        page = service.keyword(
+            request.q,
+            page=request.page,
+            per_page=request.per_page,
+            filters=request.index_filters(),
+            sort=request.sort,
+        )
+    else:
+        page = service.search(
+            request.q,
+            mode=request.mode,
+            page=request.page,
+            per_page=request.per_page,
+            filters=request.index_filters(),
+        )
     return outcome_of(page)
 
 
