@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from archive.catalogue import get_ware
 from archive.imaging import ImageRejected
+from web.openapi import openapi_document
 from web.views import queries
 from web.views.context import csrf, db_session
 from web.views.errors import json_error
@@ -126,13 +127,14 @@ def index() -> Response:
             "version": 1,
             "endpoints": {
                 "search": url_for("api.search", _external=True)
-                + "?q=&mode=keyword|hybrid&page=&per_page=&sort=&<facet>=",
+                + "?q=&mode=keyword|visual|hybrid&page=&per_page=&sort=&<facet>=",
                 "search_by_image": url_for("api.search_image", _external=True)
                 + " (POST, multipart field 'image')",
                 "ware": url_for("api.ware", ware_id=0, _external=True).removesuffix("0") + "<id>",
                 "maker": url_for("api.maker", maker_id=0, _external=True).removesuffix("0")
                 + "<id>",
                 "status": url_for("api.status", _external=True),
+                "openapi": url_for("api.openapi", _external=True),
             },
             "facets": list(FACET_FIELDS),
         }
@@ -143,3 +145,9 @@ def index() -> Response:
 def status() -> Response:
     """Which embedder is active and how much the public archive holds."""
     return jsonify({"embedder": embedder_status(), "counts": queries.counts(db_session())})
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi_document(url_for("api.index", _external=True).rstrip("/")))
