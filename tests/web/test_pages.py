@@ -101,8 +101,8 @@ def test_ware_page_shows_the_full_record(client: FlaskClient, catalogue: Catalog
     page = _text(client, f"/wares/{catalogue.vase}")
     for expected in (
         "Flat Sided Vase with Eight Buddhist Emblems",
-        '<p class="record__title-zh" lang="zh">八吉祥纹抱月瓶</p>',
-        f'<a href="/makers/{catalogue.maker}">Josiah Wedgwood and Sons</a>',
+        '<p class="record__title-alt" lang="zh">八吉祥纹抱月瓶</p>',
+        f'<a href="/makers/{catalogue.maker}" lang="en">Josiah Wedgwood and Sons</a>',
         "(manufacturer)",
         'Qianlong Reign, Qing Dynasty <span class="muted">(1736–1795)</span>',
         "Jingdezhen",

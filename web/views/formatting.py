@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Flask, request
 from markupsafe import Markup, escape
 
-from web.views.language import N_, gettext
+from web.views.language import N_, current_language, gettext
 
 _CC_LICENCE = re.compile(
     r"creativecommons\.org/(?:licenses/(?P<kind>[a-z-]+)/(?P<version>[\d.]+)"
@@ -88,6 +88,15 @@ def licence_name(uri: str | None) -> str:
     return translate(licence_label(uri)) if uri else ""
 
 
+def bilingual(english: str | None, chinese: str | None) -> list[tuple[str, str]]:
+    """A record's English and Chinese values that exist, as ``(text, lang)``, the visitor's
+    language first: a title heads the page in the reader's language, with the other below."""
+    pairs = [(text, lang) for text, lang in ((english, "en"), (chinese, "zh")) if text]
+    if current_language() == "zh":
+        pairs.reverse()
+    return pairs
+
+
 def is_link(value: str | None) -> bool:
     """Whether a rights value is a web address we may link to."""
     return bool(value) and str(value).startswith(("https://", "http://"))
@@ -144,7 +153,9 @@ def url_toggle(name: str, value: str) -> str:
 
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
-    app.jinja_env.globals.update(_=translate, count=count, url_with=url_with, url_toggle=url_toggle)
+    app.jinja_env.globals.update(
+        _=translate, count=count, url_with=url_with, url_toggle=url_toggle, bilingual=bilingual
+    )
     app.jinja_env.filters.update(
         year=year,
         year_range=year_range,
