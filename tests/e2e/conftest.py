@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,19 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # type: 
     assert problems == [], f"browser console errors: {problems}"
 
 
+def wait_until(page, predicate: str, arg: object = None, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll a JavaScript predicate until it holds.
+
+    Playwright's ``wait_for_function`` polls through ``eval`` inside the page, which our
+    Content-Security-Policy (rightly) forbids; ``evaluate`` is not subject to it.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(50)
+
+
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     """Save a full-page screenshot under test-output/e2e/ and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -187,7 +201,7 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
             scrollTo(0, 0);
         }"""
     )
-    page.wait_for_function("Array.from(document.images).every((image) => image.complete)")
+    wait_until(page, "() => Array.from(document.images).every((image) => image.complete)")
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

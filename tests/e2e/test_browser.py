@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, LiveSite, screenshot
+from tests.e2e.conftest import SCREENSHOTS, LiveSite, screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 360, "height": 740}
@@ -52,13 +52,14 @@ def test_open_a_ware_and_switch_photographs(page, live_site: LiveSite) -> None: 
     assert record["y"] < gallery["y"] + gallery["height"]
     screenshot(page, "03-ware")
     thumbs.nth(1).click()
-    page.wait_for_function(
+    wait_until(
+        page,
         "src => document.querySelector('[data-gallery-image]').getAttribute('src') !== src",
-        arg=first_src,
+        first_src,
     )
     assert thumbs.nth(1).get_attribute("aria-current") == "true"
     assert page.url.endswith("?photo=2#photo")
-    page.wait_for_function("document.querySelector('[data-gallery-image]').complete")
+    wait_until(page, "() => document.querySelector('[data-gallery-image]').complete")
     assert main.evaluate("img => img.naturalWidth > 0")
     assert "Alex Amies" in page.locator("[data-gallery-credit]").inner_text()
     screenshot(page, "04-ware-second-photograph")
