@@ -99,3 +99,18 @@ def test_screenshots_of_every_main_page(page, live_site: LiveSite, code: str) ->
             "en" if code == "en" else "zh-Hans"
         )
         screenshot(page, f"lang-{code}-{name}")
+
+
+@pytest.mark.parametrize("page", [{"width": 360, "height": 740}], indirect=True)
+def test_the_chinese_site_fits_a_phone(page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_site.url}/language/zh?next=/")
+    for path, name in (
+        ("/", "search"),
+        ("/?q=%E9%9D%92%E8%8A%B1", "results"),
+        (f"/wares/{live_site.marked_ware}", "ware"),
+        ("/about", "about"),
+    ):
+        page.goto(live_site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide"
+        screenshot(page, f"lang-zh-phone-{name}")
