@@ -140,7 +140,7 @@ def ingest(
     settings = load_settings()
     initialise_instance(settings)
     options = IngestOptions(institution=institution, collection=collection, images_dir=images_dir)
-    with _sessions(settings) as factory, _ingest_progress(str(source)) as progress:
+    with _sessions(settings) as factory, _progress("ingest") as progress:
         try:
             report = ingest_source(settings, factory, source, profile, options, progress)
         except SourceError as error:
@@ -169,14 +169,17 @@ def _echo_problems(errors: list[Any], warnings: list[Any]) -> None:
 
 
 @contextmanager
-def _ingest_progress(label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal; elsewhere (logs, CI) a plain line per batch."""
+def _progress(label: str, unit: str = "records") -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; elsewhere (logs, CI) a plain line per step.
+
+    Yields ``advance(count)``, to be called with how many more items are done.
+    """
     import time
 
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        with tqdm(desc=label, unit=" records", unit_scale=True, dynamic_ncols=True) as bar:
+        with tqdm(desc=label, unit=f" {unit}", unit_scale=True, dynamic_ncols=True) as bar:
             yield bar.update
         return
     started, done = time.monotonic(), 0
@@ -185,7 +188,7 @@ def _ingest_progress(label: str) -> Iterator[Callable[[int], None]]:
         nonlocal done
         done += count
         rate = done / max(time.monotonic() - started, 1e-9)
-        click.echo(f"ingest: {done:,} records ({rate:,.0f}/s)", err=True)
+        click.echo(f"{label}: {done:,} {unit} ({rate:,.0f}/s)", err=True)
 
     yield log
 
@@ -285,37 +288,24 @@ def index_group() -> None:
     """Rebuild or verify the search indexes (they derive from the catalogue)."""
 
 
-@contextmanager
-def _progress_bar() -> Iterator[Callable[[int, int], None]]:
-    """A photographs-embedded bar on a terminal; plain lines every ten per cent otherwise."""
-    from tqdm import tqdm
-
-    interactive = sys.stderr.isatty()
-    bar = tqdm(unit=" photos", disable=not interactive, dynamic_ncols=True)
-    reported = [0]
-
-    def advance(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-        tenth = done * 10 // max(total, 1)
-        if not interactive and tenth > reported[0]:
-            reported[0] = tenth
-            click.echo(f"embedded {done}/{total} photographs", err=True)
-
-    try:
-        yield advance
-    finally:
-        bar.close()
-
-
 @index_group.command()
 def rebuild() -> None:
     """Drop and rebuild the keyword and image indexes from the catalogue."""
     from index.sync import IndexSync
 
     settings = load_settings()
-    with _sessions(settings) as factory, factory() as session, _progress_bar() as advance:
-        counts = IndexSync(settings).rebuild(session, progress=advance)
+    with (
+        _sessions(settings) as factory,
+        factory() as session,
+        _progress("index rebuild", "photographs") as advance,
+    ):
+        embedded = [0]
+
+        def on_progress(done: int, _total: int) -> None:
+            advance(done - embedded[0])
+            embedded[0] = done
+
+        counts = IndexSync(settings).rebuild(session, progress=on_progress)
     click.echo(
         f"Rebuilt: {counts['wares']} wares in the keyword index, "
         f"{counts['photographs']} photographs in the image index"
