@@ -80,9 +80,7 @@ def init(admin_email: str | None) -> None:
 
 
 @main.command()
-@click.argument(
-    "source", required=False, type=click.Path(exists=True, dir_okay=True, path_type=Path)
-)
+@click.argument("source", required=False)
 @click.option(
     "--mapping",
     default="potbank",
@@ -106,20 +104,32 @@ def init(admin_email: str | None) -> None:
 @click.option(
     "--template", is_flag=True, help="Print the empty native CSV template (no SOURCE) and stop."
 )
+@click.option("--set", "set_spec", help="oai: sources: harvest only this OAI-PMH set.")
+@click.option(
+    "--metadata-prefix",
+    type=click.Choice(["lido", "oai_dc"]),
+    help="oai: sources: the metadata format (default: LIDO when offered, else oai_dc).",
+)
+@click.option("--full", is_flag=True, help="oai: sources: harvest everything, not just changes.")
 def ingest(
-    source: Path | None,
+    source: str | None,
     mapping: str,
     images_dir: Path | None,
     collection: str | None,
     institution: str | None,
     report_path: Path | None,
     template: bool,
+    set_spec: str | None,
+    metadata_prefix: str | None,
+    full: bool,
 ) -> None:
     """Ingest SOURCE into the catalogue and the indexes.
 
     SOURCE is a CSV, JSON array or JSON Lines file (gzipped or not), a folder of photographs
-    with a sidecar table (wares.csv), or a ZIP of either. Broken rows and photographs are
-    reported and skipped; a run stopped at any point can simply be run again. See docs/ingest.md.
+    with a sidecar table (wares.csv), or a ZIP of either; or oai:URL, another repository's
+    OAI-PMH endpoint, harvested incrementally with its photographs. Broken rows and photographs
+    are reported and skipped; a run stopped at any point can simply be run again. See
+    docs/ingest.md.
     """
     if template:
         from ingest.native import template_csv
@@ -129,6 +139,22 @@ def ingest(
         return
     if source is None:
         raise click.UsageError("give a SOURCE to ingest (or --template)")
+    if source.startswith("oai:"):
+        from web.cli_interop import ingest_oai
+
+        initialise_instance(load_settings())
+        ingest_oai(
+            source,
+            set_spec=set_spec,
+            metadata_prefix=metadata_prefix,
+            institution=institution,
+            collection=collection,
+            full=full,
+        )
+        return
+    path = Path(source)
+    if not path.exists():
+        raise click.BadParameter(f"{source} does not exist", param_hint="SOURCE")
     from ingest.pipeline import IngestOptions, ingest_source
     from ingest.profiles import ProfileError, load_profile
     from ingest.sources import SourceError
@@ -142,7 +168,7 @@ def ingest(
     options = IngestOptions(institution=institution, collection=collection, images_dir=images_dir)
     with _sessions(settings) as factory, _progress("ingest") as progress:
         try:
-            report = ingest_source(settings, factory, source, profile, options, progress)
+            report = ingest_source(settings, factory, path, profile, options, progress)
         except SourceError as error:
             raise click.ClickException(f"{source}: {error.reason}") from None
     _echo_problems(report.errors, report.warnings)

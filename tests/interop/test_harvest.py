@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -200,3 +201,20 @@ def test_fetches_stay_on_the_partners_hosts(app, catalogue, live_server):
         fetch(f"{live_server}/iiif/3/{catalogue.photos['plate']}/info.json", loopback, 5, 100)
     options = HarvestOptions(endpoint=f"{live_server}/oai", image_hosts=("IIIF.example.org",))
     assert options.allowed_image_hosts() == {"127.0.0.1", "iiif.example.org"}
+
+
+def test_potbank_ingest_oai_harvests_through_the_cli(app, catalogue, live_server, tmp_path):
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    home = tmp_path / "harvester"
+    env = {"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": f"sqlite:///{home / 'db.sqlite3'}"}
+    source = f"oai:{live_server}/oai"
+    args = ["ingest", source, "--set", f"institution:{catalogue.institution_id}"]
+    first = CliRunner().invoke(main, args, env=env)
+    assert first.exit_code == 0, first.output
+    found = CliRunner().invoke(main, ["search", "willow", "--json"], env=env)
+    assert [row["accession_number"] for row in json.loads(found.output)["results"]] == ["S-1"]
+    missing = CliRunner().invoke(main, ["ingest", str(tmp_path / "nothing.csv")], env=env)
+    assert missing.exit_code == 2 and "does not exist" in missing.output
