@@ -31,37 +31,10 @@ from PIL import Image, ImageOps
 
 # Run as a script from anywhere: the project's own packages sit one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ingest.native import TEMPLATE_COLUMNS
 from ingest.normalise import from_inches, normalise_role, parse_date
 
-COLUMNS = [
-    "accession_number",
-    "institution",
-    "collection",
-    "title_en",
-    "title_zh",
-    "object_type",
-    "makers",
-    "place",
-    "date_text",
-    "year_earliest",
-    "year_latest",
-    "period",
-    "material",
-    "technique",
-    "pattern",
-    "marks",
-    "dimensions",
-    "description_en",
-    "description_zh",
-    "credit_line",
-    "provenance",
-    "rights",
-    "images",
-    "photographer",
-    "image_licence",
-    "image_attribution",
-    "status",
-]
+COLUMNS = list(TEMPLATE_COLUMNS)
 
 MAX_EDGE = 1600
 JPEG_QUALITY = 88

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.catalogue import wares_by_ids
 from archive.models import Collection, Institution, Ware, WareMaker, WareStatus
+from ingest.native import TEMPLATE_COLUMNS
 from web.oai.metadata import dublin_core, lido_record, lido_wrap
 from web.views.context import db_session, search_service
 from web.views.errors import json_error
@@ -31,33 +32,10 @@ from web.views.searching import BadSearch, parse_search_args
 MAX_EXPORT = 5000
 SEARCH_PAGE = 100
 
+# The native ingest template's columns (so an export can be ingested again elsewhere), with
+# the photographs as links rather than file names, and where the record lives here.
 CSV_COLUMNS: tuple[str, ...] = (
-    "accession_number",
-    "institution",
-    "collection",
-    "title_en",
-    "title_zh",
-    "object_type",
-    "makers",
-    "place",
-    "date_text",
-    "year_earliest",
-    "year_latest",
-    "period",
-    "material",
-    "technique",
-    "pattern",
-    "marks",
-    "dimensions",
-    "description_en",
-    "description_zh",
-    "credit_line",
-    "provenance",
-    "rights",
-    "photographer",
-    "image_licence",
-    "image_attribution",
-    "status",
+    *(column for column in TEMPLATE_COLUMNS if column != "images"),
     "id",
     "url",
     "iiif_manifest",
