@@ -4,10 +4,12 @@ records in the reader's language first."""
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.web.conftest import Catalogue
 from web.views.language import COOKIE
+from web.views.searching import facet_value_label
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
 
@@ -87,3 +89,21 @@ def test_counts_dates_and_errors_are_translated(client: FlaskClient, catalogue: 
 def test_the_api_stays_english(client: FlaskClient) -> None:
     body = client.get("/api/v1/search?q=vase&page=zero", headers=CHINESE).get_json()
     assert body["error"]["message"] == "page must be a whole number, not 'zero'"
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "chinese"),
+    [
+        ("18th century", "18th century", "18 世纪"),
+        ("3rd century BCE", "3rd century BCE", "公元前 3 世纪"),
+    ],
+)
+def test_centuries_are_written_in_the_readers_language(
+    app: Flask, value: str, english: str, chinese: str
+) -> None:
+    with app.test_request_context("/"):
+        assert facet_value_label("century", value) == english
+        assert facet_value_label("material", "porcelain") == "porcelain"
+    with app.test_request_context("/", headers=CHINESE):
+        assert facet_value_label("century", value) == chinese
+        assert facet_value_label("has_photo", "yes") == "有照片"

@@ -106,10 +106,12 @@ def test_every_string_has_a_translation(code: str) -> None:
 
 @pytest.mark.parametrize("code", [code for code in LANGUAGES if code != "en"])
 def test_translations_keep_their_placeholders(code: str) -> None:
+    # Only an English ordinal's suffix ("18th") may be left out: Chinese has no use for it.
     wrong = [
         text
         for text, translated in catalogue(code).items()
-        if _placeholders(text) != _placeholders(translated)
+        if _placeholders(translated) - _placeholders(text)
+        or _placeholders(text) - _placeholders(translated) - {"suffix"}
     ]
     assert wrong == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ FACET_LABELS: Mapping[str, str] = {
 FACET_VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
     "has_photo": {"yes": N_("With photograph"), "no": N_("Without photograph")},
 }
+# The index writes centuries in English ("18th century", "3rd century BCE").
+_CENTURY = re.compile(r"^(\d+)(st|nd|rd|th) century( BCE)?$")
 MODES = ("keyword", "visual", "hybrid")
 SORTS: tuple[str, ...] = TEXT_SORTS
 MAX_PER_PAGE = 100
@@ -129,6 +132,21 @@ class SearchOutcome:
         if self.page.suggestion:
             message = message.replace(f"Did you mean: {self.page.suggestion}?", "")
         return message.strip()
+
+
+def facet_value_label(name: str, value: str) -> str:
+    """A facet value as shown: codes get words, centuries are written in the visitor's
+    language, and everything else is catalogue data, shown as it is."""
+    label = FACET_VALUE_LABELS.get(name, {}).get(value)
+    if label:
+        return translate(label)
+    century = _CENTURY.match(value) if name == "century" else None
+    if century:
+        template = (
+            N_("{number}{suffix} century BCE") if century[3] else N_("{number}{suffix} century")
+        )
+        return translate(template, number=century[1], suffix=century[2])
+    return value
 
 
 def _optional_int(args: MultiDict[str, str], name: str, low: int, high: int) -> int | None:
