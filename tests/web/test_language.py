@@ -107,3 +107,9 @@ def test_centuries_are_written_in_the_readers_language(
     with app.test_request_context("/", headers=CHINESE):
         assert facet_value_label("century", value) == chinese
         assert facet_value_label("has_photo", "yes") == "有照片"
+
+
+def test_the_usual_embedder_reason_is_translated_on_pages_only(client: FlaskClient) -> None:
+    assert "未配置 CLIP" in _page(client, "/", **CHINESE)
+    body = client.get("/api/v1/status", headers=CHINESE).get_json()
+    assert body["embedder"]["reason"].startswith("CLIP not configured")

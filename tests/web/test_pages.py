@@ -22,7 +22,7 @@ def test_empty_search_page_invites_a_search(client: FlaskClient) -> None:
     assert 'name="q"' in page
     assert 'action="/search/image"' in page and 'enctype="multipart/form-data"' in page
     assert "Start with a word or a picture" in page
-    assert "potbank-descriptor-v1" in page and "CLIP not configured" in page
+    assert "potbank-descriptor-v1" in page and "CLIP is not configured" in page
 
 
 def test_keyword_results_show_cards_with_thumbnails(

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from archive.catalogue import get_ware, wares_by_ids
 from web.views import queries
 from web.views.context import db_session, search_service
-from web.views.searching import embedder_status
+from web.views.searching import embedder_for_page
 
 pages = Blueprint("pages", __name__)
 
@@ -87,5 +87,5 @@ def institution(institution_id: int) -> str:
 def about() -> str:
     """What Potbank is, where its data comes from, and which image embedder is active."""
     return render_template(
-        "about.html", embedder=embedder_status(), counts=queries.counts(db_session())
+        "about.html", embedder=embedder_for_page(), counts=queries.counts(db_session())
     )

@@ -300,3 +300,17 @@ def outcome_of(page: SearchPage) -> SearchOutcome:
 def embedder_status() -> dict[str, Any]:
     """Which image embedder answers searches by photograph, and why."""
     return dict(search_service().embedder_status())
+
+
+def embedder_for_page() -> dict[str, Any]:
+    """``embedder_status`` with its reason in the visitor's language where it is the usual one
+    (CLIP not configured); a loading error stays as written, for whoever runs the archive."""
+    status = embedder_status()
+    if status["kind"] == "descriptor" and status["reason"].startswith("CLIP not configured"):
+        status["reason"] = translate(
+            N_(
+                "CLIP is not configured (set POTBANK_CLIP_PRETRAINED), so the built-in visual "
+                "descriptor is used."
+            ),
+        )
+    return status
