@@ -253,6 +253,23 @@ def _bad_search(problem: BadSearch) -> Response:
     return json_error(400, "bad_request", str(problem))
 
 
+_LINK_LABELS = {"csv": "CSV", "json": "JSON", "lido": "LIDO XML", "dc": "Dublin Core XML"}
+
+
+def export_urls(kind: str, **params: Any) -> list[tuple[str, str]]:
+    """(label, URL) for each export format of a collection, an institution or a search."""
+    links = []
+    for fmt, label in _LINK_LABELS.items():
+        if kind == "search":
+            url = url_for("exports.search_export", format=fmt, **params)
+        else:
+            extension = FORMATS[fmt].extension
+            url = url_for(f"exports.{kind}_export", extension=extension, **params)
+        links.append((label, url))
+    return links
+
+
 def register(app: Flask) -> None:
-    """Register the export routes on ``app`` (the app factory calls this once)."""
+    """Register the export routes on ``app`` and the links the pages show to them."""
     app.register_blueprint(exports)
+    app.add_template_global(export_urls)

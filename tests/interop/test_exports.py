@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import click
 import pytest
@@ -137,3 +138,22 @@ def test_ingest_oai_hook(catalogue, live_server, tmp_path, monkeypatch, capsys):
     assert "2 created" in capsys.readouterr().out
     with pytest.raises(click.ClickException, match="cannot harvest"):
         ingest_oai("oai:http://127.0.0.1:9/oai")
+
+
+def test_pages_link_to_every_export_format(app, catalogue, settings, session_factory):
+    with session_factory() as session:
+        IndexSync(settings).rebuild(session)
+    client = app.test_client()
+    pages = (
+        f"/collections/{catalogue.collection_id}",
+        f"/institutions/{catalogue.institution_id}",
+        "/?q=willow&mode=keyword",
+    )
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        links = re.findall(r'href="([^"]*(?:/export/|/api/v1/export)[^"]*)"', html)
+        assert len(links) == 4, page
+        for link in links:
+            response = client.get(link.replace("&amp;", "&"))
+            assert response.status_code == 200, link
+            assert "attachment" in response.headers["Content-Disposition"]
