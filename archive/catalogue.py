@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from archive.models import (
     AuditEvent,
@@ -144,6 +144,59 @@ def record_audit(
     return event
 
 
+def check_ware_fields(fields: dict[str, Any]) -> None:
+    """Refuse (ValueError) field names that are not ware fields."""
+    unknown = set(fields) - set(WARE_FIELDS)
+    if unknown:
+        raise ValueError(f"not ware fields: {', '.join(sorted(unknown))}")
+
+
+def find_ware(session: Session, institution: Institution, accession_number: str) -> Ware | None:
+    """The ware (institution, accession number) with its makers loaded, if there is one."""
+    return session.scalar(
+        select(Ware)
+        .where(Ware.institution_id == institution.id, Ware.accession_number == accession_number)
+        .options(selectinload(Ware.makers).selectinload(WareMaker.maker))
+    )
+
+
+def find_wares(
+    session: Session, institution: Institution, accession_numbers: Sequence[str]
+) -> dict[str, Ware]:
+    """The wares of ``institution`` with these accession numbers (makers loaded), by number."""
+    found: dict[str, Ware] = {}
+    numbers = list(dict.fromkeys(accession_numbers))
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        query = (
+            select(Ware)
+            .where(Ware.institution_id == institution.id, Ware.accession_number.in_(chunk))
+            .options(selectinload(Ware.makers).selectinload(WareMaker.maker))
+        )
+        found.update((ware.accession_number, ware) for ware in session.scalars(query))
+    return found
+
+
+def ware_unchanged(
+    ware: Ware,
+    fields: dict[str, Any],
+    makers: Sequence[MakerCredit] = (),
+    collection: Collection | None = None,
+    source_record: dict[str, Any] | None = None,
+) -> bool:
+    """Whether upserting these values into ``ware`` would leave it exactly as it is."""
+    for field, value in fields.items():
+        if field == "status" and value:
+            value = WareStatus(value)
+        if getattr(ware, field) != value:
+            return False
+    if collection is not None and ware.collection_id != collection.id:
+        return False
+    if source_record is not None and ware.source_record != source_record:
+        return False
+    return _same_makers(ware, _credited(makers))
+
+
 def upsert_ware(
     session: Session,
     *,
@@ -154,20 +207,18 @@ def upsert_ware(
     collection: Collection | None = None,
     source_record: dict[str, Any] | None = None,
     actor: str = "system",
+    existing: Ware | None = None,
+    looked_up: bool = False,
 ) -> tuple[Ware, str]:
     """Create or update the ware (institution, accession number); returns it and what happened.
 
     The outcome is ``created``, ``updated`` or ``unchanged``; a create or update writes an
     AuditEvent holding the changed fields before and after, so re-running an import is a no-op.
+    A caller that has looked the ware up already (``find_wares``) passes ``looked_up=True`` and
+    the ware, or None, as ``existing``.
     """
-    unknown = set(fields) - set(WARE_FIELDS)
-    if unknown:
-        raise ValueError(f"not ware fields: {', '.join(sorted(unknown))}")
-    ware = session.scalar(
-        select(Ware)
-        .where(Ware.institution_id == institution.id, Ware.accession_number == accession_number)
-        .options(selectinload(Ware.makers).selectinload(WareMaker.maker))
-    )
+    check_ware_fields(fields)
+    ware = existing if looked_up else find_ware(session, institution, accession_number)
     created = ware is None
     if ware is None:
         ware = Ware(institution=institution, accession_number=accession_number)
@@ -210,19 +261,143 @@ def upsert_ware(
     return ware, "unchanged"
 
 
-def _set_makers(ware: Ware, credits: Sequence[MakerCredit]) -> None:
-    wanted = [(credit.maker.id, credit.role, credit.qualifier) for credit in credits]
-    current = [(link.maker_id, link.role, link.qualifier) for link in ware.makers]
-    if wanted == current:
-        return
-    # The ware row itself may not change, but harvesters read its datestamp: move it on.
-    ware.updated_at = utcnow()
-    ware.makers.clear()
+@dataclass(frozen=True)
+class NewWare:
+    """A ware for ``insert_wares``: what ``upsert_ware`` would be given to create it."""
+
+    accession_number: str
+    fields: dict[str, Any]
+    makers: Sequence[MakerCredit] = ()
+    collection: Collection | None = None
+    source_record: dict[str, Any] | None = None
+
+
+def insert_wares(
+    session: Session, institution: Institution, wares: Sequence[NewWare], actor: str = "system"
+) -> list[int]:
+    """Create wares known to be new with one multi-row INSERT each for the wares, their maker
+    credits and their "create" AuditEvents; returns the new ids in the order given.
+
+    The rows are those ``upsert_ware`` would write one by one (same defaults, credits and audit
+    snapshots). A failure raises for the whole set: the caller isolates the bad row.
+    """
+    if not wares:
+        return []
+    rows = []
+    for new in wares:
+        check_ware_fields(new.fields)
+        values: dict[str, Any] = {field: None for field in WARE_FIELDS}
+        values["status"] = WareStatus.DRAFT
+        for field, value in new.fields.items():
+            values[field] = WareStatus(value) if field == "status" and value else value
+        values["institution_id"] = institution.id
+        values["accession_number"] = new.accession_number
+        values["collection_id"] = new.collection.id if new.collection is not None else None
+        values["source_record"] = new.source_record
+        rows.append(values)
+    result = session.execute(insert(Ware).returning(Ware.id, sort_by_parameter_order=True), rows)
+    ids = [row[0] for row in result]
+    credits = []
+    events = []
+    for ware_id, new, values in zip(ids, wares, rows, strict=True):
+        names = []
+        for position, credit in _credited(new.makers):
+            credits.append(
+                {
+                    "ware_id": ware_id,
+                    "maker_id": credit.maker.id,
+                    "role": credit.role,
+                    "qualifier": credit.qualifier,
+                    "position": position,
+                }
+            )
+            names.append([credit.maker.name, credit.role.value, credit.qualifier])
+        after = {field: _plain(values[field]) for field in WARE_FIELDS}
+        after["collection"] = new.collection.name if new.collection is not None else None
+        after["makers"] = names
+        events.append(
+            {
+                "actor": actor,
+                "user_id": None,
+                "action": "create",
+                "entity_type": "ware",
+                "entity_id": ware_id,
+                "before": None,
+                "after": after,
+            }
+        )
+    if credits:
+        session.execute(insert(WareMaker), credits)
+    session.execute(insert(AuditEvent), events)
+    return ids
+
+
+def resolve_makers(
+    session: Session, mentions: Sequence[tuple[str, str, dict[str, Any]]]
+) -> dict[str, Maker]:
+    """Makers for (name, key, details) mentions, as ``get_or_create_maker`` one by one would
+    resolve them (in order: the first spelling of a new key names it, later ones are aliases),
+    with one query for the existing ones and one flush for the new."""
+    keys = list(dict.fromkeys(key for _, key, _ in mentions))
+    by_key: dict[str, Maker] = {}
+    for start in range(0, len(keys), 500):
+        query = (
+            select(Maker)
+            .where(Maker.key.in_(keys[start : start + 500]))
+            .options(selectinload(Maker.aliases))
+        )
+        by_key.update((maker.key, maker) for maker in session.scalars(query))
+    resolved: dict[str, Maker] = {}
+    for name, key, details in mentions:
+        if name in resolved:
+            continue
+        maker = by_key.get(key)
+        if maker is None:
+            maker = Maker(key=key, name=name, **{k: v for k, v in details.items() if v is not None})
+            maker.aliases = []
+            session.add(maker)
+            by_key[key] = maker
+        else:
+            if name != maker.name and all(alias.name != name for alias in maker.aliases):
+                maker.aliases.append(MakerName(name=name))
+            for field, value in details.items():
+                if value is not None and getattr(maker, field) is None:
+                    setattr(maker, field, value)
+        resolved[name] = maker
+    session.flush()
+    return resolved
+
+
+def _credited(credits: Sequence[MakerCredit]) -> list[tuple[int, MakerCredit]]:
+    """The credits a ware keeps, with their positions: a maker once per role (the first)."""
     seen: set[tuple[int, MakerRole]] = set()
+    kept = []
     for position, credit in enumerate(credits):
         if (credit.maker.id, credit.role) in seen:
             continue
         seen.add((credit.maker.id, credit.role))
+        kept.append((position, credit))
+    return kept
+
+
+def _same_makers(ware: Ware, kept: list[tuple[int, MakerCredit]]) -> bool:
+    wanted = [(credit.maker.id, credit.role, credit.qualifier) for _, credit in kept]
+    return wanted == [(link.maker_id, link.role, link.qualifier) for link in ware.makers]
+
+
+def _set_makers(ware: Ware, credits: Sequence[MakerCredit]) -> None:
+    kept = _credited(credits)
+    if _same_makers(ware, kept):
+        return
+    # The ware row itself may not change, but harvesters read its datestamp: move it on.
+    ware.updated_at = utcnow()
+    if ware.makers:
+        ware.makers.clear()
+        session = object_session(ware)
+        if session is not None:
+            # The old links go first: a new one may credit the same maker in the same role.
+            session.flush()
+    for position, credit in kept:
         ware.makers.append(
             WareMaker(
                 maker=credit.maker,

@@ -29,6 +29,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer now.
+
+    On SQLite, pysqlite opens a transaction only before a data change, so a SAVEPOINT issued
+    first would start (and its RELEASE commit) a transaction of its own. BEGIN IMMEDIATE opens
+    it here and takes the write lock at once (waiting out other writers), so every savepoint
+    nests inside and the whole unit commits or rolls back together. SQLAlchemy's documented
+    recipe (BEGIN on every transaction, engine-wide) would do the same for savepoints, but it
+    makes reading transactions hold WAL snapshots that then fail to upgrade to writing
+    ("database is locked") when another connection committed meanwhile, which the web's
+    background jobs do. Other databases begin properly already; this is a no-op there.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory; objects stay readable after commit (we hand them to templates)."""
     return sessionmaker(engine, expire_on_commit=False)

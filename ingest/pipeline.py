@@ -16,18 +16,24 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalogue import (
     MakerCredit,
+    NewWare,
     attach_photograph,
+    check_ware_fields,
+    find_wares,
     get_or_create_collection,
     get_or_create_institution,
     get_or_create_maker,
+    insert_wares,
+    resolve_makers,
     upsert_ware,
+    ware_unchanged,
 )
+from archive.db import begin_write
 from archive.imaging import ImageRejected
 from archive.models import Collection, IngestRun, Institution, Maker, MakerRole, Ware, utcnow
 from archive.settings import Settings
@@ -206,7 +212,8 @@ def run_ingest(
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             batches = _prepared(_batches(records, options.batch_size), pool, photos, store)
             for batch, stored in batches:
-                _open_batch(session, run, report)
+                # One transaction for the batch, its savepoints inside (see begin_write).
+                begin_write(session)
                 touched = loader.load(batch, stored)
                 # Journalled before the commit: a crash after it is repaired by the next run.
                 pending.add(touched)
@@ -227,25 +234,6 @@ def run_ingest(
         run.finished_at = utcnow()
         session.commit()
     return report
-
-
-def _open_batch(session: Session, run: IngestRun, report: IngestReport) -> None:
-    """Start the batch's transaction with a write: the run's counts so far.
-
-    The write matters on SQLite: pysqlite opens a transaction only before a data change, so a
-    row's SAVEPOINT would otherwise start one of its own and its RELEASE commit the row alone,
-    outside the batch that the pending-index journal covers.
-    """
-    session.execute(
-        update(IngestRun)
-        .where(IngestRun.id == run.id)
-        .values(
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            rejected=report.rejected,
-        )
-    )
 
 
 def _repair_index(session: Session, sync: IndexSync, pending: PendingIndex) -> None:
@@ -318,6 +306,15 @@ def _mention(credit: NormalisedCredit | MakerMention) -> MakerMention:
     return MakerMention(credit.name, credit.role, credit.qualifier)
 
 
+def _details(mention: MakerMention) -> dict[str, str | None]:
+    return {"nationality": mention.nationality, "kind": mention.kind}
+
+
+# What a set-based batch that is rolled back restores: counts, problems, touched ids, rows seen.
+_Mark = tuple[dict[str, int], int, set[int], dict[tuple[str, str], int]]
+_COUNTS = ("created", "updated", "unchanged", "rejected", "photos_added", "possible_duplicates")
+
+
 class _Loader:
     """Writes batches into the catalogue, one savepoint per record, caching what repeats."""
 
@@ -334,7 +331,147 @@ class _Loader:
         self.makers: dict[str, Maker] = {}
 
     def load(self, batch: list[Item], stored: Prepared) -> set[int]:
-        """Load one batch; returns the ids of the wares it created or changed."""
+        """Load one batch; returns the ids of the wares it created or changed.
+
+        A batch without photographs is written set-based (one query for its existing wares and
+        makers, multi-row INSERTs for the new wares) inside one savepoint; if the database
+        refuses that, it is rolled back and the batch goes row by row to isolate the bad row."""
+        if not stored:
+            mark = self._mark()
+            try:
+                with self.session.begin_nested():
+                    return self._load_set(batch)
+            except (SQLAlchemyError, ValueError):
+                self._restore(mark)
+        return self._load_rows(batch, stored)
+
+    def _mark(self) -> _Mark:
+        counts = {name: getattr(self.report, name) for name in _COUNTS}
+        report = self.report
+        return counts, len(report.problems), set(report.touched_ware_ids), dict(self.seen)
+
+    def _restore(self, mark: _Mark) -> None:
+        counts, problems, touched, seen = mark
+        for name, value in counts.items():
+            setattr(self.report, name, value)
+        del self.report.problems[problems:]
+        self.report.touched_ware_ids = touched
+        self.seen = seen
+        self._forget()
+
+    def _forget(self) -> None:
+        # What a rolled-back savepoint created is gone, so cached rows may be gone too.
+        self.institutions.clear()
+        self.collections.clear()
+        self.makers.clear()
+
+    def _load_set(self, batch: list[Item]) -> set[int]:
+        accepted: list[tuple[int, SourceRecord, str]] = []
+        for line, record in batch:
+            if isinstance(record, RowError):
+                self._reject(line, None, record.field, record.reason)
+                continue
+            institution_name = self._accept(line, record)
+            if institution_name is None:
+                continue
+            try:
+                check_ware_fields(record.fields)
+            except ValueError as error:
+                self._reject(
+                    line, record.accession_number, None, f"the catalogue refused the row ({error})"
+                )
+                continue
+            accepted.append((line, record, institution_name))
+        mentions = [
+            (mention.name, maker_key(mention.name), _details(mention))
+            for _, record, _ in accepted
+            for mention in map(_mention, record.makers)
+            if mention.name not in self.makers
+        ]
+        if mentions:
+            self.makers.update(resolve_makers(self.session, mentions))
+        by_institution: dict[str, list[tuple[int, SourceRecord, Collection | None]]] = {}
+        for line, record, institution_name in accepted:
+            institution = self._institution(institution_name)
+            collection = self._collection(institution, record)
+            by_institution.setdefault(institution_name, []).append((line, record, collection))
+        touched: set[int] = set()
+        outcomes: dict[int, str] = {}
+        for institution_name, rows in by_institution.items():
+            institution = self.institutions[institution_name]
+            existing = find_wares(
+                self.session, institution, [record.accession_number for _, record, _ in rows]
+            )
+            new: list[tuple[int, NewWare]] = []
+            for line, record, collection in rows:
+                credits = self._credits(record)
+                ware = existing.get(record.accession_number)
+                if ware is None:
+                    new.append(
+                        (
+                            line,
+                            NewWare(
+                                record.accession_number,
+                                record.fields,
+                                credits,
+                                collection,
+                                record.raw,
+                            ),
+                        )
+                    )
+                    continue
+                if ware_unchanged(ware, record.fields, credits, collection, record.raw):
+                    outcomes[line] = "unchanged"
+                    continue
+                ware, outcome = upsert_ware(
+                    self.session,
+                    institution=institution,
+                    accession_number=record.accession_number,
+                    fields=record.fields,
+                    makers=credits,
+                    collection=collection,
+                    source_record=record.raw,
+                    actor=self.options.actor,
+                    existing=ware,
+                    looked_up=True,
+                )
+                outcomes[line] = outcome
+                if outcome != "unchanged":
+                    touched.add(ware.id)
+            ids = insert_wares(
+                self.session, institution, [ware for _, ware in new], self.options.actor
+            )
+            for (line, _), ware_id in zip(new, ids, strict=True):
+                outcomes[line] = "created"
+                touched.add(ware_id)
+        for line, record, _ in accepted:
+            for field_name, reason in record.warnings:
+                self.report.problems.append(
+                    IngestProblem(line, record.accession_number, field_name, reason, "warning")
+                )
+            outcome = outcomes[line]
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        self.report.touched_ware_ids |= touched
+        return touched
+
+    def _accept(self, line: int, record: SourceRecord) -> str | None:
+        """The row's institution, or None (and the row rejected) without one or when its
+        accession number came earlier in the file."""
+        accession = record.accession_number
+        institution_name = record.institution or self.options.institution
+        if not institution_name:
+            reason = "no institution: fill the column or pass --institution"
+            self._reject(line, accession, "institution", reason)
+            return None
+        key = (institution_name, accession)
+        if key in self.seen:
+            reason = f"duplicate accession number in this file (first on line {self.seen[key]})"
+            self._reject(line, accession, "accession_number", reason)
+            return None
+        self.seen[key] = line
+        return institution_name
+
+    def _load_rows(self, batch: list[Item], stored: Prepared) -> set[int]:
         touched: set[int] = set()
         for index, (line, record) in enumerate(batch):
             if isinstance(record, RowError):
@@ -354,27 +491,16 @@ class _Loader:
         self, line: int, record: SourceRecord, photos: dict[int, StoredImage | Exception]
     ) -> int | None:
         accession = record.accession_number
-        institution_name = record.institution or self.options.institution
-        if not institution_name:
-            reason = "no institution: fill the column or pass --institution"
-            self._reject(line, accession, "institution", reason)
+        institution_name = self._accept(line, record)
+        if institution_name is None:
             return None
-        key = (institution_name, accession)
-        if key in self.seen:
-            reason = f"duplicate accession number in this file (first on line {self.seen[key]})"
-            self._reject(line, accession, "accession_number", reason)
-            return None
-        self.seen[key] = line
         try:
             # A savepoint per row: a row that fails part-way leaves nothing behind.
             with self.session.begin_nested():
                 ware, outcome = self._upsert(record, institution_name)
                 added = self._attach_photos(line, record, ware, photos)
         except (SQLAlchemyError, ValueError) as error:
-            # What this row created is rolled back, so cached rows may be gone too.
-            self.institutions.clear()
-            self.collections.clear()
-            self.makers.clear()
+            self._forget()
             self._reject(line, accession, None, f"the catalogue refused the row ({error})")
             return None
         for field_name, reason in record.warnings:
@@ -389,29 +515,38 @@ class _Loader:
         self.report.touched_ware_ids.add(ware.id)
         return ware.id
 
-    def _upsert(self, record: SourceRecord, institution_name: str) -> tuple[Ware, str]:
-        institution = self.institutions.get(institution_name)
+    def _institution(self, name: str) -> Institution:
+        institution = self.institutions.get(name)
         if institution is None:
-            institution = get_or_create_institution(self.session, institution_name)
-            self.institutions[institution_name] = institution
+            institution = get_or_create_institution(self.session, name)
+            self.institutions[name] = institution
+        return institution
+
+    def _collection(self, institution: Institution, record: SourceRecord) -> Collection | None:
         collection_name = record.collection or self.options.collection
-        collection = None
-        if collection_name:
-            collection = self.collections.get((institution.id, collection_name))
-            if collection is None:
-                collection = get_or_create_collection(self.session, institution, collection_name)
-                self.collections[(institution.id, collection_name)] = collection
-        credits = [
+        if not collection_name:
+            return None
+        collection = self.collections.get((institution.id, collection_name))
+        if collection is None:
+            collection = get_or_create_collection(self.session, institution, collection_name)
+            self.collections[(institution.id, collection_name)] = collection
+        return collection
+
+    def _credits(self, record: SourceRecord) -> list[MakerCredit]:
+        return [
             MakerCredit(self._maker(mention), MakerRole(mention.role), mention.qualifier)
             for mention in map(_mention, record.makers)
         ]
+
+    def _upsert(self, record: SourceRecord, institution_name: str) -> tuple[Ware, str]:
+        institution = self._institution(institution_name)
         return upsert_ware(
             self.session,
             institution=institution,
             accession_number=record.accession_number,
             fields=record.fields,
-            makers=credits,
-            collection=collection,
+            makers=self._credits(record),
+            collection=self._collection(institution, record),
             source_record=record.raw,
             actor=self.options.actor,
         )
@@ -420,11 +555,7 @@ class _Loader:
         maker = self.makers.get(mention.name)
         if maker is None:
             maker = get_or_create_maker(
-                self.session,
-                mention.name,
-                maker_key(mention.name),
-                nationality=mention.nationality,
-                kind=mention.kind,
+                self.session, mention.name, maker_key(mention.name), **_details(mention)
             )
             self.makers[mention.name] = maker
         return maker

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from archive.models import AuditEvent, IngestRun, Maker, Photograph, Ware
 from index.sync import IndexSync, text_index_for
 from ingest.native import TEMPLATE_COLUMNS
-from ingest.pipeline import IngestOptions, ingest_source
+from ingest.pipeline import IngestOptions, ingest_source, run_ingest
 from tests.conftest import make_image_bytes, shared_data_or_skip
 
 
@@ -273,3 +273,84 @@ def test_shared_photographs_and_their_transformed_copies(settings, session_facto
     assert report.photos_added == 16 and not report.errors
     flagged = sorted(p.accession_number for p in report.warnings if "duplicate" in p.reason)
     assert flagged == ["COPY-0", "COPY-1", "COPY-2", "COPY-3"]
+
+
+def _records(rows: list[tuple[str, dict, list]]) -> list:
+    from ingest.records import SourceRecord
+
+    return [
+        (line, SourceRecord(number, "Set Museum", "Jugs", fields, makers, raw={"n": number}))
+        for line, (number, fields, makers) in enumerate(rows, start=2)
+    ]
+
+
+def _catalogue(session_factory) -> list[tuple]:
+    with session_factory() as session:
+        wares = session.scalars(select(Ware).order_by(Ware.accession_number)).all()
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.entity_id)).all()
+        return [
+            (
+                w.id,
+                w.accession_number,
+                w.title_en,
+                w.status.value,
+                w.collection.name,
+                [(c.maker.name, c.role.value, c.qualifier, c.position) for c in w.makers],
+                sorted(a.name for c in w.makers for a in c.maker.aliases),
+                w.source_record,
+            )
+            for w in wares
+        ] + [(e.action, e.entity_type, e.entity_id, e.before, e.after) for e in events]
+
+
+def test_set_based_batches_write_what_row_by_row_writes(tmp_path, monkeypatch):
+    """A batch without photographs goes in with multi-row INSERTs; a batch the database refuses
+    goes row by row, so only the bad row is rejected; either way the catalogue is the same."""
+    from archive.db import make_engine, make_session_factory, upgrade_database
+    from archive.settings import load_settings
+    from ingest import pipeline
+    from ingest.records import MakerMention
+
+    minton = MakerMention("Minton & Co.", "manufacturer", nationality="British")
+    variant = MakerMention("MINTON & CO", "manufacturer")
+    dresser = MakerMention("Christopher Dresser", "designer", "attributed")
+    rows = [
+        ("J-1", {"title_en": "Jug", "status": "published"}, [minton, dresser]),
+        ("J-2", {"title_en": "Jug two"}, [variant, minton]),  # the same maker twice
+        ("J-3", {"title_en": "Odd", "status": "no such status"}, []),
+        ("J-4", {"title_en": "Jug four", "status": "published", "year_earliest": 1870}, []),
+    ]
+
+    def run(name: str, records: list) -> tuple:
+        local = load_settings({"POTBANK_HOME": str(tmp_path / name)})
+        upgrade_database(local.database_url)
+        factory = make_session_factory(make_engine(local.database_url))
+        return run_ingest(local, factory, "set", "test", records, IngestOptions()), factory, local
+
+    report, factory, local = run("set", _records(rows))
+    assert (report.created, report.rejected) == (3, 1)
+    assert [(p.line, p.accession_number) for p in report.errors] == [(4, "J-3")]
+    assert "the catalogue refused the row" in report.errors[0].reason
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline._Loader, "_load_set", lambda self, batch: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            run("broken", _records(rows))
+        patch.setattr(
+            pipeline._Loader, "_load_set", lambda self, batch: (_ for _ in ()).throw(ValueError)
+        )
+        by_rows, rows_factory, _ = run("rows", _records(rows))
+    assert by_rows.summary == report.summary
+    assert _catalogue(factory) == _catalogue(rows_factory)
+
+    # Re-running writes nothing, a maker credited twice included.
+    before = _catalogue(factory)
+    again = run_ingest(local, factory, "set", "test", _records(rows), IngestOptions())
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 3, 1)
+    assert _catalogue(factory) == before
+    # New credits for the same maker and role: an audited update.
+    changed = [("J-2", {"title_en": "Jug two"}, [dresser, minton])]
+    fixed = run_ingest(local, factory, "set", "test", _records(changed), IngestOptions())
+    assert (fixed.updated, fixed.rejected) == (1, 0)
+    with factory() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event.action == "update" and set(event.after) == {"makers"}
