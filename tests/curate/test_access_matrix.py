@@ -19,9 +19,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive.curation import BulkJob, JobStatus
-from archive.models import AuditEvent, User, WareStatus
+from archive.models import AuditEvent, Role, User, WareStatus
+from archive.users import create_user
 from tests.conftest import make_image_bytes
-from tests.curate.conftest import EMAILS, ROLES, Site, sign_in
+from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, Site, sign_in
 from web.auth import Rule
 
 LOGIN, OK, FORBIDDEN, HIDDEN = "login", "ok", "forbidden", "hidden"
@@ -80,6 +81,28 @@ def _user(site: Site, role: str) -> int:
         user_id = session.scalar(select(User.id).where(User.email == EMAILS[role]))
         assert user_id is not None
         return user_id
+
+
+def _fresh_user(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        user = create_user(session, f"fresh-{role}@example.org", PASSWORD, Role.CURATOR)
+        session.commit()
+        return user.id
+
+
+def _new_account(site: Site, role: str) -> dict[str, Any]:
+    return {
+        "email": f"new-{role}@example.org",
+        "role": "partner",
+        "institution": str(site.institution_a),
+        "password": "a long new password",
+        "password_again": "a long new password",
+    }
+
+
+def _new_password(site: Site, role: str) -> Request:
+    data = {"password": "another new password", "password_again": "another new password"}
+    return "POST", f"/curate/users/{_fresh_user(site, role)}/password", data
 
 
 def _first_event(site: Site, ware_id: int) -> int:
@@ -225,6 +248,35 @@ CASES: list[Case] = [
     Case(
         "curate.set_user_active",
         lambda s, r: ("POST", f"/curate/users/{_user(s, 'partner_b')}/active", {"active": "1"}),
+        ADMINS,
+    ),
+    Case("curate.new_user", lambda s, r: ("GET", "/curate/users/new", None), ADMINS),
+    Case("curate.new_user", lambda s, r: ("POST", "/curate/users/new", _new_account(s, r)), ADMINS),
+    Case(
+        "curate.reset_user_password",
+        lambda s, r: ("GET", f"/curate/users/{_user(s, 'partner_b')}/password", None),
+        ADMINS,
+    ),
+    Case("curate.reset_user_password", _new_password, ADMINS),
+    Case("curate.institutions", lambda s, r: ("GET", "/curate/institutions", None), ADMINS),
+    Case("curate.new_institution", lambda s, r: ("GET", "/curate/institutions/new", None), ADMINS),
+    Case(
+        "curate.new_institution",
+        lambda s, r: ("POST", "/curate/institutions/new", {"name": f"Museum of {r}"}),
+        ADMINS,
+    ),
+    Case(
+        "curate.edit_institution",
+        lambda s, r: ("GET", f"/curate/institutions/{s.institution_b}", None),
+        ADMINS,
+    ),
+    Case(
+        "curate.edit_institution",
+        lambda s, r: (
+            "POST",
+            f"/curate/institutions/{s.institution_b}",
+            {"name": INSTITUTION_B, "place": f"Jingdezhen ({r})"},
+        ),
         ADMINS,
     ),
     # Last: it ends the session.
