@@ -4,6 +4,7 @@ a temporary instance, and synthetic images made with Pillow."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -154,3 +155,31 @@ def make_image_bytes(
 def image_bytes() -> Callable[..., bytes]:
     """The synthetic image maker, as a fixture."""
     return make_image_bytes
+
+
+# A tiny randomly initialised open_clip model, registered from an in-memory config and saved as a
+# local checkpoint: it exercises the real CLIP loading code without downloading weights.
+TINY = "potbank-tiny-test"
+TINY_CONFIG = {
+    "embed_dim": 64,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Register the tiny architecture with open_clip and save random weights to a file."""
+    from index.torch_compat import import_open_clip
+
+    open_clip = import_open_clip()
+    import torch
+
+    folder = tmp_path_factory.mktemp("clip")
+    (folder / f"{TINY}.json").write_text(json.dumps(TINY_CONFIG))
+    open_clip.add_model_config(folder)
+    torch.manual_seed(0)
+    model = open_clip.create_model(TINY, pretrained=None)
+    checkpoint = folder / "tiny.pt"
+    torch.save(model.state_dict(), checkpoint)
+    return checkpoint

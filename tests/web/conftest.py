@@ -22,8 +22,8 @@ from archive.catalogue import (
 from archive.models import MakerRole, PhotoView
 from archive.settings import Settings
 from archive.store import ImageStore
+from index.sync import IndexSync
 from tests.conftest import make_image_bytes
-from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.views.context import app_state
 
@@ -150,13 +150,13 @@ def catalogue(settings: Settings, session_factory: sessionmaker[Session]) -> Cat
 
 
 @pytest.fixture
-def fake_search(session_factory: sessionmaker[Session]) -> FakeSearch:
-    return FakeSearch(session_factory)
-
-
-@pytest.fixture
-def app(settings: Settings, catalogue: Catalogue, fake_search: FakeSearch) -> Iterator[Flask]:
-    application = create_app(settings, testing=True, search=fake_search)
+def app(
+    settings: Settings, catalogue: Catalogue, session_factory: sessionmaker[Session]
+) -> Iterator[Flask]:
+    """The app over the real search facade, on indexes built from the test catalogue."""
+    with session_factory() as session:
+        IndexSync(settings).rebuild(session)
+    application = create_app(settings, testing=True)
     yield application
     app_state(application).close()
 

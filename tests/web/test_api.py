@@ -8,8 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from archive.settings import Settings
 from tests.conftest import make_image_bytes
 from tests.web.conftest import XSS, Catalogue
+from web.app import create_app
+from web.views.context import app_state
 
 
 def test_search_returns_results_facets_and_embedder(
@@ -28,7 +31,8 @@ def test_search_returns_results_facets_and_embedder(
     assert result["date"] == "Qianlong Reign, Qing Dynasty"
     assert result["thumbnail"].endswith(f"/images/{catalogue.vase_front}/thumb.jpg")
     assert result["sources"] == ["keyword"] and isinstance(result["score"], float)
-    assert body["facets"] == {"material": [{"value": "porcelain", "count": 1}]}
+    assert body["facets"]["material"] == [{"value": "porcelain", "count": 1}]
+    assert body["facets"]["maker"] == [{"value": "Josiah Wedgwood and Sons", "count": 1}]
     assert body["embedder"]["name"] == "potbank-descriptor-v1"
     assert body["suggestion"] is None and body["message"] is None
 
@@ -40,8 +44,14 @@ def test_an_empty_query_lists_every_published_ware(client: FlaskClient) -> None:
 def test_search_filters_and_suggestions(client: FlaskClient) -> None:
     body = client.get("/api/v1/search?q=&material=stoneware").get_json()
     assert [r["title"][:6] for r in body["results"]] == ["Teapot"]
-    body = client.get("/api/v1/search?q=celadn").get_json()
-    assert body["suggestion"] == "celadon" and body["total"] == 0
+    body = client.get("/api/v1/search?q=&material=porcelain&year_from=1700&year_to=1800").get_json()
+    assert [r["title"][:10] for r in body["results"]] == ["Flat Sided"]
+    assert client.get("/api/v1/search?q=&year_from=1800").get_json()["total"] == 0
+    # A misspelling of a word in the catalogue finds nothing but suggests the word.
+    body = client.get("/api/v1/search?q=wedgewood").get_json()
+    assert body["suggestion"] == "wedgwood" and body["total"] == 0
+    body = client.get("/api/v1/search?q=title:(").get_json()
+    assert "Unmatched brackets were ignored." in body["message"]
 
 
 @pytest.mark.parametrize(
@@ -145,18 +155,31 @@ def test_wrong_method_is_405_json(client: FlaskClient) -> None:
     assert response.get_json()["error"]["code"] == "method_not_allowed"
 
 
-def test_an_unexpected_failure_is_500_json_never_a_page(app: Flask, client: FlaskClient) -> None:
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("index exploded at /secret/path")
+class _ExplodingSearch:
+    """Fault injection, not a stand-in for search: every search raises."""
 
-    app.extensions["potbank"].search.keyword = broken
-    response = client.get("/api/v1/search?q=vase")
-    assert response.status_code == 500 and response.mimetype == "application/json"
-    assert response.get_json()["error"]["code"] == "internal_server_error"
-    assert "/secret/path" not in response.get_data(as_text=True)
-    page = client.get("/?q=vase")
-    assert page.status_code == 500 and "Something went wrong" in page.get_data(as_text=True)
-    assert "/secret/path" not in page.get_data(as_text=True)
+    def __getattr__(self, _name: str) -> object:
+        def broken(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("index exploded at /secret/path")
+
+        return broken
+
+
+def test_an_unexpected_failure_is_500_json_never_a_page(
+    settings: Settings, catalogue: Catalogue
+) -> None:
+    app = create_app(settings, testing=True, search=_ExplodingSearch())
+    try:
+        client = app.test_client()
+        response = client.get("/api/v1/search?q=vase")
+        assert response.status_code == 500 and response.mimetype == "application/json"
+        assert response.get_json()["error"]["code"] == "internal_server_error"
+        assert "/secret/path" not in response.get_data(as_text=True)
+        page = client.get("/?q=vase")
+        assert page.status_code == 500 and "Something went wrong" in page.get_data(as_text=True)
+        assert "/secret/path" not in page.get_data(as_text=True)
+    finally:
+        app_state(app).close()
 
 
 def test_record_text_is_inert_in_json(client: FlaskClient, catalogue: Catalogue) -> None:
@@ -167,7 +190,8 @@ def test_record_text_is_inert_in_json(client: FlaskClient, catalogue: Catalogue)
     assert response.get_json()["title"] == f"Teapot {XSS}"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     search = client.get("/api/v1/search?q=teapot").get_json()["results"][0]
-    assert search["snippet"].startswith("<mark>Teapot &lt;script&gt;")
+    # The index's highlight survives as markup; the record's text inside it does not.
+    assert search["snippet"].startswith("<mark>Teapot</mark> &lt;script&gt;")
 
 
 def test_an_upload_over_the_limit_is_413_json(app: Flask, client: FlaskClient) -> None:

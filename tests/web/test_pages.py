@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from flask.testing import FlaskClient
 
 from tests.web.conftest import XSS, Catalogue
-from tests.web.fakes import FakeSearch
 
 
 def _text(client: FlaskClient, url: str, status: int = 200) -> str:
@@ -41,10 +40,12 @@ def test_keyword_results_show_cards_with_thumbnails(
 
 
 def test_facets_are_links_that_combine_and_show_as_removable_chips(
-    client: FlaskClient, fake_search: FakeSearch
+    client: FlaskClient, catalogue: Catalogue
 ) -> None:
     page = _text(client, "/?q=&material=porcelain")
-    assert fake_search.calls[-1][1]["filters"] == {"material": ["porcelain"]}
+    # The filter really narrows the results: only the porcelain vase is left.
+    assert f'href="/wares/{catalogue.vase}"' in page
+    assert f'href="/wares/{catalogue.teapot}"' not in page
     assert 'aria-label="Remove filter Material: porcelain"' in page
     # The chip removes only its own filter; the facet link for the other value adds to it.
     assert 'href="?q="' in page
@@ -54,11 +55,13 @@ def test_facets_are_links_that_combine_and_show_as_removable_chips(
 
 
 def test_a_date_range_filters_and_shows_as_a_chip(
-    client: FlaskClient, fake_search: FakeSearch
+    client: FlaskClient, catalogue: Catalogue
 ) -> None:
     page = _text(client, "/?q=vase&material=porcelain&year_from=-500&year_to=1800")
-    filters = fake_search.calls[-1][1]["filters"]
-    assert filters == {"material": ["porcelain"], "year_from": -500, "year_to": 1800}
+    assert f'href="/wares/{catalogue.vase}"' in page
+    # The vase (1736-1795) falls outside a range that starts later.
+    later = _text(client, "/?q=vase&material=porcelain&year_from=1800")
+    assert f'href="/wares/{catalogue.vase}"' not in later and "No wares match" in later
     assert "500 BCE – 1800" in page
     assert 'href="?q=vase&amp;material=porcelain"' in page
     # The date form carries every other parameter along.
@@ -76,20 +79,33 @@ def test_pagination_keeps_every_parameter(client: FlaskClient) -> None:
     assert 'rel="prev"' in page and "page 2 of 2" in page
 
 
-def test_results_can_be_sorted(client: FlaskClient, fake_search: FakeSearch) -> None:
+def _ware_order(page: str) -> list[int]:
+    """The ware ids the result cards link to, in page order, each once."""
+    seen: list[int] = []
+    for found in re.findall(r'href="/wares/(\d+)"', page):
+        if int(found) not in seen:
+            seen.append(int(found))
+    return seen
+
+
+def test_results_can_be_sorted(client: FlaskClient, catalogue: Catalogue) -> None:
     page = _text(client, "/?q=&material=porcelain&material=stoneware")
     assert '<strong aria-current="true">relevance</strong>' in page
     assert 'href="?q=&amp;material=porcelain&amp;material=stoneware&amp;sort=date"' in page
-    _text(client, "/?q=&sort=date")
-    assert fake_search.calls[-1][1]["sort"] == "date"
+    # By date the one dated ware comes first; by title they read alphabetically.
+    assert _ware_order(_text(client, "/?q=&sort=date"))[0] == catalogue.vase
+    by_title = _ware_order(_text(client, "/?q=&sort=title"))
+    assert by_title == [catalogue.vase, catalogue.bare, catalogue.teapot]
 
 
 def test_did_you_mean_and_query_messages(client: FlaskClient) -> None:
-    page = _text(client, "/?q=celadn")
-    assert 'Did you mean <a href="?q=celadon">celadon</a>?' in page
-    assert "Did you mean: celadon?" not in page
+    # "Wedgwood" is in the catalogue (a maker); the common misspelling finds nothing.
+    page = _text(client, "/?q=wedgewood")
+    assert 'Did you mean <a href="?q=wedgwood">wedgwood</a>?' in page
     assert "No wares match" in page
-    assert "An unmatched bracket was ignored." in _text(client, "/?q=(")
+    message = _text(client, "/?q=title:(")
+    assert "Unmatched brackets were ignored." in message
+    assert "&#39;title:&#39; needs a value after the colon." in message
 
 
 def test_bad_parameters_on_the_search_page_are_explained(client: FlaskClient) -> None:
@@ -192,7 +208,7 @@ def test_record_text_is_escaped_on_search_and_ware_pages(
     search = _text(client, "/?q=teapot")
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in search
     # The index's highlight survives as markup; the record's text inside it does not.
-    assert "<mark>Teapot &lt;script&gt;" in search
+    assert "<mark>Teapot</mark> &lt;script&gt;" in search
     assert XSS not in _text(client, f"/makers/{catalogue.maker}")
 
 

@@ -12,7 +12,7 @@ from archive.settings import Settings
 from index.embedders import ClipEmbedder
 from index.service import SearchService
 from index.sync import IndexSync
-from tests.index.conftest import TINY, tiny_checkpoint  # noqa: F401 - a fixture used below
+from tests.conftest import TINY
 from tests.web.conftest import Catalogue
 from web.app import create_app
 from web.views.context import app_state
@@ -24,7 +24,7 @@ def test_words_search_photographs_on_the_page_and_in_the_api(
     settings: Settings,
     catalogue: Catalogue,
     session_factory: sessionmaker[Session],
-    tiny_checkpoint: Path,  # noqa: F811 - the fixture imported above
+    tiny_checkpoint: Path,
 ) -> None:
     clip = ClipEmbedder(TINY, str(tiny_checkpoint))
     with session_factory() as session:
