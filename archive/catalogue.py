@@ -295,8 +295,22 @@ def insert_wares(
         values["collection_id"] = new.collection.id if new.collection is not None else None
         values["source_record"] = new.source_record
         rows.append(values)
-    result = session.execute(insert(Ware).returning(Ware.id, sort_by_parameter_order=True), rows)
-    ids = [row[0] for row in result]
+    # Accession numbers are unique within the set, so the ids are matched by number: asking for
+    # RETURNING in parameter order makes SQLite insert (and splice results) row by row.
+    # Core statements on the session's connection: the ORM's bulk path adds per-row work.
+    connection = session.connection()
+    ware_table, credit_table, audit_table = (
+        Ware.__table__,
+        WareMaker.__table__,
+        AuditEvent.__table__,
+    )
+    result = connection.execute(
+        insert(ware_table).returning(ware_table.c.accession_number, ware_table.c.id), rows
+    )
+    by_number: dict[str, int] = {number: ware_id for number, ware_id in result}
+    if len(by_number) != len(wares):
+        raise ValueError("insert_wares: accession numbers must be unique within the set")
+    ids = [by_number[new.accession_number] for new in wares]
     credits = []
     events = []
     for ware_id, new, values in zip(ids, wares, rows, strict=True):
@@ -327,8 +341,8 @@ def insert_wares(
             }
         )
     if credits:
-        session.execute(insert(WareMaker), credits)
-    session.execute(insert(AuditEvent), events)
+        connection.execute(insert(credit_table), credits)
+    connection.execute(insert(audit_table), events)
     return ids
 
 

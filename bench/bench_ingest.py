@@ -12,6 +12,7 @@
    here only, never by the product). CLIP runs about 6 photos/s on 2 cores, so it gets a subset.
 
     python bench/bench_ingest.py [--photos 1000] [--clip-photos 96] [--no-clip] [--records N]
+                                 [--metadata-only]
 
 Skips with a message when ../shared is absent (a fresh clone has none).
 """
@@ -183,6 +184,9 @@ def main() -> int:
     parser.add_argument("--descriptor-photos", type=int, default=300)
     parser.add_argument("--records", type=int, default=None, help="a prefix of cmoa-all")
     parser.add_argument("--no-clip", action="store_true")
+    parser.add_argument(
+        "--metadata-only", action="store_true", help="only the metadata figure and its baseline"
+    )
     args = parser.parse_args()
     if not CMOA.exists() or not PHOTOS.is_dir():
         print(f"skipped: needs the shared data set at {SHARED} (absent outside the dev machine)")
@@ -213,6 +217,9 @@ def main() -> int:
             )
         )
 
+        if args.metadata_only:
+            print("\n".join(lines))
+            return 0
         table, files = photo_collection(work / "photos", args.photos)
         alone_seconds, _ = timed(lambda: process_alone(files))
         lines.append(

@@ -5,10 +5,17 @@ The catalogue is the truth; both indexes are derived from it and can be dropped 
 
 from __future__ import annotations
 
+import ctypes
 import json
-from collections.abc import Callable, Iterable, Mapping
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -139,22 +146,30 @@ class IndexSync:
         session: Session,
         ware_ids: Iterable[int],
         images: Mapping[str, Image.Image] | None = None,
+        new_ids: Collection[int] = (),
+        text_writer: BackgroundTextIndex | None = None,
     ) -> None:
         """Re-index these wares: published ones are (re)added, the rest are removed.
 
         ``images`` maps SHA-256 to display images a caller has decoded already (the ingest
         pipeline), so those photographs are not read back from the store and decoded again.
+        ``new_ids`` are wares just created, which the keyword index cannot hold yet. With a
+        ``text_writer`` the keyword index is written by its process while this one goes on
+        (call its ``wait`` before relying on it).
         """
         ids = set(ware_ids)
         if not ids:
             return
         wares = _load_wares(session, ids)
-        text = text_index_for(self.settings)
         public = [ware for ware in wares if _is_public(ware)]
         hidden_ids = ids - {ware.id for ware in public}
-        text.add([ware_document(ware) for ware in public])
-        text.remove(hidden_ids)
-        text.close()
+        docs = [ware_document(ware) for ware in public]
+        if text_writer is not None:
+            text_writer.submit(docs, set(new_ids), hidden_ids)
+        else:
+            text = text_index_for(self.settings)
+            text.add(docs, new_ids=set(new_ids), remove_ids=hidden_ids)
+            text.close()
         vectors = self._open_vectors()
         hidden_photo_ids = [p.id for w in wares if not _is_public(w) for p in w.photographs]
         vectors.remove(hidden_photo_ids)
@@ -236,3 +251,100 @@ class IndexSync:
     def _display_image(self, photo: Photograph) -> Image.Image:
         with Image.open(self.store.derivative_path(photo.sha256, "display")) as image:
             return image.convert("RGB")
+
+
+class BackgroundTextIndex:
+    """The keyword index written by a child process, one batch at a time, while the caller goes
+    on with the next batch (Whoosh's indexing is pure Python: in a thread it would hold the
+    GIL, in a process it runs on the other core).
+
+    ``submit`` waits for the previous batch first, so at most one is in flight; ``wait``
+    returns once everything submitted is committed, and raises if the child failed. The child
+    dies with its parent (a killed ingest leaves no writer behind to hold the index's lock).
+    It is a plain ``python -m index.sync`` process, so the caller's main module is never
+    imported again (as multiprocessing's spawn would).
+    """
+
+    def __init__(self, path: Path) -> None:
+        root = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        # Our own interpreter and module; the path is the caller's index folder.
+        self._process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "index.sync", str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=root,
+        )
+        self._busy = False
+
+    def submit(self, docs: list[dict[str, Any]], new_ids: set[int], remove_ids: set[int]) -> None:
+        self.wait()
+        assert self._process.stdin is not None
+        try:
+            pickle.dump((docs, new_ids, remove_ids), self._process.stdin, protocol=5)
+            self._process.stdin.flush()
+        except BrokenPipeError as error:
+            raise RuntimeError("the keyword index process ended unexpectedly") from error
+        self._busy = True
+
+    def wait(self) -> None:
+        if not self._busy:
+            return
+        self._busy = False
+        assert self._process.stdout is not None
+        try:
+            outcome = pickle.load(self._process.stdout)  # noqa: S301 - our own child's reply
+        except EOFError:
+            outcome = "the keyword index process ended unexpectedly"
+        if outcome is not None:
+            raise RuntimeError(f"keyword index update failed: {outcome}")
+
+    def close(self) -> None:
+        """Wait for the last batch and end the process."""
+        try:
+            self.wait()
+        finally:
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process.stdout.close()
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the child still ends when its input closes, after its current batch
+
+
+def _text_worker(path: str) -> None:
+    _die_with_parent()
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but replies on the pipe
+    text = TextIndex(path)
+    while True:
+        try:
+            docs, new_ids, remove_ids = pickle.load(requests)  # noqa: S301 - from our parent
+        except EOFError:
+            break
+        try:
+            text.add(docs, new_ids=new_ids, remove_ids=remove_ids)
+        except Exception as error:  # reported to the parent, which raises it
+            outcome: str | None = f"{type(error).__name__}: {error}"
+        else:
+            outcome = None
+        pickle.dump(outcome, replies, protocol=5)
+        replies.flush()
+    text.close()
+
+
+if __name__ == "__main__":
+    _text_worker(sys.argv[1])

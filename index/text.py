@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,16 +221,28 @@ class TextIndex:
         for _, text in searcher.reader().most_frequent_terms("all_text", frequent_terms):
             engine.postings("all_text", text if isinstance(text, str) else text.decode("utf-8"))
 
-    def add(self, docs: Iterable[Mapping[str, Any]]) -> int:
-        """Insert or replace (by `id`) the given ware documents in one batch; returns how many."""
+    def add(
+        self,
+        docs: Iterable[Mapping[str, Any]],
+        new_ids: Collection[int] = (),
+        remove_ids: Iterable[int] = (),
+    ) -> int:
+        """Insert or replace (by `id`) the given ware documents in one batch; returns how many.
+
+        Documents whose ids are in `new_ids` (the caller knows the index has never held them:
+        wares just created) are added without looking for an older version to replace, which
+        is cheaper. The wares in `remove_ids` are deleted in the same commit.
+        """
         count = 0
         with self._lock:
             empty = self._index.is_empty()
             writer = self._index.writer(limitmb=256)
             try:
+                for ware_id in remove_ids:
+                    writer.delete_by_term("id", str(int(ware_id)))
                 for doc in docs:
                     fields = _whoosh_document(doc)
-                    if empty:
+                    if empty or int(doc["id"]) in new_ids:
                         writer.add_document(**fields)
                     else:
                         writer.update_document(**fields)
@@ -243,6 +255,9 @@ class TextIndex:
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete the wares with these ids; returns how many documents were deleted."""
+        ids = list(ids)
+        if not ids:
+            return 0
         with self._lock:
             writer = self._index.writer()
             deleted = sum(writer.delete_by_term("id", str(int(i))) for i in ids)

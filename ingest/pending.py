@@ -30,6 +30,20 @@ class PendingIndex:
             handle.flush()
             os.fsync(handle.fileno())
 
+    def replace(self, ware_ids: Iterable[int]) -> None:
+        """Keep only these ids (the indexes hold the rest): written aside, then renamed over."""
+        lines = "".join(f"{int(ware_id)}\n" for ware_id in ware_ids)
+        if not lines:
+            self.clear()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        aside = self.path.with_name(self.path.name + ".new")
+        with aside.open("w", encoding="ascii") as handle:
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(aside, self.path)
+
     def ids(self) -> set[int]:
         """The ids still waiting (a line cut short by a crash is ignored)."""
         if not self.path.exists():

@@ -39,7 +39,7 @@ from archive.models import Collection, IngestRun, Institution, Maker, MakerRole,
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
-from index.sync import IndexSync
+from index.sync import BackgroundTextIndex, IndexSync, text_index_for
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
 from ingest.mapping import map_record
@@ -209,24 +209,45 @@ def run_ingest(
             report,
             PhotoHashes.from_catalogue(session, options.near_duplicate_bits),
         )
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            batches = _prepared(_batches(records, options.batch_size), pool, photos, store)
-            for batch, stored in batches:
-                # One transaction for the batch, its savepoints inside (see begin_write).
-                begin_write(session)
-                touched = loader.load(batch, stored)
-                # Journalled before the commit: a crash after it is repaired by the next run.
-                pending.add(touched)
-                session.commit()
-                images = {
-                    s.sha256: s.processed.display
-                    for s in stored.values()
-                    if isinstance(s, StoredImage)
-                }
-                sync.update_wares(session, touched, images)
+        text_writer: BackgroundTextIndex | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+                batches = _prepared(_batches(records, options.batch_size), pool, photos, store)
+                for batch, stored in batches:
+                    # One transaction for the batch, its savepoints inside (see begin_write).
+                    begin_write(session)
+                    touched = loader.load(batch, stored)
+                    # Journalled before the commit: a crash after it is repaired by the next run.
+                    pending.add(touched)
+                    session.commit()
+                    images = {
+                        s.sha256: s.processed.display
+                        for s in stored.values()
+                        if isinstance(s, StoredImage)
+                    }
+                    if text_writer is None and len(batch) >= options.batch_size:
+                        # A full batch: more are likely, so the keyword index is written by a
+                        # process of its own while this one loads the next batch.
+                        text_writer = BackgroundTextIndex(text_index_for(settings).path)
+                    sync.update_wares(session, touched, images, loader.created, text_writer)
+                    if text_writer is None:
+                        pending.clear()
+                    else:
+                        # The previous batch is indexed once this one is submitted (or,
+                        # with nothing to submit, waited for); only this one's ids may still
+                        # be missing from the keyword index.
+                        if not touched:
+                            text_writer.wait()
+                        pending.replace(touched)
+                    if progress is not None:
+                        progress(len(batch))
+            if text_writer is not None:
+                text_writer.close()
+                text_writer = None
                 pending.clear()
-                if progress is not None:
-                    progress(len(batch))
+        finally:
+            if text_writer is not None:
+                text_writer.close()
         run.created, run.updated = report.created, report.updated
         run.unchanged, run.rejected = report.unchanged, report.rejected
         run.errors = [problem.as_dict() for problem in report.problems]
@@ -329,6 +350,8 @@ class _Loader:
         self.institutions: dict[str, Institution] = {}
         self.collections: dict[tuple[int, str], Collection] = {}
         self.makers: dict[str, Maker] = {}
+        # Wares the last batch created: no index can hold them yet.
+        self.created: set[int] = set()
 
     def load(self, batch: list[Item], stored: Prepared) -> set[int]:
         """Load one batch; returns the ids of the wares it created or changed.
@@ -336,6 +359,7 @@ class _Loader:
         A batch without photographs is written set-based (one query for its existing wares and
         makers, multi-row INSERTs for the new wares) inside one savepoint; if the database
         refuses that, it is rolled back and the batch goes row by row to isolate the bad row."""
+        self.created = set()
         if not stored:
             mark = self._mark()
             try:
@@ -357,6 +381,7 @@ class _Loader:
         del self.report.problems[problems:]
         self.report.touched_ware_ids = touched
         self.seen = seen
+        self.created = set()
         self._forget()
 
     def _forget(self) -> None:
@@ -444,6 +469,7 @@ class _Loader:
             for (line, _), ware_id in zip(new, ids, strict=True):
                 outcomes[line] = "created"
                 touched.add(ware_id)
+                self.created.add(ware_id)
         for line, record, _ in accepted:
             for field_name, reason in record.warnings:
                 self.report.problems.append(
@@ -513,6 +539,8 @@ class _Loader:
         if outcome == "unchanged":
             return None
         self.report.touched_ware_ids.add(ware.id)
+        if outcome == "created":
+            self.created.add(ware.id)
         return ware.id
 
     def _institution(self, name: str) -> Institution:

@@ -141,3 +141,71 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
     assert clean["drift"] == [] and resumed["drift"] == []
     for key in clean:
         assert resumed[key] == clean[key], key
+
+
+META_ROWS = 5000  # set-based batches of 2,000 rows; the keyword index is written by a child
+
+
+def _metadata_collection(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    path = folder / "wares.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=TEMPLATE_COLUMNS)
+        writer.writeheader()
+        for number in range(META_ROWS):
+            writer.writerow(
+                {
+                    "accession_number": f"M-{number:05d}",
+                    "title_en": f"Metadata ware {number}",
+                    "makers": f"Potter {number % 11} (manufacturer)",
+                    "date_text": f"{1700 + number % 300}",
+                }
+            )
+    return path
+
+
+def _processes_naming(path: Path) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in text:
+            found.append(text)
+    return found
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_during_a_metadata_ingest_then_rerun(tmp_path):
+    source = _metadata_collection(tmp_path / "source")
+    clean_home, killed_home = tmp_path / "clean", tmp_path / "killed"
+    clean_run = _ingest(clean_home, source)
+    assert clean_run.communicate(timeout=300)[1] is None and clean_run.returncode == 0
+
+    process = _ingest(killed_home, source)
+    deadline = time.monotonic() + 240
+    while _wares_in(killed_home) == 0 and process.poll() is None:
+        assert time.monotonic() < deadline, "the ingest never committed a batch"
+        time.sleep(0.05)
+    assert process.poll() is None, "the ingest finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    interrupted = _wares_in(killed_home)
+    assert 0 < interrupted < META_ROWS
+    # The keyword index's writer process dies with the ingest.
+    deadline = time.monotonic() + 10
+    while _processes_naming(killed_home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_naming(killed_home) == []
+
+    rerun = _ingest(killed_home, source)
+    output = rerun.communicate(timeout=300)[0].decode()
+    assert rerun.returncode == 0, output
+    assert f"{META_ROWS - interrupted} created" in output
+
+    clean, resumed = _state(clean_home), _state(killed_home)
+    assert len(clean["catalogue"]) == len(clean["text"]) == META_ROWS
+    assert clean["drift"] == [] and resumed["drift"] == []
+    for key in clean:
+        assert resumed[key] == clean[key], key
