@@ -1,5 +1,6 @@
-"""Fixtures for the curating tests: two institutions, one account per role, an app whose index
-updates are recorded rather than run (one test runs the real ones), and signing in."""
+"""Fixtures for the curating tests: two institutions, one account per role, an app over the real
+search facade whose index updates are recorded rather than run (one test runs the real ones), and
+signing in."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from archive.models import Institution, PhotoView, Role, Ware, WareStatus, utcno
 from archive.settings import Settings
 from archive.store import ImageStore
 from archive.users import create_user
+from index.sync import IndexSync
 from tests.conftest import make_image_bytes
 from tests.web.conftest import CC_BY, Catalogue, build_catalogue
-from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.curate import jobs
 from web.curate.indexing import SYNC_KEY
@@ -132,7 +133,10 @@ def site(settings: Settings, session_factory: sessionmaker[Session]) -> Site:
 
 @pytest.fixture
 def app(settings: Settings, site: Site, session_factory: sessionmaker[Session]) -> Iterator[Flask]:
-    application = create_app(settings, testing=True, search=FakeSearch(session_factory))
+    # The real search facade over indexes built from the site's published wares.
+    with session_factory() as session:
+        IndexSync(settings).rebuild(session)
+    application = create_app(settings, testing=True)
     # Index updates are recorded here; test_indexing runs the real ones.
     application.extensions[SYNC_KEY] = lambda _session, ids: site.synced.extend(ids)
     yield application

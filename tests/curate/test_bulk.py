@@ -16,7 +16,6 @@ from archive.models import User, Ware, WareStatus
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, Site, sign_in
 from tests.web.conftest import CC_BY
-from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.curate import jobs
 from web.views.context import app_state
@@ -244,7 +243,7 @@ def test_bulk_uploads_have_their_own_larger_size_limit(settings, site: Site):
     # Small limits keep every request body under the test client's 500 KB spooling threshold,
     # so no temporary file is left for the garbage collector to close.
     small = type(settings)(**{**settings.__dict__, "max_upload_bytes": 10_000})
-    app = create_app(small, testing=True, search=FakeSearch(site.sessions))
+    app = create_app(small, testing=True)
     try:
         client = app.test_client()
         token = sign_in(client, "curator")

@@ -11,14 +11,13 @@ from flask import Flask
 from archive.settings import Settings
 from index.sync import text_index_for
 from tests.curate.conftest import Site, sign_in
-from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.views.context import app_state
 
 
 @pytest.fixture
 def real_app(settings: Settings, site: Site) -> Iterator[Flask]:
-    application = create_app(settings, testing=True, search=FakeSearch(site.sessions))
+    application = create_app(settings, testing=True)
     yield application
     app_state(application).close()
 
@@ -38,8 +37,12 @@ def test_publish_edit_unpublish_and_delete_reach_the_index(real_app: Flask, site
     assert ware.id not in _indexed(site.settings)
     client.post(f"/curate/wares/{ware.id}/publish", data={"csrf_token": token})
     assert ware.id in _indexed(site.settings)
+    # The public search (the real facade) finds it by its title straight away.
+    found = client.get(f"/api/v1/search?q={ware.title_en}").get_json()["results"]
+    assert [r["id"] for r in found] == [ware.id]
     client.post(f"/curate/wares/{ware.id}/unpublish", data={"csrf_token": token})
     assert ware.id not in _indexed(site.settings)
+    assert client.get(f"/api/v1/search?q={ware.title_en}").get_json()["total"] == 0
     client.post(f"/curate/wares/{ware.id}/publish", data={"csrf_token": token})
     client.post(f"/curate/wares/{ware.id}/delete", data={"csrf_token": token})
     assert ware.id not in _indexed(site.settings)

@@ -16,7 +16,6 @@ from archive.models import Photograph, Ware, WareStatus
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, PASSWORD, Site, page_token, sign_in
 from tests.web.conftest import CC_BY, XSS
-from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.curate.forms import FIELDS
 from web.views.context import app_state
@@ -136,7 +135,7 @@ def test_next_returns_to_a_local_page(client):
 
 def test_cookies_are_httponly_samesite_and_secure_when_asked(settings, site: Site, monkeypatch):
     monkeypatch.setenv("POTBANK_SECURE_COOKIES", "1")
-    app = create_app(settings, testing=True, search=FakeSearch(site.sessions))
+    app = create_app(settings, testing=True)
     try:
         client = app.test_client()
         token_page = client.get("/login", base_url="https://localhost")
@@ -339,7 +338,7 @@ def test_a_jpeg_html_polyglot_is_stored_as_an_image_under_its_digest(signed_in, 
 
 def test_an_oversized_upload_is_refused(settings, site: Site):
     small = type(settings)(**{**settings.__dict__, "max_upload_bytes": 60_000})
-    app = create_app(small, testing=True, search=FakeSearch(site.sessions))
+    app = create_app(small, testing=True)
     app.extensions["potbank.index_sync"] = lambda _session, _ids: None
     try:
         client = app.test_client()

@@ -18,9 +18,9 @@ from archive.models import Role
 from archive.settings import load_settings
 from archive.store import ImageStore
 from archive.users import create_user
+from index.sync import IndexSync
 from tests.conftest import chromium_or_skip
 from tests.e2e.conftest import SAMPLES, screenshot
-from tests.web.fakes import FakeSearch
 from web.app import create_app
 from web.views.context import app_state
 
@@ -64,7 +64,8 @@ def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite
         store = ImageStore(settings.store_dir, settings.max_image_pixels)
         attach_photograph(session, ware, store.put(KNOWN_PHOTO.read_bytes()))
         session.commit()
-    app = create_app(settings, search=FakeSearch(sessions))
+        IndexSync(settings).rebuild(session)
+    app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
