@@ -391,6 +391,7 @@ class _Loader:
         self.makers.clear()
 
     def _load_set(self, batch: list[Item]) -> set[int]:
+        first_problem = len(self.report.problems)
         accepted: list[tuple[int, SourceRecord, str]] = []
         for line, record in batch:
             if isinstance(record, RowError):
@@ -477,6 +478,9 @@ class _Loader:
                 )
             outcome = outcomes[line]
             setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        # In line order, as row by row would have reported them.
+        problems = self.report.problems
+        problems[first_problem:] = sorted(problems[first_problem:], key=lambda p: p.line)
         self.report.touched_ware_ids |= touched
         return touched
 

@@ -339,7 +339,7 @@ def test_set_based_batches_write_what_row_by_row_writes(tmp_path, monkeypatch):
             pipeline._Loader, "_load_set", lambda self, batch: (_ for _ in ()).throw(ValueError)
         )
         by_rows, rows_factory, _ = run("rows", _records(rows))
-    assert by_rows.summary == report.summary
+    assert by_rows.summary == report.summary and by_rows.problems == report.problems
     assert _catalogue(factory) == _catalogue(rows_factory)
 
     # Re-running writes nothing, a maker credited twice included.
