@@ -31,16 +31,65 @@ from index.text import TextIndex  # noqa: E402
 DATA = ROOT / ".." / "shared" / "data" / "cmoa" / "cmoa-all.jsonl.gz"
 
 QUERIES = [
-    "wedgwood", "Wedgwood jasper", "jasperware", "blue and white", "青花", "景德镇", "celadon",
-    "青瓷", "famille rose", "粉彩", "porcelain", "porcelain teapot", "creamware plate",
-    "earthenware jug", "stoneware", "spode", "minton", "Staffordshire", "Stoke-on-Trent",
-    "willow pattern", '"transfer printed"', "maker:wedgwood material:porcelain",
-    "maker:spode", "type:plate", "date:1700-1800 plate", "date:Kangxi", "date:Qing vase",
-    'date:"19th century" vase', "Kangxi", "Chinese porcelain", "Japanese", "Imari",
-    "Meissen", "Sèvres", "delft", "majolica", "tea bowl", "covered jar", "vase NOT glass",
-    "bowl OR dish", "wedg*", "portrait", "landscape", "photograph", "silver gelatin print",
-    "etching", "watercolor", "chair", "glass goblet", "textile", "Pittsburgh", "Andy Warhol",
-    "gift of mrs", "wedgewood", "porcelian", "teh", "title:(", '"blue and', "cup and saucer",
+    "wedgwood",
+    "Wedgwood jasper",
+    "jasperware",
+    "blue and white",
+    "青花",
+    "景德镇",
+    "celadon",
+    "青瓷",
+    "famille rose",
+    "粉彩",
+    "porcelain",
+    "porcelain teapot",
+    "creamware plate",
+    "earthenware jug",
+    "stoneware",
+    "spode",
+    "minton",
+    "Staffordshire",
+    "Stoke-on-Trent",
+    "willow pattern",
+    '"transfer printed"',
+    "maker:wedgwood material:porcelain",
+    "maker:spode",
+    "type:plate",
+    "date:1700-1800 plate",
+    "date:Kangxi",
+    "date:Qing vase",
+    'date:"19th century" vase',
+    "Kangxi",
+    "Chinese porcelain",
+    "Japanese",
+    "Imari",
+    "Meissen",
+    "Sèvres",
+    "delft",
+    "majolica",
+    "tea bowl",
+    "covered jar",
+    "vase NOT glass",
+    "bowl OR dish",
+    "wedg*",
+    "portrait",
+    "landscape",
+    "photograph",
+    "silver gelatin print",
+    "etching",
+    "watercolor",
+    "chair",
+    "glass goblet",
+    "textile",
+    "Pittsburgh",
+    "Andy Warhol",
+    "gift of mrs",
+    "wedgewood",
+    "porcelian",
+    "teh",
+    "title:(",
+    '"blue and',
+    "cup and saucer",
     "figure of a dog",
 ]
 
@@ -73,8 +122,9 @@ def ware_documents(limit: int) -> Iterator[dict[str, Any]]:
             "material": record.get("medium") or "",
             "place": "; ".join(c.get("birth_place") or "" for c in record.get("creator") or []),
             "period": record.get("creation_date") or "",
-            "description": " ".join(filter(None, [record.get("credit_line"),
-                                                  record.get("provenance_text")])),
+            "description": " ".join(
+                filter(None, [record.get("credit_line"), record.get("provenance_text")])
+            ),
             "institution": "Carnegie Museum of Art",
             "collection": record.get("department") or "",
             "year_earliest": _year(record.get("creation_date_earliest")),
@@ -91,8 +141,9 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--wares", type=int, default=100_000)
-    parser.add_argument("--index-dir", type=Path, default=None,
-                        help="reuse (or build once) the index here")
+    parser.add_argument(
+        "--index-dir", type=Path, default=None, help="reuse (or build once) the index here"
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     if not DATA.exists():
@@ -111,8 +162,10 @@ def main() -> None:
     print(f"{index.count()} wares, index {size / 2**20:.0f} MiB at {index.path}")
     started = time.perf_counter()
     index.warm()
-    print(f"warm-up after opening (jieba dictionary, per-document arrays): "
-          f"{(time.perf_counter() - started) * 1000:.0f} ms")
+    print(
+        f"warm-up after opening (jieba dictionary, per-document arrays): "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
     rows = []
     cold: list[float] = []
     warm: list[float] = []
@@ -125,17 +178,28 @@ def main() -> None:
         # The first run reads the query's posting lists; later runs find them cached.
         cold.append(times[0])
         warm.extend(times[1:])
-        rows.append((query, results.total, times[0], statistics.median(times[1:] or times),
-                     results.suggestion or results.message[:30]))
+        rows.append(
+            (
+                query,
+                results.total,
+                times[0],
+                statistics.median(times[1:] or times),
+                results.suggestion or results.message[:30],
+            )
+        )
     print(f"\n{'query':<36}{'hits':>8}{'first ms':>10}{'again ms':>10}  note")
     for query, total, first, again, note in rows:
         print(f"{query[:35]:<36}{total:>8}{first:>10.1f}{again:>10.1f}  {note}")
     print(f"\n{len(QUERIES)} queries, {index.count()} wares, with facets and highlights:")
-    print(f"  first run : p50 {percentile(cold, 0.5):.1f} ms, p95 {percentile(cold, 0.95):.1f} ms,"
-          f" max {max(cold):.1f} ms")
+    print(
+        f"  first run : p50 {percentile(cold, 0.5):.1f} ms, p95 {percentile(cold, 0.95):.1f} ms,"
+        f" max {max(cold):.1f} ms"
+    )
     if warm:
-        print(f"  repeated  : p50 {percentile(warm, 0.5):.1f} ms, "
-              f"p95 {percentile(warm, 0.95):.1f} ms, max {max(warm):.1f} ms")
+        print(
+            f"  repeated  : p50 {percentile(warm, 0.5):.1f} ms, "
+            f"p95 {percentile(warm, 0.95):.1f} ms, max {max(warm):.1f} ms"
+        )
 
 
 if __name__ == "__main__":

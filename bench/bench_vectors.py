@@ -48,9 +48,14 @@ def fitted_structure(views: int = 6) -> tuple[np.ndarray, np.ndarray]:
     return centres, spread
 
 
-def structured_vectors(count: int, objects: int, centres: np.ndarray, spread: np.ndarray,
-                       lift: np.ndarray, rng: np.random.Generator
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def structured_vectors(
+    count: int,
+    objects: int,
+    centres: np.ndarray,
+    spread: np.ndarray,
+    lift: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(vectors, object of each vector, object centres) in DIM dimensions, unit length."""
     photos = len(centres)
     mix = rng.dirichlet(np.ones(3) * 0.7, size=objects)
@@ -61,11 +66,11 @@ def structured_vectors(count: int, objects: int, centres: np.ndarray, spread: np
     for start in range(0, count, 100_000):
         part = owner[start : start + 100_000]
         noisy = object_centres[part] + rng.standard_normal(
-            (len(part), centres.shape[1]), dtype=np.float32) * spread.astype(np.float32)
+            (len(part), centres.shape[1]), dtype=np.float32
+        ) * spread.astype(np.float32)
         lifted = noisy @ lift
         lifted += rng.standard_normal(lifted.shape, dtype=np.float32) * 0.002
-        vectors[start : start + len(part)] = lifted / np.linalg.norm(lifted, axis=1,
-                                                                      keepdims=True)
+        vectors[start : start + len(part)] = lifted / np.linalg.norm(lifted, axis=1, keepdims=True)
     return vectors, owner, object_centres
 
 
@@ -101,12 +106,14 @@ def main() -> None:
     started = time.perf_counter()
     centres, spread = fitted_structure()
     lift = np.linalg.qr(rng.standard_normal((DIM, centres.shape[1])))[0].T.astype(np.float32)
-    vectors, _, _ = structured_vectors(args.vectors, args.objects, centres, spread,
-                                                    lift, rng)
-    query_vectors, _, _ = structured_vectors(args.queries, args.objects, centres, spread, lift,
-                                             np.random.default_rng(99))
-    print(f"{args.vectors} × {DIM} vectors from {len(centres)} photos / {args.objects} objects "
-          f"in {time.perf_counter() - started:.0f} s; {faiss.omp_get_max_threads()} threads")
+    vectors, _, _ = structured_vectors(args.vectors, args.objects, centres, spread, lift, rng)
+    query_vectors, _, _ = structured_vectors(
+        args.queries, args.objects, centres, spread, lift, np.random.default_rng(99)
+    )
+    print(
+        f"{args.vectors} × {DIM} vectors from {len(centres)} photos / {args.objects} objects "
+        f"in {time.perf_counter() - started:.0f} s; {faiss.omp_get_max_threads()} threads"
+    )
     ids = np.arange(1, args.vectors + 1, dtype=np.int64)
     k = 10
 
@@ -124,12 +131,17 @@ def main() -> None:
         inner.nprobe = nprobe
         _, found = ivf.search(query_vectors, k)
         p50, p95 = single_query_latency(ivf, query_vectors, k)
-        rows.append((f"IVF{inner.nlist},Flat", str(nprobe), recall(found, truth), p50, p95,
-                     DIM * 4 + 8))
-    print(f"IVF with {ivf_lists(args.vectors)} lists built (train + add) in {build_s:.0f} s; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GiB")
-    print(f"\n{'index':<18}{'nprobe':>7}{'recall@10':>11}{'p50 ms':>9}{'p95 ms':>9}"
-          f"{'bytes/vector':>14}")
+        rows.append(
+            (f"IVF{inner.nlist},Flat", str(nprobe), recall(found, truth), p50, p95, DIM * 4 + 8)
+        )
+    print(
+        f"IVF with {ivf_lists(args.vectors)} lists built (train + add) in {build_s:.0f} s; "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GiB"
+    )
+    print(
+        f"\n{'index':<18}{'nprobe':>7}{'recall@10':>11}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'bytes/vector':>14}"
+    )
     for name, nprobe, rec, p50, p95, size in rows:
         print(f"{name:<18}{nprobe:>7}{rec:>11.3f}{p50:>9.2f}{p95:>9.2f}{size:>14}")
 

@@ -83,9 +83,11 @@ def main() -> None:
         with Image.open(DATA / "images" / row["filename"]) as image:
             embedder.embed_images([image])
     from_file_ms = (time.perf_counter() - started) / len(rows) * 1000
-    print(f"embedder {embedder.name}, dim {embedder.dim}, {len(images)} photos; "
-          f"{from_file_ms:.1f} ms/photo from the JPEG file (draft decoding), "
-          f"{per_image_ms:.1f} ms/photo already decoded at full size")
+    print(
+        f"embedder {embedder.name}, dim {embedder.dim}, {len(images)} photos; "
+        f"{from_file_ms:.1f} ms/photo from the JPEG file (draft decoding), "
+        f"{per_image_ms:.1f} ms/photo already decoded at full size"
+    )
     print(f"{'transform':<18}{'top-1':>8}")
     for name, value in accuracy.items():
         print(f"{name:<18}{value:>8.3f}")
@@ -95,8 +97,10 @@ def main() -> None:
         counts = defaultdict(int)
         for label in labels:
             counts[label] += 1
-        print(f"precision@5 by {key}: {precision_at_5(vectors, labels):.3f} "
-              f"({sum(c >= 2 for c in counts.values())} labels with ≥2 photos)")
+        print(
+            f"precision@5 by {key}: {precision_at_5(vectors, labels):.3f} "
+            f"({sum(c >= 2 for c in counts.values())} labels with ≥2 photos)"
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ def crop70(image: Image.Image, rng: random.Random) -> Image.Image:
 
 def resize40(image: Image.Image, rng: random.Random) -> Image.Image:
     """Scale to 40% of the size."""
-    return image.resize((max(1, round(image.width * 0.4)), max(1, round(image.height * 0.4))),
-                        Image.Resampling.BILINEAR)
+    return image.resize(
+        (max(1, round(image.width * 0.4)), max(1, round(image.height * 0.4))),
+        Image.Resampling.BILINEAR,
+    )
 
 
 def jpeg30(image: Image.Image, rng: random.Random) -> Image.Image:
@@ -56,6 +58,11 @@ def quarter_turn(image: Image.Image, rng: random.Random) -> Image.Image:
 
 
 TRANSFORMS: dict[str, Transform] = {
-    "crop 70%": crop70, "resize 40%": resize40, "JPEG q30": jpeg30, "rotate 5-10°": rotate_small,
-    "brightness +20%": brighter, "brightness -20%": darker, "turn 90°": quarter_turn,
+    "crop 70%": crop70,
+    "resize 40%": resize40,
+    "JPEG q30": jpeg30,
+    "rotate 5-10°": rotate_small,
+    "brightness +20%": brighter,
+    "brightness -20%": darker,
+    "turn 90°": quarter_turn,
 }

@@ -127,16 +127,24 @@ class MixedTokenizer(Tokenizer):
             yield from self._words(token, value, start_pos, start_char, keeporiginal, 1.0)
             return
         pos, offset = start_pos, start_char
-        for segment, boost in zip(value.split(SEGMENT_SEPARATOR), self.segment_boosts,
-                                  strict=False):
+        for segment, boost in zip(
+            value.split(SEGMENT_SEPARATOR), self.segment_boosts, strict=False
+        ):
             for word in self._words(token, segment, pos, offset, keeporiginal, boost):
                 pos = word.pos + 1
                 yield word
             pos += SEGMENT_GAP
             offset += len(segment) + 1
 
-    def _words(self, token: Token, value: str, start_pos: int, start_char: int,
-               keeporiginal: bool, boost: float) -> Iterator[Token]:
+    def _words(
+        self,
+        token: Token,
+        value: str,
+        start_pos: int,
+        start_char: int,
+        keeporiginal: bool,
+        boost: float,
+    ) -> Iterator[Token]:
         mode = token.mode
         pos = start_pos
         for match in _RUNS.finditer(value):
@@ -144,8 +152,16 @@ class MixedTokenizer(Tokenizer):
                 text = fold(match.group())
                 if text in ENGLISH_STOPS or (len(text) == 1 and not text.isdigit()):
                     continue
-                yield self._fill(token, text, pos, start_char + match.start(),
-                                 start_char + match.end(), keeporiginal, match.group(), boost)
+                yield self._fill(
+                    token,
+                    text,
+                    pos,
+                    start_char + match.start(),
+                    start_char + match.end(),
+                    keeporiginal,
+                    match.group(),
+                    boost,
+                )
                 pos += 1
                 continue
             jieba = ensure_jieba()
@@ -161,8 +177,16 @@ class MixedTokenizer(Tokenizer):
                 pos += 1
 
     @staticmethod
-    def _fill(token: Token, text: str, pos: int, startchar: int, endchar: int,
-              keeporiginal: bool, original: str, boost: float) -> Token:
+    def _fill(
+        token: Token,
+        text: str,
+        pos: int,
+        startchar: int,
+        endchar: int,
+        keeporiginal: bool,
+        original: str,
+        boost: float,
+    ) -> Token:
         # Whoosh reuses one Token object; every attribute is reset for each word.
         token.text = text
         token.boost = boost

@@ -20,8 +20,15 @@ from PIL import Image, ImageOps
 WORK_SIZE = 160
 _EPS = 1e-6
 # Relative weights of the blocks after each is L2-normalised (tuned on 89 museum photographs).
-_WEIGHTS = {"hue_sat": 1.3, "grey": 0.5, "chroma": 1.0, "orient": 1.0, "gmag": 0.8, "lbp": 1.0,
-            "shape": 0.4}
+_WEIGHTS = {
+    "hue_sat": 1.3,
+    "grey": 0.5,
+    "chroma": 1.0,
+    "orient": 1.0,
+    "gmag": 0.8,
+    "lbp": 1.0,
+    "shape": 0.4,
+}
 _RINGS = (0.0, 0.35, 0.7, 1.5)
 _HUE_BINS, _SAT_BINS, _GREY_BINS = 12, 3, 4
 _ORIENT_BINS = 12
@@ -34,8 +41,11 @@ def _load(image: Image.Image) -> np.ndarray:
         image.draft("RGB", (WORK_SIZE * 2, WORK_SIZE * 2))
     image = ImageOps.exif_transpose(image) if image.getexif() else image
     if image.mode != "RGB":
-        image = image.convert("RGBA").convert("RGB") if "A" in image.mode or image.mode == "P" \
+        image = (
+            image.convert("RGBA").convert("RGB")
+            if "A" in image.mode or image.mode == "P"
             else image.convert("RGB")
+        )
     scale = WORK_SIZE / max(image.size)
     size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
     image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -46,8 +56,9 @@ def _ring_masks(height: int, width: int) -> tuple[list[np.ndarray], np.ndarray]:
     """Masks of concentric rings (radius 1 = the inscribed ellipse) and a centre weighting."""
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     radius = np.hypot((y - (height - 1) / 2) / (height / 2), (x - (width - 1) / 2) / (width / 2))
-    masks = [((radius >= lo) & (radius < hi)).astype(np.float32)
-             for lo, hi in itertools.pairwise(_RINGS)]
+    masks = [
+        ((radius >= lo) & (radius < hi)).astype(np.float32) for lo, hi in itertools.pairwise(_RINGS)
+    ]
     centre = np.exp(-(radius**2) / (2 * 0.4**2)).astype(np.float32)
     return masks, centre
 
@@ -59,8 +70,14 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sat = np.where(value > _EPS, delta / (value + _EPS), 0.0)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     safe = np.where(delta > _EPS, delta, 1.0)
-    hue = np.where(value == r, ((g - b) / safe) % 6.0,
-                   np.where(value == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0)) / 6.0
+    hue = (
+        np.where(
+            value == r,
+            ((g - b) / safe) % 6.0,
+            np.where(value == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0),
+        )
+        / 6.0
+    )
     return hue % 1.0, sat, value
 
 
@@ -99,11 +116,15 @@ def _colour(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> dic
             joint[s] = _soft_hist(hue, _HUE_BINS, w, circular=True)
         hue_sat.append(joint.ravel())
         grey.append(_soft_hist(value, _GREY_BINS, weight * (1 - colourful), circular=False))
-        ab = (np.clip(chroma_a * 6, 0, 5.999).astype(np.int64) * 6
-              + np.clip(chroma_b * 6, 0, 5.999).astype(np.int64))
+        ab = np.clip(chroma_a * 6, 0, 5.999).astype(np.int64) * 6 + np.clip(
+            chroma_b * 6, 0, 5.999
+        ).astype(np.int64)
         chroma.append(np.bincount(ab.ravel(), weight.ravel(), minlength=36))
-    return {"hue_sat": np.concatenate(hue_sat), "grey": np.concatenate(grey),
-            "chroma": np.concatenate(chroma)}
+    return {
+        "hue_sat": np.concatenate(hue_sat),
+        "grey": np.concatenate(grey),
+        "chroma": np.concatenate(chroma),
+    }
 
 
 def _gradients(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +140,9 @@ def _lbp(grey: np.ndarray) -> np.ndarray:
     centre = grey[1:-1, 1:-1]
     h, w = grey.shape
     offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
-    bits = np.stack([grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + 0.02
-                     for dy, dx in offsets]).astype(np.int64)
+    bits = np.stack(
+        [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + 0.02 for dy, dx in offsets]
+    ).astype(np.int64)
     ones = bits.sum(axis=0)
     transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
     return np.where(transitions <= 2, ones, 9)
@@ -145,8 +167,11 @@ def _texture(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> di
             levels = np.clip(np.log2(magnitude * 40 + 1) / 4.5, 0, 1)
             gmag.append(_soft_hist(levels, 8, weight, circular=False))
             lbp.append(np.bincount(codes.ravel(), weight[1:-1, 1:-1].ravel(), minlength=10))
-    return {"orient": np.concatenate(orient), "gmag": np.concatenate(gmag),
-            "lbp": np.concatenate(lbp)}
+    return {
+        "orient": np.concatenate(orient),
+        "gmag": np.concatenate(gmag),
+        "lbp": np.concatenate(lbp),
+    }
 
 
 def _shape(rgb: np.ndarray, rings: list[np.ndarray]) -> np.ndarray:
@@ -182,10 +207,14 @@ class VisualDescriptor:
 
     def _describe(self, rgb: np.ndarray) -> np.ndarray:
         rings, centre = _ring_masks(*rgb.shape[:2])
-        blocks = {**_colour(rgb, rings, centre), **_texture(rgb, rings, centre),
-                  "shape": _shape(rgb, rings)}
-        vector = np.concatenate([_WEIGHTS[name] * _block(blocks[name], power=name != "shape")
-                                 for name in _WEIGHTS])
+        blocks = {
+            **_colour(rgb, rings, centre),
+            **_texture(rgb, rings, centre),
+            "shape": _shape(rgb, rings),
+        }
+        vector = np.concatenate(
+            [_WEIGHTS[name] * _block(blocks[name], power=name != "shape") for name in _WEIGHTS]
+        )
         return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
 
     def embed_image(self, image: Image.Image) -> np.ndarray:

@@ -18,14 +18,22 @@ ROW_COLUMN = "c_doc"
 YearRange = tuple[int | None, int | None]
 
 
-def encode_row(ware_id: int, years: tuple[int, int] | None, title_key: str,
-               facet_values: Sequence[Sequence[str]]) -> bytes:
+def encode_row(
+    ware_id: int,
+    years: tuple[int, int] | None,
+    title_key: str,
+    facet_values: Sequence[Sequence[str]],
+) -> bytes:
     """The per-document column value DocTable reads: id, years, title key, facet values."""
+
     def clean(text: str) -> str:
         return text.replace(FIELD_SEPARATOR, " ").replace(SEPARATOR, " ")
 
-    parts = [str(ware_id), "" if years is None else f"{years[0]}{SEPARATOR}{years[1]}",
-             clean(title_key)]
+    parts = [
+        str(ware_id),
+        "" if years is None else f"{years[0]}{SEPARATOR}{years[1]}",
+        clean(title_key),
+    ]
     parts.extend(SEPARATOR.join(clean(v) for v in values) for values in facet_values)
     return FIELD_SEPARATOR.join(parts).encode("utf-8")
 
@@ -71,16 +79,17 @@ class DocTable:
                         docs[name].append(docnum)
                         entries[name].append(codes.setdefault(value, len(codes)))
         self.title_rank = np.empty(size, dtype=np.int64)
-        self.title_rank[np.argsort(np.array(titles, dtype=object), kind="stable")] = \
-            np.arange(size)
+        self.title_rank[np.argsort(np.array(titles, dtype=object), kind="stable")] = np.arange(size)
         self._orders: dict[str, np.ndarray] = {}
         self.vocab = {name: list(self.codes[name]) for name in self.facets}
         self.entry_doc = {name: np.asarray(docs[name], dtype=np.int64) for name in self.facets}
-        self.entry_code = {name: np.asarray(entries[name], dtype=np.int64)
-                           for name in self.facets}
+        self.entry_code = {name: np.asarray(entries[name], dtype=np.int64) for name in self.facets}
 
-    def filter_mask(self, facet_filters: Mapping[str, Sequence[str]],
-                    date_clauses: Sequence[Sequence[YearRange]]) -> np.ndarray | None:
+    def filter_mask(
+        self,
+        facet_filters: Mapping[str, Sequence[str]],
+        date_clauses: Sequence[Sequence[YearRange]],
+    ) -> np.ndarray | None:
         """Live documents passing every filter (any value within a facet); None if no filter."""
         if not facet_filters and not date_clauses:
             return None

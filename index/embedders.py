@@ -76,8 +76,12 @@ class ClipEmbedder:
         parts = [np.zeros((0, self.dim), dtype=np.float32)]
         with self._torch.inference_mode():
             for start in range(0, len(images), BATCH_SIZE):
-                batch = self._torch.stack([self.preprocess(image.convert("RGB"))
-                                           for image in images[start : start + BATCH_SIZE]])
+                batch = self._torch.stack(
+                    [
+                        self.preprocess(image.convert("RGB"))
+                        for image in images[start : start + BATCH_SIZE]
+                    ]
+                )
                 parts.append(self._normalised(self.model.encode_image(batch.to(self.device))))
         return np.concatenate(parts)
 
@@ -101,8 +105,9 @@ def _descriptor() -> VisualDescriptor:
     return VisualDescriptor()
 
 
-def active_embedder(clip_model: Any, clip_pretrained: str | None = None
-                    ) -> tuple[ImageEmbedder, str]:
+def active_embedder(
+    clip_model: Any, clip_pretrained: str | None = None
+) -> tuple[ImageEmbedder, str]:
     """The embedder to use and a plain sentence saying why (shown in the UI, CLI and API).
 
     Takes the model name and pretrained tag/path, or a Settings object with `clip_model` and
@@ -113,11 +118,15 @@ def active_embedder(clip_model: Any, clip_pretrained: str | None = None
         clip_model, clip_pretrained = clip_model.clip_model, clip_model.clip_pretrained
     descriptor = _descriptor()
     if not clip_pretrained:
-        return descriptor, (f"CLIP not configured (set POTBANK_CLIP_PRETRAINED); "
-                            f"using the built-in visual descriptor {descriptor.name}.")
+        return descriptor, (
+            f"CLIP not configured (set POTBANK_CLIP_PRETRAINED); "
+            f"using the built-in visual descriptor {descriptor.name}."
+        )
     try:
         clip = _load_clip(str(clip_model), str(clip_pretrained))
     except Exception as error:  # any loading failure falls back; the reason is reported
-        return descriptor, (f"CLIP weights could not be loaded ({clip_model}, {clip_pretrained}):"
-                            f" {error}; using the built-in visual descriptor {descriptor.name}.")
+        return descriptor, (
+            f"CLIP weights could not be loaded ({clip_model}, {clip_pretrained}):"
+            f" {error}; using the built-in visual descriptor {descriptor.name}."
+        )
     return clip, f"CLIP {clip_model} with weights {clip_pretrained} ({clip.name})."

@@ -35,11 +35,15 @@ class Evaluation:
 
 def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of one segment's posting list."""
-    if not all(hasattr(matcher, name) for name in ("_read_data", "_next_block", "_byteids")) \
-            or matcher._byteids:
+    if (
+        not all(hasattr(matcher, name) for name in ("_read_data", "_next_block", "_byteids"))
+        or matcher._byteids
+    ):
         items = list(matcher.items_as("weight"))
-        return (np.asarray([i for i, _ in items], dtype=np.int64),
-                np.asarray([w for _, w in items], dtype=np.float32))
+        return (
+            np.asarray([i for i, _ in items], dtype=np.int64),
+            np.asarray([w for _, w in items], dtype=np.float32),
+        )
     # whoosh3 codec: each block (about 128 postings) is a pickled tuple of id gaps and weights.
     # Gather the raw blocks, then decode all gaps with one cumulative sum.
     gaps: list[int] = []
@@ -73,8 +77,9 @@ def _segment_lengths(leaf: Any, field: str, count: int) -> np.ndarray:
     column = getattr(getattr(leaf, "_perdoc", None), "_cached_reader", None)
     reader = column(f"_{field}_len", LENGTHS_COLUMN) if column else None
     if reader is None:
-        return np.asarray([leaf.doc_field_length(d, field, 1) for d in range(count)],
-                          dtype=np.float32)
+        return np.asarray(
+            [leaf.doc_field_length(d, field, 1) for d in range(count)], dtype=np.float32
+        )
     # whoosh3 keeps one length byte per document in a column: decode them all at once.
     codes = np.zeros(count, dtype=np.int64)
     try:
@@ -171,15 +176,17 @@ class Engine:
             required, optional = self.evaluate(node.a), self.evaluate(node.b)
             return Evaluation(required.mask, (required.score + optional.score) * boost)
         if isinstance(node, wq.Phrase) and self.reader.schema[node.fieldname].format.supports(
-                "positions"):
+            "positions"
+        ):
             return self._phrase(node.fieldname, tuple(node.words), node.slop, boost)
         if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.FuzzyTerm):
             # Prefix/wildcard: the union of the terms they expand to (capped like Whoosh).
             terms = list(node._btexts(self.reader))[:1024]
             result = self._empty()
             for text in terms:
-                part = self._term(node.fieldname, text if isinstance(text, str)
-                                  else text.decode("utf-8"), boost)
+                part = self._term(
+                    node.fieldname, text if isinstance(text, str) else text.decode("utf-8"), boost
+                )
                 result.mask |= part.mask
                 result.score = np.maximum(result.score, part.score)
             return result
@@ -228,12 +235,14 @@ class Engine:
         result = self._empty()
         docs = np.fromiter(self.searcher.docs_for_query(node), dtype=np.int64)
         result.mask[docs] = True
-        words = [(f, t) for f, t in node.iter_all_terms()] if hasattr(node, "iter_all_terms") \
-            else []
+        words = (
+            [(f, t) for f, t in node.iter_all_terms()] if hasattr(node, "iter_all_terms") else []
+        )
         for field, text in words:
             if field in self.reader.schema and self.reader.schema[field].scorable:
-                ids, scores = self.postings(field, text if isinstance(text, str)
-                                            else text.decode("utf-8"))
+                ids, scores = self.postings(
+                    field, text if isinstance(text, str) else text.decode("utf-8")
+                )
                 result.score[ids] += scores
         if not words:
             result.score[docs] = 1.0
@@ -248,8 +257,9 @@ def _in_sequence(positions: list[list[int]], slop: int) -> bool:
     for start in positions[0]:
         current = start
         for allowed in later:
-            following = next((current + step for step in range(1, slop + 1)
-                              if current + step in allowed), None)
+            following = next(
+                (current + step for step in range(1, slop + 1) if current + step in allowed), None
+            )
             if following is None:
                 break
             current = following

@@ -181,8 +181,9 @@ class _Rewriter:
         self.flush()
         inner = token.strip('"').strip()
         if inner:
-            self.out.append(_group(inner, self.glossary) if self.glossary.lookup(inner)
-                            else _quote(inner))
+            self.out.append(
+                _group(inner, self.glossary) if self.glossary.lookup(inner) else _quote(inner)
+            )
 
 
 def prepare_query(raw: str, glossary: Glossary, fields: Collection[str]) -> PreparedQuery:

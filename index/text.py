@@ -34,9 +34,20 @@ INDEX_NAME = "wares_v4"
 
 # Query-time boosts: a match in the title says more than one in the description.
 FIELD_BOOSTS: dict[str, float] = {
-    "title": 5.0, "title_zh": 5.0, "maker": 3.0, "object_type": 2.0, "material": 2.0,
-    "technique": 1.5, "pattern": 1.5, "place": 1.5, "period": 1.5, "marks": 1.2,
-    "description": 1.0, "description_zh": 1.0, "institution": 0.5, "collection": 0.5,
+    "title": 5.0,
+    "title_zh": 5.0,
+    "maker": 3.0,
+    "object_type": 2.0,
+    "material": 2.0,
+    "technique": 1.5,
+    "pattern": 1.5,
+    "place": 1.5,
+    "period": 1.5,
+    "marks": 1.2,
+    "description": 1.0,
+    "description_zh": 1.0,
+    "institution": 0.5,
+    "collection": 0.5,
     "accession": 5.0,
 }
 # Default searches run on one field holding every text field, each word weighted by its field's
@@ -44,12 +55,35 @@ FIELD_BOOSTS: dict[str, float] = {
 ALL_TEXT_FIELDS = tuple(name for name in FIELD_BOOSTS if name != "accession")
 ALL_TEXT_BOOSTS = tuple(FIELD_BOOSTS[name] for name in ALL_TEXT_FIELDS)
 STORED_TEXT = ("title", "title_zh", "maker", "description", "description_zh")
-SPELL_SOURCES = ("title", "maker", "object_type", "material", "technique", "pattern", "place",
-                 "period", "description", "institution", "collection")
-FACETS = ("object_type", "material", "maker", "place", "century", "institution", "collection",
-          "has_photo")
-ALIASES = {"object_type": ["type"], "description": ["desc"], "title": ["title_en"],
-           "accession": ["accession_number"]}
+SPELL_SOURCES = (
+    "title",
+    "maker",
+    "object_type",
+    "material",
+    "technique",
+    "pattern",
+    "place",
+    "period",
+    "description",
+    "institution",
+    "collection",
+)
+FACETS = (
+    "object_type",
+    "material",
+    "maker",
+    "place",
+    "century",
+    "institution",
+    "collection",
+    "has_photo",
+)
+ALIASES = {
+    "object_type": ["type"],
+    "description": ["desc"],
+    "title": ["title_en"],
+    "accession": ["accession_number"],
+}
 SORTS = ("relevance", "title", "date")
 
 
@@ -142,7 +176,8 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     title = doc.get("title") or doc.get("title_zh") or ""
     out["spell"] = " ".join(str(doc[n]) for n in SPELL_SOURCES if doc.get(n))
     out["all_text"] = SEGMENT_SEPARATOR.join(
-        out.get(n, "").replace(SEGMENT_SEPARATOR, " ") for n in ALL_TEXT_FIELDS)
+        out.get(n, "").replace(SEGMENT_SEPARATOR, " ") for n in ALL_TEXT_FIELDS
+    )
     values = facet_values(doc)
     years = None if first is None else (int(first), int(last))
     title_key = f"{fold(str(title))[:80]} {ware_id:012d}"
@@ -203,8 +238,11 @@ class TextIndex:
         self._analyzer = mixed_analyzer()
         self._fragmenter = ContextFragmenter(maxchars=240, surround=60)
         self._formatter = HtmlFormatter(tagname="mark", between=" … ")
-        self._parser = MultifieldParser(["all_text", "accession"], self._index.schema,
-                                        fieldboosts={"accession": FIELD_BOOSTS["accession"]})
+        self._parser = MultifieldParser(
+            ["all_text", "accession"],
+            self._index.schema,
+            fieldboosts={"accession": FIELD_BOOSTS["accession"]},
+        )
         self._parser.add_plugin(FieldAliasPlugin(ALIASES))
         self._user_fields = set(fields) | {a for names in ALIASES.values() for a in names}
 
@@ -315,9 +353,16 @@ class TextIndex:
             chosen[name] = [str(v) for v in values]
         return chosen
 
-    def search(self, query: str, page: int = 1, per_page: int = 24,
-               filters: Mapping[str, Any] | None = None, sort: str = "relevance",
-               facet_limit: int = 30, highlight: bool = True) -> TextResults:
+    def search(
+        self,
+        query: str,
+        page: int = 1,
+        per_page: int = 24,
+        filters: Mapping[str, Any] | None = None,
+        sort: str = "relevance",
+        facet_limit: int = 30,
+        highlight: bool = True,
+    ) -> TextResults:
         """Search the wares; never raises for a bad query string (see `TextResults.message`).
 
         `filters` maps a facet name (FACETS) to a value or list of values (any of them), plus
@@ -334,40 +379,57 @@ class TextIndex:
         date_clauses = list(prepared.date_clauses)
         if filters and (filters.get("year_from") is not None or filters.get("year_to") is not None):
             first, last = filters.get("year_from"), filters.get("year_to")
-            date_clauses.append([(None if first is None else int(first),
-                                  None if last is None else int(last))])
+            date_clauses.append(
+                [(None if first is None else int(first), None if last is None else int(last))]
+            )
         searcher = self._current_searcher()
         table, engine = self._doc_table(searcher)
-        allowed = table.live if (mask := table.filter_mask(facet_filters, date_clauses)) is None \
-            else mask
+        allowed = (
+            table.live if (mask := table.filter_mask(facet_filters, date_clauses)) is None else mask
+        )
         whoosh_query = self._parse(prepared, messages)
         start = (page - 1) * per_page
         if isinstance(whoosh_query, Every):
             docnums = table.ordered(allowed, "date" if sort == "date" else "title")
-            hits = [TextHit(int(table.ware_id[d]), 0.0, "")
-                    for d in docnums[start : start + per_page]]
+            hits = [
+                TextHit(int(table.ware_id[d]), 0.0, "") for d in docnums[start : start + per_page]
+            ]
         else:
             evaluation = self._evaluate(engine, whoosh_query, query, messages)
             docnums = np.flatnonzero(evaluation.mask & allowed)
             if sort == "relevance":
                 docnums = _top(docnums, evaluation.score[docnums], start + per_page)
-                hits = self._hits(searcher, whoosh_query if highlight else None,
-                                  docnums[start : start + per_page], evaluation.score)
+                hits = self._hits(
+                    searcher,
+                    whoosh_query if highlight else None,
+                    docnums[start : start + per_page],
+                    evaluation.score,
+                )
                 docnums = np.flatnonzero(evaluation.mask & allowed)
             else:
                 docnums = table.order(docnums, sort)
-                hits = [TextHit(int(table.ware_id[d]), 0.0, "")
-                        for d in docnums[start : start + per_page]]
+                hits = [
+                    TextHit(int(table.ware_id[d]), 0.0, "")
+                    for d in docnums[start : start + per_page]
+                ]
         total = len(docnums)
         suggestion = self._suggest(searcher, prepared, query) if total == 0 else ""
         if suggestion:
             messages.append(f"Did you mean: {suggestion}?")
-        return TextResults(total=total, page=page, per_page=per_page, hits=hits,
-                           facets=table.count(docnums, facet_limit), message=" ".join(messages),
-                           suggestion=suggestion, query=query or "")
+        return TextResults(
+            total=total,
+            page=page,
+            per_page=per_page,
+            hits=hits,
+            facets=table.count(docnums, facet_limit),
+            message=" ".join(messages),
+            suggestion=suggestion,
+            query=query or "",
+        )
 
-    def _evaluate(self, engine: Engine, whoosh_query: Query, query: str,
-                  messages: list[str]) -> Evaluation:
+    def _evaluate(
+        self, engine: Engine, whoosh_query: Query, query: str, messages: list[str]
+    ) -> Evaluation:
         try:
             return engine.evaluate(whoosh_query)
         except Exception:  # a failure on some query shape must not become an HTTP 500
@@ -386,25 +448,38 @@ class TextIndex:
             parsed = self._parser.parse(" ".join(words)) if words else Every()
         return parsed if parsed is not None else Every()
 
-    def _hits(self, searcher: Any, whoosh_query: Query | None, docnums: np.ndarray,
-              scores: np.ndarray) -> list[TextHit]:
+    def _hits(
+        self, searcher: Any, whoosh_query: Query | None, docnums: np.ndarray, scores: np.ndarray
+    ) -> list[TextHit]:
         # The words to mark come from the query, whatever field they were matched in (mostly
         # all_text, which is not stored), and are found again in the stored fields.
-        words = frozenset() if whoosh_query is None else frozenset(
-            text if isinstance(text, str) else text.decode("utf-8")
-            for _, text in whoosh_query.iter_all_terms())
+        words = (
+            frozenset()
+            if whoosh_query is None
+            else frozenset(
+                text if isinstance(text, str) else text.decode("utf-8")
+                for _, text in whoosh_query.iter_all_terms()
+            )
+        )
         hits = []
         for docnum in docnums:
             stored = searcher.stored_fields(int(docnum))
             snippet = ""
             for name in ("description", "description_zh", "title", "title_zh", "maker"):
                 if stored.get(name) and words:
-                    snippet = highlight(stored[name], words, self._analyzer, self._fragmenter,
-                                        self._formatter, top=2)
+                    snippet = highlight(
+                        stored[name],
+                        words,
+                        self._analyzer,
+                        self._fragmenter,
+                        self._formatter,
+                        top=2,
+                    )
                 if snippet:
                     break
-            hits.append(TextHit(id=int(stored["id"]), score=float(scores[docnum]),
-                                highlight=snippet))
+            hits.append(
+                TextHit(id=int(stored["id"]), score=float(scores[docnum]), highlight=snippet)
+            )
         return hits
 
     def _suggest(self, searcher: Any, prepared: PreparedQuery, original: str) -> str:

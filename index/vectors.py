@@ -74,8 +74,13 @@ def ivf_lists(count: int) -> int:
 class VectorIndex:
     """Photograph embeddings searchable by inner product (cosine for unit vectors)."""
 
-    def __init__(self, path: Path | str, embedder_name: str | None = None,
-                 dim: int | None = None, nprobe: int = 32) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        embedder_name: str | None = None,
+        dim: int | None = None,
+        nprobe: int = 32,
+    ) -> None:
         """Open the index at `path`, or prepare a new one for `embedder_name` and `dim`.
 
         An existing index made by another embedder or with another dimension is refused.
@@ -166,8 +171,11 @@ class VectorIndex:
         if isinstance(inner, faiss.IndexIDMap2):
             return faiss.vector_to_array(inner.id_map).astype(np.int64)
         invlists = inner.invlists
-        parts = [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
-                 for i in range(inner.nlist) if invlists.list_size(i)]
+        parts = [
+            faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
+            for i in range(inner.nlist)
+            if invlists.list_size(i)
+        ]
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
     def vector(self, item: int) -> np.ndarray | None:
@@ -191,12 +199,14 @@ class VectorIndex:
         inner = faiss.downcast_index(self._index)
         if isinstance(inner, faiss.IndexIDMap2):
             flat = faiss.downcast_index(inner.index)
-            return self.ids(), faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim) \
-                .reshape(flat.ntotal, self.dim).copy()
+            return self.ids(), faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(
+                flat.ntotal, self.dim
+            ).copy()
         inner.make_direct_map()
         ids = self.ids()
-        vectors = inner.reconstruct_batch(ids) if len(ids) else \
-            np.zeros((0, self.dim), dtype=np.float32)
+        vectors = (
+            inner.reconstruct_batch(ids) if len(ids) else np.zeros((0, self.dim), dtype=np.float32)
+        )
         inner.set_direct_map_type(faiss.DirectMap.NoMap)
         return ids, vectors
 
@@ -220,21 +230,36 @@ class VectorIndex:
         if self.count() == 0 or k <= 0:
             return [[] for _ in matrix]
         scores, ids = self._index.search(matrix, min(k, self.count()))
-        return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
-                for row_ids, row_scores in zip(ids, scores, strict=True)]
+        return [
+            [(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
+            for row_ids, row_scores in zip(ids, scores, strict=True)
+        ]
 
     def save(self) -> None:
         """Write the index and its metadata atomically."""
         with self._lock:
             _fsync_write(self.path, lambda temp: faiss.write_index(self._index, temp))
-            meta = {"embedder": self.embedder_name, "dimension": self.dim,
-                    "count": self.count(), "kind": self.kind}
-            _fsync_write(self.meta_path, lambda temp: Path(temp).write_text(
-                json.dumps(meta, indent=2) + "\n", encoding="utf-8"))
+            meta = {
+                "embedder": self.embedder_name,
+                "dimension": self.dim,
+                "count": self.count(),
+                "kind": self.kind,
+            }
+            _fsync_write(
+                self.meta_path,
+                lambda temp: Path(temp).write_text(
+                    json.dumps(meta, indent=2) + "\n", encoding="utf-8"
+                ),
+            )
 
 
-def build_index(vectors: np.ndarray, ids: np.ndarray, dim: int,
-                approximate_from: int | None = None, seed: int = 1234) -> Any:
+def build_index(
+    vectors: np.ndarray,
+    ids: np.ndarray,
+    dim: int,
+    approximate_from: int | None = None,
+    seed: int = 1234,
+) -> Any:
     """A new FAISS index holding `vectors` under `ids`: exact when small, IVF when large.
 
     IVF is used from `approximate_from` vectors (default APPROXIMATE_FROM).

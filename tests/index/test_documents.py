@@ -7,16 +7,30 @@ from index.documents import ware_document
 
 
 def test_ware_document_has_the_documented_keys() -> None:
-    wedgwood = Maker(key="wedgwood", name="Wedgwood", name_zh="玮致活",
-                     aliases=[MakerName(name="Josiah Wedgwood and Sons")])
+    wedgwood = Maker(
+        key="wedgwood",
+        name="Wedgwood",
+        name_zh="玮致活",
+        aliases=[MakerName(name="Josiah Wedgwood and Sons")],
+    )
     bentley = Maker(key="bentley", name="Thomas Bentley", aliases=[])
     institution = Institution(name="Potteries Museum")
     collection = Collection(name="Jasper", institution=institution)
     credits = [WareMaker(maker=bentley, position=1), WareMaker(maker=wedgwood, position=0)]
-    ware = Ware(id=7, accession_number="A.1", title_en="Vase", title_zh="花瓶",
-                object_type="vase", material="jasper", year_earliest=1780, year_latest=1790,
-                institution=institution, collection=collection, makers=credits,
-                photographs=[Photograph(sha256="0" * 64, format="jpeg")])
+    ware = Ware(
+        id=7,
+        accession_number="A.1",
+        title_en="Vase",
+        title_zh="花瓶",
+        object_type="vase",
+        material="jasper",
+        year_earliest=1780,
+        year_latest=1790,
+        institution=institution,
+        collection=collection,
+        makers=credits,
+        photographs=[Photograph(sha256="0" * 64, format="jpeg")],
+    )
     doc = ware_document(ware)
     assert doc["id"] == 7 and doc["accession"] == "A.1"
     assert doc["maker"] == "Wedgwood; Thomas Bentley"

@@ -13,28 +13,76 @@ from index.text import SORTS, TextIndex, TextResults, centuries
 from tests.conftest import shared_data_or_skip
 
 WARES: list[dict[str, Any]] = [
-    {"id": 1, "title": "Jasper vase", "maker": "Wedgwood", "object_type": "vase",
-     "material": "stoneware; jasper", "place": "Etruria, Staffordshire", "year_earliest": 1785,
-     "year_latest": 1790, "institution": "Potteries Museum", "collection": "Wedgwood",
-     "description": "Blue jasper with white relief of dancing figures.", "has_photo": True,
-     "accession": "2001.12.1"},
-    {"id": 2, "title": "Willow pattern plate", "maker": "Spode", "object_type": "plate",
-     "material": "earthenware", "pattern": "Willow", "place": "Stoke-on-Trent",
-     "year_earliest": 1810, "year_latest": 1820, "institution": "Potteries Museum",
-     "description": "Transfer-printed in underglaze blue.", "has_photo": False,
-     "accession": "2001.12.2"},
-    {"id": 3, "title": "Queen's ware teapot", "maker": "Wedgwood; Josiah Spode",
-     "object_type": "teapot", "material": "porcelain", "year_earliest": 1770,
-     "year_latest": 1775, "institution": "Potteries Museum", "has_photo": True,
-     "accession": "2001.12.3"},
-    {"id": 4, "title": "", "title_zh": "青花缠枝莲纹梅瓶", "object_type": "vase",
-     "material": "porcelain", "period": "明 宣德", "place": "景德镇", "year_earliest": 1426,
-     "year_latest": 1435, "institution": "Jingdezhen Museum", "has_photo": True,
-     "accession": "JDZ-7"},
-    {"id": 5, "title": "Celadon bowl", "object_type": "bowl", "material": "stoneware",
-     "place": "Longquan", "period": "Southern Song", "year_earliest": 1127,
-     "year_latest": 1279, "institution": "Jingdezhen Museum", "has_photo": False,
-     "accession": "JDZ-8", "description": "Thick green glaze over a grey body."},
+    {
+        "id": 1,
+        "title": "Jasper vase",
+        "maker": "Wedgwood",
+        "object_type": "vase",
+        "material": "stoneware; jasper",
+        "place": "Etruria, Staffordshire",
+        "year_earliest": 1785,
+        "year_latest": 1790,
+        "institution": "Potteries Museum",
+        "collection": "Wedgwood",
+        "description": "Blue jasper with white relief of dancing figures.",
+        "has_photo": True,
+        "accession": "2001.12.1",
+    },
+    {
+        "id": 2,
+        "title": "Willow pattern plate",
+        "maker": "Spode",
+        "object_type": "plate",
+        "material": "earthenware",
+        "pattern": "Willow",
+        "place": "Stoke-on-Trent",
+        "year_earliest": 1810,
+        "year_latest": 1820,
+        "institution": "Potteries Museum",
+        "description": "Transfer-printed in underglaze blue.",
+        "has_photo": False,
+        "accession": "2001.12.2",
+    },
+    {
+        "id": 3,
+        "title": "Queen's ware teapot",
+        "maker": "Wedgwood; Josiah Spode",
+        "object_type": "teapot",
+        "material": "porcelain",
+        "year_earliest": 1770,
+        "year_latest": 1775,
+        "institution": "Potteries Museum",
+        "has_photo": True,
+        "accession": "2001.12.3",
+    },
+    {
+        "id": 4,
+        "title": "",
+        "title_zh": "青花缠枝莲纹梅瓶",
+        "object_type": "vase",
+        "material": "porcelain",
+        "period": "明 宣德",
+        "place": "景德镇",
+        "year_earliest": 1426,
+        "year_latest": 1435,
+        "institution": "Jingdezhen Museum",
+        "has_photo": True,
+        "accession": "JDZ-7",
+    },
+    {
+        "id": 5,
+        "title": "Celadon bowl",
+        "object_type": "bowl",
+        "material": "stoneware",
+        "place": "Longquan",
+        "period": "Southern Song",
+        "year_earliest": 1127,
+        "year_latest": 1279,
+        "institution": "Jingdezhen Museum",
+        "has_photo": False,
+        "accession": "JDZ-8",
+        "description": "Thick green glaze over a grey body.",
+    },
 ]
 
 
@@ -136,11 +184,31 @@ def test_did_you_mean(index: TextIndex) -> None:
     assert index.search("wedgwood").suggestion == ""
 
 
-@pytest.mark.parametrize("query", [
-    "title:(", '"blue and white', "((vase", "vase))", "x" * 5000, "vase " * 1000,
-    "vase\x00\x07\x1b[31m", "AND OR NOT", ":", '"', "title:", "foo:bar", "*", "date:",
-    "[1 TO", "^2", "~", "maker:(wedgwood", "\u202e\ufeff", "年" * 3000,
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "title:(",
+        '"blue and white',
+        "((vase",
+        "vase))",
+        "x" * 5000,
+        "vase " * 1000,
+        "vase\x00\x07\x1b[31m",
+        "AND OR NOT",
+        ":",
+        '"',
+        "title:",
+        "foo:bar",
+        "*",
+        "date:",
+        "[1 TO",
+        "^2",
+        "~",
+        "maker:(wedgwood",
+        "\u202e\ufeff",
+        "年" * 3000,
+    ],
+)
 def test_malformed_queries_never_raise(index: TextIndex, query: str) -> None:
     results = index.search(query)
     assert results.total >= 0
@@ -178,10 +246,19 @@ def _caption_docs() -> list[dict[str, Any]]:
     labels = shared_data_or_skip("chinesenotes", "labels.csv")
     with labels.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [{"id": i, "title": r["title_en"], "title_zh": r["title_zh"],
-             "description": r["caption"], "description_zh": r["caption_zh"],
-             "object_type": r["object_type"], "material": r["material"], "has_photo": True}
-            for i, r in enumerate(rows, start=1)]
+    return [
+        {
+            "id": i,
+            "title": r["title_en"],
+            "title_zh": r["title_zh"],
+            "description": r["caption"],
+            "description_zh": r["caption_zh"],
+            "object_type": r["object_type"],
+            "material": r["material"],
+            "has_photo": True,
+        }
+        for i, r in enumerate(rows, start=1)
+    ]
 
 
 def test_real_captions_in_both_languages(tmp_path: Path) -> None:
@@ -194,8 +271,11 @@ def test_real_captions_in_both_languages(tmp_path: Path) -> None:
     assert english_only and english_only <= found
     blue = index.search("青花", per_page=100)
     assert blue.total >= 5
-    assert all("blue" in (by_id[i]["title"] + by_id[i]["description"]).lower()
-               or "青花" in by_id[i]["title_zh"] + by_id[i]["description_zh"] for i in ids(blue))
+    assert all(
+        "blue" in (by_id[i]["title"] + by_id[i]["description"]).lower()
+        or "青花" in by_id[i]["title_zh"] + by_id[i]["description_zh"]
+        for i in ids(blue)
+    )
     celadon = set(ids(index.search("celadon", per_page=100)))
     assert celadon == set(ids(index.search("青瓷", per_page=100)))
     kangxi = index.search("康熙")
@@ -237,9 +317,19 @@ def test_numpy_engine_matches_whoosh(tmp_path: Path) -> None:
     index.add(docs)
     searcher = index._current_searcher()
     _, engine = index._doc_table(searcher)
-    for text in ["porcelain", "blue white", '"blue and white"', "vase NOT celadon",
-                 "bowl OR plate", "ming*", '"Qing Dynasty" Kangxi', "青花", "清 康熙",
-                 "title:celadon", "porcelain ANDMAYBE dragon"]:
+    for text in [
+        "porcelain",
+        "blue white",
+        '"blue and white"',
+        "vase NOT celadon",
+        "bowl OR plate",
+        "ming*",
+        '"Qing Dynasty" Kangxi',
+        "青花",
+        "清 康熙",
+        "title:celadon",
+        "porcelain ANDMAYBE dragon",
+    ]:
         query = index._parser.parse(text)
         mine = set(np.flatnonzero(engine.evaluate(query).mask & engine.live).tolist())
         assert mine == set(searcher.docs_for_query(query)), text

@@ -133,4 +133,3 @@ def test_ivf_is_rebuilt_with_more_lists_as_it_grows(
     assert index.kind == "ivf64"
     index.add(range(100, 70_000), unit(rng.normal(size=(69_900, 4))))
     assert index.kind == "ivf256" and index.count() == 70_000
-
