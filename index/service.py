@@ -6,6 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import faiss
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,11 +70,12 @@ class _OpenVectors:
     photo_ids: np.ndarray
     ware_ids: np.ndarray
 
-    def owner(self, photo_id: int) -> int | None:
-        position = int(np.searchsorted(self.photo_ids, photo_id))
-        if position < len(self.photo_ids) and self.photo_ids[position] == photo_id:
-            return int(self.ware_ids[position])
-        return None
+    def owners(self, photo_ids: np.ndarray) -> np.ndarray:
+        """The ware of each photograph, or -1 where the photograph is unknown."""
+        if not len(self.photo_ids):
+            return np.full(len(photo_ids), -1, dtype=np.int64)
+        positions = np.minimum(np.searchsorted(self.photo_ids, photo_ids), len(self.photo_ids) - 1)
+        return np.where(self.photo_ids[positions] == photo_ids, self.ware_ids[positions], -1)
 
 
 class SearchService:
@@ -86,6 +88,10 @@ class SearchService:
         embedder: ImageEmbedder | None = None,
     ) -> None:
         self.settings = settings
+        # One query at a time gains nothing from OpenMP's threads, and on a busy machine their
+        # spin-waits cost milliseconds (measured in bench/bench_hybrid.py): a web server already
+        # answers its requests in parallel. This is process-wide, and meant to be.
+        faiss.omp_set_num_threads(1)
         self._sessions = session_factory
         self._embedder = embedder
         self._reason = "given by the caller" if embedder is not None else ""
@@ -305,10 +311,12 @@ class SearchService:
         if opened is None:
             return []
         matches = opened.index.search(vector, FUSION_DEPTH)
+        if not matches:
+            return []
+        owners = opened.owners(np.fromiter((photo for photo, _ in matches), dtype=np.int64))
         best: dict[int, float] = {}
-        for photo, score in matches:
-            ware = opened.owner(photo)
-            if ware is not None and ware not in best:
+        for ware, (_, score) in zip(owners.tolist(), matches, strict=True):
+            if ware >= 0 and ware not in best:
                 best[ware] = score
         return list(best.items())
 
@@ -334,21 +342,22 @@ class SearchService:
 
     def _vectors(self) -> _OpenVectors | None:
         # Reopened only when the file changes, so an ingest in another process shows at once.
+        stamp = vector_index_stamp(self.settings)
+        if self._vector_cache is not None and self._vector_cache.stamp == stamp:
+            return self._vector_cache
         if stored_vector_embedder(self.settings) != self.embedder.name:
             return None
-        stamp = vector_index_stamp(self.settings)
-        if self._vector_cache is None or self._vector_cache.stamp != stamp:
-            index = vector_index_for(self.settings, self.embedder)
-            with self._session() as session:
-                pairs = session.execute(
-                    select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
-                ).all()
-            self._vector_cache = _OpenVectors(
-                stamp,
-                index,
-                np.array([photo for photo, _ in pairs], dtype=np.int64),
-                np.array([ware for _, ware in pairs], dtype=np.int64),
-            )
+        index = vector_index_for(self.settings, self.embedder)
+        with self._session() as session:
+            pairs = session.execute(
+                select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
+            ).all()
+        self._vector_cache = _OpenVectors(
+            stamp,
+            index,
+            np.array([photo for photo, _ in pairs], dtype=np.int64),
+            np.array([ware for _, ware in pairs], dtype=np.int64),
+        )
         return self._vector_cache
 
     def _session(self) -> Session:
