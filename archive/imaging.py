@@ -71,7 +71,7 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         oriented = ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageRejected(f"the image is damaged or truncated ({error})") from None
-    oriented = _to_rgb(oriented)
+    oriented = to_rgb(oriented)
     if oriented.size == image.size[::-1] and oriented.size != image.size:
         # EXIF said the camera was turned: report the size as the photograph is seen.
         width, height = height, width
@@ -88,8 +88,9 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
     )
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
+def to_rgb(image: Image.Image, *, keep_grey: bool = False) -> Image.Image:
+    """``image`` in RGB (or left in L when ``keep_grey``), transparency flattened onto white."""
+    if image.mode == "RGB" or (keep_grey and image.mode == "L"):
         return image
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Flatten transparency onto white, as a museum photograph would be shown.

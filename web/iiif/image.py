@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from archive.imaging import open_validated
+from archive.imaging import open_validated, to_rgb
 
 # Limits on what one request may produce: they bound the memory and time a request can cost,
 # and are published in info.json (maxHeight defaults to maxWidth there).
@@ -276,7 +276,7 @@ def render(data: bytes, request: ImageRequest, width: int, height: int, max_pixe
         image.draft("RGB", need)
     image.load()
     image = ImageOps.exif_transpose(image)
-    image = _flatten(image)
+    image = to_rgb(image, keep_grey=True)
     # The decoded image may be smaller than the photograph (draft): scale the region to it.
     sx, sy = image.width / width, image.height / height
     box = (x * sx, y * sy, (x + w) * sx, (y + h) * sy)
@@ -300,18 +300,6 @@ _CLOCKWISE = {
     180: Image.Transpose.ROTATE_180,
     270: Image.Transpose.ROTATE_90,
 }
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGB", "L"):
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # Transparency goes onto white, as the catalogue's own derivatives show it.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image.convert("RGB")
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
