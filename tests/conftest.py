@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,27 @@ def browser() -> Iterator[object]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """Serve a WSGI app on a free loopback port from a thread; yields its base URL.
+
+    waitress, the server `potbank serve` uses: unlike werkzeug's development server it closes a
+    response's file when a browser drops the connection mid-image (otherwise a ResourceWarning,
+    an error under -W error, lands in whichever test runs next).
+    """
+    import waitress.server
+
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=10)
 
 
 def shared_data_or_skip(*parts: str) -> Path:

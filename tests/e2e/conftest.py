@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from archive.models import MakerRole, PhotoView
 from archive.settings import Settings, load_settings
 from archive.store import ImageStore
 from index.sync import IndexSync
-from tests.conftest import REPO_ROOT, chromium_or_skip
+from tests.conftest import REPO_ROOT, chromium_or_skip, serving
 from web.app import create_app
 from web.views.context import app_state
 
@@ -132,8 +131,6 @@ def _load_samples(settings: Settings, session: Session) -> int:
 def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     """Potbank served on a free port of 127.0.0.1 from a thread, over a few demo wares, with
     its keyword and image indexes built as ``potbank index rebuild`` builds them."""
-    from werkzeug.serving import make_server
-
     chromium_or_skip()
     home = tmp_path_factory.mktemp("e2e") / "instance"
     url = f"sqlite:///{home / 'potbank.sqlite3'}"
@@ -145,17 +142,12 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         marked = _load_samples(settings, session)
         IndexSync(settings).rebuild(session)
     app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     upload = home.parent / "my-pot.jpg"
     shutil.copy(SAMPLES / "images" / "porcelain_vase_minghongwu1000.jpg", upload)
     try:
-        yield LiveSite(f"http://127.0.0.1:{server.server_port}", marked, upload)
+        with serving(app) as base:
+            yield LiveSite(base, marked, upload)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         app_state(app).close()
         engine.dispose()
 

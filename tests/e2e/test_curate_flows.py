@@ -4,7 +4,6 @@ reviews the submission with its near-duplicate alert and approves it, the partne
 from __future__ import annotations
 
 import re
-import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from archive.settings import load_settings
 from archive.store import ImageStore
 from archive.users import create_user
 from index.sync import IndexSync
-from tests.conftest import chromium_or_skip
+from tests.conftest import chromium_or_skip, serving
 from tests.e2e.conftest import SAMPLES, screenshot
 from web.app import create_app
 from web.views.context import app_state
@@ -41,8 +40,6 @@ class CurateSite:
 @pytest.fixture(scope="module")
 def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite]:
     """A live Potbank with a curator, a partner, and one published ware with a photograph."""
-    from werkzeug.serving import make_server
-
     chromium_or_skip()
     home = tmp_path_factory.mktemp("curate-e2e") / "instance"
     url = f"sqlite:///{home / 'potbank.sqlite3'}"
@@ -66,15 +63,10 @@ def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite
         session.commit()
         IndexSync(settings).rebuild(session)
     app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield CurateSite(f"http://127.0.0.1:{server.server_port}")
+        with serving(app) as base:
+            yield CurateSite(base)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         app_state(app).close()
         engine.dispose()
 

@@ -3,14 +3,12 @@ and a small catalogue written through the catalogue operations."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
 from archive.catalogue import (
     MakerCredit,
@@ -23,7 +21,7 @@ from archive.catalogue import (
 from archive.models import MakerRole, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
-from tests.conftest import make_image_bytes
+from tests.conftest import make_image_bytes, serving
 from web.app import create_app
 from web.views.context import app_state
 
@@ -168,12 +166,5 @@ def catalogue(settings: Settings, session_factory: sessionmaker[Session]) -> Cat
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served on a free loopback port in a thread; answers its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(app) as base:
+        yield base
