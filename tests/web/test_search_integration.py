@@ -4,96 +4,77 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from archive.settings import Settings
-from index.sync import IndexSync
 from tests.web.conftest import Catalogue, csrf_token
 from web.app import create_app
 from web.views.context import app_state
 
 
-@pytest.fixture
-def indexed_app(
-    settings: Settings, catalogue: Catalogue, session_factory: sessionmaker[Session]
-) -> Iterator[Flask]:
-    with session_factory() as session:
-        IndexSync(settings).rebuild(session)
-    application = create_app(settings, testing=True)
-    yield application
-    app_state(application).close()
-
-
-@pytest.fixture
-def live(indexed_app: Flask) -> FlaskClient:
-    return indexed_app.test_client()
-
-
 def test_keyword_search_finds_published_wares_in_either_language(
-    live: FlaskClient, catalogue: Catalogue
+    client: FlaskClient, catalogue: Catalogue
 ) -> None:
-    english = live.get("/?q=emblems").get_data(as_text=True)
+    english = client.get("/?q=emblems").get_data(as_text=True)
     assert f'href="/wares/{catalogue.vase}"' in english and "<mark>" in english
-    chinese = live.get("/?q=抱月瓶").get_data(as_text=True)
+    chinese = client.get("/?q=抱月瓶").get_data(as_text=True)
     assert f'href="/wares/{catalogue.vase}"' in chinese
-    assert "Secret draft bowl" not in live.get("/?q=secret").get_data(as_text=True)
+    assert "Secret draft bowl" not in client.get("/?q=secret").get_data(as_text=True)
 
 
-def test_facets_from_the_index_filter_the_results(live: FlaskClient, catalogue: Catalogue) -> None:
-    page = live.get("/?q=").get_data(as_text=True)
+def test_facets_from_the_index_filter_the_results(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    page = client.get("/?q=").get_data(as_text=True)
     assert "3 wares" in page
     assert '<span class="facet__value">With photograph</span>' in page
     link = re.search(r'href="(\?q=&amp;material=stoneware)"', page)
     assert link, "no material facet link for stoneware"
-    filtered = live.get("/" + link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    filtered = client.get("/" + link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert "1 ware" in filtered and f'href="/wares/{catalogue.teapot}"' in filtered
 
 
 def test_a_date_range_keeps_wares_whose_dates_overlap_it(
-    live: FlaskClient, catalogue: Catalogue
+    client: FlaskClient, catalogue: Catalogue
 ) -> None:
-    body = live.get("/api/v1/search?q=&year_from=1700&year_to=1750").get_json()
+    body = client.get("/api/v1/search?q=&year_from=1700&year_to=1750").get_json()
     assert [result["id"] for result in body["results"]] == [catalogue.vase]
-    assert live.get("/api/v1/search?q=&year_from=1800").get_json()["total"] == 0
+    assert client.get("/api/v1/search?q=&year_from=1800").get_json()["total"] == 0
 
 
-def test_a_malformed_query_is_answered_not_crashed(live: FlaskClient) -> None:
-    response = live.get('/?q=vase AND ((("')
+def test_a_malformed_query_is_answered_not_crashed(client: FlaskClient) -> None:
+    response = client.get('/?q=vase AND ((("')
     assert response.status_code == 200
-    api = live.get('/api/v1/search?q=vase AND ((("')
+    api = client.get('/api/v1/search?q=vase AND ((("')
     assert api.status_code == 200 and api.get_json()["total"] >= 0
 
 
 def test_record_text_stays_escaped_through_the_real_index(
-    live: FlaskClient, catalogue: Catalogue
+    client: FlaskClient, catalogue: Catalogue
 ) -> None:
-    page = live.get("/?q=teapot").get_data(as_text=True)
+    page = client.get("/?q=teapot").get_data(as_text=True)
     assert f'href="/wares/{catalogue.teapot}"' in page
     assert "<script>alert" not in page and "<img src=x" not in page
-    body = live.get("/api/v1/search?q=described").get_json()
+    body = client.get("/api/v1/search?q=described").get_json()
     assert body["results"] and "<script>" not in (body["results"][0]["snippet"] or "")
 
 
 def test_search_by_photograph_finds_the_ware_it_shows(
-    live: FlaskClient, settings: Settings, catalogue: Catalogue
+    client: FlaskClient, settings: Settings, catalogue: Catalogue
 ) -> None:
     original = next((settings.store_dir / "originals").rglob(f"{catalogue.vase_front}.*"))
     photo = original.read_bytes()
-    response = live.post(
+    response = client.post(
         "/search/image",
-        data={"image": (io.BytesIO(photo), "vase.jpg"), "csrf_token": csrf_token(live)},
+        data={"image": (io.BytesIO(photo), "vase.jpg"), "csrf_token": csrf_token(client)},
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
-    page = live.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     first = re.search(r'<a class="card__link" href="/wares/(\d+)"', page)
     assert first and int(first.group(1)) == catalogue.vase
-    api = live.post(
+    api = client.post(
         "/api/v1/search/image",
         data={"image": (io.BytesIO(photo), "vase.jpg")},
         content_type="multipart/form-data",
@@ -103,14 +84,14 @@ def test_search_by_photograph_finds_the_ware_it_shows(
 
 
 def test_ware_page_shows_similar_wares_and_the_active_embedder(
-    live: FlaskClient, catalogue: Catalogue
+    client: FlaskClient, catalogue: Catalogue
 ) -> None:
-    page = live.get(f"/wares/{catalogue.vase}").get_data(as_text=True)
+    page = client.get(f"/wares/{catalogue.vase}").get_data(as_text=True)
     similar = page.split("Visually similar wares", 1)[1]
     assert f'href="/wares/{catalogue.teapot}"' in similar
-    status = live.get("/api/v1/status").get_json()
+    status = client.get("/api/v1/status").get_json()
     assert status["embedder"]["kind"] == "descriptor" and status["embedder"]["name"]
-    assert status["embedder"]["name"] in live.get("/").get_data(as_text=True)
+    assert status["embedder"]["name"] in client.get("/").get_data(as_text=True)
 
 
 def test_a_fresh_instance_without_indexes_still_answers(
