@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from archive.catalogue import WARE_FIELDS
 from ingest.normalise import (
     from_inches,
     normalise_role,
@@ -21,26 +22,11 @@ from ingest.normalise import (
 )
 from ingest.normalise.dimensions import Dimensions
 from ingest.normalise.languages import HAN_PATTERN
-from ingest.profiles import Profile
+from ingest.profiles import PLAIN_TARGETS, Profile
 from ingest.records import MakerMention, PhotoReference, RowError, SourceRecord
 
-# Ware fields copied as they are from the profile's plain targets.
-_WARE_TEXT = (
-    "title_en",
-    "title_zh",
-    "object_type",
-    "place",
-    "period",
-    "material",
-    "technique",
-    "pattern",
-    "marks",
-    "description_en",
-    "description_zh",
-    "credit_line",
-    "provenance",
-    "rights",
-)
+# Ware fields copied as they are from the profile's plain targets (status is checked on its own).
+_WARE_TEXT = tuple(t for t in PLAIN_TARGETS if t in WARE_FIELDS and t != "status")
 STATUSES = ("draft", "submitted", "published", "rejected")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ISO_YEAR = re.compile(r"^([+-]?\d{1,4})(?:-\d{1,2}-\d{1,2}(?:[T ].*)?)?$")
