@@ -422,6 +422,32 @@ def _set_makers(ware: Ware, credits: Sequence[MakerCredit]) -> None:
         )
 
 
+def photograph_values(
+    stored: StoredImage,
+    *,
+    view: PhotoView = PhotoView.FRONT,
+    original_filename: str | None = None,
+    photographer: str | None = None,
+    licence: str | None = None,
+    attribution: str | None = None,
+) -> dict[str, Any]:
+    """The Photograph columns for a stored image (all but its ware and position)."""
+    return {
+        "sha256": stored.sha256,
+        "format": stored.extension,
+        "width": stored.width,
+        "height": stored.height,
+        "byte_size": stored.byte_size,
+        "phash": stored.phash,
+        "view": view,
+        "original_filename": original_filename,
+        "photographer": photographer,
+        "licence": licence,
+        "attribution": attribution,
+        "created_at": utcnow(),
+    }
+
+
 def attach_photograph(
     session: Session,
     ware: Ware,
@@ -438,18 +464,15 @@ def attach_photograph(
         if photo.sha256 == stored.sha256:
             return photo, False
     photo = Photograph(
-        sha256=stored.sha256,
-        format=stored.extension,
-        width=stored.width,
-        height=stored.height,
-        byte_size=stored.byte_size,
-        phash=stored.phash,
-        view=view,
+        **photograph_values(
+            stored,
+            view=view,
+            original_filename=original_filename,
+            photographer=photographer,
+            licence=licence,
+            attribution=attribution,
+        ),
         position=len(ware.photographs),
-        original_filename=original_filename,
-        photographer=photographer,
-        licence=licence,
-        attribution=attribution,
     )
     ware.photographs.append(photo)
     # A new photograph changes the record harvesters see, so its datestamp moves on.

@@ -29,6 +29,11 @@ class ProcessedImage:
     phash: str
     derivatives: dict[str, bytes]
     display: Image.Image
+    thumb: Image.Image
+
+    def decoded(self, size: str) -> Image.Image:
+        """The derivative ``size`` (a DERIVATIVE_SIZES key) as decoded pixels, before JPEG."""
+        return self.thumb if size == "thumb" else self.display
 
 
 def open_validated(data: bytes, max_pixels: int) -> Image.Image:
@@ -68,13 +73,15 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         image.draft("RGB", (largest, largest))
     try:
         image.load()
-        oriented = ImageOps.exif_transpose(image)
+        decoded_size = image.size
+        # In place: without an orientation to apply, a copy would be made for nothing.
+        ImageOps.exif_transpose(image, in_place=True)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageRejected(f"the image is damaged or truncated ({error})") from None
-    oriented = to_rgb(oriented)
-    if oriented.size == image.size[::-1] and oriented.size != image.size:
+    if image.size == decoded_size[::-1] and image.size != decoded_size:
         # EXIF said the camera was turned: report the size as the photograph is seen.
         width, height = height, width
+    oriented = to_rgb(image)
     display = _shrink(oriented, largest)
     thumb = _shrink(display, DERIVATIVE_SIZES["thumb"])
     return ProcessedImage(
@@ -85,6 +92,7 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         phash=difference_hash(thumb),
         derivatives={"display": _jpeg_bytes(display), "thumb": _jpeg_bytes(thumb)},
         display=display,
+        thumb=thumb,
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,10 @@ class StoredImage:
     height: int
     byte_size: int
     phash: str
-    processed: ProcessedImage
+    # The decoded pixels and derivative bytes; None once handed back from a worker process.
+    processed: ProcessedImage | None
+    # The same bytes were in the store before this put (an earlier run, or another ware's copy).
+    already_stored: bool = False
 
 
 class ImageStore:
@@ -39,13 +44,20 @@ class ImageStore:
         self.root = Path(root)
         self.max_pixels = max_pixels
 
-    def put(self, data: bytes) -> StoredImage:
-        """Validate ``data`` by content; store it and its derivatives, or raise ImageRejected."""
+    def put(self, data: bytes, *, durable: bool = True) -> StoredImage:
+        """Validate ``data`` by content; store it and its derivatives, or raise ImageRejected.
+
+        Each file is on disk when this returns (fsync). A caller storing many images passes
+        ``durable=False`` and calls ``sync`` once before anything refers to them: one flush of
+        the file system instead of three per image.
+        """
         processed = process_image(data, self.max_pixels)
         sha = hashlib.sha256(data).hexdigest()
-        _write_once(self.original_path(sha, processed.extension), data)
+        original = self.original_path(sha, processed.extension)
+        already_stored = original.exists()
+        _write_once(original, data, durable)
         for size, payload in processed.derivatives.items():
-            _write_once(self.derivative_path(sha, size), payload)
+            _write_once(self.derivative_path(sha, size), payload, durable)
         return StoredImage(
             sha256=sha,
             format=processed.format,
@@ -55,6 +67,7 @@ class ImageStore:
             byte_size=len(data),
             phash=processed.phash,
             processed=processed,
+            already_stored=already_stored,
         )
 
     def original_path(self, sha256: str, extension: str) -> Path:
@@ -73,6 +86,16 @@ class ImageStore:
     def has(self, sha256: str, extension: str) -> bool:
         return self.original_path(sha256, extension).exists()
 
+    def sync(self) -> None:
+        """Flush everything written to the store's file system (files, renames) to disk."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.root, os.O_RDONLY)
+        try:
+            if _syncfs is None or _syncfs(descriptor) != 0:
+                os.sync()  # not Linux, or syncfs failed: flush every file system
+        finally:
+            os.close(descriptor)
+
 
 def _check_sha(sha256: str) -> None:
     # Paths are built only from a verified hex digest, so no request can reach outside the store.
@@ -80,7 +103,17 @@ def _check_sha(sha256: str) -> None:
         raise ValueError("not a SHA-256 hex digest")
 
 
-def _write_once(path: Path, data: bytes) -> None:
+def _load_syncfs() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
+
+
+def _write_once(path: Path, data: bytes, durable: bool = True) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +121,9 @@ def _write_once(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

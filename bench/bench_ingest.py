@@ -58,6 +58,9 @@ class NoEmbedder:
 
     name = "none"
     dim = 8
+    derivative = "thumb"
+    # Not portable: photo workers import only the product's modules, not this script.
+    portable = False
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         vectors = np.zeros((len(images), self.dim), dtype=np.float32)
@@ -81,6 +84,8 @@ class RandomClip:
         self.model = model.eval()
         self.dim = int(self.model.visual.output_dim)
         self.name = "open_clip:ViT-B-32:random"
+        self.derivative = "display"
+        self.portable = False
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         with self._torch.inference_mode():

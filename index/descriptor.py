@@ -200,6 +200,11 @@ class VisualDescriptor:
     """Colour, texture and shape descriptor: deterministic, L2-normalised float32 vectors."""
 
     name = "potbank-descriptor-v1"
+    # It works at WORK_SIZE (160 px): the 320 px thumbnail holds all it uses, and is cheaper to
+    # shrink than the display image.
+    derivative = "thumb"
+    # Pure numpy, no weights, mostly holding the GIL: it scales by running in worker processes.
+    portable = True
 
     def __init__(self) -> None:
         probe = self._describe(np.full((32, 48, 3), 0.5, dtype=np.float32))

@@ -25,6 +25,13 @@ class ImageEmbedder(Protocol):
 
     name: str
     dim: int
+    # The store derivative ("thumb" or "display") with enough pixels for this embedder: ingest
+    # hands it the one already decoded, and rebuilds read that one back from the store.
+    derivative: str
+    # Cheap to copy and bound to one core: ingest's photo worker processes each embed with a
+    # copy (so its class must be importable there). Models that load weights and spread over
+    # cores themselves embed in the ingest process.
+    portable: bool
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         """(n, dim) float32, rows of unit length."""
@@ -45,6 +52,9 @@ class ClipEmbedder:
     """CLIP image and text towers from open_clip, from a pretrained tag or a local checkpoint."""
 
     supports_text = True
+    # CLIP crops a 224 px square from the shorter side: a 320 px thumbnail can be too small.
+    derivative = "display"
+    portable = False
 
     def __init__(self, model_name: str, pretrained: str, device: str = "cpu") -> None:
         """Load `model_name` with `pretrained` (an open_clip tag or a checkpoint file path).

@@ -5,13 +5,8 @@ The catalogue is the truth; both indexes are derived from it and can be dropped 
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
-import pickle
-import signal
-import subprocess
-import sys
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Photograph, Ware, WareMaker, WareStatus
+from archive.processes import ChildProcess, serve
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.documents import ware_document
@@ -134,25 +130,29 @@ class IndexSync:
         self.settings = settings
         self.store = ImageStore(settings.store_dir, settings.max_image_pixels)
         self._embedder = embedder
+        # The ingest pipeline's embedding thread and its main thread may both ask first.
+        self._embedder_lock = threading.Lock()
 
     @property
     def embedder(self) -> ImageEmbedder:
-        if self._embedder is None:
-            self._embedder, _ = active_embedder(self.settings)
-        return self._embedder
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder, _ = active_embedder(self.settings)
+            return self._embedder
 
     def update_wares(
         self,
         session: Session,
         ware_ids: Iterable[int],
-        images: Mapping[str, Image.Image] | None = None,
+        embeddings: Mapping[str, np.ndarray] | None = None,
         new_ids: Collection[int] = (),
         text_writer: BackgroundTextIndex | None = None,
     ) -> None:
         """Re-index these wares: published ones are (re)added, the rest are removed.
 
-        ``images`` maps SHA-256 to display images a caller has decoded already (the ingest
-        pipeline), so those photographs are not read back from the store and decoded again.
+        ``embeddings`` maps SHA-256 to vectors a caller has computed already with this
+        embedder (the ingest pipeline, from the images it decoded); other photographs are read
+        back from the store and embedded here.
         ``new_ids`` are wares just created, which the keyword index cannot hold yet. With a
         ``text_writer`` the keyword index is written by its process while this one goes on
         (call its ``wait`` before relying on it).
@@ -175,7 +175,7 @@ class IndexSync:
         vectors.remove(hidden_photo_ids)
         present = set(vectors.ids().tolist())
         fresh = [p for w in public for p in w.photographs if p.id not in present]
-        self._embed_into(vectors, fresh, images or {})
+        self._embed_into(vectors, fresh, embeddings or {})
         vectors.save()
 
     def rebuild(
@@ -233,23 +233,28 @@ class IndexSync:
         self,
         vectors: VectorIndex,
         photos: list[Photograph],
-        decoded: Mapping[str, Image.Image] | None = None,
+        known: Mapping[str, np.ndarray] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        decoded = decoded or {}
-        for start in range(0, len(photos), EMBED_BATCH):
-            batch = photos[start : start + EMBED_BATCH]
-            images = [
-                decoded[photo.sha256] if photo.sha256 in decoded else self._display_image(photo)
-                for photo in batch
-            ]
-            embeddings = self.embedder.embed_images(images)
+        known = known or {}
+        ready = [photo for photo in photos if photo.sha256 in known]
+        if ready:
+            vectors.add(
+                np.array([photo.id for photo in ready], dtype=np.int64),
+                np.stack([known[photo.sha256] for photo in ready]),
+            )
+        rest = [photo for photo in photos if photo.sha256 not in known]
+        for start in range(0, len(rest), EMBED_BATCH):
+            batch = rest[start : start + EMBED_BATCH]
+            embeddings = self.embedder.embed_images([self._stored_image(p) for p in batch])
             vectors.add(np.array([photo.id for photo in batch], dtype=np.int64), embeddings)
             if progress is not None:
-                progress(start + len(batch), len(photos))
+                progress(len(ready) + start + len(batch), len(photos))
 
-    def _display_image(self, photo: Photograph) -> Image.Image:
-        with Image.open(self.store.derivative_path(photo.sha256, "display")) as image:
+    def _stored_image(self, photo: Photograph) -> Image.Image:
+        """The derivative the embedder works from, decoded from the store."""
+        path = self.store.derivative_path(photo.sha256, self.embedder.derivative)
+        with Image.open(path) as image:
             return image.convert("RGB")
 
 
@@ -261,90 +266,50 @@ class BackgroundTextIndex:
     ``submit`` waits for the previous batch first, so at most one is in flight; ``wait``
     returns once everything submitted is committed, and raises if the child failed. The child
     dies with its parent (a killed ingest leaves no writer behind to hold the index's lock).
-    It is a plain ``python -m index.sync`` process, so the caller's main module is never
-    imported again (as multiprocessing's spawn would).
     """
 
     def __init__(self, path: Path) -> None:
-        root = str(Path(__file__).resolve().parents[1])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        # Our own interpreter and module; the path is the caller's index folder.
-        self._process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "index.sync", str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=root,
-        )
+        self._child = ChildProcess("index.sync", str(path), label=str(path))
         self._busy = False
 
     def submit(self, docs: list[dict[str, Any]], new_ids: set[int], remove_ids: set[int]) -> None:
         self.wait()
-        assert self._process.stdin is not None
-        try:
-            pickle.dump((docs, new_ids, remove_ids), self._process.stdin, protocol=5)
-            self._process.stdin.flush()
-        except BrokenPipeError as error:
-            raise RuntimeError("the keyword index process ended unexpectedly") from error
+        self._child.send((docs, new_ids, remove_ids))
         self._busy = True
 
     def wait(self) -> None:
         if not self._busy:
             return
         self._busy = False
-        assert self._process.stdout is not None
         try:
-            outcome = pickle.load(self._process.stdout)  # noqa: S301 - our own child's reply
-        except EOFError:
-            outcome = "the keyword index process ended unexpectedly"
-        if outcome is not None:
-            raise RuntimeError(f"keyword index update failed: {outcome}")
+            self._child.receive()
+        except Exception as error:
+            raise RuntimeError(f"keyword index update failed: {error}") from error
 
     def close(self) -> None:
         """Wait for the last batch and end the process."""
         try:
             self.wait()
         finally:
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.close()
-            try:
-                self._process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            self._process.stdout.close()
+            self._child.close()
 
 
-def _die_with_parent() -> None:
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the child still ends when its input closes, after its current batch
+class _TextWriter:
+    """The child's side of BackgroundTextIndex: one Whoosh commit per batch it is sent."""
 
+    def __init__(self, path: str) -> None:
+        self.text = TextIndex(path)
 
-def _text_worker(path: str) -> None:
-    _die_with_parent()
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but replies on the pipe
-    text = TextIndex(path)
-    while True:
-        try:
-            docs, new_ids, remove_ids = pickle.load(requests)  # noqa: S301 - from our parent
-        except EOFError:
-            break
-        try:
-            text.add(docs, new_ids=new_ids, remove_ids=remove_ids)
-        except Exception as error:  # reported to the parent, which raises it
-            outcome: str | None = f"{type(error).__name__}: {error}"
-        else:
-            outcome = None
-        pickle.dump(outcome, replies, protocol=5)
-        replies.flush()
-    text.close()
+    def __call__(self, request: tuple[list[dict[str, Any]], set[int], set[int]]) -> None:
+        docs, new_ids, remove_ids = request
+        self.text.add(docs, new_ids=new_ids, remove_ids=remove_ids)
+
+    def close(self) -> None:
+        self.text.close()
 
 
 if __name__ == "__main__":
-    _text_worker(sys.argv[1])
+    # Imported by name: what it sends back must pickle as this module's classes, not __main__'s.
+    from index.sync import _TextWriter as handler
+
+    serve(handler)

@@ -59,13 +59,25 @@ class PhotoHashes:
         self._new.append((int(phash, 16), ware_id))
         self._accessions[ware_id] = accession_number
 
-    def closest(self, phash: str, ware_id: int) -> DuplicateMatch | None:
-        """The nearest photograph of another ware within the threshold, or None."""
+    def mark(self) -> int:
+        """A point to go back to with ``forget_after`` (when a transaction is rolled back)."""
+        return len(self._hashes) + len(self._new)
+
+    def forget_after(self, mark: int) -> None:
+        """Forget the photographs added since ``mark``."""
+        self._join()
+        self._hashes, self._wares = self._hashes[:mark], self._wares[:mark]
+
+    def _join(self) -> None:
         if self._new:
             new_hashes, new_wares = zip(*self._new, strict=True)
             self._hashes = np.concatenate([self._hashes, np.array(new_hashes, dtype=np.uint64)])
             self._wares = np.concatenate([self._wares, np.array(new_wares, dtype=np.int64)])
             self._new = []
+
+    def closest(self, phash: str, ware_id: int) -> DuplicateMatch | None:
+        """The nearest photograph of another ware within the threshold, or None."""
+        self._join()
         if not len(self._hashes):
             return None
         distances = np.bitwise_count(self._hashes ^ np.uint64(int(phash, 16))).astype(np.int64)

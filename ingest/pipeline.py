@@ -3,9 +3,9 @@
 Records go in batches. Each batch is committed to the catalogue and then indexed before the next
 one starts, so a run killed at any moment loses at most the batch in flight, and running the same
 source again finishes the job (upserts are idempotent; ``PendingIndex`` repairs an index update
-that a crash cut short). While one batch is written and embedded, a thread pool already reads,
-validates, decodes and stores the photographs of the next (Pillow, libjpeg and the embedders
-release the GIL), and the display image decoded for the store is the one that gets embedded.
+that a crash cut short). While one batch is written, a thread pool already reads, validates,
+decodes and stores the photographs of the next, and a thread of its own embeds them from the
+derivative decoded for the store (see ``_Stages``).
 """
 
 from __future__ import annotations
@@ -13,29 +13,42 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalogue import (
     MakerCredit,
     NewWare,
-    attach_photograph,
     check_ware_fields,
     find_wares,
     get_or_create_collection,
     get_or_create_institution,
     get_or_create_maker,
     insert_wares,
+    photograph_values,
     resolve_makers,
     upsert_ware,
     ware_unchanged,
 )
 from archive.db import begin_write
 from archive.imaging import ImageRejected
-from archive.models import Collection, IngestRun, Institution, Maker, MakerRole, Ware, utcnow
+from archive.models import (
+    Collection,
+    IngestRun,
+    Institution,
+    Maker,
+    MakerRole,
+    Photograph,
+    Ware,
+    utcnow,
+)
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
@@ -46,6 +59,7 @@ from ingest.mapping import map_record
 from ingest.normalise.makers import MakerCredit as NormalisedCredit
 from ingest.normalise.makers import maker_key
 from ingest.pending import PendingIndex
+from ingest.photo_workers import PhotoWorkers, PreparedPhoto, prepare_photo
 from ingest.profiles import Profile, load_profile
 from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
 from ingest.sources import SourceError
@@ -211,25 +225,30 @@ def run_ingest(
         )
         text_writer: BackgroundTextIndex | None = None
         try:
-            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-                batches = _prepared(_batches(records, options.batch_size), pool, photos, store)
-                for batch, stored in batches:
+            with (
+                ExitStack() as stack,
+                ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool,
+                ThreadPoolExecutor(max_workers=1) as embedding,
+            ):
+                stages = _Stages(pool, embedding, photos, store, sync)
+                stack.callback(stages.close)
+                for batch, stored, embedded in stages.run(_batches(records, options.batch_size)):
+                    if stored:
+                        # The photographs' files reach the disk before the catalogue names them.
+                        store.sync()
                     # One transaction for the batch, its savepoints inside (see begin_write).
                     begin_write(session)
                     touched = loader.load(batch, stored)
                     # Journalled before the commit: a crash after it is repaired by the next run.
                     pending.add(touched)
                     session.commit()
-                    images = {
-                        s.sha256: s.processed.display
-                        for s in stored.values()
-                        if isinstance(s, StoredImage)
-                    }
                     if text_writer is None and len(batch) >= options.batch_size:
                         # A full batch: more are likely, so the keyword index is written by a
                         # process of its own while this one loads the next batch.
                         text_writer = BackgroundTextIndex(text_index_for(settings).path)
-                    sync.update_wares(session, touched, images, loader.created, text_writer)
+                    sync.update_wares(
+                        session, touched, embedded.result(), loader.created, text_writer
+                    )
                     if text_writer is None:
                         pending.clear()
                     else:
@@ -282,42 +301,116 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 
 PhotoKey = tuple[int, int]  # (position of the record in its batch, position of the photo)
 Prepared = dict[PhotoKey, StoredImage | Exception]
+Embeddings = dict[str, np.ndarray]  # SHA-256 → vector
+# What a photograph that cannot be stored raises; reported on its row, never fatal.
+PHOTO_PROBLEMS = (ImageRejected, RowError, OSError)
 
 
-def _prepared(
-    batches: Iterator[list[Item]], pool: ThreadPoolExecutor, photos: PhotoReader, store: ImageStore
-) -> Iterator[tuple[list[Item], Prepared]]:
-    """Each batch with its photographs stored; the next batch's photos are already being done
-    while the caller works on this one."""
+class _Stages:
+    """Photographs go through three stages at once: photo workers validate, decode and store
+    the next batch's photographs (see ``ingest.photo_workers``), an embedding thread gathers or
+    computes their vectors as they are ready, and the caller writes the current batch to the
+    catalogue and the indexes."""
 
-    def submit(batch: list[Item]) -> dict[PhotoKey, Future[StoredImage]]:
-        return {
-            (index, position): pool.submit(_store_photo, photos, store, photo.filename)
+    def __init__(
+        self,
+        threads: ThreadPoolExecutor,
+        embedding: ThreadPoolExecutor,
+        photos: PhotoReader,
+        store: ImageStore,
+        sync: IndexSync,
+    ) -> None:
+        self.threads = threads
+        self.embedding = embedding
+        self.photos = photos
+        self.store = store
+        self.sync = sync
+        self.workers: PhotoWorkers | None = None
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
+            self.workers = None
+
+    def run(
+        self, batches: Iterator[list[Item]]
+    ) -> Iterator[tuple[list[Item], Prepared, Future[Embeddings]]]:
+        """Each batch with its photographs stored and a future of their embeddings; the next
+        batch's photographs are already under way while the caller works on this one."""
+        current = next(batches, None)
+        if current is None:
+            return
+        futures, embedded = self._submit(current)
+        while current is not None:
+            following = next(batches, None)
+            ahead = self._submit(following) if following is not None else ({}, _done({}))
+            yield current, {key: _outcome(future) for key, future in futures.items()}, embedded
+            current, (futures, embedded) = following, ahead
+
+    def _submit(
+        self, batch: list[Item]
+    ) -> tuple[dict[PhotoKey, Future[PreparedPhoto]], Future[Embeddings]]:
+        names = {
+            (index, position): photo.filename
             for index, (_, record) in enumerate(batch)
             if isinstance(record, SourceRecord)
             for position, photo in enumerate(record.photos)
         }
+        if not names:
+            return {}, _done({})
+        if self.workers is None and len(names) >= PHOTOS_PER_BATCH:
+            # A full batch of photographs: more are likely, worth starting worker processes.
+            self.workers = PhotoWorkers(self.store, self.sync.embedder)
+        futures = {key: self._prepare(name) for key, name in names.items()}
+        return futures, self.embedding.submit(self._embed, list(futures.values()))
 
-    current = next(batches, None)
-    if current is None:
-        return
-    futures = submit(current)
-    while current is not None:
-        following = next(batches, None)
-        following_futures = submit(following) if following is not None else {}
-        yield current, {key: _outcome(future) for key, future in futures.items()}
-        current, futures = following, following_futures
+    def _prepare(self, name: str) -> Future[PreparedPhoto]:
+        if self.workers is None:
+            derivative = self.sync.embedder.derivative
+            return self.threads.submit(self._read_and_prepare, name, derivative)
+        try:
+            data = self.photos.read(name)
+        except PHOTO_PROBLEMS as error:
+            failed: Future[PreparedPhoto] = Future()
+            failed.set_exception(error)
+            return failed
+        return self.workers.submit(data)
+
+    def _read_and_prepare(self, name: str, derivative: str) -> PreparedPhoto:
+        return prepare_photo(self.store, self.photos.read(name), derivative)
+
+    def _embed(self, futures: list[Future[PreparedPhoto]]) -> Embeddings:
+        """Vectors of the batch's new photographs, by SHA-256: those the workers computed,
+        and the rest embedded here in one batch."""
+        vectors: Embeddings = {}
+        images: dict[str, Image.Image] = {}
+        for future in futures:
+            try:
+                prepared = future.result()
+            except PHOTO_PROBLEMS:
+                continue  # reported on its row by the caller
+            sha = prepared.stored.sha256
+            if prepared.vector is not None:
+                vectors[sha] = prepared.vector
+            elif prepared.image is not None and sha not in vectors:
+                images[sha] = prepared.image
+        if images:
+            embedded = self.sync.embedder.embed_images(list(images.values()))
+            vectors.update(zip(images, embedded, strict=True))
+        return vectors
 
 
-def _outcome(future: Future[StoredImage]) -> StoredImage | Exception:
+def _done(value: Embeddings) -> Future[Embeddings]:
+    future: Future[Embeddings] = Future()
+    future.set_result(value)
+    return future
+
+
+def _outcome(future: Future[PreparedPhoto]) -> StoredImage | Exception:
     try:
-        return future.result()
-    except (ImageRejected, RowError, OSError) as error:
+        return future.result().stored
+    except PHOTO_PROBLEMS as error:
         return error
-
-
-def _store_photo(photos: PhotoReader, store: ImageStore, name: str) -> StoredImage:
-    return store.put(photos.read(name))
 
 
 def _mention(credit: NormalisedCredit | MakerMention) -> MakerMention:
@@ -331,8 +424,8 @@ def _details(mention: MakerMention) -> dict[str, str | None]:
     return {"nationality": mention.nationality, "kind": mention.kind}
 
 
-# What a set-based batch that is rolled back restores: counts, problems, touched ids, rows seen.
-_Mark = tuple[dict[str, int], int, set[int], dict[tuple[str, str], int]]
+# What a batch that is rolled back restores: counts, problems, touched ids, rows seen, hashes.
+_Mark = tuple[dict[str, int], int, set[int], dict[tuple[str, str], int], int]
 _COUNTS = ("created", "updated", "unchanged", "rejected", "photos_added", "possible_duplicates")
 
 
@@ -356,31 +449,38 @@ class _Loader:
     def load(self, batch: list[Item], stored: Prepared) -> set[int]:
         """Load one batch; returns the ids of the wares it created or changed.
 
-        A batch without photographs is written set-based (one query for its existing wares and
-        makers, multi-row INSERTs for the new wares) inside one savepoint; if the database
-        refuses that, it is rolled back and the batch goes row by row to isolate the bad row."""
+        A batch is written set-based (one query for its existing wares, makers and
+        photographs, multi-row INSERTs for the new wares and photographs) inside one savepoint;
+        if the database refuses that, it is rolled back and the batch goes row by row to
+        isolate the bad row."""
         self.created = set()
-        if not stored:
-            mark = self._mark()
-            try:
-                with self.session.begin_nested():
-                    return self._load_set(batch)
-            except (SQLAlchemyError, ValueError):
-                self._restore(mark)
+        mark = self._mark()
+        try:
+            with self.session.begin_nested():
+                return self._load_set(batch, stored)
+        except (SQLAlchemyError, ValueError):
+            self._restore(mark)
         return self._load_rows(batch, stored)
 
     def _mark(self) -> _Mark:
         counts = {name: getattr(self.report, name) for name in _COUNTS}
         report = self.report
-        return counts, len(report.problems), set(report.touched_ware_ids), dict(self.seen)
+        return (
+            counts,
+            len(report.problems),
+            set(report.touched_ware_ids),
+            dict(self.seen),
+            self.hashes.mark(),
+        )
 
     def _restore(self, mark: _Mark) -> None:
-        counts, problems, touched, seen = mark
+        counts, problems, touched, seen, hashes = mark
         for name, value in counts.items():
             setattr(self.report, name, value)
         del self.report.problems[problems:]
         self.report.touched_ware_ids = touched
         self.seen = seen
+        self.hashes.forget_after(hashes)
         self.created = set()
         self._forget()
 
@@ -390,10 +490,12 @@ class _Loader:
         self.collections.clear()
         self.makers.clear()
 
-    def _load_set(self, batch: list[Item]) -> set[int]:
+    def _load_set(self, batch: list[Item], stored: Prepared) -> set[int]:
         first_problem = len(self.report.problems)
         accepted: list[tuple[int, SourceRecord, str]] = []
-        for line, record in batch:
+        positions: dict[int, int] = {}  # line → the row's position in the batch
+        for index, (line, record) in enumerate(batch):
+            positions[line] = index
             if isinstance(record, RowError):
                 self._reject(line, None, record.field, record.reason)
                 continue
@@ -423,11 +525,14 @@ class _Loader:
             by_institution.setdefault(institution_name, []).append((line, record, collection))
         touched: set[int] = set()
         outcomes: dict[int, str] = {}
+        ware_ids: dict[int, int] = {}  # line → ware id
+        existing_wares: dict[int, Ware] = {}
         for institution_name, rows in by_institution.items():
             institution = self.institutions[institution_name]
             existing = find_wares(
                 self.session, institution, [record.accession_number for _, record, _ in rows]
             )
+            existing_wares.update((ware.id, ware) for ware in existing.values())
             new: list[tuple[int, NewWare]] = []
             for line, record, collection in rows:
                 credits = self._credits(record)
@@ -446,6 +551,7 @@ class _Loader:
                         )
                     )
                     continue
+                ware_ids[line] = ware.id
                 if ware_unchanged(ware, record.fields, credits, collection, record.raw):
                     outcomes[line] = "unchanged"
                     continue
@@ -469,9 +575,19 @@ class _Loader:
             )
             for (line, _), ware_id in zip(new, ids, strict=True):
                 outcomes[line] = "created"
+                ware_ids[line] = ware_id
                 touched.add(ware_id)
                 self.created.add(ware_id)
+        photographed = [
+            (line, record, ware_ids[line], positions[line])
+            for line, record, _ in accepted
+            if record.photos
+        ]
+        for ware_id in self._insert_photos(photographed, stored, existing_wares):
+            touched.add(ware_id)
         for line, record, _ in accepted:
+            if outcomes[line] == "unchanged" and ware_ids[line] in touched:
+                outcomes[line] = "updated"  # a new photograph of an unchanged record
             for field_name, reason in record.warnings:
                 self.report.problems.append(
                     IngestProblem(line, record.accession_number, field_name, reason, "warning")
@@ -524,6 +640,8 @@ class _Loader:
         institution_name = self._accept(line, record)
         if institution_name is None:
             return None
+        counts = (self.report.photos_added, self.report.possible_duplicates)
+        problems, hashes = len(self.report.problems), self.hashes.mark()
         try:
             # A savepoint per row: a row that fails part-way leaves nothing behind.
             with self.session.begin_nested():
@@ -531,6 +649,9 @@ class _Loader:
                 added = self._attach_photos(line, record, ware, photos)
         except (SQLAlchemyError, ValueError) as error:
             self._forget()
+            self.report.photos_added, self.report.possible_duplicates = counts
+            del self.report.problems[problems:]
+            self.hashes.forget_after(hashes)
             self._reject(line, accession, None, f"the catalogue refused the row ({error})")
             return None
         for field_name, reason in record.warnings:
@@ -599,7 +720,69 @@ class _Loader:
         ware: Ware,
         photos: dict[int, StoredImage | Exception],
     ) -> int:
-        added = 0
+        rows = self._photo_rows(line, record, ware.id, photos, {p.sha256 for p in ware.photographs})
+        for row in rows:
+            ware.photographs.append(Photograph(**row, position=len(ware.photographs)))
+        if rows:
+            # A new photograph changes the record harvesters see, so its datestamp moves on.
+            ware.updated_at = utcnow()
+            self.session.flush()
+        return len(rows)
+
+    def _insert_photos(
+        self,
+        rows: list[tuple[int, SourceRecord, int, int]],
+        stored: Prepared,
+        existing_wares: dict[int, Ware],
+    ) -> set[int]:
+        """Attach the batch's new photographs with one INSERT; returns the wares that gained
+        any. ``rows`` are (line, record, ware id, position in the batch)."""
+        if not rows:
+            return set()
+        known: dict[int, list[str]] = {}
+        old_ids = [ware_id for _, _, ware_id, _ in rows if ware_id in existing_wares]
+        for start in range(0, len(old_ids), 500):
+            query = select(Photograph.ware_id, Photograph.sha256).where(
+                Photograph.ware_id.in_(old_ids[start : start + 500])
+            )
+            for ware_id, sha in self.session.execute(query.order_by(Photograph.position)):
+                known.setdefault(ware_id, []).append(sha)
+        values: list[dict[str, object]] = []
+        gained: set[int] = set()
+        for line, record, ware_id, index in rows:
+            photos = {pos: stored[(index, pos)] for pos in range(len(record.photos))}
+            shas = known.setdefault(ware_id, [])
+            for row in self._photo_rows(line, record, ware_id, photos, set(shas)):
+                values.append({**row, "ware_id": ware_id, "position": len(shas)})
+                shas.append(str(row["sha256"]))
+                gained.add(ware_id)
+        if not values:
+            return gained
+        connection = self.session.connection()
+        connection.execute(insert(Photograph.__table__), values)
+        changed = [ware_id for ware_id in gained if ware_id in existing_wares]
+        if changed:
+            # A new photograph changes the record harvesters see, so its datestamp moves on.
+            connection.execute(
+                update(Ware.__table__).where(Ware.id.in_(changed)).values(updated_at=utcnow())
+            )
+            for ware_id in changed:
+                # Written past the ORM: what it had loaded of these wares is out of date.
+                self.session.expire(existing_wares[ware_id], ["updated_at", "photographs"])
+        return gained
+
+    def _photo_rows(
+        self,
+        line: int,
+        record: SourceRecord,
+        ware_id: int,
+        photos: dict[int, StoredImage | Exception],
+        attached: set[str],
+    ) -> list[dict[str, object]]:
+        """Photograph rows for the row's photographs not yet attached to its ware (``attached``
+        holds their SHA-256), reporting the ones that could not be stored and the possible
+        near-duplicates of other wares' photographs."""
+        rows: list[dict[str, object]] = []
         for position, photo in enumerate(record.photos):
             stored = photos[position]
             if not isinstance(stored, StoredImage):
@@ -609,20 +792,20 @@ class _Loader:
                     )
                 )
                 continue
-            _, created = attach_photograph(
-                self.session,
-                ware,
-                stored,
-                original_filename=Path(photo.filename).name[:300],
-                photographer=photo.photographer,
-                licence=photo.licence,
-                attribution=photo.attribution,
-            )
-            if not created:
+            if stored.sha256 in attached:
                 continue
-            added += 1
+            attached.add(stored.sha256)
+            rows.append(
+                photograph_values(
+                    stored,
+                    original_filename=Path(photo.filename).name[:300],
+                    photographer=photo.photographer,
+                    licence=photo.licence,
+                    attribution=photo.attribution,
+                )
+            )
             self.report.photos_added += 1
-            match = self.hashes.closest(stored.phash, ware.id)
+            match = self.hashes.closest(stored.phash, ware_id)
             if match is not None:
                 self.report.possible_duplicates += 1
                 self.report.problems.append(
@@ -635,5 +818,5 @@ class _Loader:
                         "warning",
                     )
                 )
-            self.hashes.add(stored.phash, ware.id, record.accession_number)
-        return added
+            self.hashes.add(stored.phash, ware_id, record.accession_number)
+        return rows

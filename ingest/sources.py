@@ -9,6 +9,7 @@ it and goes on. Nothing holds more than one row (or one chunk of a file) in memo
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import io
@@ -119,8 +120,10 @@ def read_csv_stream(
     try:
         yield from _csv_rows(text, delimiter, "UTF-8" if utf8 else encoding)
     finally:
-        # The stream belongs to the caller: leave it open for them to close.
-        text.detach()
+        # The stream belongs to the caller: leave it open for them to close. If the caller
+        # stopped early and closed it first, there is nothing left to detach.
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _csv_rows(text: IO[str], delimiter: str | None, encoding: str) -> RowStream:

@@ -332,11 +332,13 @@ def test_set_based_batches_write_what_row_by_row_writes(tmp_path, monkeypatch):
     assert [(p.line, p.accession_number) for p in report.errors] == [(4, "J-3")]
     assert "the catalogue refused the row" in report.errors[0].reason
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline._Loader, "_load_set", lambda self, batch: 1 / 0)
+        patch.setattr(pipeline._Loader, "_load_set", lambda self, batch, stored: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             run("broken", _records(rows))
         patch.setattr(
-            pipeline._Loader, "_load_set", lambda self, batch: (_ for _ in ()).throw(ValueError)
+            pipeline._Loader,
+            "_load_set",
+            lambda self, batch, stored: (_ for _ in ()).throw(ValueError),
         )
         by_rows, rows_factory, _ = run("rows", _records(rows))
     assert by_rows.summary == report.summary and by_rows.problems == report.problems

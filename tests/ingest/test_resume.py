@@ -130,6 +130,7 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
     process.communicate(timeout=30)
     interrupted = _wares_in(killed_home)
     assert 0 < interrupted < ROWS
+    _assert_children_gone(killed_home)
 
     rerun = _ingest(killed_home, source)
     output = rerun.communicate(timeout=300)[0].decode()
@@ -176,6 +177,15 @@ def _processes_naming(path: Path) -> list[str]:
     return found
 
 
+def _assert_children_gone(home: Path) -> None:
+    """The ingest's helpers (photo workers, the keyword index's writer) die with it; each names
+    the instance folder it works on in its command line."""
+    deadline = time.monotonic() + 10
+    while _processes_naming(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_naming(home) == []
+
+
 @pytest.mark.slow
 def test_kill_minus_nine_during_a_metadata_ingest_then_rerun(tmp_path):
     source = _metadata_collection(tmp_path / "source")
@@ -193,11 +203,7 @@ def test_kill_minus_nine_during_a_metadata_ingest_then_rerun(tmp_path):
     process.communicate(timeout=30)
     interrupted = _wares_in(killed_home)
     assert 0 < interrupted < META_ROWS
-    # The keyword index's writer process dies with the ingest.
-    deadline = time.monotonic() + 10
-    while _processes_naming(killed_home) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _processes_naming(killed_home) == []
+    _assert_children_gone(killed_home)
 
     rerun = _ingest(killed_home, source)
     output = rerun.communicate(timeout=300)[0].decode()
