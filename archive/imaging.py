@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -28,12 +29,6 @@ class ProcessedImage:
     height: int
     phash: str
     derivatives: dict[str, bytes]
-    display: Image.Image
-    thumb: Image.Image
-
-    def decoded(self, size: str) -> Image.Image:
-        """The derivative ``size`` (a DERIVATIVE_SIZES key) as decoded pixels, before JPEG."""
-        return self.thumb if size == "thumb" else self.display
 
 
 def open_validated(data: bytes, max_pixels: int) -> Image.Image:
@@ -91,9 +86,16 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         height=height,
         phash=difference_hash(thumb),
         derivatives={"display": _jpeg_bytes(display), "thumb": _jpeg_bytes(thumb)},
-        display=display,
-        thumb=thumb,
     )
+
+
+def decode_derivative(source: bytes | Path) -> Image.Image:
+    """A derivative's pixels, from its JPEG bytes or its file in the store.
+
+    Embedders work from these, at ingest and at rebuild alike, so both give the same vectors.
+    """
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+        return image.convert("RGB")
 
 
 def to_rgb(image: Image.Image, *, keep_grey: bool = False) -> Image.Image:

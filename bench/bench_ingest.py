@@ -9,10 +9,11 @@
 3. With an embedding model: the pipeline's time on the same photos against the model's own time
    (each file opened and embedded, in batches), for the built-in visual descriptor and for
    open_clip's ViT-B-32 with random weights (the real cost without downloading weights; loaded
-   here only, never by the product). CLIP runs about 6 photos/s on 2 cores, so it gets a subset.
+   here only, never by the product). The descriptor runs on the photographs of figure 2; CLIP
+   runs about 6 photos/s on 2 cores, so it gets a subset.
 
-    python bench/bench_ingest.py [--photos 1000] [--clip-photos 96] [--no-clip] [--records N]
-                                 [--metadata-only]
+    python bench/bench_ingest.py [--photos 1000] [--descriptor-photos N] [--clip-photos 96]
+                                 [--no-clip] [--records N] [--metadata-only]
 
 Skips with a message when ../shared is absent (a fresh clone has none).
 """
@@ -186,7 +187,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=int, default=1000)
     parser.add_argument("--clip-photos", type=int, default=96)
-    parser.add_argument("--descriptor-photos", type=int, default=300)
+    parser.add_argument(
+        "--descriptor-photos", type=int, default=None, help="default: the --photos set itself"
+    )
     parser.add_argument("--records", type=int, default=None, help="a prefix of cmoa-all")
     parser.add_argument("--no-clip", action="store_true")
     parser.add_argument(
@@ -252,13 +255,16 @@ def main() -> int:
         )
 
         models: list[tuple[str, Callable[[], ImageEmbedder], int]] = [
-            ("descriptor", VisualDescriptor, args.descriptor_photos)
+            ("descriptor", VisualDescriptor, args.descriptor_photos or args.photos)
         ]
         if not args.no_clip:
             models.append(("CLIP ViT-B-32 (random)", RandomClip, args.clip_photos))
         for label, make, count in models:
             embedder = make()
-            subset_table, subset = photo_collection(work / f"subset-{label[:4]}", count)
+            if count == len(files):
+                subset_table, subset = table, files
+            else:
+                subset_table, subset = photo_collection(work / f"subset-{label[:4]}", count)
             model_seconds, _ = timed(lambda e=embedder, s=subset: embed_files(e, s))
             lines.append(
                 row(f"{label}: model alone (baseline)", count, model_seconds, model_seconds, "")

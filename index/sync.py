@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.imaging import decode_derivative
 from archive.models import Photograph, Ware, WareMaker, WareStatus
 from archive.processes import ChildProcess, serve
 from archive.settings import Settings
@@ -253,9 +254,7 @@ class IndexSync:
 
     def _stored_image(self, photo: Photograph) -> Image.Image:
         """The derivative the embedder works from, decoded from the store."""
-        path = self.store.derivative_path(photo.sha256, self.embedder.derivative)
-        with Image.open(path) as image:
-            return image.convert("RGB")
+        return decode_derivative(self.store.derivative_path(photo.sha256, self.embedder.derivative))
 
 
 class BackgroundTextIndex:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from archive.imaging import decode_derivative
 from archive.processes import ChildProcess, ChildProcessFailed, serve
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
@@ -51,7 +52,7 @@ def prepare_photo(
     assert stored.processed is not None
     if stored.already_stored:
         return PreparedPhoto(stored)
-    image = stored.processed.decoded(derivative)
+    image = decode_derivative(stored.processed.derivatives[derivative])
     if embedder is None:
         return PreparedPhoto(stored, image=image)
     return PreparedPhoto(stored, vector=embedder.embed_images([image])[0])

@@ -94,3 +94,14 @@ def test_difference_hash_is_close_for_near_duplicates_and_far_otherwise():
     other = Image.open(io.BytesIO(make_image_bytes((640, 480), colour=(200, 30, 30), seed=5)))
     assert hash_distance(difference_hash(base), difference_hash(recompressed)) <= 6
     assert hash_distance(difference_hash(base), difference_hash(other)) > 10
+
+
+def test_a_batch_of_puts_is_made_durable_by_one_sync(tmp_path, image_bytes):
+    store = ImageStore(tmp_path / "store")
+    stored = [store.put(image_bytes(seed=seed), durable=False) for seed in range(3)]
+    store.sync()
+    for image in stored:
+        assert store.original_path(image.sha256, "jpg").read_bytes()
+        assert not image.already_stored
+    assert store.put(image_bytes(seed=0)).already_stored
+    assert not list((tmp_path / "store").rglob(".tmp-*"))

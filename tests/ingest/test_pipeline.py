@@ -11,6 +11,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from archive.models import AuditEvent, IngestRun, Maker, Photograph, Ware
 from index.sync import IndexSync, text_index_for
 from ingest.native import TEMPLATE_COLUMNS
+from ingest.photo_workers import PhotoWorkers
 from ingest.pipeline import IngestOptions, ingest_source, run_ingest
 from tests.conftest import make_image_bytes, shared_data_or_skip
 
@@ -356,3 +358,145 @@ def test_set_based_batches_write_what_row_by_row_writes(tmp_path, monkeypatch):
     with factory() as session:
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert event.action == "update" and set(event.after) == {"makers"}
+
+
+def _photographs(session_factory, settings) -> dict[str, list[tuple]]:
+    """Each ware's photographs in order, each with its vector in the image index."""
+    from index.embedders import active_embedder
+    from index.sync import vector_index_for
+
+    vectors = vector_index_for(settings, active_embedder(settings)[0])
+    with session_factory() as session:
+        found: dict[str, list[tuple]] = {}
+        query = select(Ware, Photograph).join(Photograph).order_by(Photograph.position)
+        for ware, photo in session.execute(query):
+            vector = vectors.vector(photo.id)
+            found.setdefault(ware.accession_number, []).append(
+                (
+                    photo.position,
+                    photo.sha256,
+                    photo.phash,
+                    (photo.width, photo.height, photo.format),
+                    photo.original_filename,
+                    photo.licence,
+                    None if vector is None else np.round(vector, 5).tolist(),
+                )
+            )
+        return found
+
+
+def test_photographed_batches_agree_set_based_row_by_row_and_in_worker_processes(
+    tmp_path, monkeypatch
+):
+    """The same photographed rows, written set-based (photographs prepared in threads), row by
+    row, and with photographs prepared in worker processes: the same catalogue, photographs,
+    vectors and report. A re-run that brings a new photograph updates an unchanged ware."""
+    from archive.db import make_engine, make_session_factory, upgrade_database
+    from archive.settings import load_settings
+    from ingest import pipeline
+    from ingest.records import PhotoReference, SourceRecord
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for seed in range(6):
+        (images / f"p{seed}.jpg").write_bytes(make_image_bytes((500, 400), seed=seed))
+    (images / "broken.jpg").write_text("not a photograph")
+    smaller = Image.open(images / "p1.jpg").resize((250, 200))
+    smaller.save(images / "p1-small.jpg", "JPEG", quality=70)
+    rows = [
+        ("Q-1", ["p0.jpg", "p1.jpg"]),
+        ("Q-2", ["p2.jpg", "broken.jpg", "missing.jpg"]),
+        ("Q-3", ["p1-small.jpg"]),  # a near-duplicate of Q-1's second photograph
+        ("Q-4", ["p3.jpg", "p3.jpg"]),  # the same file twice: attached once
+        ("Q-5", ["p0.jpg"]),  # the same bytes as Q-1's first: stored once, attached to both
+        ("Q-6", ["p4.jpg", "p5.jpg"]),
+    ]
+
+    def records(extra: dict[str, list[str]] | None = None) -> list:
+        made = []
+        for line, (number, names) in enumerate(rows, start=2):
+            names = names + (extra or {}).get(number, [])
+            photos = [PhotoReference(name, licence="CC0") for name in names]
+            fields = {"title_en": f"Ware {number}", "status": "published"}
+            made.append((line, SourceRecord(number, "Photo Museum", "Photos", fields, [], photos)))
+        return made
+
+    def run(name: str, extra: dict[str, list[str]] | None = None) -> tuple:
+        local = load_settings({"POTBANK_HOME": str(tmp_path / name)})
+        upgrade_database(local.database_url)
+        factory = make_session_factory(make_engine(local.database_url))
+        options = IngestOptions(images_dir=images)
+        report = run_ingest(local, factory, "photos", "test", records(extra), options)
+        return report, factory, local
+
+    started: list[PhotoWorkers] = []
+
+    class CountedWorkers(PhotoWorkers):
+        def __init__(self, *args, **kwargs) -> None:
+            started.append(self)
+            super().__init__(*args, **kwargs)
+
+    threads, threads_factory, threads_settings = run("threads")
+    assert not started  # a handful of photographs: prepared in threads
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline._Loader, "_load_set", lambda self, batch, stored: 1 / int("0"))
+        with pytest.raises(ZeroDivisionError):
+            run("broken")
+        patch.setattr(
+            pipeline._Loader,
+            "_load_set",
+            lambda self, batch, stored: (_ for _ in ()).throw(ValueError),
+        )
+        by_rows, rows_factory, rows_settings = run("rows")
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "PHOTOS_PER_BATCH", 3)
+        patch.setattr(pipeline, "PhotoWorkers", CountedWorkers)
+        workers, workers_factory, workers_settings = run("workers")
+    assert len(started) == 1
+
+    # Q-3 (resized) and Q-5 (the same bytes) look like Q-1's photographs.
+    assert (threads.created, threads.photos_added, threads.possible_duplicates) == (6, 8, 2)
+    errors = [(p.accession_number, p.reason) for p in threads.errors]
+    assert [number for number, _ in errors] == ["Q-2", "Q-2"]
+    assert "broken.jpg: not an image" in errors[0][1]
+    assert "missing.jpg: no such file" in errors[1][1]
+    for other in (by_rows, workers):
+        assert other.summary == threads.summary and other.problems == threads.problems
+    expected = _photographs(threads_factory, threads_settings)
+    assert [len(expected[n]) for n in ("Q-1", "Q-2", "Q-3", "Q-4", "Q-5", "Q-6")] == [
+        2, 1, 1, 1, 1, 2,
+    ]  # fmt: skip
+    assert expected["Q-1"][0][1] == expected["Q-5"][0][1]
+    assert all(photo[-1] is not None for photos in expected.values() for photo in photos)
+    assert _photographs(rows_factory, rows_settings) == expected
+    assert _photographs(workers_factory, workers_settings) == expected
+    assert _catalogue(rows_factory) == _catalogue(threads_factory)
+    assert _catalogue(workers_factory) == _catalogue(threads_factory)
+
+    with threads_factory() as session:
+        stamp = session.scalar(select(Ware.updated_at).where(Ware.accession_number == "Q-6"))
+    again, _, _ = run("threads", extra={"Q-6": ["p2.jpg"]})
+    assert (again.updated, again.unchanged, again.photos_added) == (1, 5, 1)
+    after = _photographs(threads_factory, threads_settings)
+    assert [photo[0] for photo in after["Q-6"]] == [0, 1, 2]
+    assert after["Q-6"][2][1] == expected["Q-2"][0][1]
+    with threads_factory() as session:
+        moved = session.scalar(select(Ware.updated_at).where(Ware.accession_number == "Q-6"))
+    assert moved > stamp
+
+
+def test_a_rebuild_gives_the_vectors_the_ingest_gave(settings, session_factory, tmp_path):
+    """Ingest embeds the derivative it just encoded, decoded as a rebuild reads it back."""
+    images = tmp_path / "images"
+    images.mkdir()
+    rows = []
+    for seed in range(3):
+        (images / f"r{seed}.jpg").write_bytes(make_image_bytes((900, 700), seed=seed))
+        rows.append({"accession_number": f"R-{seed}", "title_en": "R", "images": f"r{seed}.jpg"})
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    options = IngestOptions(institution="Rebuild Museum", images_dir=images)
+    assert ingest_source(settings, session_factory, source, "potbank", options).photos_added == 3
+    ingested = _photographs(session_factory, settings)
+    with session_factory() as session:
+        IndexSync(settings).rebuild(session)
+    assert _photographs(session_factory, settings) == ingested
