@@ -10,19 +10,19 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from archive.imaging import decode_derivative
-from archive.models import Photograph, Ware, WareMaker, WareStatus
+from archive.models import Photograph
 from archive.processes import ChildProcess, serve
 from archive.settings import Settings
 from archive.store import ImageStore
-from index.documents import ware_document
+from index.documents import public_wares, ware_documents
 from index.embedders import ImageEmbedder, active_embedder
 from index.text import TextIndex
 from index.vectors import VectorIndex
@@ -71,20 +71,27 @@ def _vector_meta_path(settings: Settings) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def _is_public(ware: Ware) -> bool:
-    return ware.status is WareStatus.PUBLISHED and ware.deleted_at is None
+class PhotoRef(NamedTuple):
+    """A photograph as the image index needs it."""
+
+    id: int
+    sha256: str
+    ware_id: int
 
 
-def _load_wares(session: Session, ware_ids: Iterable[int] | None) -> list[Ware]:
-    query = select(Ware).options(
-        selectinload(Ware.makers).selectinload(WareMaker.maker),
-        selectinload(Ware.photographs),
-        selectinload(Ware.institution),
-        selectinload(Ware.collection),
+def _photographs(session: Session, ware_ids: Iterable[int] | None) -> list[PhotoRef]:
+    """The photographs of these wares (of every ware when None), ware by ware, in order."""
+    query = select(Photograph.id, Photograph.sha256, Photograph.ware_id).order_by(
+        Photograph.ware_id, Photograph.position, Photograph.id
     )
-    if ware_ids is not None:
-        query = query.where(Ware.id.in_(list(ware_ids)))
-    return list(session.scalars(query.order_by(Ware.id)))
+    if ware_ids is None:
+        return [PhotoRef(*row) for row in session.execute(query)]
+    ids = sorted(set(ware_ids))
+    found: list[PhotoRef] = []
+    for start in range(0, len(ids), 500):
+        chunk = query.where(Photograph.ware_id.in_(ids[start : start + 500]))
+        found.extend(PhotoRef(*row) for row in session.execute(chunk))
+    return found
 
 
 @dataclass
@@ -161,10 +168,9 @@ class IndexSync:
         ids = set(ware_ids)
         if not ids:
             return
-        wares = _load_wares(session, ids)
-        public = [ware for ware in wares if _is_public(ware)]
-        hidden_ids = ids - {ware.id for ware in public}
-        docs = [ware_document(ware) for ware in public]
+        docs = ware_documents(session, ids)
+        public_ids = {doc["id"] for doc in docs}
+        hidden_ids = ids - public_ids
         if text_writer is not None:
             text_writer.submit(docs, set(new_ids), hidden_ids)
         else:
@@ -172,10 +178,10 @@ class IndexSync:
             text.add(docs, new_ids=set(new_ids), remove_ids=hidden_ids)
             text.close()
         vectors = self._open_vectors()
-        hidden_photo_ids = [p.id for w in wares if not _is_public(w) for p in w.photographs]
-        vectors.remove(hidden_photo_ids)
+        photos = _photographs(session, ids)
+        vectors.remove([photo.id for photo in photos if photo.ware_id in hidden_ids])
         present = set(vectors.ids().tolist())
-        fresh = [p for w in public for p in w.photographs if p.id not in present]
+        fresh = [p for p in photos if p.ware_id in public_ids and p.id not in present]
         self._embed_into(vectors, fresh, embeddings or {})
         vectors.save()
 
@@ -186,24 +192,24 @@ class IndexSync:
 
         ``progress(done, total)`` is called as photographs are embedded, the slow part.
         """
-        wares = [ware for ware in _load_wares(session, None) if _is_public(ware)]
+        docs = ware_documents(session)
+        public_ids = {doc["id"] for doc in docs}
         text = text_index_for(self.settings)
         text.remove(text.ids())
-        text.add([ware_document(ware) for ware in wares])
+        text.add(docs)
         text.close()
         vectors = fresh_vector_index(self.settings, self.embedder)
-        photos = [photo for ware in wares for photo in ware.photographs]
+        photos = [p for p in _photographs(session, None) if p.ware_id in public_ids]
         self._embed_into(vectors, photos, progress=progress)
         # Chooses exact or approximate search for the final size.
         vectors.rebuild()
         vectors.save()
-        return {"wares": len(wares), "photographs": len(photos)}
+        return {"wares": len(docs), "photographs": len(photos)}
 
     def verify(self, session: Session) -> Drift:
         """Compare the catalogue with both indexes."""
-        wares = [ware for ware in _load_wares(session, None) if _is_public(ware)]
-        expected_wares = {ware.id for ware in wares}
-        expected_photos = {photo.id for ware in wares for photo in ware.photographs}
+        expected_wares = set(session.scalars(public_wares()))
+        expected_photos = {p.id for p in _photographs(session, None) if p.ware_id in expected_wares}
         text = text_index_for(self.settings)
         indexed_wares = set(text.ids())
         text.close()
@@ -233,7 +239,7 @@ class IndexSync:
     def _embed_into(
         self,
         vectors: VectorIndex,
-        photos: list[Photograph],
+        photos: list[PhotoRef],
         known: Mapping[str, np.ndarray] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
@@ -252,7 +258,7 @@ class IndexSync:
             if progress is not None:
                 progress(len(ready) + start + len(batch), len(photos))
 
-    def _stored_image(self, photo: Photograph) -> Image.Image:
+    def _stored_image(self, photo: PhotoRef) -> Image.Image:
         """The derivative the embedder works from, decoded from the store."""
         return decode_derivative(self.store.derivative_path(photo.sha256, self.embedder.derivative))
 

@@ -55,19 +55,6 @@ FIELD_BOOSTS: dict[str, float] = {
 ALL_TEXT_FIELDS = tuple(name for name in FIELD_BOOSTS if name != "accession")
 ALL_TEXT_BOOSTS = tuple(FIELD_BOOSTS[name] for name in ALL_TEXT_FIELDS)
 STORED_TEXT = ("title", "title_zh", "maker", "description", "description_zh")
-SPELL_SOURCES = (
-    "title",
-    "maker",
-    "object_type",
-    "material",
-    "technique",
-    "pattern",
-    "place",
-    "period",
-    "description",
-    "institution",
-    "collection",
-)
 FACETS = (
     "object_type",
     "material",
@@ -105,7 +92,6 @@ def _schema() -> Schema:
         "year_earliest": NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
         "year_latest": NUMERIC(int, bits=32, signed=True, stored=True),
         "has_photo": BOOLEAN(stored=True),
-        "spell": TEXT(analyzer=analyzer, phrase=False),
     }
     for name in FIELD_BOOSTS:
         if name != "accession":
@@ -174,7 +160,6 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["year_earliest"], out["year_latest"] = int(first), int(last)
     out["has_photo"] = bool(doc.get("has_photo"))
     title = doc.get("title") or doc.get("title_zh") or ""
-    out["spell"] = " ".join(str(doc[n]) for n in SPELL_SOURCES if doc.get(n))
     out["all_text"] = SEGMENT_SEPARATOR.join(
         out.get(n, "").replace(SEGMENT_SEPARATOR, " ") for n in ALL_TEXT_FIELDS
     )
@@ -484,13 +469,15 @@ class TextIndex:
 
     def _suggest(self, searcher: Any, prepared: PreparedQuery, original: str) -> str:
         """A corrected query string when some word is unknown to the index ('' if none)."""
-        corrector = searcher.reader().corrector("spell")
+        # Suggestions come from every word of every text field (all_text). Indexes made before
+        # 2026-11-22 also hold a "spell" field with the same words; it is no longer written.
+        corrector = searcher.reader().corrector("all_text")
         corrected = original
         changed = False
         for word in prepared.words:
             folded = fold(word)
             # Short words have too many neighbours within two edits to suggest one sensibly.
-            if len(folded) < 4 or searcher.reader().doc_frequency("spell", folded):
+            if len(folded) < 4 or searcher.reader().doc_frequency("all_text", folded):
                 continue
             suggestions = corrector.suggest(folded, limit=1, maxdist=2, prefix=2)
             if suggestions:
