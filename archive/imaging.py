@@ -89,12 +89,16 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
     )
 
 
-def decode_derivative(source: bytes | Path) -> Image.Image:
-    """A derivative's pixels, from its JPEG bytes or its file in the store.
+def decode_derivative(source: bytes | Path, min_side: int = 0) -> Image.Image:
+    """A derivative's pixels, from its JPEG bytes or its file in the store; with ``min_side``,
+    decoded at the smallest of libjpeg's scales (1/2, 1/4, 1/8) that keeps both sides at least
+    that long (CLIP shrinks the shorter side to 224 px anyway: far less to decode and resize).
 
     Embedders work from these, at ingest and at rebuild alike, so both give the same vectors.
     """
     with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+        if min_side:
+            image.draft("RGB", (min_side, min_side))
         return image.convert("RGB")
 
 

@@ -12,7 +12,7 @@
    here only, never by the product). The descriptor runs on the photographs of figure 2; CLIP
    runs about 6 photos/s on 2 cores, so it gets a subset.
 
-    python bench/bench_ingest.py [--photos 1000] [--descriptor-photos N] [--clip-photos 96]
+    python bench/bench_ingest.py [--photos 1000] [--descriptor-photos N] [--clip-photos 192]
                                  [--no-clip] [--records N] [--metadata-only]
 
 Skips with a message when ../shared is absent (a fresh clone has none).
@@ -24,6 +24,7 @@ import argparse
 import csv
 import gzip
 import itertools
+import os
 import sys
 import tempfile
 import time
@@ -36,6 +37,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from stand_in_embedder import NoEmbedder  # noqa: E402
 
 from archive.db import make_engine, make_session_factory, upgrade_database  # noqa: E402
 from archive.imaging import process_image  # noqa: E402
@@ -54,25 +57,11 @@ PHOTOS = SHARED / "chinesenotes" / "images"
 EMBED_BATCH = 32
 
 
-class NoEmbedder:
-    """Stands in for the model when only the pipeline's own work is measured."""
-
-    name = "none"
-    dim = 8
-    derivative = "thumb"
-    # Not portable: photo workers import only the product's modules, not this script.
-    portable = False
-
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        vectors = np.zeros((len(images), self.dim), dtype=np.float32)
-        vectors[:, 0] = 1.0
-        return vectors
-
-
 class RandomClip:
     """open_clip ViT-B-32 with random weights, embedding as index.embedders.ClipEmbedder does."""
 
     def __init__(self) -> None:
+        from index.embedders import input_side
         from index.torch_compat import import_open_clip
 
         open_clip = import_open_clip()
@@ -86,6 +75,7 @@ class RandomClip:
         self.dim = int(self.model.visual.output_dim)
         self.name = "open_clip:ViT-B-32:random"
         self.derivative = "display"
+        self.min_side = input_side(self.model)
         self.portable = False
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -172,10 +162,12 @@ def embed_files(embedder: ImageEmbedder, files: list[Path]) -> None:
             image.close()
 
 
-def ingest_photos(folder: Path, table: Path, embedder: ImageEmbedder) -> IngestReport:
+def photo_ingest(folder: Path, table: Path, embedder: ImageEmbedder) -> Callable[[], IngestReport]:
+    """The ingest of ``table`` into a fresh instance, ready to time: the instance (its database
+    migrated) is made now, so only the ingest itself is measured."""
     settings, factory = instance(folder)
     options = IngestOptions(institution="Benchmark Museum")
-    return ingest_source(settings, factory, table, "potbank", options, embedder=embedder)
+    return lambda: ingest_source(settings, factory, table, "potbank", options, embedder=embedder)
 
 
 def row(label: str, count: int, seconds: float, baseline: float, bar: str) -> str:
@@ -186,7 +178,7 @@ def row(label: str, count: int, seconds: float, baseline: float, bar: str) -> st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=int, default=1000)
-    parser.add_argument("--clip-photos", type=int, default=96)
+    parser.add_argument("--clip-photos", type=int, default=192)
     parser.add_argument(
         "--descriptor-photos", type=int, default=None, help="default: the --photos set itself"
     )
@@ -196,6 +188,10 @@ def main() -> int:
         "--metadata-only", action="store_true", help="only the metadata figure and its baseline"
     )
     args = parser.parse_args()
+    # Photo workers unpickle NoEmbedder, so they must be able to import its module.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH")) if p
+    )
     if not CMOA.exists() or not PHOTOS.is_dir():
         print(f"skipped: needs the shared data set at {SHARED} (absent outside the dev machine)")
         return 0
@@ -240,7 +236,7 @@ def main() -> int:
             )
         )
         photo_seconds, photo_report = timed(
-            lambda: ingest_photos(work / "photos-instance", table, NoEmbedder())
+            photo_ingest(work / "photos-instance", table, NoEmbedder())
         )
         assert photo_report.photos_added == len(files), photo_report.summary
         rate = len(files) / photo_seconds
@@ -270,9 +266,7 @@ def main() -> int:
                 row(f"{label}: model alone (baseline)", count, model_seconds, model_seconds, "")
             )
             pipeline_seconds, _ = timed(
-                lambda e=embedder, t=subset_table, n=label[:4]: ingest_photos(
-                    work / f"instance-{n}", t, e
-                )
+                photo_ingest(work / f"instance-{label[:4]}", subset_table, embedder)
             )
             ratio = pipeline_seconds / model_seconds
             lines.append(

@@ -203,6 +203,7 @@ class VisualDescriptor:
     # It works at WORK_SIZE (160 px): the 320 px thumbnail holds all it uses, and is cheaper to
     # shrink than the display image.
     derivative = "thumb"
+    min_side = 0  # thumbnails are small; it needs their longer side, not a shorter one
     # Pure numpy, no weights, mostly holding the GIL: it scales by running in worker processes.
     portable = True
 

@@ -28,6 +28,8 @@ class ImageEmbedder(Protocol):
     # The store derivative ("thumb" or "display") with enough pixels for this embedder: ingest
     # hands it the one already decoded, and rebuilds read that one back from the store.
     derivative: str
+    # The shortest side it needs: the derivative is decoded no smaller (0: at full size).
+    min_side: int
     # Cheap to copy and bound to one core: ingest's photo worker processes each embed with a
     # copy (so its class must be importable there). Models that load weights and spread over
     # cores themselves embed in the ingest process.
@@ -75,6 +77,7 @@ class ClipEmbedder:
         self.preprocess = preprocess
         self.tokenizer = open_clip.get_tokenizer(model_name)
         self.dim = int(self.model.visual.output_dim)
+        self.min_side = input_side(self.model)
         self.name = f"open_clip:{model_name}:{_checkpoint_label(pretrained)}"
 
     def _normalised(self, features: Any) -> np.ndarray:
@@ -103,6 +106,12 @@ class ClipEmbedder:
                 tokens = self.tokenizer(list(texts[start : start + BATCH_SIZE]))
                 parts.append(self._normalised(self.model.encode_text(tokens.to(self.device))))
         return np.concatenate(parts)
+
+
+def input_side(model: Any) -> int:
+    """The side of the square an open_clip model's image tower takes (224 for ViT-B-32)."""
+    size = getattr(model.visual, "image_size", 224)
+    return int(min(size) if isinstance(size, tuple | list) else size)
 
 
 @functools.lru_cache(maxsize=4)

@@ -260,7 +260,9 @@ class IndexSync:
 
     def _stored_image(self, photo: PhotoRef) -> Image.Image:
         """The derivative the embedder works from, decoded from the store."""
-        return decode_derivative(self.store.derivative_path(photo.sha256, self.embedder.derivative))
+        embedder = self.embedder
+        path = self.store.derivative_path(photo.sha256, embedder.derivative)
+        return decode_derivative(path, embedder.min_side)
 
 
 class BackgroundTextIndex:

@@ -40,11 +40,23 @@ class PreparedPhoto:
     image: Image.Image | None = None
 
 
+@dataclass(frozen=True)
+class ModelInput:
+    """What an embedder works from: one derivative, decoded no smaller than ``min_side``."""
+
+    derivative: str
+    min_side: int
+
+    @classmethod
+    def of(cls, embedder: ImageEmbedder) -> ModelInput:
+        return cls(embedder.derivative, embedder.min_side)
+
+
 def prepare_photo(
-    store: ImageStore, data: bytes, derivative: str, embedder: ImageEmbedder | None = None
+    store: ImageStore, data: bytes, wants: ModelInput, embedder: ImageEmbedder | None = None
 ) -> PreparedPhoto:
     """Store ``data`` (raises ImageRejected for what is not an acceptable image) and embed it
-    with ``embedder`` if given, else keep the ``derivative`` image for the caller to embed.
+    with ``embedder`` if given, else keep the image it ``wants`` for the caller to embed.
 
     The files are written but not yet flushed: call ``store.sync()`` before the catalogue
     refers to them."""
@@ -52,7 +64,7 @@ def prepare_photo(
     assert stored.processed is not None
     if stored.already_stored:
         return PreparedPhoto(stored)
-    image = decode_derivative(stored.processed.derivatives[derivative])
+    image = decode_derivative(stored.processed.derivatives[wants.derivative], wants.min_side)
     if embedder is None:
         return PreparedPhoto(stored, image=image)
     return PreparedPhoto(stored, vector=embedder.embed_images([image])[0])
@@ -61,12 +73,12 @@ def prepare_photo(
 class _Worker:
     """A worker process's side: prepares each photograph it is sent (see ``serve``)."""
 
-    def __init__(self, setup: tuple[Path, int, str, ImageEmbedder | None]) -> None:
-        root, max_pixels, self.derivative, self.embedder = setup
+    def __init__(self, setup: tuple[Path, int, ModelInput, ImageEmbedder | None]) -> None:
+        root, max_pixels, self.wants, self.embedder = setup
         self.store = ImageStore(root, max_pixels)
 
     def __call__(self, data: bytes) -> PreparedPhoto:
-        prepared = prepare_photo(self.store, data, self.derivative, self.embedder)
+        prepared = prepare_photo(self.store, data, self.wants, self.embedder)
         # The derivatives are on disk already: only what the catalogue records travels back.
         return replace(prepared, stored=replace(prepared.stored, processed=None))
 
@@ -89,7 +101,7 @@ class PhotoWorkers:
         setup = (
             store.root,
             store.max_pixels,
-            embedder.derivative,
+            ModelInput.of(embedder),
             embedder if embedder.portable else None,
         )
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()

@@ -59,7 +59,7 @@ from ingest.mapping import map_record
 from ingest.normalise.makers import MakerCredit as NormalisedCredit
 from ingest.normalise.makers import maker_key
 from ingest.pending import PendingIndex
-from ingest.photo_workers import PhotoWorkers, PreparedPhoto, prepare_photo
+from ingest.photo_workers import ModelInput, PhotoWorkers, PreparedPhoto, prepare_photo
 from ingest.profiles import Profile, load_profile
 from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
 from ingest.sources import SourceError
@@ -68,6 +68,8 @@ from ingest.sources import SourceError
 BATCH_SIZE = 2000
 # Photographs per batch: their display images wait in memory to be embedded (up to ~4 MB each).
 PHOTOS_PER_BATCH = 64
+# Photographs a model embeds at once (open_clip's own batch size).
+EMBED_BATCH = 32
 
 Item = tuple[int, SourceRecord | RowError]
 Progress = Callable[[int], None]
@@ -358,16 +360,20 @@ class _Stages:
         }
         if not names:
             return {}, _done({})
-        if self.workers is None and len(names) >= PHOTOS_PER_BATCH:
-            # A full batch of photographs: more are likely, worth starting worker processes.
-            self.workers = PhotoWorkers(self.store, self.sync.embedder)
+        embedder = self.sync.embedder
+        if self.workers is None and len(names) >= PHOTOS_PER_BATCH and embedder.portable:
+            # A full batch of photographs: more are likely, worth starting worker processes, to
+            # run a portable model (the descriptor) beside the decoding. A model that stays in
+            # this process (CLIP) spreads over every core itself and releases the GIL, so the
+            # threads prepare its photographs without handing images across a pipe.
+            self.workers = PhotoWorkers(self.store, embedder)
         futures = {key: self._prepare(name) for key, name in names.items()}
         return futures, self.embedding.submit(self._embed, list(futures.values()))
 
     def _prepare(self, name: str) -> Future[PreparedPhoto]:
         if self.workers is None:
-            derivative = self.sync.embedder.derivative
-            return self.threads.submit(self._read_and_prepare, name, derivative)
+            wants = ModelInput.of(self.sync.embedder)
+            return self.threads.submit(self._read_and_prepare, name, wants)
         try:
             data = self.photos.read(name)
         except PHOTO_PROBLEMS as error:
@@ -376,12 +382,13 @@ class _Stages:
             return failed
         return self.workers.submit(data)
 
-    def _read_and_prepare(self, name: str, derivative: str) -> PreparedPhoto:
-        return prepare_photo(self.store, self.photos.read(name), derivative)
+    def _read_and_prepare(self, name: str, wants: ModelInput) -> PreparedPhoto:
+        return prepare_photo(self.store, self.photos.read(name), wants)
 
     def _embed(self, futures: list[Future[PreparedPhoto]]) -> Embeddings:
-        """Vectors of the batch's new photographs, by SHA-256: those the workers computed,
-        and the rest embedded here in one batch."""
+        """Vectors of the batch's new photographs, by SHA-256: those the workers computed, and
+        the rest embedded here, EMBED_BATCH at a time as soon as they are ready (the model
+        starts on the first ones while the last are still being decoded)."""
         vectors: Embeddings = {}
         images: dict[str, Image.Image] = {}
         for future in futures:
@@ -394,10 +401,17 @@ class _Stages:
                 vectors[sha] = prepared.vector
             elif prepared.image is not None and sha not in vectors:
                 images[sha] = prepared.image
-        if images:
-            embedded = self.sync.embedder.embed_images(list(images.values()))
-            vectors.update(zip(images, embedded, strict=True))
+            if len(images) >= EMBED_BATCH:
+                vectors.update(self._embed_images(images))
+                images = {}
+        vectors.update(self._embed_images(images))
         return vectors
+
+    def _embed_images(self, images: dict[str, Image.Image]) -> Embeddings:
+        if not images:
+            return {}
+        embedded = self.sync.embedder.embed_images(list(images.values()))
+        return dict(zip(images, embedded, strict=True))
 
 
 def _done(value: Embeddings) -> Future[Embeddings]:

@@ -30,6 +30,8 @@ def test_clip_embedder_from_local_checkpoint(tiny_checkpoint: Path) -> None:
     embedder = ClipEmbedder(TINY, pretrained=str(tiny_checkpoint))
     assert embedder.dim == 64
     assert embedder.name.startswith(f"open_clip:{TINY}:tiny.pt@")
+    # It embeds in the ingest process, from the display image decoded down to its input size.
+    assert (embedder.derivative, embedder.min_side, embedder.portable) == ("display", 32, False)
     images = [Image.new("RGB", (40, 30), colour) for colour in ("red", "blue", "green")]
     vectors = embedder.embed_images(images)
     assert vectors.shape == (3, 64) and vectors.dtype == np.float32

@@ -16,7 +16,7 @@ from archive.imaging import ImageRejected, process_image
 from archive.processes import ChildProcessFailed
 from archive.store import ImageStore
 from index.descriptor import VisualDescriptor
-from ingest.photo_workers import PhotoWorkers, prepare_photo
+from ingest.photo_workers import ModelInput, PhotoWorkers, prepare_photo
 from tests.conftest import make_image_bytes
 
 WAIT = 60  # seconds: a hang fails the test instead of stalling the suite
@@ -28,6 +28,7 @@ class MeanColour:
     name = "test-mean-colour"
     dim = 3
     derivative = "display"
+    min_side = 224
     portable = False
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -52,7 +53,8 @@ def test_workers_store_and_embed_what_the_ingest_process_would(tmp_path):
     store.sync()
     for data, prepared in zip(photos, results, strict=True):
         processed = process_image(data, store.max_pixels)
-        local = prepare_photo(ImageStore(tmp_path / "local"), data, "thumb", descriptor)
+        wants = ModelInput.of(descriptor)
+        local = prepare_photo(ImageStore(tmp_path / "local"), data, wants, descriptor)
         assert prepared.stored.processed is None  # the pixels stayed in the worker
         assert prepared.stored.sha256 == local.stored.sha256
         assert (prepared.stored.width, prepared.stored.height) == (640, 480)
@@ -65,8 +67,8 @@ def test_workers_store_and_embed_what_the_ingest_process_would(tmp_path):
 
 
 def test_large_images_come_back_for_an_in_process_model_without_deadlock(tmp_path):
-    """Each reply (a 1200 × 900 display image, ~3 MB pickled) is far larger than a pipe's
-    buffer, and the next photograph is sent before it is read."""
+    """Each reply (a 1200 × 900 display image decoded at half scale, ~0.8 MB pickled) is far
+    larger than a pipe's buffer, and the next photograph is sent before it is read."""
     photos = [make_image_bytes((1600, 1200), seed=seed, quality=95) for seed in range(8)]
     workers = PhotoWorkers(ImageStore(tmp_path / "store"), MeanColour())
     try:
@@ -75,7 +77,8 @@ def test_large_images_come_back_for_an_in_process_model_without_deadlock(tmp_pat
         workers.close()
     for prepared in results:
         assert prepared.vector is None and prepared.image is not None
-        assert prepared.image.size == (1200, 900)
+        # Decoded at the smallest scale that keeps the shorter side at 224 px or more.
+        assert prepared.image.size == (300, 225)
 
 
 def test_a_worker_that_dies_fails_its_photographs_and_nothing_hangs(tmp_path):

@@ -500,3 +500,40 @@ def test_a_rebuild_gives_the_vectors_the_ingest_gave(settings, session_factory, 
     with session_factory() as session:
         IndexSync(settings).rebuild(session)
     assert _photographs(session_factory, settings) == ingested
+
+
+@pytest.mark.slow  # importing torch and open_clip takes about five seconds
+def test_a_full_batch_embedded_in_process_by_clip_matches_a_rebuild(
+    settings, session_factory, tmp_path, tiny_checkpoint
+):
+    """CLIP stays in the ingest process (threads prepare its photographs, no worker processes);
+    its vectors come from the display image decoded down to its input size, as a rebuild's do."""
+    from index.embedders import ClipEmbedder
+    from ingest import pipeline
+    from tests.conftest import TINY
+
+    clip = ClipEmbedder(TINY, pretrained=str(tiny_checkpoint))
+    images = tmp_path / "images"
+    images.mkdir()
+    rows = []
+    for number in range(pipeline.PHOTOS_PER_BATCH + 6):
+        name = f"c{number}.jpg"
+        (images / name).write_bytes(make_image_bytes((480, 360), seed=number))
+        rows.append({"accession_number": f"C-{number}", "title_en": "C", "images": name})
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    options = IngestOptions(institution="Clip Museum", images_dir=images)
+    report = ingest_source(settings, session_factory, source, "potbank", options, embedder=clip)
+    assert report.photos_added == len(rows) and not report.errors
+    sync = IndexSync(settings, clip)
+    with session_factory() as session:
+        assert sync.verify(session).clean
+    from index.sync import vector_index_for
+
+    vectors = vector_index_for(settings, clip)
+    ingested = {int(i): vectors.vector(int(i)) for i in vectors.ids()}
+    with session_factory() as session:
+        sync.rebuild(session)
+    rebuilt = vector_index_for(settings, clip)
+    assert len(ingested) == len(rows)
+    for photo_id, vector in ingested.items():
+        np.testing.assert_allclose(rebuilt.vector(photo_id), vector, atol=1e-5)
