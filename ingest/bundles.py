@@ -13,7 +13,7 @@ import posixpath
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -32,10 +32,23 @@ SIDECAR_STEMS = ("wares", "records", "metadata", "sidecar")
 IMAGES_FOLDER = "images"
 
 
+# Names that look like photographs, for finding the ones no row names (content decides the rest).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
+
+
 class PhotoReader(Protocol):
     """Reads the photograph a row names, or raises RowError saying why it cannot."""
 
     def read(self, name: str) -> bytes: ...
+
+    def unused(self) -> list[str]:
+        """The photographs the source offers that nothing has read, by name."""
+        ...
+
+
+def _looks_like_photo(name: str) -> bool:
+    base = posixpath.basename(name)
+    return base.lower().endswith(IMAGE_SUFFIXES) and not base.startswith(".")
 
 
 class NoPhotos:
@@ -44,13 +57,24 @@ class NoPhotos:
     def read(self, name: str) -> bytes:
         raise RowError("the row names photographs but no --images folder was given")
 
+    def unused(self) -> list[str]:
+        return []
+
 
 @dataclass(frozen=True)
 class FolderPhotos:
-    """Photographs in a folder (or its ``images/`` subfolder), by name relative to it."""
+    """Photographs in a folder (or its ``images/`` subfolder), by name relative to it.
+
+    ``offered`` says whether the folder was given as the source's photographs (a bundle, or
+    ``--images``), so that photographs in it that no row names are worth reporting; a table's
+    own folder, searched only as a convenience, is not.
+    """
 
     root: Path
     max_bytes: int
+    offered: bool = True
+    # Resolved paths read so far (threads add to it; a set's add is atomic).
+    read_paths: set[Path] = field(default_factory=set, compare=False)
 
     def read(self, name: str) -> bytes:
         root = self.root.resolve()
@@ -62,8 +86,20 @@ class FolderPhotos:
             if path.is_file():
                 if path.stat().st_size > self.max_bytes:
                     raise RowError(f"the file is larger than {self.max_bytes:,} bytes")
+                self.read_paths.add(path)
                 return path.read_bytes()
         raise RowError("no such file in the images folder")
+
+    def unused(self) -> list[str]:
+        if not self.offered:
+            return []
+        root = self.root.resolve()
+        found = [
+            path
+            for path in root.rglob("*")
+            if _looks_like_photo(path.name) and path.is_file() and path not in self.read_paths
+        ]
+        return sorted(path.relative_to(root).as_posix() for path in found)
 
 
 class ZipPhotos:
@@ -74,6 +110,7 @@ class ZipPhotos:
         self.base = base
         self.max_bytes = max_bytes
         self.members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+        self.read_members: set[str] = set()
 
     def read(self, name: str) -> bytes:
         wanted = name.replace("\\", "/")
@@ -82,8 +119,20 @@ class ZipPhotos:
         for base in (self.base, posixpath.join(self.base, IMAGES_FOLDER)):
             member = self.members.get(posixpath.normpath(posixpath.join(base, wanted)))
             if member is not None:
+                self.read_members.add(member.filename)
                 return read_member(self.archive, member, self.max_bytes)
         raise RowError("no such file in the ZIP")
+
+    def unused(self) -> list[str]:
+        prefix = f"{self.base}/" if self.base else ""
+        return sorted(
+            name.removeprefix(prefix)
+            for name in self.members
+            if name.startswith(prefix)
+            and _looks_like_photo(name)
+            and "__MACOSX" not in name.split("/")
+            and name not in self.read_members
+        )
 
 
 def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, max_bytes: int) -> bytes:
@@ -144,7 +193,9 @@ def open_source(
             stream, fmt = open_table(path)
             stack.enter_context(stream)
             # Without --images, photographs are looked for beside the table (and in images/).
-            table_photos = FolderPhotos(images_dir or path.parent, max_photo_bytes)
+            table_photos = FolderPhotos(
+                images_dir or path.parent, max_photo_bytes, offered=images_dir is not None
+            )
             yield Source(read_table(stream, fmt, delimiter, encoding), table_photos, fmt)
 
 

@@ -269,6 +269,9 @@ def run_ingest(
         finally:
             if text_writer is not None:
                 text_writer.close()
+        for name in photos.unused():
+            reason = f"{name}: no row (that could be read) names this photograph; not loaded"
+            report.problems.append(IngestProblem(0, None, "images", reason, "warning"))
         run.created, run.updated = report.created, report.updated
         run.unchanged, run.rejected = report.unchanged, report.rejected
         run.errors = [problem.as_dict() for problem in report.problems]

@@ -189,7 +189,7 @@ def _echo_problems(errors: list[Any], warnings: list[Any]) -> None:
     if warnings:
         click.echo(
             f"{len(warnings)} warnings (unrecognised dates, possible duplicate photographs,"
-            " odd dimensions): see --report",
+            " photographs no row names, odd dimensions): see --report",
             err=True,
         )
 

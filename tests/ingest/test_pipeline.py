@@ -225,21 +225,31 @@ def test_folder_and_zip_sources(settings, session_factory, tmp_path):
     folder = tmp_path / "export"
     (folder / "images").mkdir(parents=True)
     (folder / "images" / "a.jpg").write_bytes(make_image_bytes(seed=11))
+    (folder / "images" / "forgotten.jpg").write_bytes(make_image_bytes(seed=13))
+    (folder / "images" / ".hidden.jpg").write_bytes(b"editor droppings")
+    (folder / "notes.txt").write_text("not a photograph")
     _write_csv(
         folder / "wares.csv", [{"accession_number": "F-1", "title_en": "F", "images": "a.jpg"}]
     )
     options = IngestOptions(institution="Folder Museum")
     report = ingest_source(settings, session_factory, folder, "potbank", options)
-    assert (report.created, report.photos_added) == (1, 1)
+    assert (report.created, report.photos_added, report.errors) == (1, 1, [])
+    # A photograph in the bundle that no row names is reported, not silently left behind.
+    assert [(p.line, p.field, p.reason.split(":")[0]) for p in report.warnings] == [
+        (0, "images", "images/forgotten.jpg")
+    ]
 
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("wares.csv", "accession_number,title_en,images\r\nZ-1,Z,images/z.png\r\n")
         bundle.writestr("images/z.png", make_image_bytes(seed=12, fmt="PNG"))
+        bundle.writestr("images/extra.png", make_image_bytes(seed=14, fmt="PNG"))
+        bundle.writestr("__MACOSX/images/._z.png", b"resource fork")
     zipped = ingest_source(
         settings, session_factory, archive, "potbank", IngestOptions(institution="Zip Museum")
     )
     assert (zipped.created, zipped.photos_added, zipped.errors) == (1, 1, [])
+    assert [p.reason.split(":")[0] for p in zipped.warnings] == ["images/extra.png"]
     with session_factory() as session:
         text = text_index_for(settings)
         assert len(text.ids()) == 2
@@ -537,3 +547,25 @@ def test_a_full_batch_embedded_in_process_by_clip_matches_a_rebuild(
     assert len(ingested) == len(rows)
     for photo_id, vector in ingested.items():
         np.testing.assert_allclose(rebuilt.vector(photo_id), vector, atol=1e-5)
+
+
+def test_unnamed_photographs_are_reported_where_photographs_were_offered(
+    settings, session_factory, tmp_path
+):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "a.jpg").write_bytes(make_image_bytes(seed=21))
+    (images / "b.jpg").write_bytes(make_image_bytes(seed=22))
+    rows = [{"accession_number": "U-1", "title_en": "U", "images": "a.jpg"}]
+    source = _write_csv(tmp_path / "wares.csv", rows)
+    # Without --images the table's own folder is searched as a convenience: nothing to report.
+    beside = ingest_source(
+        settings, session_factory, source, "potbank", IngestOptions(institution="U")
+    )
+    assert beside.photos_added == 1 and beside.warnings == []
+    offered = IngestOptions(institution="U", images_dir=images)
+    again = ingest_source(settings, session_factory, source, "potbank", offered)
+    assert [(w.line, w.reason.split(":")[0]) for w in again.warnings] == [(0, "b.jpg")]
+    with session_factory() as session:
+        run = session.scalars(select(IngestRun).order_by(IngestRun.id.desc())).first()
+        assert any("b.jpg" in problem["reason"] for problem in run.errors)
