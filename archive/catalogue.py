@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, object_session, selectinload
@@ -422,15 +422,17 @@ def _set_makers(ware: Ware, credits: Sequence[MakerCredit]) -> None:
         )
 
 
-def photograph_values(
-    stored: StoredImage,
-    *,
-    view: PhotoView = PhotoView.FRONT,
-    original_filename: str | None = None,
-    photographer: str | None = None,
-    licence: str | None = None,
-    attribution: str | None = None,
-) -> dict[str, Any]:
+class PhotoDetails(TypedDict, total=False):
+    """What a catalogue records about a photograph besides the image itself."""
+
+    view: PhotoView
+    original_filename: str | None
+    photographer: str | None
+    licence: str | None
+    attribution: str | None
+
+
+def photograph_values(stored: StoredImage, **details: Unpack[PhotoDetails]) -> dict[str, Any]:
     """The Photograph columns for a stored image (all but its ware and position)."""
     return {
         "sha256": stored.sha256,
@@ -439,41 +441,23 @@ def photograph_values(
         "height": stored.height,
         "byte_size": stored.byte_size,
         "phash": stored.phash,
-        "view": view,
-        "original_filename": original_filename,
-        "photographer": photographer,
-        "licence": licence,
-        "attribution": attribution,
+        "view": details.get("view", PhotoView.FRONT),
+        "original_filename": details.get("original_filename"),
+        "photographer": details.get("photographer"),
+        "licence": details.get("licence"),
+        "attribution": details.get("attribution"),
         "created_at": utcnow(),
     }
 
 
 def attach_photograph(
-    session: Session,
-    ware: Ware,
-    stored: StoredImage,
-    *,
-    view: PhotoView = PhotoView.FRONT,
-    original_filename: str | None = None,
-    photographer: str | None = None,
-    licence: str | None = None,
-    attribution: str | None = None,
+    session: Session, ware: Ware, stored: StoredImage, **details: Unpack[PhotoDetails]
 ) -> tuple[Photograph, bool]:
     """Link a stored image to ``ware`` once; returns the photograph and whether it is new."""
     for photo in ware.photographs:
         if photo.sha256 == stored.sha256:
             return photo, False
-    photo = Photograph(
-        **photograph_values(
-            stored,
-            view=view,
-            original_filename=original_filename,
-            photographer=photographer,
-            licence=licence,
-            attribution=attribution,
-        ),
-        position=len(ware.photographs),
-    )
+    photo = Photograph(**photograph_values(stored, **details), position=len(ware.photographs))
     ware.photographs.append(photo)
     # A new photograph changes the record harvesters see, so its datestamp moves on.
     ware.updated_at = utcnow()
