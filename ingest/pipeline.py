@@ -3,9 +3,10 @@
 Records go in batches. Each batch is committed to the catalogue and then indexed before the next
 one starts, so a run killed at any moment loses at most the batch in flight, and running the same
 source again finishes the job (upserts are idempotent; ``PendingIndex`` repairs an index update
-that a crash cut short). While one batch is written, a thread pool already reads, validates,
-decodes and stores the photographs of the next, and a thread of its own embeds them from the
-derivative decoded for the store (see ``_Stages``).
+that a crash cut short). While one batch is written, photo workers (threads, or one process per
+core once a batch is full) already validate, decode, store and, with a portable model, embed the
+photographs of the next, and a thread of its own embeds what a model in this process must (see
+``_Stages`` and ``ingest.photo_workers``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from ingest.sources import SourceError
 
 # Fewer, larger keyword-index commits: each one writes and merges Whoosh segments.
 BATCH_SIZE = 2000
-# Photographs per batch: their display images wait in memory to be embedded (up to ~4 MB each).
+# Photographs per batch: a batch's decoded images may wait in memory to be embedded.
 PHOTOS_PER_BATCH = 64
 # Photographs a model embeds at once (open_clip's own batch size).
 EMBED_BATCH = 32
