@@ -9,6 +9,7 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
+from archive.db import in_chunks
 from archive.models import (
     AuditEvent,
     Collection,
@@ -165,9 +166,7 @@ def find_wares(
 ) -> dict[str, Ware]:
     """The wares of ``institution`` with these accession numbers (makers loaded), by number."""
     found: dict[str, Ware] = {}
-    numbers = list(dict.fromkeys(accession_numbers))
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start : start + 500]
+    for chunk in in_chunks(accession_numbers):
         query = (
             select(Ware)
             .where(Ware.institution_id == institution.id, Ware.accession_number.in_(chunk))
@@ -352,14 +351,9 @@ def resolve_makers(
     """Makers for (name, key, details) mentions, as ``get_or_create_maker`` one by one would
     resolve them (in order: the first spelling of a new key names it, later ones are aliases),
     with one query for the existing ones and one flush for the new."""
-    keys = list(dict.fromkeys(key for _, key, _ in mentions))
     by_key: dict[str, Maker] = {}
-    for start in range(0, len(keys), 500):
-        query = (
-            select(Maker)
-            .where(Maker.key.in_(keys[start : start + 500]))
-            .options(selectinload(Maker.aliases))
-        )
+    for keys in in_chunks(key for _, key, _ in mentions):
+        query = select(Maker).where(Maker.key.in_(keys)).options(selectinload(Maker.aliases))
         by_key.update((maker.key, maker) for maker in session.scalars(query))
     resolved: dict[str, Maker] = {}
     for name, key, details in mentions:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Values per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
+IN_LIST_SIZE = 500
+T = TypeVar("T")
+
+
+def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
+    """The distinct ``values``, in their first order, in lists of IN_LIST_SIZE (one per query)."""
+    distinct = list(dict.fromkeys(values))
+    for start in range(0, len(distinct), IN_LIST_SIZE):
+        yield distinct[start : start + IN_LIST_SIZE]
 
 
 def make_engine(url: str) -> Engine:

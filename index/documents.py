@@ -7,12 +7,13 @@ metadata ingest's own work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from archive.db import in_chunks
 from archive.models import (
     Collection,
     Institution,
@@ -39,7 +40,6 @@ _COLUMNS = {
     "description": Ware.description_en,
     "description_zh": Ware.description_zh,
 }
-_CHUNK = 500  # ids per IN (...) list
 
 
 def public_wares() -> Select[tuple[int]]:
@@ -50,19 +50,9 @@ def public_wares() -> Select[tuple[int]]:
 def ware_documents(session: Session, ware_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """The search documents of the public wares among ``ware_ids`` (all of them when None), in
     id order; the others are left out (they belong in no index)."""
-    docs: list[dict[str, Any]] = []
-    for chunk in _chunks(ware_ids):
-        docs.extend(_documents(session, chunk))
+    chunks: Iterable[list[int] | None] = [None] if ware_ids is None else in_chunks(ware_ids)
+    docs = [doc for chunk in chunks for doc in _documents(session, chunk)]
     return sorted(docs, key=lambda doc: doc["id"])
-
-
-def _chunks(ware_ids: Iterable[int] | None) -> Iterator[list[int] | None]:
-    if ware_ids is None:
-        yield None
-        return
-    ids = sorted(set(ware_ids))
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
 
 
 def _documents(session: Session, ids: list[int] | None) -> list[dict[str, Any]]:
@@ -119,15 +109,19 @@ def _credits(session: Session, ids: list[int] | None) -> dict[int, list[_Credit]
     )
     rows = session.execute(query).all()
     aliases: dict[int, list[str]] = {}
-    maker_ids = sorted({maker_id for _, maker_id, _, _ in rows})
-    for start in range(0, len(maker_ids), _CHUNK):
-        names = select(MakerName.maker_id, MakerName.name).order_by(MakerName.id)
-        if ids is not None:
-            names = names.where(MakerName.maker_id.in_(maker_ids[start : start + _CHUNK]))
-        for maker_id, name in session.execute(names):
+    names = select(MakerName.maker_id, MakerName.name).order_by(MakerName.id)
+    # Every alias at once for every ware; else those of the makers credited.
+    queries = (
+        [names]
+        if ids is None
+        else [
+            names.where(MakerName.maker_id.in_(chunk))
+            for chunk in in_chunks(maker_id for _, maker_id, _, _ in rows)
+        ]
+    )
+    for query in queries:
+        for maker_id, name in session.execute(query):
             aliases.setdefault(maker_id, []).append(name)
-        if ids is None:
-            break  # every alias was read at once
     credits: dict[int, list[_Credit]] = {}
     for ware_id, maker_id, name, name_zh in rows:
         credits.setdefault(ware_id, []).append((name, name_zh, aliases.get(maker_id, [])))

@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.db import in_chunks
 from archive.imaging import decode_derivative
 from archive.models import Photograph
 from archive.processes import ChildProcess, serve
@@ -86,11 +87,11 @@ def _photographs(session: Session, ware_ids: Iterable[int] | None) -> list[Photo
     )
     if ware_ids is None:
         return [PhotoRef(*row) for row in session.execute(query)]
-    ids = sorted(set(ware_ids))
     found: list[PhotoRef] = []
-    for start in range(0, len(ids), 500):
-        chunk = query.where(Photograph.ware_id.in_(ids[start : start + 500]))
-        found.extend(PhotoRef(*row) for row in session.execute(chunk))
+    for chunk in in_chunks(sorted(ware_ids)):
+        found.extend(
+            PhotoRef(*row) for row in session.execute(query.where(Photograph.ware_id.in_(chunk)))
+        )
     return found
 
 

@@ -38,7 +38,7 @@ from archive.catalogue import (
     upsert_ware,
     ware_unchanged,
 )
-from archive.db import begin_write
+from archive.db import begin_write, in_chunks
 from archive.imaging import ImageRejected
 from archive.models import (
     Collection,
@@ -758,10 +758,10 @@ class _Loader:
         if not rows:
             return set()
         known: dict[int, list[str]] = {}
-        old_ids = [ware_id for _, _, ware_id, _ in rows if ware_id in existing_wares]
-        for start in range(0, len(old_ids), 500):
+        old_ids = (ware_id for _, _, ware_id, _ in rows if ware_id in existing_wares)
+        for chunk in in_chunks(old_ids):
             query = select(Photograph.ware_id, Photograph.sha256).where(
-                Photograph.ware_id.in_(old_ids[start : start + 500])
+                Photograph.ware_id.in_(chunk)
             )
             for ware_id, sha in self.session.execute(query.order_by(Photograph.position)):
                 known.setdefault(ware_id, []).append(sha)
