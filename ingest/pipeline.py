@@ -442,8 +442,9 @@ def _details(mention: MakerMention) -> dict[str, str | None]:
     return {"nationality": mention.nationality, "kind": mention.kind}
 
 
-# What a batch that is rolled back restores: counts, problems, touched ids, rows seen, hashes.
-_Mark = tuple[dict[str, int], int, set[int], dict[tuple[str, str], int], int]
+# What a batch or row that is rolled back restores: counts, problems, rows seen and photograph
+# hashes, each by a length or a counter (no copies: the row-by-row path takes one per row).
+_Mark = tuple[dict[str, int], int, int, int]
 _COUNTS = ("created", "updated", "unchanged", "rejected", "photos_added", "possible_duplicates")
 
 
@@ -475,31 +476,27 @@ class _Loader:
         mark = self._mark()
         try:
             with self.session.begin_nested():
-                return self._load_set(batch, stored)
+                touched = self._load_set(batch, stored)
         except (SQLAlchemyError, ValueError):
             self._restore(mark)
-        return self._load_rows(batch, stored)
+            self.created = set()
+            return self._load_rows(batch, stored)
+        self.report.touched_ware_ids |= touched
+        return touched
 
     def _mark(self) -> _Mark:
         counts = {name: getattr(self.report, name) for name in _COUNTS}
         report = self.report
-        return (
-            counts,
-            len(report.problems),
-            set(report.touched_ware_ids),
-            dict(self.seen),
-            self.hashes.mark(),
-        )
+        return counts, len(report.problems), len(self.seen), self.hashes.mark()
 
     def _restore(self, mark: _Mark) -> None:
-        counts, problems, touched, seen, hashes = mark
+        counts, problems, seen, hashes = mark
         for name, value in counts.items():
             setattr(self.report, name, value)
         del self.report.problems[problems:]
-        self.report.touched_ware_ids = touched
-        self.seen = seen
+        for key in list(self.seen)[seen:]:  # dicts keep insertion order
+            del self.seen[key]
         self.hashes.forget_after(hashes)
-        self.created = set()
         self._forget()
 
     def _forget(self) -> None:
@@ -615,7 +612,6 @@ class _Loader:
         # In line order, as row by row would have reported them.
         problems = self.report.problems
         problems[first_problem:] = sorted(problems[first_problem:], key=lambda p: p.line)
-        self.report.touched_ware_ids |= touched
         return touched
 
     def _accept(self, line: int, record: SourceRecord) -> str | None:
@@ -658,18 +654,14 @@ class _Loader:
         institution_name = self._accept(line, record)
         if institution_name is None:
             return None
-        counts = (self.report.photos_added, self.report.possible_duplicates)
-        problems, hashes = len(self.report.problems), self.hashes.mark()
+        mark = self._mark()  # after _accept: the row stays seen, so a repeat is still refused
         try:
             # A savepoint per row: a row that fails part-way leaves nothing behind.
             with self.session.begin_nested():
                 ware, outcome = self._upsert(record, institution_name)
                 added = self._attach_photos(line, record, ware, photos)
         except (SQLAlchemyError, ValueError) as error:
-            self._forget()
-            self.report.photos_added, self.report.possible_duplicates = counts
-            del self.report.problems[problems:]
-            self.hashes.forget_after(hashes)
+            self._restore(mark)
             self._reject(line, accession, None, f"the catalogue refused the row ({error})")
             return None
         for field_name, reason in record.warnings:
