@@ -113,9 +113,9 @@ def wares_by_id(wares: dict[str, Ware]) -> dict[int, str]:
     return {ware.id: accession for accession, ware in wares.items()}
 
 
-@pytest.mark.slow
-def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
-    source = _collection(tmp_path / "source")
+def _kill_and_rerun(tmp_path: Path, source: Path, rows: int) -> dict[str, Any]:
+    """Ingest ``source`` once uninterrupted and once killed with SIGKILL after its first commit
+    then run again; asserts both end the same and returns the uninterrupted one's state."""
     clean_home, killed_home = tmp_path / "clean", tmp_path / "killed"
     clean_run = _ingest(clean_home, source)
     assert clean_run.communicate(timeout=300)[1] is None and clean_run.returncode == 0
@@ -129,19 +129,25 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
     interrupted = _wares_in(killed_home)
-    assert 0 < interrupted < ROWS
+    assert 0 < interrupted < rows
     _assert_children_gone(killed_home)
 
     rerun = _ingest(killed_home, source)
     output = rerun.communicate(timeout=300)[0].decode()
     assert rerun.returncode == 0, output
-    assert f"{ROWS - interrupted} created" in output
+    assert f"{rows - interrupted} created" in output
 
     clean, resumed = _state(clean_home), _state(killed_home)
-    assert len(clean["catalogue"]) == ROWS and len(clean["vectors"]) == ROWS
     assert clean["drift"] == [] and resumed["drift"] == []
     for key in clean:
         assert resumed[key] == clean[key], key
+    return clean
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    clean = _kill_and_rerun(tmp_path, _collection(tmp_path / "source"), ROWS)
+    assert len(clean["catalogue"]) == ROWS and len(clean["vectors"]) == ROWS
 
 
 META_ROWS = 5000  # set-based batches of 2,000 rows; the keyword index is written by a child
@@ -189,29 +195,5 @@ def _assert_children_gone(home: Path) -> None:
 @pytest.mark.slow
 def test_kill_minus_nine_during_a_metadata_ingest_then_rerun(tmp_path):
     source = _metadata_collection(tmp_path / "source")
-    clean_home, killed_home = tmp_path / "clean", tmp_path / "killed"
-    clean_run = _ingest(clean_home, source)
-    assert clean_run.communicate(timeout=300)[1] is None and clean_run.returncode == 0
-
-    process = _ingest(killed_home, source)
-    deadline = time.monotonic() + 240
-    while _wares_in(killed_home) == 0 and process.poll() is None:
-        assert time.monotonic() < deadline, "the ingest never committed a batch"
-        time.sleep(0.05)
-    assert process.poll() is None, "the ingest finished before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=30)
-    interrupted = _wares_in(killed_home)
-    assert 0 < interrupted < META_ROWS
-    _assert_children_gone(killed_home)
-
-    rerun = _ingest(killed_home, source)
-    output = rerun.communicate(timeout=300)[0].decode()
-    assert rerun.returncode == 0, output
-    assert f"{META_ROWS - interrupted} created" in output
-
-    clean, resumed = _state(clean_home), _state(killed_home)
+    clean = _kill_and_rerun(tmp_path, source, META_ROWS)
     assert len(clean["catalogue"]) == len(clean["text"]) == META_ROWS
-    assert clean["drift"] == [] and resumed["drift"] == []
-    for key in clean:
-        assert resumed[key] == clean[key], key
