@@ -371,12 +371,12 @@ class _Stages:
             # this process (CLIP) spreads over every core itself and releases the GIL, so the
             # threads prepare its photographs without handing images across a pipe.
             self.workers = PhotoWorkers(self.store, embedder)
-        futures = {key: self._prepare(name) for key, name in names.items()}
+        wants = ModelInput.of(embedder)
+        futures = {key: self._prepare(name, wants) for key, name in names.items()}
         return futures, self.embedding.submit(self._embed, list(futures.values()))
 
-    def _prepare(self, name: str) -> Future[PreparedPhoto]:
+    def _prepare(self, name: str, wants: ModelInput) -> Future[PreparedPhoto]:
         if self.workers is None:
-            wants = ModelInput.of(self.sync.embedder)
             return self.threads.submit(self._read_and_prepare, name, wants)
         try:
             data = self.photos.read(name)
