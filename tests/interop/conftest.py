@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalogue import (
@@ -22,6 +22,7 @@ from archive.models import MakerRole, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
 from tests.conftest import make_image_bytes, serving
+from tests.interop.xml_schemas import schema_errors
 from web.app import create_app
 from web.views.context import app_state
 
@@ -39,11 +40,45 @@ def build_app(settings: Settings) -> Flask:
     return app
 
 
+@dataclass
+class SchemaChecks:
+    """The OAI-PMH responses an app gave in one test, and what the schemas found wrong."""
+
+    checked: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def validate_oai_responses(app: Flask) -> SchemaChecks:
+    """Validate every OAI-PMH response ``app`` gives against the official schemas.
+
+    A hook on the app itself, so answers to the test client, to Sickle and to our own harvester
+    over a live server are all checked; failures are kept (a failing hook in the server thread
+    would only show as a 500) and asserted when the test ends.
+    """
+    checks = SchemaChecks()
+
+    @app.after_request
+    def _validate(response: Response) -> Response:
+        if request.endpoint == "oai.endpoint":
+            checks.checked += 1
+            errors = schema_errors(response.get_data())
+            if errors:
+                checks.failures.append(f"{request.full_path}:\n  " + "\n  ".join(errors))
+        return response
+
+    return checks
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     built = build_app(settings)
+    checks = validate_oai_responses(built)
+    built.extensions["oai_schema_checks"] = checks
     yield built
     app_state(built).close()
+    assert not checks.failures, "OAI-PMH responses invalid against the XSDs:\n" + "\n".join(
+        checks.failures
+    )
 
 
 @dataclass

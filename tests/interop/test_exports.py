@@ -15,6 +15,7 @@ from archive.store import ImageStore
 from index.sync import IndexSync
 from ingest.oai_harvest import parse_xml
 from tests.interop.conftest import add_ware
+from tests.interop.xml_schemas import assert_valid
 from web.cli_interop import export_command, ingest_oai
 from web.exports import CSV_COLUMNS, spreadsheet_safe
 
@@ -75,7 +76,9 @@ def test_collection_json_lido_and_dc(app, catalogue):
     document = json.loads(client.get(f"{base}.json").data)
     assert document["count"] == 1
     assert document["wares"][0]["accession_number"] == "S-1"
-    lido = parse_xml(client.get(f"{base}.lido.xml").data)
+    lido_bytes = client.get(f"{base}.lido.xml").data
+    assert_valid(lido_bytes)
+    lido = parse_xml(lido_bytes)
     assert lido.tag == f"{LIDO}lidoWrap"
     assert [e.text for e in lido.iter(f"{LIDO}workID")] == ["S-1"]
     dc = parse_xml(client.get(f"{base}.dc.xml").data)
@@ -121,6 +124,7 @@ def test_export_command(catalogue, settings, tmp_path):
     result = runner.invoke(export_command, args, env=env)
     assert result.exit_code == 0, result.output
     assert parse_xml(target.read_bytes()).tag == f"{LIDO}lidoWrap"
+    assert_valid(target.read_bytes())
     assert runner.invoke(export_command, [], env=env).exit_code == 2
     missing = runner.invoke(export_command, ["--collection", "9999"], env=env)
     assert missing.exit_code == 1 and "no such collection" in missing.output

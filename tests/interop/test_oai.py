@@ -3,6 +3,7 @@ error condition of the specification on the request that should raise it."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from sickle.oaiexceptions import (
 from archive.catalogue import get_or_create_institution, upsert_ware
 from archive.models import Ware
 from ingest.oai_harvest import parse_xml
+from tests.interop.xml_schemas import schema_errors
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -217,6 +219,41 @@ def test_repeated_argument_and_post(app, catalogue):
     assert root.find(f"{OAI}request").attrib == {}
     posted = client.post("/oai", data={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"})
     assert len(parse_xml(posted.data).findall(f".//{OAI}header")) == 2
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"from": "2020-13-40"},
+        {"until": "yesterday"},
+        {"from": "2020-01-01", "until": "2020-01-02T00:00:00Z"},
+        {"from": "2021-01-01", "until": "2020-01-01"},
+    ],
+)
+def test_bad_dates_are_not_echoed(app, catalogue, dates):
+    # Found only after the arguments were read: <request> must still carry the base URL alone.
+    root = _oai(app.test_client(), verb="ListIdentifiers", metadataPrefix="oai_dc", **dates)
+    assert root.find(f"{OAI}error").get("code") == "badArgument"
+    assert root.find(f"{OAI}request").attrib == {}
+    assert root.find(f"{OAI}request").text == "http://localhost/oai"
+
+
+def test_every_response_is_checked_against_the_schemas(app, catalogue):
+    checks = app.extensions["oai_schema_checks"]
+    client = app.test_client()
+    _oai(client, verb="Identify")
+    _oai(client, verb="ListRecords", metadataPrefix="lido")
+    assert checks.checked == 2 and not checks.failures
+    # The schemas do look inside records: a LIDO record missing its work type is refused.
+    body = client.get("/oai", query_string={"verb": "ListRecords", "metadataPrefix": "lido"}).data
+    broken = re.sub(rb"<lido:objectWorkTypeWrap>.*?</lido:objectWorkTypeWrap>", b"", body)
+    assert broken != body
+    assert any(
+        "objectWorkTypeWrap" in error or "classificationWrap" in error
+        for error in schema_errors(broken)
+    )
+    echoed = body.replace(b"<request", b'<request from="2020-13-40"', 1)
+    assert any("UTCdatetimeType" in error for error in schema_errors(echoed))
 
 
 def test_token_from_another_verb_or_tampered_is_refused(app, catalogue):

@@ -330,13 +330,16 @@ def endpoint() -> Response:
     request_element = _sub(root, "request", url_for("oai.endpoint", _external=True))
     try:
         arguments = _arguments()
-        # Only a request free of badVerb/badArgument echoes its arguments.
         for name, value in arguments.items():
             request_element.set(name, value)
         HANDLERS[arguments["verb"]](root, arguments)
     except OAIError as error:
         for child in list(root)[2:]:
             root.remove(child)
+        if error.code in ("badVerb", "badArgument"):
+            # The specification: after badVerb or badArgument, <request> carries the base URL
+            # only, never the arguments (a bad from/until is found after they were echoed).
+            request_element.attrib.clear()
         _sub(root, "error", error.message, code=error.code)
     body = ET.tostring(root, encoding="unicode")
     response = Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body, mimetype="text/xml")
