@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from archive.catalogue import get_ware
 from archive.imaging import ImageRejected
+from web.cors import allow_cross_origin
 from web.openapi import openapi_document
 from web.views import queries
 from web.views.context import csrf, db_session
@@ -28,6 +29,12 @@ from web.views.searching import (
 )
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api.after_request
+def _cors(response: Response) -> Response:
+    # Everything the API answers is public: any site may call it (see web.cors).
+    return allow_cross_origin(response, "GET, HEAD, POST, OPTIONS")
 
 
 @api.errorhandler(BadSearch)
@@ -78,9 +85,9 @@ def search() -> Response:
     return jsonify(_search_payload(run_text_search(query)))
 
 
-# Exempt from CSRF: this endpoint only reads. It stores nothing and changes nothing, and a forged
-# cross-site request could not read the answer (no CORS), so a token would protect nothing while
-# making the API unusable from scripts and other sites' servers.
+# Exempt from CSRF: this endpoint only reads. It stores nothing and changes nothing, and what it
+# answers is public (CORS is open to any site, without credentials), so a token would protect
+# nothing while making the API unusable from scripts and other sites.
 @api.post("/search/image")
 @csrf.exempt
 def search_image() -> Response:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.catalogue import wares_by_ids
 from archive.models import Collection, Institution, Ware, WareMaker, WareStatus
 from ingest.native import TEMPLATE_COLUMNS
+from web.cors import allow_cross_origin
 from web.oai.metadata import dublin_core, lido_record, lido_wrap
 from web.views.context import db_session, search_service
 from web.views.errors import json_error
@@ -204,6 +205,14 @@ def search_wares(session: Session, query: str, filters: dict[str, list[str]] | N
 
 
 exports = Blueprint("exports", __name__)
+
+
+@exports.after_request
+def _cors(response: Response) -> Response:
+    # The search export is part of the public JSON API, open to other sites like the rest of it.
+    if request.endpoint == "exports.search_export":
+        return allow_cross_origin(response)
+    return response
 
 
 def _download(body: str, fmt: str, name: str) -> Response:

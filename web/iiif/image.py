@@ -29,9 +29,11 @@ THUMB_EDGE = 320
 
 QUALITIES = ("default", "color", "gray", "bitonal")
 FORMATS = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-# Formats the specification defines that this server does not produce: a valid request that is
-# not implemented (501), unlike a word the specification does not know (400).
-UNIMPLEMENTED_FORMATS = ("tif", "gif", "jp2", "pdf")
+# Formats the specification defines that this server does not produce. Image API 3.0, 4.4: "A
+# rotation value that is out of range or unsupported should result in a 400 (Bad Request)
+# status code"; an unsupported format is answered the same way (the official validator expects
+# 400 for both), and the message names what is offered instead.
+UNSUPPORTED_FORMATS = ("tif", "gif", "jp2", "pdf")
 
 _INT = r"\d+"
 _FLOAT = r"\d+(?:\.\d+)?"
@@ -225,7 +227,7 @@ def parse_rotation(text: str) -> tuple[bool, int]:
     if degrees > 360:
         raise IIIFError(400, "the rotation must be between 0 and 360")
     if degrees % 90:
-        raise IIIFError(501, "only rotations by multiples of 90 degrees are implemented")
+        raise IIIFError(400, "only rotations by multiples of 90 degrees are supported")
     return bool(match.group(1)), int(degrees) % 360
 
 
@@ -237,8 +239,8 @@ def parse_quality_format(text: str) -> tuple[str, str]:
     quality, fmt = match.groups()
     if quality not in QUALITIES:
         raise IIIFError(400, f"unknown quality {quality!r}: use one of {', '.join(QUALITIES)}")
-    if fmt in UNIMPLEMENTED_FORMATS:
-        raise IIIFError(501, f"the {fmt} format is not implemented: use jpg, png or webp")
+    if fmt in UNSUPPORTED_FORMATS:
+        raise IIIFError(400, f"the {fmt} format is not supported here: use jpg, png or webp")
     if fmt not in FORMATS:
         raise IIIFError(400, f"unknown format {fmt!r}: use jpg, png or webp")
     return quality, fmt

@@ -8,7 +8,6 @@ Only photographs of published wares are served; everything else is 404.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -29,6 +28,8 @@ from web.iiif.presentation import (
     top_document,
     ware_manifest,
 )
+from web.cors import allow_cross_origin
+from web.jsonld import json_ld_response
 from web.views.context import app_state, db_session
 
 iiif = Blueprint(
@@ -48,8 +49,7 @@ LEVEL_PROFILE_URI = "http://iiif.io/api/image/3/level2.json"
 @iiif.after_request
 def _cors(response: Response) -> Response:
     # Any viewer on any site may use these images and documents: that is the point of IIIF.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return allow_cross_origin(response)
 
 
 @iiif.errorhandler(iiif_image.IIIFError)
@@ -70,14 +70,8 @@ def _plain_error(status: int, message: str) -> Response:
 
 
 def _json_ld(document: dict[str, Any], context: str, max_age: int) -> Response:
-    # JSON-LD only for clients that ask for it by Accept, as both IIIF APIs require.
-    wants_ld = "application/ld+json" in request.headers.get("Accept", "")
-    mimetype = f'application/ld+json;profile="{context}"' if wants_ld else "application/json"
-    response = Response(json.dumps(document, ensure_ascii=False), mimetype=mimetype)
-    response.headers["Vary"] = "Accept"
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    return response
+    # JSON-LD with the context's profile by default, as both IIIF APIs say; JSON when asked.
+    return json_ld_response(document, context, max_age)
 
 
 def published_photograph(sha256: str) -> Photograph:
