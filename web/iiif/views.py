@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from archive.catalogue import get_ware
 from archive.models import Collection, Institution, Photograph, Ware, WareMaker, WareStatus
+from web.cors import allow_cross_origin
 from web.iiif import image as iiif_image
 from web.iiif.presentation import (
     IMAGE_CONTEXT,
@@ -28,7 +29,6 @@ from web.iiif.presentation import (
     top_document,
     ware_manifest,
 )
-from web.cors import allow_cross_origin
 from web.jsonld import json_ld_response
 from web.views.context import app_state, db_session
 
