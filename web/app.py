@@ -93,7 +93,7 @@ def create_app(
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import auth, curate, exports, iiif, oai
+    from web import auth, curate, exports, iiif, linked_art, oai
     from web.api import api
     from web.views.images import images
     from web.views.pages import pages
@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     iiif.register(app)
     oai.register(app)
     exports.register(app)
+    linked_art.register(app)
     auth.register(app)
     curate.register(app)
 

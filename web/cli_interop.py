@@ -68,7 +68,7 @@ def ingest_oai(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "lido", "dc"]),
+    type=click.Choice(["csv", "json", "lido", "dc", "linked-art"]),
     default="csv",
     show_default=True,
 )
@@ -91,7 +91,10 @@ def export_command(
     output: Path | None,
     base_url: str,
 ) -> None:
-    """Export the published wares of a collection, institution or search: CSV, JSON, LIDO, DC."""
+    """Export the published wares of a collection, institution or search.
+
+    Formats: CSV, JSON, LIDO, Dublin Core, or Linked Art (JSON-LD, one HumanMadeObject each).
+    """
     chosen = [
         name
         for name, value in (

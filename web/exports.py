@@ -1,4 +1,4 @@
-"""Exports of a collection, an institution or a search result: CSV, JSON, LIDO and Dublin Core XML.
+"""Exports of a collection, an institution or a search: CSV, JSON, LIDO, Dublin Core, Linked Art.
 
 The CSV's columns follow the native ingest template (plus the record's links), so a spreadsheet
 made from an export reads like one made for ingest. Cells that a spreadsheet would run as a
@@ -23,6 +23,7 @@ from archive.catalogue import wares_by_ids
 from archive.models import Collection, Institution, Ware, WareMaker, WareStatus
 from ingest.native import TEMPLATE_COLUMNS
 from web.cors import allow_cross_origin
+from web.linked_art.documents import linked_art_graph
 from web.oai.metadata import dublin_core, lido_record, lido_wrap
 from web.views.context import db_session, search_service
 from web.views.errors import json_error
@@ -58,6 +59,7 @@ FORMATS: dict[str, ExportFormat] = {
     "json": ExportFormat("json", "application/json"),
     "lido": ExportFormat("lido.xml", "application/xml"),
     "dc": ExportFormat("dc.xml", "application/xml"),
+    "linked-art": ExportFormat("linked-art.json", "application/ld+json"),
 }
 _BY_EXTENSION = {fmt.extension: name for name, fmt in FORMATS.items()}
 
@@ -149,7 +151,9 @@ def wares_xml(wares: Sequence[Ware], schema: str) -> str:
 
 
 def render_export(wares: Sequence[Ware], fmt: str, title: str) -> str:
-    """The wares in the export format named ``fmt`` (csv, json, lido or dc)."""
+    """The wares in the export format named ``fmt`` (csv, json, lido, dc or linked-art)."""
+    if fmt == "linked-art":
+        return json.dumps(linked_art_graph(wares), ensure_ascii=False, indent=2)
     if fmt == "csv":
         return wares_csv(wares)
     if fmt == "json":
@@ -262,7 +266,13 @@ def _bad_search(problem: BadSearch) -> Response:
     return json_error(400, "bad_request", str(problem))
 
 
-_LINK_LABELS = {"csv": "CSV", "json": "JSON", "lido": "LIDO XML", "dc": "Dublin Core XML"}
+_LINK_LABELS = {
+    "csv": "CSV",
+    "json": "JSON",
+    "lido": "LIDO XML",
+    "dc": "Dublin Core XML",
+    "linked-art": "Linked Art JSON-LD",
+}
 
 
 def export_urls(kind: str, **params: Any) -> list[tuple[str, str]]:

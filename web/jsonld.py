@@ -71,3 +71,17 @@ def json_ld_response(document: dict[str, Any], profile: str | None, max_age: int
     response.cache_control.public = True
     response.cache_control.max_age = max_age
     return gzip_if_accepted(response)
+
+
+def prefers_json_ld() -> bool:
+    """Whether the client names ``application/ld+json`` and ranks it above HTML.
+
+    For content negotiation on a page: browsers (``text/html``, ``*/*``) get the page; a
+    linked-data client that asks for JSON-LD by name gets the document.
+    """
+    named = [
+        quality
+        for value, quality in request.accept_mimetypes
+        if value.split(";", 1)[0].strip().lower() == JSON_LD
+    ]
+    return bool(named) and max(named) > _accepted("text/html")

@@ -406,6 +406,9 @@ HIDES_UNPUBLISHED = {
     "iiif.image_info",
     "iiif.image",
     "iiif.ware_manifest",
+    "linked_art.object_document",
+    "linked_art.person_document",
+    "linked_art.group_document",
 }
 
 

@@ -156,7 +156,7 @@ def test_pages_link_to_every_export_format(app, catalogue, settings, session_fac
     for page in pages:
         html = client.get(page).get_data(as_text=True)
         links = re.findall(r'href="([^"]*(?:/export/|/api/v1/export)[^"]*)"', html)
-        assert len(links) == 4, page
+        assert len(links) == 5, page
         for link in links:
             response = client.get(link.replace("&amp;", "&"))
             assert response.status_code == 200, link
