@@ -134,7 +134,14 @@ def ware_page_as_linked_art() -> Response | None:
 
 
 def vary_ware_page(response: Response) -> Response:
-    """Ware pages differ by Accept (HTML or JSON-LD): tell caches so."""
+    """Ware pages differ by Accept (HTML or JSON-LD): tell caches so.
+
+    A script elsewhere asking for the JSON-LD with a profile in Accept is preflighted: the
+    preflight of a ware page is answered like the Linked Art doors' (the page itself is HTML
+    for browsers and stays closed to other origins).
+    """
     if request.endpoint == "pages.ware":
         response.vary.add("Accept")
+        if request.method == "OPTIONS":
+            return allow_cross_origin(response)
     return response
