@@ -290,7 +290,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "title": "Potbank API",
             "version": "1",
             "description": "Search and read the published records of a Potbank ceramics archive. "
-            'Errors are JSON: {"error": {"code": ..., "message": ...}}.',
+            'Errors are JSON: {"error": {"code": ..., "message": ...}}. Every endpoint is '
+            "open to scripts on other sites (CORS, preflight included; no credentials). "
+            "Beside this API: IIIF at /iiif/3/, OAI-PMH at /oai and Linked Art JSON-LD at "
+            "/linked-art/ (also by Accept: application/ld+json on a ware's page).",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": server_url}],
@@ -345,9 +348,13 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         search_parameters[0],
                         _query(
                             "format",
-                            {"type": "string", "enum": ["csv", "json", "lido", "dc"]},
+                            {
+                                "type": "string",
+                                "enum": ["csv", "json", "lido", "dc", "linked-art"],
+                            },
                             "CSV in the ingest template's columns, JSON full records, LIDO or "
-                            "Dublin Core XML.",
+                            "Dublin Core XML, or Linked Art JSON-LD (one HumanMadeObject per "
+                            "ware in @graph, as /linked-art/object/{id} serves each).",
                         ),
                         *_filter_parameters(),
                     ],
@@ -358,6 +365,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                                 "text/csv": {"schema": {"type": "string"}},
                                 "application/json": {"schema": _ref("Export")},
                                 "application/xml": {"schema": {"type": "string"}},
+                                "application/ld+json": {"schema": {"type": "object"}},
                             },
                         },
                         "400": _error("A parameter that cannot be used, with the reason."),
