@@ -130,7 +130,10 @@ def test_object_document_carries_the_record(app, catalogue, more_wares):
     assert image["conforms_to"][0]["id"] == "http://iiif.io/api/image"
     manifest = plate["subject_of"][1]["digitally_carried_by"][0]["access_point"][0]["id"]
     assert manifest.endswith(f"/iiif/3/manifests/ware/{catalogue.wares['plate']}")
-    assert client.get(_path(manifest)).status_code == 200
+    # The manifest points back at the Linked Art document, with its profile.
+    see_also = client.get(_path(manifest)).get_json()["seeAlso"]
+    (linked,) = [entry for entry in see_also if entry["id"] == plate["id"]]
+    assert linked["profile"] == CONTEXT and linked["format"] == "application/ld+json"
 
     # Every document the object points at is served, valid, and says the same names.
     maker = _get(client, _path(part["carried_out_by"][0]["id"]))
@@ -230,6 +233,8 @@ def test_reuse_links_on_the_ware_page(app, catalogue, more_wares):
     reuse = re.search(r'<p class="reuse">.*?</p>', with_photo, re.S).group(0)
     assert f"/iiif/3/manifests/ware/{catalogue.wares['plate']}" in reuse
     assert f"/linked-art/object/{catalogue.wares['plate']}" in reuse
+    alternate = '<link rel="alternate" type="application/ld+json" href="/linked-art/object/'
+    assert alternate + f'{catalogue.wares["plate"]}">' in with_photo
     without = client.get(f"/wares/{more_wares['bowl']}").get_data(as_text=True)
     reuse = re.search(r'<p class="reuse">.*?</p>', without, re.S).group(0)
     assert "/iiif/3/manifests/" not in without

@@ -38,6 +38,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "attribution": ("Attribution", "署名"),
     "photograph": ("Photograph", "照片"),
     "record": ("Catalogue record", "目录记录"),
+    "linked_art": ("Linked Art (JSON-LD)", "Linked Art 关联数据（JSON-LD）"),
 }
 VIEW_LABELS = {
     "front": ("front", "正面"),
@@ -150,7 +151,14 @@ def ware_manifest(ware: Ware) -> dict[str, Any]:
             "type": "Dataset",
             "label": _label("record"),
             "format": "application/json",
-        }
+        },
+        {
+            "id": url_for("linked_art.object_document", ware_id=ware.id, _external=True),
+            "type": "Dataset",
+            "label": _label("linked_art"),
+            "format": "application/ld+json",
+            "profile": "https://linked.art/ns/v1/linked-art.json",
+        },
     ]
     manifest["partOf"] = [
         {
