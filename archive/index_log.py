@@ -164,9 +164,11 @@ def _write_changes(session: Session) -> None:
         append_changes(session, rows)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    if not session.in_transaction():
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, previous_transaction: Any) -> None:
+    # Only the whole transaction's rollback undoes every change noticed; a savepoint's leaves
+    # ids behind, which costs at most a needless re-index of those wares.
+    if previous_transaction.parent is None and not previous_transaction.nested:
         session.info.pop(_PENDING_KEY, None)
 
 
@@ -290,17 +292,22 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def acquire_lease(session: Session, instance: str, holder: str, ttl: float) -> bool:
+def acquire_lease(
+    session: Session, instance: str, holder: str, ttl: float, force: bool = False
+) -> bool:
     """Take (or renew) the writer lease of ``instance`` for ``ttl`` seconds; commits.
 
-    Succeeds when nobody holds it, its holder let it expire, or ``holder`` holds it already."""
+    Succeeds when nobody holds it, its holder let it expire, or ``holder`` holds it already;
+    with ``force``, always (the caller has proof the holder is gone: the instance's lock)."""
     now = _now_ms()
     table = IndexWriterLease.__table__
+    query = update(table).where(table.c.instance == instance)
+    if not force:
+        query = query.where(
+            (table.c.holder == holder) | table.c.holder.is_(None) | (table.c.expires_ms < now)
+        )
     taken = session.execute(
-        update(table)
-        .where(table.c.instance == instance)
-        .where((table.c.holder == holder) | table.c.holder.is_(None) | (table.c.expires_ms < now))
-        .values(holder=holder, expires_ms=now + int(ttl * 1000), heartbeat_at=utcnow())
+        query.values(holder=holder, expires_ms=now + int(ttl * 1000), heartbeat_at=utcnow())
     ).rowcount
     if taken:
         session.commit()

@@ -151,6 +151,11 @@ class Generations:
         return name if name and (self.folder / name).is_dir() else None
 
     def _first_generation(self) -> str:
+        published = self._newest_published()
+        if published is not None:
+            # The pointer was lost, not the indexes: serve the newest complete generation.
+            self._point_at(published)
+            return published
         generation = self._new_folder()
         flat = [self.root / entry for entry in FLAT_ENTRIES if (self.root / entry).exists()]
         for path in flat:
@@ -161,6 +166,19 @@ class Generations:
         (self.root / "pending-wares.txt").unlink(missing_ok=True)
         self._point_at(generation.name)
         return generation.name
+
+    def _newest_published(self) -> str | None:
+        if not self.folder.is_dir():
+            return None
+        names = sorted(
+            (p.name for p in self.folder.iterdir() if p.is_dir() and p.name[1:].isdigit()),
+            reverse=True,
+        )
+        for name in names:
+            state = Generation(name, self.folder / name).state()
+            if not state.get("building") and "applied_seq" in state:
+                return name
+        return None
 
     def _new_folder(self) -> Generation:
         self.folder.mkdir(parents=True, exist_ok=True)

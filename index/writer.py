@@ -98,7 +98,9 @@ class IndexWriter:
                     return False
                 self._flock = handle
             _fresh(session)
-            if acquire_lease(session, self.instance, self.holder, self.lease_seconds):
+            # Only processes sharing this folder compete for its lease, and the lock proves
+            # that whoever held it before is gone: take it over at once, not after expiry.
+            if acquire_lease(session, self.instance, self.holder, self.lease_seconds, force=True):
                 return True
             self._drop_flock()
             return False

@@ -446,25 +446,30 @@ def user_reset_password(email: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the site with a production WSGI server (waitress)."""
-    _serve(load_settings(), host, port, threads)
+@click.option("--threads", default=8, show_default=True, type=int, help="Per process.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes (gunicorn when more than one). Default: one per core.",
+)
+def serve(host: str, port: int, threads: int, workers: int | None) -> None:
+    """Serve the site with a production WSGI server (waitress, or gunicorn for --workers N)."""
+    _serve(load_settings(), host, port, threads, workers)
 
 
-def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
-    import waitress
+def _serve(
+    settings: Settings, host: str, port: int, threads: int, workers: int | None = None
+) -> None:
+    from web import serving
 
-    from web.app import create_app
-    from web.views.context import app_state
-
-    app = create_app(settings)
-    # Load the dictionaries and index columns now, not in the first visitor's request.
-    search = app_state(app).search_service()
-    search.text.warm()
-    click.echo(f"Image search: {search.embedder_status()['reason']}")
+    workers = workers or serving.default_workers()
     click.echo(f"Serving Potbank on http://{host}:{port}/ (instance {settings.home})")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="potbank")
+    if workers == 1:
+        click.echo("One process (waitress)")
+        serving.serve_single(settings, host, port, threads)
+    else:
+        click.echo(f"{workers} worker processes (gunicorn)")
+        serving.serve_workers(settings, host, port, workers, threads)
 
 
 @main.command()
