@@ -41,6 +41,7 @@ from archive.index_log import (
     prune_log,
     release_lease,
 )
+from archive.jobs import interrupt_expired
 from index.generations import Generation, Generations
 from index.kinds import ApplyHints, ChangeSet, IndexKind, KindDrift
 
@@ -48,8 +49,9 @@ logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10.0
 POLL_SECONDS = 0.2
-# Changes read and applied at once; the cursor moves after each chunk.
-CHUNK = 5000
+# Changes read and applied at once; the cursor moves after each chunk. Small enough that a
+# curator's save waits at most about a second behind a bulk ingest's changes.
+CHUNK = 1000
 # How long the log keeps changes every live instance has applied (for instances catching up).
 KEEP_LOG_SECONDS = 7 * 24 * 3600.0
 HOUSEKEEPING_SECONDS = 60.0
@@ -280,10 +282,12 @@ class IndexWriter:
         return counts
 
     def housekeeping(self, session: Session) -> None:
-        """Remove generations no longer used and prune the log (the elected writer's chores)."""
+        """Remove generations no longer used, prune the log and mark jobs whose process died
+        as interrupted (the elected writer's chores)."""
         self.generations.remove_unused()
         prune_log(session, KEEP_LOG_SECONDS)
         session.commit()
+        interrupt_expired(session)
 
     # -- the elected writer's loop ---------------------------------------------------------
 

@@ -42,6 +42,7 @@ from archive.catalogue import (
 from archive.db import begin_write, in_chunks
 from archive.imaging import ImageRejected
 from archive.index_log import record_ware_changes
+from archive.jobs import Job
 from archive.models import (
     Collection,
     IngestRun,
@@ -122,6 +123,9 @@ class IngestOptions:
     photos: PhotoReader | None = None
     batch_size: int = BATCH_SIZE
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS
+    # The leased job (archive.jobs) running this ingest: its run is marked interrupted if the
+    # process dies.
+    job_id: int | None = None
 
     def photo_reader(self, max_bytes: int) -> PhotoReader:
         """Where the photographs rows name are read from."""
@@ -219,6 +223,11 @@ def run_ingest(
         sync.catch_up(session)
         run = IngestRun(source=source[:1000], mapping=mapping[:200])
         session.add(run)
+        session.flush()
+        if options.job_id is not None:
+            session.execute(
+                update(Job).where(Job.id == options.job_id).values(ingest_run_id=run.id)
+            )
         session.commit()
         report.run_id = run.id
         loader = _Loader(

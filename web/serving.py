@@ -60,6 +60,14 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, thread
     """``workers`` processes with ``threads`` request threads each (gunicorn, gthread)."""
     from gunicorn.app.base import BaseApplication
 
+    from archive.settings import read_or_create_secret_key
+    from index.generations import Generations
+
+    # Done once before the fork, so the workers find them made: one key for every worker's
+    # session cookies, and the index folder in its generation layout.
+    read_or_create_secret_key(settings)
+    Generations(settings.index_dir).current()
+
     class _Potbank(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {

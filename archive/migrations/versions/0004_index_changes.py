@@ -1,4 +1,4 @@
-"""The index change log, its head row and the index writer's lease.
+"""The index change log, its head row, the index writer's lease, and leased jobs.
 
 Revision ID: 0004_index_changes
 Revises: 0003_curation
@@ -44,8 +44,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("instance", name=op.f("pk_index_writer_lease")),
     )
 
+    op.create_table(
+        "job",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("label", sa.String(length=500), nullable=False),
+        sa.Column("bulk_job_id", sa.Integer(), nullable=True),
+        sa.Column("ingest_run_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("holder", sa.String(length=200), nullable=True),
+        sa.Column("lease_expires_ms", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job")),
+    )
+    op.create_index("ix_job_status", "job", ["status"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_job_status", table_name="job")
+    op.drop_table("job")
     op.drop_table("index_writer_lease")
     op.drop_table("index_log_head")
     op.drop_index("ix_index_change_recorded_at", table_name="index_change")
