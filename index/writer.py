@@ -75,6 +75,7 @@ class IndexWriter:
         self.lease_seconds = lease_seconds
         self._lock = threading.RLock()
         self._flock: IO[bytes] | None = None
+        self._renewed_at = 0.0
         # (generation, seq) applied except for a keyword batch still in its writer process.
         self._deferred: tuple[Generation, int] | None = None
         self._deferred_writer: object = None
@@ -99,10 +100,13 @@ class IndexWriter:
                     handle.close()
                     return False
                 self._flock = handle
+            elif time.monotonic() - self._renewed_at < self.lease_seconds / 3:
+                return True  # renewed lately: no write to the catalogue on every poll
             _fresh(session)
             # Only processes sharing this folder compete for its lease, and the lock proves
             # that whoever held it before is gone: take it over at once, not after expiry.
             if acquire_lease(session, self.instance, self.holder, self.lease_seconds, force=True):
+                self._renewed_at = time.monotonic()
                 return True
             self._drop_flock()
             return False
@@ -139,6 +143,7 @@ class IndexWriter:
             fcntl.flock(self._flock.fileno(), fcntl.LOCK_UN)
             self._flock.close()
             self._flock = None
+            self._renewed_at = 0.0
 
     # -- applying the log --------------------------------------------------------------------
 
