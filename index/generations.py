@@ -199,13 +199,15 @@ class Generations:
         generation.write_state(applied_seq=0, building=os.getpid(), created=time.time())
         return generation
 
-    def publish(self, generation: Generation) -> Generation:
+    def publish(self, generation: Generation) -> Generation | None:
         """Make ``generation`` the serving one (atomic rename of the pointer); returns the
         generation it replaced, which is now retired."""
         with self._locked("layout"):
-            previous = self.current()
+            serving = self._pointed()
             generation.write_state(building=None)
-            previous.write_state(retired_at=time.time())
+            previous = None if serving is None else Generation(serving, self.folder / serving)
+            if previous is not None:
+                previous.write_state(retired_at=time.time())
             self._point_at(generation.name)
         return previous
 

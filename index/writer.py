@@ -263,6 +263,7 @@ class IndexWriter:
         with self.generations.rebuilding() as alone:
             if not alone:
                 raise RebuildRunning("another index rebuild of this instance is running")
+            self.generations.current()  # a flat layout is moved first, never left behind
             generation = self.generations.new()
             _fresh(session)
             start = log_position(session).last_seq
