@@ -123,3 +123,44 @@ def test_kill_minus_nine_during_a_rebuild_then_edits_during_a_rebuild(settings, 
             assert set(generations.remove_unused(older_than=0)) == {"g000001", "g000002"}
     finally:
         app_state(app).close()
+
+
+@pytest.mark.slow
+def test_curator_saves_during_an_ingest_all_reach_the_index(settings, session_factory):
+    ingest_native_csv(
+        settings,
+        session_factory,
+        _source(settings.home / "source", 50, "CS"),
+        IngestOptions(institution="Rebuild Museum"),
+    )
+    with session_factory() as session:
+        ids = list(session.scalars(select(Ware.id).order_by(Ware.id)))
+    process = _potbank(
+        settings,
+        "ingest",
+        str(_source(settings.home / "source", 6000, "BIG")),
+        "--institution",
+        "Rebuild Museum",
+    )
+    saved = []
+    while process.poll() is None and len(saved) < 40:
+        ware_id = ids[len(saved) % len(ids)]
+        token = f"curatorsave{len(saved)}"
+        with session_factory() as session:
+            session.get(Ware, ware_id).description_en = f"Note {token}"
+            session.commit()
+            IndexSync(settings).update_wares(session, [ware_id])
+        saved.append((ware_id, token))
+        time.sleep(0.05)
+    output = process.communicate(timeout=600)[0].decode()
+    assert process.returncode == 0, output
+    assert len(saved) >= 5, "the ingest ended before the saves could overlap it"
+    with session_factory() as session:
+        IndexSync(settings).catch_up(session)
+        assert IndexSync(settings).verify(session).clean
+    from index.service import SearchService
+
+    search = SearchService(settings, session_factory)
+    last_token = {ware_id: token for ware_id, token in saved}
+    for ware_id, token in last_token.items():
+        assert [hit.ware_id for hit in search.search(token).hits] == [ware_id], token
