@@ -297,3 +297,9 @@ class IngestRun(Base):
 # The curating tables live in their own module; importing it here puts them in this metadata,
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
+
+# The index change log and the index writer's lease (see archive.index_log).
+from archive import index_log as _index_log  # noqa: E402, F401
+
+# Long jobs with leases (see archive.jobs).
+from archive import jobs as _jobs  # noqa: E402, F401

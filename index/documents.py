@@ -7,7 +7,9 @@ metadata ingest's own work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -137,3 +139,9 @@ def _names(credits: Sequence[_Credit]) -> tuple[list[str], list[str]]:
             main.append(name)
         other.extend(n for n in [name_zh, *aliases] if n)
     return main, [n for n in dict.fromkeys(other) if n not in main]
+
+
+def document_fingerprint(doc: Mapping[str, Any]) -> str:
+    """A hash of a search document's content: equal exactly when the documents are equal."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()

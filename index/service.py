@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -16,16 +19,15 @@ from archive.imaging import open_validated
 from archive.models import Photograph
 from archive.settings import Settings
 from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
+from index.generations import Generations
 from index.hybrid import FusedResult, rrf
-from index.sync import (
-    stored_vector_embedder,
-    text_index_for,
-    vector_index_for,
-    vector_index_stamp,
-)
+from index.sync import stored_vector_embedder, vector_index_stamp, vector_path
 from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
 
+# A generation replaced by a newer one is closed this long after it stopped serving: requests
+# that opened it finish on it first.
+RETIRED_GENERATION_SECONDS = 60.0
 # How deep each side of a hybrid search looks before fusion.
 FUSION_DEPTH = 200
 MODES = ("keyword", "visual", "hybrid")
@@ -78,8 +80,28 @@ class _OpenVectors:
         return np.where(self.photo_ids[positions] == photo_ids, self.ware_ids[positions], -1)
 
 
+class _OpenGeneration:
+    """The indexes of one generation as this process reads them."""
+
+    def __init__(self, name: str, folder: Path, stamp: tuple[int, int]) -> None:
+        self.name = name
+        self.folder = folder
+        self.stamp = stamp
+        self.text = TextIndex(folder / "text")
+        self.vectors: _OpenVectors | None = None
+
+    def close(self) -> None:
+        self.text.close()
+
+
 class SearchService:
-    """Opens the indexes of one instance; safe to share across requests of one process."""
+    """Opens the indexes of one instance; safe to share across requests of one process.
+
+    It follows the instance's serving generation (``index.generations``): each search checks
+    the pointer (one ``stat``) and opens a newly published generation at once. Within a
+    request that called ``pin``, every search uses the generation the first one opened, until
+    ``unpin`` (a rebuild published meanwhile never changes a page half-way).
+    """
 
     def __init__(
         self,
@@ -95,8 +117,11 @@ class SearchService:
         self._sessions = session_factory
         self._embedder = embedder
         self._reason = "given by the caller" if embedder is not None else ""
-        self._text: TextIndex | None = None
-        self._vector_cache: _OpenVectors | None = None
+        self._generations = Generations(settings.index_dir)
+        self._open: _OpenGeneration | None = None
+        self._open_lock = threading.Lock()
+        self._retired: list[tuple[float, _OpenGeneration]] = []
+        self._local = threading.local()
 
     @property
     def embedder(self) -> ImageEmbedder:
@@ -106,9 +131,60 @@ class SearchService:
 
     @property
     def text(self) -> TextIndex:
-        if self._text is None:
-            self._text = text_index_for(self.settings)
-        return self._text
+        """The keyword index of the generation this search reads."""
+        return self._generation().text
+
+    @property
+    def generation(self) -> str:
+        """The name of the generation this search reads."""
+        return self._generation().name
+
+    def pin(self) -> None:
+        """Keep reading the generation open now (or first opened) until ``unpin``; call at the
+        start of a request."""
+        self._local.pinning = True
+
+    def unpin(self) -> None:
+        """End the pin of this thread's request."""
+        self._local.pinning = False
+        self._local.opened = None
+
+    def _generation(self) -> _OpenGeneration:
+        pinned = getattr(self._local, "opened", None)
+        if pinned is not None:
+            return pinned
+        opened = self._latest()
+        if getattr(self._local, "pinning", False):
+            self._local.opened = opened
+        return opened
+
+    def _latest(self) -> _OpenGeneration:
+        stamp = self._generations.pointer_stamp()
+        current = self._open
+        if current is not None and current.stamp == stamp and stamp != (0, 0):
+            return current
+        with self._open_lock:
+            current = self._open
+            if current is not None and current.stamp == stamp and stamp != (0, 0):
+                return current
+            generation = self._generations.current()
+            stamp = self._generations.pointer_stamp()
+            if current is not None and current.name == generation.name:
+                current.stamp = stamp
+                return current
+            opened = _OpenGeneration(generation.name, generation.path, stamp)
+            now = time.monotonic()
+            if current is not None:
+                self._retired.append((now, current))
+            keep = []
+            for since, old in self._retired:
+                if now - since >= RETIRED_GENERATION_SECONDS:
+                    old.close()
+                else:
+                    keep.append((since, old))
+            self._retired = keep
+            self._open = opened
+            return opened
 
     def embedder_status(self) -> dict[str, str]:
         """Which image embedder is active and why: shown in the UI, the CLI and the API."""
@@ -341,24 +417,25 @@ class SearchService:
             page += 1
 
     def _vectors(self) -> _OpenVectors | None:
-        # Reopened only when the file changes, so an ingest in another process shows at once.
-        stamp = vector_index_stamp(self.settings)
-        if self._vector_cache is not None and self._vector_cache.stamp == stamp:
-            return self._vector_cache
-        if stored_vector_embedder(self.settings) != self.embedder.name:
+        # Reopened only when the file changes, so a write by the index writer shows at once.
+        opened = self._generation()
+        stamp = vector_index_stamp(opened.folder)
+        if opened.vectors is not None and opened.vectors.stamp == stamp:
+            return opened.vectors
+        if stored_vector_embedder(opened.folder) != self.embedder.name:
             return None
-        index = vector_index_for(self.settings, self.embedder)
+        index = VectorIndex(vector_path(opened.folder), self.embedder.name, self.embedder.dim)
         with self._session() as session:
             pairs = session.execute(
                 select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
             ).all()
-        self._vector_cache = _OpenVectors(
+        opened.vectors = _OpenVectors(
             stamp,
             index,
             np.array([photo for photo, _ in pairs], dtype=np.int64),
             np.array([ware for _, ware in pairs], dtype=np.int64),
         )
-        return self._vector_cache
+        return opened.vectors
 
     def _session(self) -> Session:
         if self._sessions is None:

@@ -1,6 +1,8 @@
 """Keep the indexes in step with the catalogue: update, rebuild and verify.
 
-The catalogue is the truth; both indexes are derived from it and can be dropped at any time.
+The catalogue is the truth; every index is derived from it and can be dropped at any time.
+Changes reach the indexes through the catalogue's change log (``archive.index_log``) and the
+instance's one writer (``index.writer``); indexes live in generations (``index.generations``).
 """
 
 from __future__ import annotations
@@ -19,57 +21,69 @@ from sqlalchemy.orm import Session
 
 from archive.db import in_chunks
 from archive.imaging import decode_derivative
+from archive.index_log import log_position, record_ware_changes
 from archive.models import Photograph
 from archive.processes import ChildProcess, serve
 from archive.settings import Settings
 from archive.store import ImageStore
-from index.documents import public_wares, ware_documents
 from index.embedders import ImageEmbedder, active_embedder
+from index.generations import Generation, Generations
+from index.kinds import ApplyHints, KindDrift, default_kinds
 from index.text import TextIndex
 from index.vectors import VectorIndex
+from index.writer import IndexWriter
 
 EMBED_BATCH = 32
+# How long a change made by a process that is not the writer waits to be applied by the writer.
+APPLY_WAIT_SECONDS = 3.0
+
+
+def current_generation(settings: Settings) -> Generation:
+    """The generation of the instance's indexes that serves now."""
+    return Generations(settings.index_dir).current()
 
 
 def text_index_for(settings: Settings) -> TextIndex:
-    return TextIndex(settings.index_dir / "text")
+    """The serving generation's keyword index."""
+    return TextIndex(current_generation(settings).path / "text")
 
 
 def vector_index_for(settings: Settings, embedder: ImageEmbedder) -> VectorIndex:
     """The image index, opened for ``embedder``'s vectors (VectorIndexError if it holds others)."""
-    return VectorIndex(_vector_path(settings), embedder.name, embedder.dim)
+    return VectorIndex(vector_path(current_generation(settings).path), embedder.name, embedder.dim)
 
 
-def fresh_vector_index(settings: Settings, embedder: ImageEmbedder) -> VectorIndex:
-    """An empty image index for ``embedder`` in place of whatever was there."""
-    path = _vector_path(settings)
-    path.unlink(missing_ok=True)
-    _vector_meta_path(settings).unlink(missing_ok=True)
-    return VectorIndex(path, embedder.name, embedder.dim)
+def vector_path(folder: Path) -> Path:
+    """Where a generation keeps its image index."""
+    return folder / "vectors.faiss"
 
 
-def stored_vector_embedder(settings: Settings) -> str | None:
-    """The name of the embedder whose vectors the image index holds, if there is an index."""
-    meta = _vector_meta_path(settings)
+def _vector_meta_path(folder: Path) -> Path:
+    # VectorIndex keeps its metadata beside the index, under the index's name plus ".json".
+    path = vector_path(folder)
+    return path.with_name(path.name + ".json")
+
+
+def _folder(where: Settings | Path) -> Path:
+    return where if isinstance(where, Path) else current_generation(where).path
+
+
+def stored_vector_embedder(where: Settings | Path) -> str | None:
+    """The name of the embedder whose vectors the image index holds, if there is an index
+    (``where``: the settings, for the serving generation, or a generation folder)."""
+    meta = _vector_meta_path(_folder(where))
     if not meta.exists():
         return None
     return str(json.loads(meta.read_text(encoding="utf-8"))["embedder"])
 
 
-def vector_index_stamp(settings: Settings) -> int:
+def vector_index_stamp(where: Settings | Path) -> int:
     """Changes whenever the image index file is rewritten (0 when there is none)."""
-    meta = _vector_meta_path(settings)
-    return meta.stat().st_mtime_ns if meta.exists() else 0
-
-
-def _vector_path(settings: Settings) -> Path:
-    return settings.index_dir / "vectors.faiss"
-
-
-def _vector_meta_path(settings: Settings) -> Path:
-    # VectorIndex keeps its metadata beside the index, under the index's name plus ".json".
-    path = _vector_path(settings)
-    return path.with_name(path.name + ".json")
+    meta = _vector_meta_path(_folder(where))
+    try:
+        return meta.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 class PhotoRef(NamedTuple):
@@ -80,7 +94,7 @@ class PhotoRef(NamedTuple):
     ware_id: int
 
 
-def _photographs(session: Session, ware_ids: Iterable[int] | None) -> list[PhotoRef]:
+def photographs_of(session: Session, ware_ids: Iterable[int] | None) -> list[PhotoRef]:
     """The photographs of these wares (of every ware when None), ware by ware, in order."""
     query = select(Photograph.id, Photograph.sha256, Photograph.ware_id).order_by(
         Photograph.ware_id, Photograph.position, Photograph.id
@@ -97,43 +111,30 @@ def _photographs(session: Session, ware_ids: Iterable[int] | None) -> list[Photo
 
 @dataclass
 class Drift:
-    """Differences between the catalogue and the indexes."""
+    """Differences between the catalogue and each index, by kind (content compared)."""
 
-    missing_text: list[int] = field(default_factory=list)
-    stale_text: list[int] = field(default_factory=list)
-    missing_photos: list[int] = field(default_factory=list)
-    stale_photos: list[int] = field(default_factory=list)
-    embedder_mismatch: str | None = None
+    kinds: dict[str, KindDrift] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.missing_text
-            or self.stale_text
-            or self.missing_photos
-            or self.stale_photos
-            or self.embedder_mismatch
-        )
+        return all(drift.clean for drift in self.kinds.values())
 
     def lines(self) -> list[str]:
         """Human-readable lines, one per kind of drift found."""
         found = []
-        for label, ids in (
-            ("wares missing from the keyword index", self.missing_text),
-            ("wares in the keyword index that should not be", self.stale_text),
-            ("photographs missing from the image index", self.missing_photos),
-            ("photographs in the image index that should not be", self.stale_photos),
-        ):
-            if ids:
-                shown = ", ".join(str(i) for i in ids[:20]) + (" …" if len(ids) > 20 else "")
-                found.append(f"{len(ids)} {label}: {shown}")
-        if self.embedder_mismatch:
-            found.append(self.embedder_mismatch)
+        for drift in self.kinds.values():
+            found.extend(drift.lines)
+            if drift.rebuild_reason:
+                found.append(drift.rebuild_reason)
         return found
 
 
 class IndexSync:
-    """Brings the keyword and image indexes up to date with catalogue changes."""
+    """Keeps the instance's indexes following the catalogue through its change log.
+
+    Callers record changes in the catalogue (``archive.index_log``); this applies them via the
+    instance's one writer (``index.writer.IndexWriter``) and rebuilds and verifies generations.
+    """
 
     def __init__(self, settings: Settings, embedder: ImageEmbedder | None = None) -> None:
         self.settings = settings
@@ -141,6 +142,7 @@ class IndexSync:
         self._embedder = embedder
         # The ingest pipeline's embedding thread and its main thread may both ask first.
         self._embedder_lock = threading.Lock()
+        self._writer: IndexWriter | None = None
 
     @property
     def embedder(self) -> ImageEmbedder:
@@ -149,6 +151,13 @@ class IndexSync:
                 self._embedder, _ = active_embedder(self.settings)
             return self._embedder
 
+    @property
+    def writer(self) -> IndexWriter:
+        """This instance's index writer as seen from here (it may or may not hold the lease)."""
+        if self._writer is None:
+            self._writer = IndexWriter(self.settings.index_dir, default_kinds(self))
+        return self._writer
+
     def update_wares(
         self,
         session: Session,
@@ -156,94 +165,98 @@ class IndexSync:
         embeddings: Mapping[str, np.ndarray] | None = None,
         new_ids: Collection[int] = (),
         text_writer: BackgroundTextIndex | None = None,
-    ) -> None:
+        *,
+        recorded: bool = False,
+        keep_lease: bool = False,
+    ) -> bool:
         """Re-index these wares: published ones are (re)added, the rest are removed.
 
+        The change is recorded in the catalogue's change log first (unless the caller did so
+        in its own transaction: ``recorded``), then applied by the instance's writer: here, if
+        the lease is free (with every other change waiting), else by the process that holds
+        it, waited for up to APPLY_WAIT_SECONDS. Returns whether it is applied.
+
         ``embeddings`` maps SHA-256 to vectors a caller has computed already with this
-        embedder (the ingest pipeline, from the images it decoded); other photographs are read
-        back from the store and embedded here.
-        ``new_ids`` are wares just created, which the keyword index cannot hold yet. With a
-        ``text_writer`` the keyword index is written by its process while this one goes on
-        (call its ``wait`` before relying on it).
+        embedder; ``new_ids`` are wares just created, which the keyword index cannot hold yet;
+        with a ``text_writer`` the keyword index is written by its process while this one goes
+        on (``settle`` waits for it). ``keep_lease`` keeps the lease for the next call (a run
+        of batches); ``release`` gives it up.
         """
-        ids = set(ware_ids)
-        if not ids:
-            return
-        docs = ware_documents(session, ids)
-        public_ids = {doc["id"] for doc in docs}
-        hidden_ids = ids - public_ids
-        if text_writer is not None:
-            text_writer.submit(docs, set(new_ids), hidden_ids)
-        else:
-            text = text_index_for(self.settings)
-            text.add(docs, new_ids=set(new_ids), remove_ids=hidden_ids)
-            text.close()
-        vectors = self._open_vectors()
-        photos = _photographs(session, ids)
-        vectors.remove([photo.id for photo in photos if photo.ware_id in hidden_ids])
-        present = set(vectors.ids().tolist())
-        fresh = [p for p in photos if p.ware_id in public_ids and p.id not in present]
-        self._embed_into(vectors, fresh, embeddings or {})
-        vectors.save()
+        ids = {int(i) for i in ware_ids}
+        if not ids and not recorded:
+            return True
+        if ids and not recorded:
+            _fresh_write(session)
+            record_ware_changes(session, ids)
+            session.commit()
+        hints = ApplyHints(embeddings or {}, set(new_ids), text_writer)
+        writer = self.writer
+        if writer.hold(session):
+            try:
+                writer.catch_up(session, hints)
+            finally:
+                if not keep_lease and text_writer is None:
+                    writer.release(session)
+            return True
+        target = log_position(session).last_seq
+        session.commit()
+        return writer.wait_applied(session, target, 0 if keep_lease else APPLY_WAIT_SECONDS)
+
+    def catch_up(self, session: Session) -> bool:
+        """Apply whatever the log holds that the indexes lack, if the lease is free."""
+        return self.update_wares(session, (), recorded=True)
+
+    def release(self, session: Session) -> None:
+        """Settle deferred work and give the writer lease up (after ``keep_lease`` calls)."""
+        self.writer.release(session)
 
     def rebuild(
         self, session: Session, progress: Callable[[int, int], None] | None = None
     ) -> dict[str, int]:
-        """Drop both indexes and build them again from the catalogue.
+        """Build every index into a new generation from the catalogue, replay the changes made
+        meanwhile and publish it (the old generation serves until then).
 
         ``progress(done, total)`` is called as photographs are embedded, the slow part.
         """
-        docs = ware_documents(session)
-        public_ids = {doc["id"] for doc in docs}
-        text = text_index_for(self.settings)
-        text.remove(text.ids())
-        text.add(docs)
-        text.close()
-        vectors = fresh_vector_index(self.settings, self.embedder)
-        photos = [p for p in _photographs(session, None) if p.ware_id in public_ids]
-        self._embed_into(vectors, photos, progress=progress)
-        # Chooses exact or approximate search for the final size.
-        vectors.rebuild()
-        vectors.save()
-        return {"wares": len(docs), "photographs": len(photos)}
+        writer = IndexWriter(self.settings.index_dir, default_kinds(self))
+        counts = writer.rebuild(session, progress)
+        return {
+            "wares": counts.get("keyword", 0),
+            "photographs": counts.get("vectors", 0),
+            **counts,
+        }
 
     def verify(self, session: Session) -> Drift:
-        """Compare the catalogue with both indexes."""
-        expected_wares = set(session.scalars(public_wares()))
-        expected_photos = {p.id for p in _photographs(session, None) if p.ware_id in expected_wares}
-        text = text_index_for(self.settings)
-        indexed_wares = set(text.ids())
-        text.close()
-        stored_embedder = stored_vector_embedder(self.settings)
-        indexed_photos: set[int] = set()
-        if stored_embedder == self.embedder.name:
-            indexed_photos = set(vector_index_for(self.settings, self.embedder).ids().tolist())
-        drift = Drift(
-            missing_text=sorted(expected_wares - indexed_wares),
-            stale_text=sorted(indexed_wares - expected_wares),
-            missing_photos=sorted(expected_photos - indexed_photos),
-            stale_photos=sorted(indexed_photos - expected_photos),
-        )
-        if stored_embedder is not None and stored_embedder != self.embedder.name:
-            drift.embedder_mismatch = (
-                f"the image index was built with {stored_embedder} but the active "
-                f"embedder is {self.embedder.name}: run 'potbank index rebuild'"
-            )
-        return drift
+        """Compare the catalogue with every index of the serving generation, by content."""
+        writer = IndexWriter(self.settings.index_dir, default_kinds(self))
+        try:
+            return Drift(writer.verify(session))
+        finally:
+            for kind in writer.kinds:
+                kind.close()
 
-    def _open_vectors(self) -> VectorIndex:
-        if stored_vector_embedder(self.settings) not in (None, self.embedder.name):
-            # Another embedder's vectors cannot be compared with new ones: start afresh.
-            return fresh_vector_index(self.settings, self.embedder)
-        return vector_index_for(self.settings, self.embedder)
+    def open_vectors(self, folder: Path) -> VectorIndex:
+        """The image index in a generation folder, for this embedder (started afresh when it
+        holds another embedder's vectors, which cannot be compared with new ones)."""
+        if stored_vector_embedder(folder) not in (None, self.embedder.name):
+            return self.fresh_vectors(folder)
+        return VectorIndex(vector_path(folder), self.embedder.name, self.embedder.dim)
 
-    def _embed_into(
+    def fresh_vectors(self, folder: Path) -> VectorIndex:
+        """An empty image index for this embedder in place of whatever the folder held."""
+        vector_path(folder).unlink(missing_ok=True)
+        _vector_meta_path(folder).unlink(missing_ok=True)
+        return VectorIndex(vector_path(folder), self.embedder.name, self.embedder.dim)
+
+    def embed_into(
         self,
         vectors: VectorIndex,
         photos: list[PhotoRef],
         known: Mapping[str, np.ndarray] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
+        """Add these photographs' vectors: ``known`` ones as given, the rest embedded from the
+        store's derivative."""
         known = known or {}
         ready = [photo for photo in photos if photo.sha256 in known]
         if ready:
@@ -266,6 +279,12 @@ class IndexSync:
         return decode_derivative(path, embedder.min_side)
 
 
+def _fresh_write(session: Session) -> None:
+    # A caller's leftover read transaction would make the change rows commit with it.
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()
+
+
 class BackgroundTextIndex:
     """The keyword index written by a child process, one batch at a time, while the caller goes
     on with the next batch (Whoosh's indexing is pure Python: in a thread it would hold the
@@ -277,6 +296,7 @@ class BackgroundTextIndex:
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = Path(path)
         self._child = ChildProcess("index.sync", str(path), label=str(path))
         self._busy = False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +19,14 @@ from typing import Any
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer, LowercaseFilter
-from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, TEXT, Schema
+from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query
 
 from index.chinese import SEGMENT_SEPARATOR, ensure_jieba, fold, mixed_analyzer
 from index.doctable import ROW_COLUMN, DocTable, FacetCount, encode_row
+from index.documents import document_fingerprint
 from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
 from index.query import PreparedQuery, prepare_query
@@ -72,6 +74,11 @@ ALIASES = {
     "accession": ["accession_number"],
 }
 SORTS = ("relevance", "title", "date")
+# The stored hash of the document a ware was indexed from: verify compares content with it.
+FINGERPRINT = "fingerprint"
+# A searcher replaced by a fresher one is closed this long after, not at once: a request in
+# another thread may still be reading it (closing it under them raised ReaderClosed).
+RETIRED_SEARCHER_SECONDS = 60.0
 
 
 def _text_field(analyzer: Any, stored: bool) -> TEXT:
@@ -92,6 +99,7 @@ def _schema() -> Schema:
         "year_earliest": NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
         "year_latest": NUMERIC(int, bits=32, signed=True, stored=True),
         "has_photo": BOOLEAN(stored=True),
+        FINGERPRINT: STORED(),
     }
     for name in FIELD_BOOSTS:
         if name != "accession":
@@ -145,7 +153,7 @@ def facet_values(doc: Mapping[str, Any]) -> dict[str, list[str]]:
 
 def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     ware_id = int(doc["id"])
-    out: dict[str, Any] = {"id": str(ware_id)}
+    out: dict[str, Any] = {"id": str(ware_id), FINGERPRINT: document_fingerprint(doc)}
     for name in FIELD_BOOSTS:
         value = doc.get(name)
         if value not in (None, ""):
@@ -216,6 +224,7 @@ class TextIndex:
             self._index = whoosh_index.create_in(str(self.path), _schema(), indexname=INDEX_NAME)
         self._lock = threading.Lock()
         self._searcher: Any = None
+        self._retired: list[tuple[float, Any]] = []
         self._table: DocTable | None = None
         fields = [*FIELD_BOOSTS, "year_earliest", "year_latest", "has_photo"]
         self._table_reader: Any = None
@@ -261,6 +270,9 @@ class TextIndex:
             empty = self._index.is_empty()
             writer = self._index.writer(limitmb=256)
             try:
+                if FINGERPRINT not in writer.schema:
+                    # An index made before fingerprints: they start with this commit.
+                    writer.add_field(FINGERPRINT, STORED())
                 for ware_id in remove_ids:
                     writer.delete_by_term("id", str(int(ware_id)))
                 for doc in docs:
@@ -292,6 +304,13 @@ class TextIndex:
         searcher = self._current_searcher()
         return {int(fields["id"]) for fields in searcher.all_stored_fields()}
 
+    def fingerprints(self) -> dict[int, str | None]:
+        """The content fingerprint each indexed ware was indexed with (None: made before)."""
+        searcher = self._current_searcher()
+        return {
+            int(fields["id"]): fields.get(FINGERPRINT) for fields in searcher.all_stored_fields()
+        }
+
     def count(self) -> int:
         """Number of indexed wares."""
         return self._current_searcher().doc_count()
@@ -302,6 +321,9 @@ class TextIndex:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+            for _, retired in self._retired:
+                retired.close()
+            self._retired = []
 
     def _current_searcher(self) -> Any:
         with self._lock:
@@ -311,10 +333,20 @@ class TextIndex:
             elif not self._searcher.up_to_date():
                 # A fresh searcher, not refresh(): refresh() reuses a segment's reader and so
                 # misses deletions committed to that segment.
-                self._searcher.close()
+                self._retire(self._searcher)
                 self._searcher = self._index.searcher()
                 self._table = None
             return self._searcher
+
+    def _retire(self, searcher: Any) -> None:
+        now = time.monotonic()
+        keep = []
+        for since, old in self._retired:
+            if now - since >= RETIRED_SEARCHER_SECONDS:
+                old.close()
+            else:
+                keep.append((since, old))
+        self._retired = [*keep, (now, searcher)]
 
     def _doc_table(self, searcher: Any) -> tuple[DocTable, Engine]:
         with self._lock:

@@ -2,8 +2,9 @@
 
 Records go in batches. Each batch is committed to the catalogue and then indexed before the next
 one starts, so a run killed at any moment loses at most the batch in flight, and running the same
-source again finishes the job (upserts are idempotent; ``PendingIndex`` repairs an index update
-that a crash cut short). While one batch is written, photo workers (threads, or one process per
+source again finishes the job (upserts are idempotent; each batch logs its wares in the
+catalogue's index change log in its own transaction, so an index update a crash cut short is
+applied by the next writer). While one batch is written, photo workers (threads, or one process per
 core once a batch is full) already validate, decode, store and, with a portable model, embed the
 photographs of the next, and a thread of its own embeds what a model in this process must (see
 ``_Stages`` and ``ingest.photo_workers``).
@@ -40,6 +41,8 @@ from archive.catalogue import (
 )
 from archive.db import begin_write, in_chunks
 from archive.imaging import ImageRejected
+from archive.index_log import record_ware_changes
+from archive.jobs import Job
 from archive.models import (
     Collection,
     IngestRun,
@@ -53,13 +56,12 @@ from archive.models import (
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
-from index.sync import BackgroundTextIndex, IndexSync, text_index_for
+from index.sync import BackgroundTextIndex, IndexSync, current_generation
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
 from ingest.mapping import map_record
 from ingest.normalise.makers import MakerCredit as NormalisedCredit
 from ingest.normalise.makers import maker_key
-from ingest.pending import PendingIndex
 from ingest.photo_workers import ModelInput, PhotoWorkers, PreparedPhoto, prepare_photo
 from ingest.profiles import Profile, load_profile
 from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
@@ -121,6 +123,9 @@ class IngestOptions:
     photos: PhotoReader | None = None
     batch_size: int = BATCH_SIZE
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS
+    # The leased job (archive.jobs) running this ingest: its run is marked interrupted if the
+    # process dies.
+    job_id: int | None = None
 
     def photo_reader(self, max_bytes: int) -> PhotoReader:
         """Where the photographs rows name are read from."""
@@ -213,11 +218,16 @@ def run_ingest(
     store = ImageStore(settings.store_dir, settings.max_image_pixels)
     photos = options.photo_reader(settings.max_upload_bytes)
     sync = IndexSync(settings, embedder)
-    pending = PendingIndex(settings.index_dir)
     with session_factory() as session:
-        _repair_index(session, sync, pending)
+        # Changes a killed run committed but never indexed are still in the change log.
+        sync.catch_up(session)
         run = IngestRun(source=source[:1000], mapping=mapping[:200])
         session.add(run)
+        session.flush()
+        if options.job_id is not None:
+            session.execute(
+                update(Job).where(Job.id == options.job_id).values(ingest_run_id=run.id)
+            )
         session.commit()
         report.run_id = run.id
         loader = _Loader(
@@ -242,32 +252,35 @@ def run_ingest(
                     # One transaction for the batch, its savepoints inside (see begin_write).
                     begin_write(session)
                     touched = loader.load(batch, stored)
-                    # Journalled before the commit: a crash after it is repaired by the next run.
-                    pending.add(touched)
+                    # Logged in the batch's own transaction: whoever writes the indexes (this
+                    # run, or a server's index writer) applies it, even if this run dies now.
+                    record_ware_changes(session, touched)
                     session.commit()
-                    if text_writer is None and len(batch) >= options.batch_size:
+                    if (
+                        text_writer is None
+                        and sync.writer.holding
+                        and len(batch) >= options.batch_size
+                    ):
                         # A full batch: more are likely, so the keyword index is written by a
                         # process of its own while this one loads the next batch.
-                        text_writer = BackgroundTextIndex(text_index_for(settings).path)
+                        text_writer = BackgroundTextIndex(
+                            current_generation(settings).path / "text"
+                        )
                     sync.update_wares(
-                        session, touched, embedded.result(), loader.created, text_writer
+                        session,
+                        touched,
+                        embedded.result(),
+                        loader.created,
+                        text_writer,
+                        recorded=True,
+                        keep_lease=True,
                     )
-                    if text_writer is None:
-                        pending.clear()
-                    else:
-                        # The previous batch is indexed once this one is submitted (or,
-                        # with nothing to submit, waited for); only this one's ids may still
-                        # be missing from the keyword index.
-                        if not touched:
-                            text_writer.wait()
-                        pending.replace(touched)
                     if progress is not None:
                         progress(len(batch))
-            if text_writer is not None:
-                text_writer.close()
-                text_writer = None
-                pending.clear()
+            # Waits for the last keyword batch and records it applied.
+            sync.release(session)
         finally:
+            sync.writer.abandon()
             if text_writer is not None:
                 text_writer.close()
         for name in photos.unused():
@@ -280,13 +293,6 @@ def run_ingest(
         run.finished_at = utcnow()
         session.commit()
     return report
-
-
-def _repair_index(session: Session, sync: IndexSync, pending: PendingIndex) -> None:
-    waiting = pending.ids()
-    if waiting:
-        sync.update_wares(session, waiting)
-        pending.clear()
 
 
 def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

@@ -11,7 +11,7 @@ from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
 from web.views import assets, errors, formatting, language, presenters
-from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf
+from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf, unpin_search
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
 # preview a chosen file before it is uploaded.
@@ -81,6 +81,7 @@ def create_app(
         search=search,
     )
     app.teardown_appcontext(close_db_session)
+    app.teardown_appcontext(unpin_search)
     csrf.init_app(app)
     formatting.register(app)
     language.register(app)

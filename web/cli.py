@@ -142,15 +142,17 @@ def ingest(
     if source.startswith("oai:"):
         from web.cli_interop import ingest_oai
 
-        initialise_instance(load_settings())
-        ingest_oai(
-            source,
-            set_spec=set_spec,
-            metadata_prefix=metadata_prefix,
-            institution=institution,
-            collection=collection,
-            full=full,
-        )
+        settings = load_settings()
+        initialise_instance(settings)
+        with _sessions(settings) as factory, _leased(factory, "harvest", source):
+            ingest_oai(
+                source,
+                set_spec=set_spec,
+                metadata_prefix=metadata_prefix,
+                institution=institution,
+                collection=collection,
+                full=full,
+            )
         return
     path = Path(source)
     if not path.exists():
@@ -165,8 +167,14 @@ def ingest(
         raise click.BadParameter(str(error), param_hint="--mapping") from None
     settings = load_settings()
     initialise_instance(settings)
-    options = IngestOptions(institution=institution, collection=collection, images_dir=images_dir)
-    with _sessions(settings) as factory, _progress("ingest") as progress:
+    with (
+        _sessions(settings) as factory,
+        _progress("ingest") as progress,
+        _leased(factory, "ingest", source) as job_id,
+    ):
+        options = IngestOptions(
+            institution=institution, collection=collection, images_dir=images_dir, job_id=job_id
+        )
         try:
             report = ingest_source(settings, factory, path, profile, options, progress)
         except SourceError as error:
@@ -175,6 +183,17 @@ def ingest(
     click.echo(f"Ingest run {report.run_id}: {report.summary}")
     if report_path is not None:
         _write_report(report_path, [problem.as_dict() for problem in report.problems])
+
+
+@contextmanager
+def _leased(factory: Any, kind: str, label: str) -> Iterator[int]:
+    """Run the body as a leased job (archive.jobs), first marking jobs whose process died."""
+    from archive.jobs import interrupt_expired, leased_job
+
+    with factory() as session:
+        interrupt_expired(session)
+    with leased_job(factory, kind, label) as lease:
+        yield lease.job_id
 
 
 # Problems echoed one by one before the rest are only counted (--report writes them all).
@@ -316,14 +335,17 @@ def index_group() -> None:
 
 @index_group.command()
 def rebuild() -> None:
-    """Drop and rebuild the keyword and image indexes from the catalogue."""
+    """Build every index into a new generation and publish it (the site goes on serving the
+    current one meanwhile; changes made during the rebuild are replayed into the new one)."""
     from index.sync import IndexSync
+    from index.writer import RebuildRunning
 
     settings = load_settings()
     with (
         _sessions(settings) as factory,
         factory() as session,
         _progress("index rebuild", "photographs") as advance,
+        _leased(factory, "rebuild", str(settings.index_dir)),
     ):
         embedded = [0]
 
@@ -331,7 +353,10 @@ def rebuild() -> None:
             advance(done - embedded[0])
             embedded[0] = done
 
-        counts = IndexSync(settings).rebuild(session, progress=on_progress)
+        try:
+            counts = IndexSync(settings).rebuild(session, progress=on_progress)
+        except RebuildRunning as error:
+            raise click.ClickException(str(error)) from None
     click.echo(
         f"Rebuilt: {counts['wares']} wares in the keyword index, "
         f"{counts['photographs']} photographs in the image index"
@@ -446,25 +471,30 @@ def user_reset_password(email: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the site with a production WSGI server (waitress)."""
-    _serve(load_settings(), host, port, threads)
+@click.option("--threads", default=8, show_default=True, type=int, help="Per process.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes (gunicorn when more than one). Default: one per core.",
+)
+def serve(host: str, port: int, threads: int, workers: int | None) -> None:
+    """Serve the site with a production WSGI server (waitress, or gunicorn for --workers N)."""
+    _serve(load_settings(), host, port, threads, workers)
 
 
-def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
-    import waitress
+def _serve(
+    settings: Settings, host: str, port: int, threads: int, workers: int | None = None
+) -> None:
+    from web import serving
 
-    from web.app import create_app
-    from web.views.context import app_state
-
-    app = create_app(settings)
-    # Load the dictionaries and index columns now, not in the first visitor's request.
-    search = app_state(app).search_service()
-    search.text.warm()
-    click.echo(f"Image search: {search.embedder_status()['reason']}")
+    workers = workers or serving.default_workers()
     click.echo(f"Serving Potbank on http://{host}:{port}/ (instance {settings.home})")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="potbank")
+    if workers == 1:
+        click.echo("One process (waitress)")
+        serving.serve_single(settings, host, port, threads)
+    else:
+        click.echo(f"{workers} worker processes (gunicorn)")
+        serving.serve_workers(settings, host, port, workers, threads)
 
 
 @main.command()

@@ -239,6 +239,7 @@ CASES: list[Case] = [
     Case("curate.bulk_upload", _bulk, SIGNED),
     Case("curate.bulk_job", lambda s, r: ("GET", f"/curate/bulk/{_job(s)}", None), OWN_A),
     Case("curate.bulk_status", lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/status", None), OWN_A),
+    Case("curate.bulk_resume", lambda s, r: ("POST", f"/curate/bulk/{_job(s)}/resume", {}), OWN_A),
     Case(
         "curate.bulk_report",
         lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/report.csv", None),

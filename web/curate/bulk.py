@@ -159,7 +159,25 @@ def job_state(job: BulkJob) -> dict[str, Any]:
 def bulk_job(job_id: int) -> str:
     """The progress of one upload, and its report when done."""
     job = _job_or_404(job_id)
-    return render_template("curate/bulk_job.html", job=job, state=job_state(job))
+    jobs.remove_abandoned_uploads(app_state(), db_session())
+    return render_template(
+        "curate/bulk_job.html",
+        job=job,
+        state=job_state(job),
+        resumable=jobs.resumable(app_state(), job),
+    )
+
+
+@curate.post("/bulk/<int:job_id>/resume")
+@access(Rule.SIGNED_IN)
+def bulk_resume(job_id: int) -> Response:
+    """Run an interrupted upload again from its kept files (loading again is safe)."""
+    job = _job_or_404(job_id)
+    if jobs.resume(app_state(), db_session(), job):
+        flash(_("The upload is being processed again."))
+    else:
+        flash(_("This upload cannot be resumed: upload the file again."))
+    return redirect(url_for("curate.bulk_job", job_id=job.id))
 
 
 @curate.get("/bulk/<int:job_id>/status")

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.curation import BulkJob, JobStatus
+from archive.jobs import interrupt_expired, leased_job
 from archive.models import Institution, User, Ware, WareStatus, utcnow
 from ingest.bundles import ZipPhotos, open_source
 from ingest.mapping import map_record
@@ -41,8 +42,12 @@ QUEUE_GRACE = timedelta(minutes=2)
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 INTERRUPTED_MESSAGE = (
     "The server stopped while this upload was being processed. Rows already loaded stay "
-    "loaded; upload the file again to finish (loading again is safe)."
+    "loaded; resume it to finish (loading again is safe)."
 )
+# An interrupted upload's files are kept this long for a resume, then removed.
+KEEP_INTERRUPTED = timedelta(hours=24)
+# An upload folder no job names (a request that died between saving and committing).
+KEEP_UNCLAIMED = timedelta(hours=1)
 
 _threads: dict[int, threading.Thread] = {}
 _threads_lock = threading.Lock()
@@ -119,9 +124,11 @@ def orphaned(job: BulkJob) -> bool:
 
 
 def settle(session: Session, job: BulkJob) -> BulkJob:
-    """Mark an orphaned job as interrupted (and say so) before it is shown."""
+    """Mark an orphaned job as interrupted (and say so) before it is shown; the leased job
+    behind it and its ingest run are marked too (archive.jobs)."""
     if not orphaned(job):
         return job
+    interrupt_expired(session, job.id)
     # Only if it is still active in the database: a worker that finished after this job was
     # read has committed its final state first, and that state must win.
     session.execute(
@@ -132,6 +139,57 @@ def settle(session: Session, job: BulkJob) -> BulkJob:
     session.commit()
     session.refresh(job)
     return job
+
+
+def resumable(state: AppState, job: BulkJob) -> bool:
+    """Whether an interrupted job still has its uploaded files to run again."""
+    return job.status is JobStatus.INTERRUPTED and upload_folder(state, job).is_dir()
+
+
+def resume(state: AppState, session: Session, job: BulkJob) -> bool:
+    """Queue an interrupted job again and start it; False if it cannot be resumed."""
+    if not resumable(state, job):
+        return False
+    requeued = session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job.id, BulkJob.status == JobStatus.INTERRUPTED)
+        .values(
+            status=JobStatus.QUEUED,
+            worker=None,
+            message=None,
+            finished_at=None,
+            processed_rows=0,
+            created_at=utcnow(),
+        )
+    ).rowcount
+    session.commit()
+    if requeued:
+        start(state, job.id)
+    return bool(requeued)
+
+
+def remove_abandoned_uploads(state: AppState, session: Session) -> list[str]:
+    """Delete the files of uploads that will never run again: interrupted and not resumed
+    within KEEP_INTERRUPTED, or named by no job at all; returns the folder names."""
+    root = state.settings.home / "uploads"
+    if not root.is_dir():
+        return []
+    jobs = {job.folder: job for job in session.scalars(select(BulkJob))}
+    now = utcnow()
+    removed = []
+    for folder in root.iterdir():
+        job = jobs.get(folder.name)
+        if job is None:
+            age = now - datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC)
+            abandoned = age > KEEP_UNCLAIMED
+        elif job.status is JobStatus.INTERRUPTED:
+            abandoned = now - (_aware(job.finished_at) or now) > KEEP_INTERRUPTED
+        else:
+            abandoned = job.status in (JobStatus.FINISHED, JobStatus.FAILED)
+        if abandoned:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
 
 
 def _run(state: AppState, job_id: int) -> None:
@@ -158,7 +216,6 @@ def _run(state: AppState, job_id: int) -> None:
 
 
 def _execute(state: AppState, job_id: int) -> None:
-    settings = state.settings
     with state.session_factory() as session:
         job = session.get(BulkJob, job_id)
         if job is None:
@@ -167,61 +224,69 @@ def _execute(state: AppState, job_id: int) -> None:
         job.worker = PROCESS_TOKEN
         job.started_at = job.heartbeat_at = utcnow()
         session.commit()
-        folder = upload_folder(state, job)
-        profile = load_profile(job.mapping)
-        institution = session.get(Institution, job.institution_id) if job.institution_id else None
-        report = IngestReport()
-        with ExitStack() as stack:
-            records_path = next(folder.glob(f"{RECORDS_STEM}.*"))
-            try:
-                source = stack.enter_context(
-                    open_source(
-                        records_path,
-                        delimiter=profile.delimiter,
-                        max_photo_bytes=settings.max_upload_bytes,
-                    )
+        with leased_job(state.session_factory, "bulk", job.source_name, job.id) as lease:
+            _ingest_upload(state, session, job, lease.job_id)
+
+
+def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: int) -> None:
+    settings = state.settings
+    job_id = job.id
+    folder = upload_folder(state, job)
+    profile = load_profile(job.mapping)
+    institution = session.get(Institution, job.institution_id) if job.institution_id else None
+    report = IngestReport()
+    with ExitStack() as stack:
+        records_path = next(folder.glob(f"{RECORDS_STEM}.*"))
+        try:
+            source = stack.enter_context(
+                open_source(
+                    records_path,
+                    delimiter=profile.delimiter,
+                    max_photo_bytes=settings.max_upload_bytes,
                 )
-                photos = source.photos
-                if (folder / PHOTOS_NAME).exists():
-                    archive = stack.enter_context(zipfile.ZipFile(folder / PHOTOS_NAME))
-                    photos = ZipPhotos(archive, zip_base(archive), settings.max_upload_bytes)
-                records = list(_records(session, job, profile, institution, source.rows, report))
-            except (SourceError, zipfile.BadZipFile) as error:
-                raise UploadRejected(str(error)) from None
-            job.total_rows = len(records)
-            session.commit()
-            options = IngestOptions(
-                institution=institution.name if institution else None,
-                actor=_actor_of(session, job),
-                photos=photos,
             )
-
-            def progress(count: int) -> None:
-                with state.session_factory() as progress_session:
-                    live = progress_session.get(BulkJob, job_id)
-                    if live is not None:
-                        live.processed_rows += count
-                        live.heartbeat_at = utcnow()
-                        progress_session.commit()
-
-            run_ingest(
-                settings,
-                state.session_factory,
-                f"web upload: {job.source_name}",
-                profile.name,
-                records,
-                options,
-                progress,
-                report,
-            )
-        session.refresh(job)
-        job.ingest_run_id = report.run_id
-        job.summary = report.summary
-        job.problems = [problem.as_dict() for problem in report.problems]
-        job.processed_rows = job.total_rows
-        job.status = JobStatus.FINISHED
-        job.finished_at = utcnow()
+            photos = source.photos
+            if (folder / PHOTOS_NAME).exists():
+                archive = stack.enter_context(zipfile.ZipFile(folder / PHOTOS_NAME))
+                photos = ZipPhotos(archive, zip_base(archive), settings.max_upload_bytes)
+            records = list(_records(session, job, profile, institution, source.rows, report))
+        except (SourceError, zipfile.BadZipFile) as error:
+            raise UploadRejected(str(error)) from None
+        job.total_rows = len(records)
         session.commit()
+        options = IngestOptions(
+            institution=institution.name if institution else None,
+            actor=_actor_of(session, job),
+            photos=photos,
+            job_id=lease_id,
+        )
+
+        def progress(count: int) -> None:
+            with state.session_factory() as progress_session:
+                live = progress_session.get(BulkJob, job_id)
+                if live is not None:
+                    live.processed_rows += count
+                    live.heartbeat_at = utcnow()
+                    progress_session.commit()
+
+        run_ingest(
+            settings,
+            state.session_factory,
+            f"web upload: {job.source_name}",
+            profile.name,
+            records,
+            options,
+            progress,
+            report,
+        )
+    session.refresh(job)
+    job.ingest_run_id = report.run_id
+    job.summary = report.summary
+    job.problems = [problem.as_dict() for problem in report.problems]
+    job.processed_rows = job.total_rows
+    job.status = JobStatus.FINISHED
+    job.finished_at = utcnow()
+    session.commit()
 
 
 def _actor_of(session: Session, job: BulkJob) -> str:

@@ -71,8 +71,21 @@ def close_db_session(error: BaseException | None = None) -> None:
 
 
 def search_service() -> SearchService:
-    """The app's search facade."""
-    return app_state().search_service()
+    """The app's search facade, pinned to one index generation for the rest of the request."""
+    service = app_state().search_service()
+    if "search_pinned" not in g:
+        pin = getattr(service, "pin", None)  # a stand-in facade a test gives may not pin
+        if pin is not None:
+            pin()
+            g.search_pinned = service
+    return service
+
+
+def unpin_search(error: BaseException | None = None) -> None:
+    """Teardown: the request's index generation may be retired now."""
+    service = g.pop("search_pinned", None)
+    if service is not None:
+        service.unpin()
 
 
 def settings() -> Settings:

@@ -1,0 +1,359 @@
+"""Load on a real ``potbank serve``: one process against ``--workers 2``, then the same while an
+ingest and a curator's saves write into the instance.
+
+A temporary instance gets the demo collection (photographs, so IIIF images are served) and N
+synthetic wares. The server runs as a real process on a loopback port. C client threads, each
+with its own keep-alive connection, send for T seconds a mix of English, Chinese and faceted
+API searches, search pages, ware pages and IIIF images. The table gives requests/s, p50/p95
+latency and errors for each phase; the single-process figures are the baseline of the same run.
+
+The third phase runs the two-worker server while ``potbank ingest`` loads M more wares and a
+curator saves a ware every 3 s (a committed catalogue change, as the curating page makes): each
+save's searchable delay is measured, and ``potbank index verify`` must be clean afterwards.
+
+The load client is a thread pool over ``http.client`` rather than locust: locust would add
+gevent and its own process to a machine whose two cores the server needs, and the figures here
+only need requests, latencies and errors. It runs on the same cores as the server, which
+understates the server (say so when quoting it).
+
+    python bench/bench_load.py [--quick] [--clients 50] [--seconds 60] [--wares 20000]
+                               [--ingest 28258] [--database sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, select, text  # noqa: E402
+
+from archive.db import make_engine, make_session_factory, upgrade_database  # noqa: E402
+from archive.models import Photograph, Ware, WareStatus  # noqa: E402
+from archive.settings import Settings, load_settings  # noqa: E402
+
+ENGLISH = ["blue and white", "celadon vase", "porcelain bowl", "teapot", "dragon", "famille rose"]
+CHINESE = ["青花", "青瓷", "粉彩", "景德镇", "龙纹"]
+FACETS = ["material=porcelain", "object_type=vase", "material=stoneware&q=bowl"]
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    notes: str = ""
+
+    def row(self) -> str:
+        count = len(self.latencies)
+        ordered = sorted(self.latencies) or [0.0]
+        p50 = ordered[len(ordered) // 2] * 1000
+        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
+        rate = count / self.seconds if self.seconds else 0.0
+        return (
+            f"| {self.name} | {count} | {rate:.1f} | {p50:.0f} | {p95:.0f} | {self.errors} "
+            f"| {self.notes} |"
+        )
+
+
+def _synthetic(path: Path, count: int, prefix: str) -> Path:
+    materials = ["porcelain", "stoneware", "earthenware", "bone china"]
+    kinds = ["vase", "bowl", "dish", "teapot", "jar", "cup"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["accession_number", "institution", "title_en", "title_zh", "object_type",
+             "material", "description_en", "rights", "status"]
+        )  # fmt: skip
+        for number in range(count):
+            kind = kinds[number % len(kinds)]
+            writer.writerow(
+                [
+                    f"{prefix}-{number:06d}",
+                    "Load Test Museum",
+                    f"{random.choice(['Blue and white', 'Celadon', 'Famille rose'])} {kind} "
+                    f"{number}",
+                    random.choice(["青花瓷瓶", "青瓷碗", "粉彩盘", "龙纹罐"]),
+                    kind,
+                    materials[number % len(materials)],
+                    f"A {kind} with dragon and lotus pattern, number {number}",
+                    "https://creativecommons.org/publicdomain/zero/1.0/",
+                    "published",
+                ]
+            )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "POTBANK_HOME": str(settings.home),
+        "POTBANK_DATABASE_URL": settings.database_url,
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _potbank(settings: Settings, *arguments: str, **options: object) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", "from web.cli import main; main()", *arguments]
+    return subprocess.Popen(command, env=_env(settings), **options)  # type: ignore[call-overload]
+
+
+@contextmanager
+def _server(settings: Settings, workers: int) -> Iterator[int]:
+    port = _free_port()
+    process = _potbank(
+        settings,
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("the server stopped")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/api/v1/search?q=vase")
+                connection.getresponse().read()
+                connection.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _paths(ware_ids: list[int], shas: list[str]) -> list[str]:
+    paths = []
+    for words in ENGLISH + CHINESE:
+        quoted = urllib.parse.quote(words)
+        paths += [f"/api/v1/search?q={quoted}", f"/?q={quoted}"]
+    paths += [f"/api/v1/search?{facet}" for facet in FACETS]
+    paths += [f"/?q=&{facet}" for facet in FACETS]
+    paths += [f"/wares/{ware_id}" for ware_id in random.sample(ware_ids, min(20, len(ware_ids)))]
+    paths += [f"/iiif/3/{sha}/full/320,/0/default.jpg" for sha in shas[:10]]
+    paths += [f"/iiif/3/{sha}/info.json" for sha in shas[:5]]
+    return paths
+
+
+def _load(port: int, paths: list[str], clients: int, seconds: float, phase: Phase) -> None:
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client(seed: int) -> None:
+        chooser = random.Random(seed)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        errors = 0
+        while time.monotonic() < stop:
+            path = chooser.choice(paths)
+            start = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status >= 500 or response.status == 404:
+                    errors += 1
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append(time.perf_counter() - start)
+        connection.close()
+        with lock:
+            phase.latencies.extend(mine)
+            phase.errors += errors
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.seconds = time.monotonic() - began
+
+
+def _searchable_after(port: int, token: str, limit: float = 10.0) -> float:
+    start = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        while time.monotonic() - start < limit:
+            connection.request("GET", f"/api/v1/search?q={token}")
+            body = connection.getresponse().read()
+            if b'"total":1' in body.replace(b" ", b""):
+                return time.monotonic() - start
+            time.sleep(0.05)
+    finally:
+        connection.close()
+    return float("inf")
+
+
+def _curator(settings: Settings, port: int, ware_ids: list[int], stop: threading.Event,
+             delays: list[float]) -> None:  # fmt: skip
+    """Save a ware every 3 s (a committed change, logged like the curating page's) and time
+    until the public search finds it."""
+    factory = make_session_factory(make_engine(settings.database_url))
+    while not stop.wait(3.0):
+        token = "saved" + uuid.uuid4().hex[:10]
+        with factory() as session:
+            ware = session.get(Ware, random.choice(ware_ids))
+            assert ware is not None
+            ware.description_en = f"Curator note {token}"
+            session.commit()
+        delays.append(_searchable_after(port, token))
+
+
+def _instance(args: argparse.Namespace, folder: Path) -> Settings:
+    if args.database == "postgresql":
+        name = "potbank_bench_" + uuid.uuid4().hex[:8]
+        engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        url = f"{PG_SERVER}/{name}"
+    else:
+        url = f"sqlite:///{folder / 'potbank.sqlite3'}"
+    settings = load_settings({"POTBANK_HOME": str(folder), "POTBANK_DATABASE_URL": url})
+    upgrade_database(url)
+    return settings
+
+
+def _run(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "-c", "from web.cli import main; main()", *arguments]
+    return subprocess.run(command, env=_env(settings), capture_output=True, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10 s, 12 clients, small data")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--wares", type=int, default=20000)
+    parser.add_argument("--ingest", type=int, default=28258)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args()
+    if args.quick:
+        args.clients, args.seconds, args.wares, args.ingest = 12, 10.0, 1500, 3000
+    random.seed(7)
+    with tempfile.TemporaryDirectory(prefix="potbank-load-") as temp:
+        folder = Path(temp)
+        settings = _instance(args, folder / "instance")
+        try:
+            _bench(args, settings, folder)
+        finally:
+            _drop(settings)
+
+
+def _drop(settings: Settings) -> None:
+    if not settings.database_url.startswith("postgresql"):
+        return
+    name = settings.database_url.rsplit("/", 1)[1]
+    engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _bench(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
+    for sample in sorted((ROOT / "samples").glob("*/wares.csv")):
+        images = sample.parent / "images"
+        extra = ["--images", str(images)] if images.is_dir() else []
+        done = _run(settings, "ingest", str(sample), *extra)
+        assert done.returncode == 0, done.stdout + done.stderr
+    source = _synthetic(folder / "base.csv", args.wares, "LB")
+    done = _run(settings, "ingest", str(source))
+    assert done.returncode == 0, done.stdout + done.stderr
+    factory = make_session_factory(make_engine(settings.database_url))
+    with factory() as session:
+        ware_ids = list(session.scalars(select(Ware.id).where(Ware.status == WareStatus.PUBLISHED)))
+        shas = list(session.scalars(select(Photograph.sha256).distinct()))
+    paths = _paths(ware_ids, shas)
+    phases = []
+    for workers in (1, 2):
+        phase = Phase(f"{workers} process{'es' if workers > 1 else ''}")
+        with _server(settings, workers) as port:
+            _load(port, paths, args.clients, args.seconds, phase)
+        phases.append(phase)
+    busy = Phase("2 processes + ingest + curator")
+    delays: list[float] = []
+    more = _synthetic(folder / "more.csv", args.ingest, "LI")
+    with _server(settings, 2) as port:
+        stop = threading.Event()
+        curator = threading.Thread(target=_curator, args=(settings, port, ware_ids, stop, delays))
+        ingest = _potbank(settings, "ingest", str(more), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.STDOUT)  # fmt: skip
+        curator.start()
+        _load(port, paths, args.clients, args.seconds, busy)
+        stop.set()
+        curator.join()
+        ingest_ok = ingest.wait(timeout=3600) == 0
+        time.sleep(3)  # the elected writer applies what the ingest logged last
+        verify = _run(settings, "index", "verify")
+    busy.notes = (
+        f"ingest {'complete' if ingest_ok else 'FAILED'}; {len(delays)} saves, slowest "
+        f"searchable after {max(delays, default=0):.2f} s; verify "
+        f"{'clean' if verify.returncode == 0 else 'DRIFT'}"
+    )
+    single, double = phases
+    ratio = (len(double.latencies) / double.seconds) / max(
+        1e-9, len(single.latencies) / single.seconds
+    )
+    double.notes = f"{ratio:.2f}x the single process (bar: >= 1.8x)"
+    single.notes = "baseline (waitress)"
+    print(
+        f"\nLoad: {args.clients} clients x {args.seconds:.0f} s, {len(ware_ids)} wares, "
+        f"{args.database}, {os.cpu_count()} cores (client and server share them)\n"
+    )
+    print("| phase | requests | req/s | p50 ms | p95 ms | errors | notes |")
+    print("|---|---|---|---|---|---|---|")
+    for phase in (*phases, busy):
+        print(phase.row())
+    print(f"\nsaves searchable after (s): {[round(d, 2) for d in delays]}")
+    print(f"verify: {verify.stdout.decode().strip() or verify.stderr.decode().strip()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""The one index writer of an instance: applies the catalogue's change log to every index kind
+of the serving generation, builds new generations, and repairs drift.
+
+Exactly one process writes an instance's indexes at a time. It holds two things: an exclusive
+``flock`` on ``<index_dir>/.writer.lock`` (the kernel drops it the moment the process dies, so
+a killed writer never blocks the next one) and the instance's lease row in the catalogue
+(``archive.index_log``: holder and expiry, renewed while held; it also records how far the
+instance has applied the log, which bounds pruning). Any process may try: ``potbank serve``
+runs a writer thread in each worker and the elected one applies every change within a poll
+interval; a CLI command or a test with no server applies its own changes by taking the lease
+for the moment. Nothing waits on Whoosh's lock any more, so no write is lost to ``LockError``;
+should one still happen (an older Potbank writing the same folder) the change stays in the log
+and is applied on the next round.
+
+A generation records in its ``state.json`` the last change it applied; the writer reads the log
+past it, applies the changes in order, then moves the mark. A crash in between re-applies, which
+is harmless: every kind's ``apply`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy.orm import Session, sessionmaker
+from whoosh.index import LockError
+
+from archive.index_log import (
+    acquire_lease,
+    changes_after,
+    log_position,
+    note_applied,
+    prune_log,
+    release_lease,
+)
+from archive.jobs import interrupt_expired
+from index.generations import Generation, Generations
+from index.kinds import ApplyHints, ChangeSet, IndexKind, KindDrift
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 10.0
+POLL_SECONDS = 0.2
+# Changes read and applied at once; the cursor moves after each chunk. Small enough that a
+# curator's save waits at most about a second behind a bulk ingest's changes.
+CHUNK = 1000
+# How long the log keeps changes every live instance has applied (for instances catching up).
+KEEP_LOG_SECONDS = 7 * 24 * 3600.0
+HOUSEKEEPING_SECONDS = 60.0
+LOCK_RETRIES = 20
+
+
+class RebuildRunning(RuntimeError):
+    """Another rebuild of the same index folder is under way."""
+
+
+class IndexWriter:
+    """Applies the change log to an instance's indexes (see the module docstring)."""
+
+    def __init__(
+        self, index_dir: Path, kinds: list[IndexKind], lease_seconds: float = LEASE_SECONDS
+    ) -> None:
+        self.generations = Generations(index_dir)
+        self.instance = self.generations.instance_id()
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.kinds = kinds
+        self.lease_seconds = lease_seconds
+        self._lock = threading.RLock()
+        self._flock: IO[bytes] | None = None
+        self._renewed_at = 0.0
+        # (generation, seq) applied except for a keyword batch still in its writer process.
+        self._deferred: tuple[Generation, int] | None = None
+        self._deferred_writer: object = None
+
+    # -- the lease ---------------------------------------------------------------------------
+
+    @property
+    def holding(self) -> bool:
+        """Whether this writer holds the instance's write lock now."""
+        return self._flock is not None
+
+    def hold(self, session: Session) -> bool:
+        """Take or renew the write lock and the lease; False if another process has them."""
+        with self._lock:
+            if self._flock is None:
+                path = self.generations.root / ".writer.lock"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(path, "a+b")  # noqa: SIM115 (held across calls while writing)
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.close()
+                    return False
+                self._flock = handle
+            elif time.monotonic() - self._renewed_at < self.lease_seconds / 3:
+                return True  # renewed lately: no write to the catalogue on every poll
+            _fresh(session)
+            # Only processes sharing this folder compete for its lease, and the lock proves
+            # that whoever held it before is gone: take it over at once, not after expiry.
+            if acquire_lease(session, self.instance, self.holder, self.lease_seconds, force=True):
+                self._renewed_at = time.monotonic()
+                return True
+            self._drop_flock()
+            return False
+
+    def hold_within(self, session: Session, seconds: float) -> bool:
+        """Keep trying to hold the lease for up to ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while not self.hold(session):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+        return True
+
+    def release(self, session: Session) -> None:
+        """Give the lease and the lock up (after settling a deferred keyword batch)."""
+        with self._lock:
+            if self._flock is None:
+                return
+            self.settle()
+            try:
+                release_lease(session, self.instance, self.holder)
+            finally:
+                self._drop_flock()
+
+    def abandon(self) -> None:
+        """Let go of the lock without settling (after a failure): the log keeps what is not
+        recorded as applied, and the lease expires."""
+        with self._lock:
+            self._deferred, self._deferred_writer = None, None
+            self._drop_flock()
+
+    def _drop_flock(self) -> None:
+        if self._flock is not None:
+            fcntl.flock(self._flock.fileno(), fcntl.LOCK_UN)
+            self._flock.close()
+            self._flock = None
+            self._renewed_at = 0.0
+
+    # -- applying the log --------------------------------------------------------------------
+
+    def catch_up(
+        self,
+        session: Session,
+        hints: ApplyHints | None = None,
+        generation: Generation | None = None,
+    ) -> int:
+        """Apply every logged change ``generation`` (the serving one by default) lacks; returns
+        the last change applied. The caller holds the lease, or the generation is an
+        unpublished one it builds."""
+        hints = hints or ApplyHints()
+        with self._lock:
+            _fresh(session)
+            target = generation or self.generations.current()
+            self._settle_unless(hints)
+            position = log_position(session)
+            state = target.state()
+            if state.get("needs_repair") or target.applied_seq < position.pruned_through:
+                self.repair(session, target, position.last_seq)
+            cursor = target.applied_seq
+            if self._deferred is not None and self._deferred[0] == target:
+                cursor = max(cursor, self._deferred[1])
+            while rows := changes_after(session, cursor, CHUNK):
+                changes = ChangeSet(
+                    {ware for _, ware, _ in rows if ware is not None},
+                    {photo for _, _, photo in rows if photo is not None},
+                )
+                self._apply(session, target, changes, hints)
+                cursor = rows[-1][0]
+                if hints.text_writer is not None:
+                    if self._deferred is not None and self._deferred[0] == target:
+                        # Submitting this batch waited for the previous one: that one is in.
+                        target.write_state(applied_seq=self._deferred[1])
+                    self._deferred = (target, cursor)
+                    self._deferred_writer = hints.text_writer
+                else:
+                    target.write_state(applied_seq=cursor)
+                if generation is None and self.holding:
+                    note_applied(session, self.instance, cursor)
+                    acquire_lease(session, self.instance, self.holder, self.lease_seconds)
+            return cursor
+
+    def settle(self) -> None:
+        """Wait for a keyword batch handed to a writer process, then record it as applied."""
+        with self._lock:
+            if self._deferred is None:
+                return
+            generation, seq = self._deferred
+            writer = self._deferred_writer
+            self._deferred, self._deferred_writer = None, None
+            if writer is not None:
+                writer.wait()  # type: ignore[attr-defined]
+            if generation.path.exists():
+                generation.write_state(applied_seq=max(seq, generation.applied_seq))
+
+    def _settle_unless(self, hints: ApplyHints) -> None:
+        # The same writer process goes on (its next batch waits for the last): settle later.
+        if self._deferred is not None and self._deferred_writer is not hints.text_writer:
+            self.settle()
+
+    def _apply(
+        self, session: Session, generation: Generation, changes: ChangeSet, hints: ApplyHints
+    ) -> None:
+        for kind in self.kinds:
+            for attempt in range(LOCK_RETRIES):
+                try:
+                    kind.apply(generation.path, session, changes, hints)
+                    break
+                except LockError:
+                    # Only a writer outside this scheme (an older Potbank) can hold it: the
+                    # change stays in the log either way; wait for it rather than skip it.
+                    if attempt == LOCK_RETRIES - 1:
+                        raise
+                    time.sleep(0.25 * (attempt + 1))
+
+    # -- verifying and repairing -------------------------------------------------------------
+
+    def verify(
+        self, session: Session, generation: Generation | None = None
+    ) -> dict[str, KindDrift]:
+        """Compare every index of the generation with the catalogue, by content."""
+        target = generation or self.generations.current()
+        _fresh(session)
+        self.settle()
+        return {kind.name: kind.verify(target.path, session) for kind in self.kinds}
+
+    def repair(
+        self, session: Session, generation: Generation | None = None, through: int | None = None
+    ) -> dict[str, KindDrift]:
+        """Verify and apply whatever repairs the drift found; the generation then counts as
+        having applied the log ``through`` the position read before comparing."""
+        target = generation or self.generations.current()
+        if through is None:
+            _fresh(session)
+            through = log_position(session).last_seq
+        found = {}
+        for kind in self.kinds:
+            drift = kind.verify(target.path, session)
+            found[kind.name] = drift
+            if drift.repair:
+                logger.warning("repairing %s index drift: %s", kind.name, "; ".join(drift.lines))
+                kind.apply(target.path, session, drift.repair, ApplyHints())
+            if drift.rebuild_reason:
+                logger.warning("%s", drift.rebuild_reason)
+        target.write_state(applied_seq=max(through, target.applied_seq), needs_repair=False)
+        return found
+
+    # -- generations -------------------------------------------------------------------------
+
+    def rebuild(
+        self, session: Session, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, int]:
+        """Build every index into a new generation, replay the changes logged meanwhile and
+        publish it; the serving generation answers (and takes changes) until then."""
+        with self.generations.rebuilding() as alone:
+            if not alone:
+                raise RebuildRunning("another index rebuild of this instance is running")
+            self.generations.current()  # a flat layout is moved first, never left behind
+            generation = self.generations.new()
+            _fresh(session)
+            start = log_position(session).last_seq
+            counts = {}
+            for kind in self.kinds:
+                counts[kind.name] = kind.build(generation.path, session, progress)
+            generation.write_state(applied_seq=start, needs_repair=False)
+            self.catch_up(session, generation=generation)
+            # With the lease (if it can be had soon) nothing is applied between the last
+            # replay and the switch; without it, the holder follows the pointer and applies
+            # the rest to the new generation from its mark.
+            held_before = self.holding
+            held = held_before or self.hold_within(session, 2 * self.lease_seconds)
+            try:
+                self.catch_up(session, generation=generation)
+                self.generations.publish(generation)
+            finally:
+                for kind in self.kinds:
+                    kind.close()
+                if held and not held_before:
+                    self.release(session)
+        return counts
+
+    def housekeeping(self, session: Session) -> None:
+        """Remove generations no longer used, prune the log and mark jobs whose process died
+        as interrupted (the elected writer's chores)."""
+        self.generations.remove_unused()
+        prune_log(session, KEEP_LOG_SECONDS)
+        session.commit()
+        interrupt_expired(session)
+
+    # -- the elected writer's loop ---------------------------------------------------------
+
+    def run(self, factory: sessionmaker[Session], stop: threading.Event) -> None:
+        """Until ``stop`` is set: hold the lease when it is free, and while held apply every
+        change within POLL_SECONDS; repairs drift when it is first elected."""
+        elected = False
+        chores = 0.0
+        while not stop.is_set():
+            try:
+                with factory() as session:
+                    if self.hold(session):
+                        if not elected:
+                            logger.info("index writer elected (%s)", self.holder)
+                            self.settle()
+                            self.repair(session)
+                            elected = True
+                        self.catch_up(session)
+                        if time.monotonic() - chores >= HOUSEKEEPING_SECONDS:
+                            self.housekeeping(session)
+                            chores = time.monotonic()
+                    else:
+                        elected = False
+            except Exception:  # the next round retries; the change log keeps every change
+                logger.exception("index writer round failed")
+            stop.wait(POLL_SECONDS)
+        with factory() as session:
+            self.release(session)
+        for kind in self.kinds:
+            kind.close()
+
+    def start_thread(self, factory: sessionmaker[Session]) -> Callable[[], None]:
+        """Run ``run`` in a daemon thread; returns a function that stops it."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run, args=(factory, stop), name="potbank-index-writer", daemon=True
+        )
+        thread.start()
+
+        def stopper() -> None:
+            stop.set()
+            thread.join(timeout=30)
+
+        return stopper
+
+    def wait_applied(self, session: Session, seq: int, seconds: float) -> bool:
+        """Wait until the serving generation has applied change ``seq`` (another process is
+        the writer); False if it has not within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while self.generations.current().applied_seq < seq:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS / 2)
+        return True
+
+
+def _fresh(session: Session) -> None:
+    """End the session's read transaction, so the next read sees what others committed (a
+    SQLite reader otherwise keeps the snapshot it started with)."""
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()

@@ -1,0 +1,91 @@
+"""``potbank serve``: one process (waitress) or N worker processes (gunicorn), each running
+a candidate index writer.
+
+Every process serves requests and runs an ``index.writer.IndexWriter`` thread; the one that
+holds the instance's writer lease applies the catalogue's change log, the others only follow
+the generation pointer and the index files (each search checks them), so a write made through
+any worker is searchable from every worker within a second. If the elected worker dies, the
+next one takes the lease over on its next poll.
+
+gunicorn, not waitress, for several processes: waitress is threads in one process, and
+Python's interpreter lock keeps a search-heavy load on one core. gunicorn's ``gthread``
+workers keep waitress's model (threads answering requests) inside each process. The app is
+built in each worker after the fork (no ``preload_app``): database engines and open index
+files must not be shared across a fork.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+from archive.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def default_workers() -> int:
+    """One worker per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def prepare_app(settings: Settings, run_writer: bool = True) -> Flask:
+    """The app of one serving process, warmed, with its index-writer thread running."""
+    from index.sync import IndexSync
+    from web.app import create_app
+    from web.views.context import app_state
+
+    app = create_app(settings)
+    state = app_state(app)
+    # Load the dictionaries and index columns now, not in the first visitor's request.
+    state.search_service().text.warm()
+    if run_writer:
+        stop = IndexSync(settings).writer.start_thread(state.session_factory)
+        atexit.register(stop)
+    return app
+
+
+def serve_single(settings: Settings, host: str, port: int, threads: int) -> None:
+    """One process with ``threads`` request threads (waitress)."""
+    import waitress
+
+    waitress.serve(prepare_app(settings), host=host, port=port, threads=threads, ident="potbank")
+
+
+def serve_workers(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """``workers`` processes with ``threads`` request threads each (gunicorn, gthread)."""
+    from gunicorn.app.base import BaseApplication
+
+    from archive.settings import read_or_create_secret_key
+    from index.generations import Generations
+
+    # Done once before the fork, so the workers find them made: one key for every worker's
+    # session cookies, and the index folder in its generation layout.
+    read_or_create_secret_key(settings)
+    Generations(settings.index_dir).current()
+
+    class _Potbank(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "timeout": 120,
+                "graceful_timeout": 10,
+                "proc_name": "potbank",
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return prepare_app(settings)
+
+    _Potbank().run()
