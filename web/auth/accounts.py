@@ -9,6 +9,7 @@ from flask_login import LoginManager
 from werkzeug.wrappers import Response
 
 from archive.accounts import session_fingerprint
+from archive.ids import parse_id
 from archive.models import Role, User, Ware
 from web.views.context import db_session
 
@@ -65,9 +66,10 @@ class Account:
 def load_account(session_id: str) -> Account | None:
     """The account a session names, if it still exists, is active and has the same password."""
     user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    account_id = parse_id(user_id)
+    if account_id is None:
         return None
-    user = db_session().get(User, int(user_id))
+    user = db_session().get(User, account_id)
     if user is None or not user.active or session_fingerprint(user) != fingerprint:
         return None
     return Account.of(user)

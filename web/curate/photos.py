@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from archive.editing import EditRefused, add_photograph, arrange_photographs, remove_photograph
+from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected
 from archive.models import PhotoView
 from web.auth import Rule, access
@@ -105,10 +106,10 @@ def arrange_photos(ware_id: int) -> Response:
         view = request.form.get(f"view-{photo.id}", photo.view.value)
         if view in PhotoView._value2member_map_:
             views[photo.id] = PhotoView(view)
-    main = request.form.get("main", "")
-    if main.isdigit() and int(main) in positions:
+    main = parse_id(request.form.get("main"))
+    if main is not None and main in positions:
         # The chosen main photograph goes first, the others keep their relative order.
-        positions[int(main)] = float("-inf")
+        positions[main] = float("-inf")
     order = sorted(positions, key=lambda photo_id: (positions[photo_id], photo_id))
     email, user_id = actor()
     try:

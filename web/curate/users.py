@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from archive.accounts import list_users, reset_password, set_active
 from archive.catalogue import record_audit
+from archive.ids import parse_id
 from archive.models import Institution, Role, User
 from archive.users import MIN_PASSWORD_LENGTH, AccountError, create_user, find_user
 from web.auth import Rule, access
@@ -94,10 +95,9 @@ def read_account_form(data: MultiDict[str, str]) -> tuple[AccountForm, Instituti
         form.errors["role"] = _("Choose a role.")
     institution = None
     if form.institution:
+        institution_id = parse_id(form.institution)
         institution = (
-            db_session().get(Institution, int(form.institution))
-            if form.institution.isdigit() and len(form.institution) < 10
-            else None
+            db_session().get(Institution, institution_id) if institution_id is not None else None
         )
         if institution is None:
             form.errors["institution"] = _("Choose one of the institutions.")
