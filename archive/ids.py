@@ -16,6 +16,25 @@ ASCII_DIGITS = "[0-9]+"
 _WHOLE = re.compile(rf"{ASCII_DIGITS}\Z")
 
 
+def whole_numbers_up_to(highest: int) -> str:
+    """A regular expression matching exactly the numbers 1..``highest`` in ASCII digits, without
+    leading zeros: an id past the range then matches no URL rule at all (a 404), where a
+    converter refusing it after the match would let werkzeug answer 405 for another method."""
+    text = str(highest)
+    width = len(text)
+    branches = [f"[1-9][0-9]{{0,{width - 2}}}"] if width > 1 else []
+    for position, digit in enumerate(text):
+        lowest = 1 if position == 0 else 0
+        if int(digit) > lowest:
+            rest = width - position - 1
+            branches.append(f"{text[:position]}[{lowest}-{int(digit) - 1}][0-9]{{{rest}}}")
+    branches.append(text)
+    return "(?:" + "|".join(branches) + ")"
+
+
+ID_PATTERN = whole_numbers_up_to(MAX_ID)
+
+
 def parse_bounded_int(text: str | None, low: int, high: int) -> int | None:
     """``text`` as a whole number in ``low..high`` written in ASCII digits, or None."""
     if text is None or len(text) > len(str(high)) or not _WHOLE.match(text):

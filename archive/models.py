@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from archive.portable_text import enforce_lengths
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -297,3 +299,6 @@ class IngestRun(Base):
 # The curating tables live in their own module; importing it here puts them in this metadata,
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
+
+# The same row is kept or refused alike on SQLite and PostgreSQL: lengths are checked here.
+enforce_lengths(Base)

@@ -50,6 +50,7 @@ from archive.models import (
     Ware,
     utcnow,
 )
+from archive.portable_text import fit_row
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
@@ -764,6 +765,7 @@ class _Loader:
             shas = known.setdefault(ware_id, [])
             for row in self._photo_rows(line, record, ware_id, photos, set(shas)):
                 values.append({**row, "ware_id": ware_id, "position": len(shas)})
+                fit_row(Photograph.__table__, values[-1])  # type: ignore[arg-type]
                 shas.append(str(row["sha256"]))
                 gained.add(ware_id)
         if not values:

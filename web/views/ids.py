@@ -10,16 +10,17 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
-from archive.ids import ASCII_DIGITS, MAX_ID
+from archive.ids import ID_PATTERN, MAX_ID
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """An unsigned integer of ASCII digits no greater than ``MAX_ID``."""
+    """A whole number 1..``MAX_ID`` in ASCII digits, checked by the rule's own pattern."""
 
     # werkzeug's ``\d+`` also matches Arabic-Indic, full-width and superscript digits.
-    regex = ASCII_DIGITS
+    regex = ID_PATTERN
 
     def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
