@@ -300,5 +300,21 @@ class IngestRun(Base):
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
 
+
+class UserSession(Base):
+    """A signed-in browser session, checked on every request: the cookie carries a random token
+    and this row its digest, so deleting the row (sign-out, a new password, a disabled account)
+    ends the session even for a copy of the cookie made before."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # The same row is kept or refused alike on SQLite and PostgreSQL: lengths are checked here.
 enforce_lengths(Base)

@@ -10,6 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
+from web.auth.proxies import TrustedProxies
 from web.views import assets, errors, formatting, ids, language, presenters
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf
 
@@ -91,6 +92,8 @@ def create_app(
     _register_blueprints(app)
     errors.register(app)
     app.after_request(_security_headers)
+    if settings.trusted_proxies:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from flask import (
@@ -13,18 +14,19 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from archive.accounts import record_failed_login
 from archive.catalogue import record_audit
 from archive.models import utcnow
+from archive.user_sessions import close_session
 from archive.users import find_user, password_matches
-from web.auth.accounts import Account
+from web.auth.accounts import sign_in_as
 from web.auth.redirects import safe_next
 from web.auth.rules import Rule, access, current_account
-from web.auth.throttle import AddressThrottle, account_blocked
+from web.auth.throttle import AddressThrottle, pair_wait
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
@@ -71,10 +73,17 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     password = request.form.get("password", "")[:MAX_PASSWORD_LENGTH]
     throttle = _address_throttle()
     database = db_session()
-    if throttle.blocked(_client_address()) or account_blocked(database, email):
-        message = _("Too many failed attempts. Please wait a few minutes and try again.")
+    wait = throttle.wait(_client_address())
+    if email:
+        wait = max(wait, pair_wait(database, email, _client_address()))
+    if wait > 0:
+        seconds = math.ceil(wait)
+        message = _(
+            "Too many failed attempts. Please wait {seconds} seconds and try again.",
+            seconds=seconds,
+        )
         page, status = _login_page(email, next_target, message, 429)
-        return page, status, {"Retry-After": "900"}
+        return page, status, {"Retry-After": str(seconds)}
     user = find_user(database, email) if email else None
     if user is None:
         check_password_hash(_decoy_hash(), password)
@@ -100,7 +109,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     # A brand-new session at sign-in: nothing planted in the old one (session fixation) survives,
     # and the CSRF token is issued afresh.
     session.clear()
-    login_user(Account.of(user))
+    sign_in_as(user)
     return redirect(next_target)
 
 
@@ -116,7 +125,11 @@ def logout_form() -> Response | str:
 @auth.post("/logout")
 @access(Rule.PUBLIC)
 def logout() -> Response:
-    """End the session."""
+    """End the session, on the server too: a copy of the cookie is refused from now on."""
+    account = current_account()
+    if account is not None:
+        close_session(db_session(), account.session_token)
+        db_session().commit()
     logout_user()
     session.clear()
     return redirect(url_for("search.index"))
