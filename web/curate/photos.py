@@ -13,6 +13,7 @@ from archive.editing import EditRefused, add_photograph, arrange_photographs, re
 from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected
 from archive.models import PhotoView
+from archive.store import StoreUnwritable
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
 from web.curate.blueprint import curate
@@ -69,6 +70,17 @@ def upload_photos(ware_id: int) -> Response:
             stored = state.store.put(data)
         except ImageRejected as rejection:
             flash(_("{name}: {reason}", name=label, reason=str(rejection)), "error")
+            continue
+        except StoreUnwritable:
+            # Logged by the store with its path; the curator is told plainly.
+            flash(
+                _(
+                    "{name}: the archive could not save this photograph just now. Nothing was "
+                    "changed; please try again later or tell the archive's administrator.",
+                    name=label,
+                ),
+                "error",
+            )
             continue
         if add_photograph(
             db_session(),
