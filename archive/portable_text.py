@@ -52,14 +52,19 @@ def _unique_columns(table: Table) -> set[str]:
     return names
 
 
+def column_length(table: Table, key: str) -> int | None:
+    """The length limit of ``table``'s string column ``key`` (None: none, or no such column)."""
+    if key not in table.columns:
+        return None
+    column_type = table.columns[key].type
+    return getattr(column_type, "length", None) if isinstance(column_type, String) else None
+
+
 def fitted(table: Table, key: str, value: Any) -> Any:
     """``value`` for column ``key`` of ``table``: as it is when it fits, cut to the column's
     length when it is descriptive text (logged), ``ValueTooLong`` when it identifies a row."""
-    if not isinstance(value, str) or key not in table.columns:
-        return value
-    column = table.columns[key]
-    length = getattr(column.type, "length", None)
-    if not isinstance(column.type, String) or not length or len(value) <= length:
+    length = column_length(table, key)
+    if not isinstance(value, str) or not length or len(value) <= length:
         return value
     if key in _unique_columns(table):
         raise ValueTooLong(

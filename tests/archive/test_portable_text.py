@@ -64,3 +64,33 @@ def test_nul_characters_are_dropped_on_both_databases(session: Session) -> None:
     assert stored.institution.name == "Museum of NUL"
     # A lookup with a NUL finds nothing rather than failing on PostgreSQL.
     assert find_user(session, "nobody\x00@example.org") is None
+
+
+def test_a_cmoa_row_with_a_long_medium_lands_alike_with_a_row_warning(
+    settings, session_factory, tmp_path
+) -> None:
+    import json
+
+    from ingest.pipeline import IngestOptions, ingest_source
+    from ingest.profiles import load_profile
+
+    rows = [
+        {"accession_number": "CMOA-L", "title": "Long medium", "medium": LONG_MATERIAL},
+        {"accession_number": "X" * 101, "title": "Accession too long"},
+    ]
+    source = tmp_path / "cmoa.json"
+    source.write_text(json.dumps(rows), encoding="utf-8")
+    report = ingest_source(
+        settings,
+        session_factory,
+        source,
+        load_profile("cmoa"),
+        IngestOptions(institution="Carnegie Museum of Art"),
+    )
+    assert report.created == 1 and report.rejected == 1
+    reasons = {(p.field, p.severity): p.reason for p in report.problems}
+    assert "cut to the 300 the catalogue keeps" in reasons[("material", "warning")]
+    assert "longer than 100 characters" in reasons[("accession_number", "error")]
+    with session_factory() as session:
+        ware = session.query(Ware).filter_by(accession_number="CMOA-L").one()
+        assert ware.material == LONG_MATERIAL[:300]
