@@ -84,27 +84,6 @@ def record_failed_login(session: Session, email: str, address: str | None) -> No
     )
 
 
-def recent_failed_logins(session: Session, email: str, window: timedelta) -> int:
-    """How many sign-ins for ``email`` failed within ``window`` and since its last good one.
-
-    Failures stay in the audit trail untouched; a good sign-in simply starts the count afresh.
-    """
-    since = utcnow() - window
-    user = find_user(session, email)
-    if user is not None and user.last_login_at is not None:
-        since = max(since, _aware(user.last_login_at))
-    return (
-        session.scalar(
-            select(func.count(AuditEvent.id)).where(
-                AuditEvent.action == LOGIN_FAILED,
-                AuditEvent.actor == normalise_email(email)[:254],
-                AuditEvent.at >= since,
-            )
-        )
-        or 0
-    )
-
-
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
