@@ -111,20 +111,23 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
 
 
 def failed_logins_from(
-    session: Session, email: str, address: str, window: timedelta
+    session: Session, address: str, window: timedelta, email: str | None = None
 ) -> tuple[int, datetime | None]:
-    """How many sign-ins for ``email`` from ``address`` failed within ``window`` and since the
-    account's last good sign-in, and when the latest of them was."""
+    """How many sign-ins from ``address`` failed within ``window`` (for ``email`` only, and
+    since that account's last good sign-in, when given), and when the latest of them was."""
     since = utcnow() - window
-    user = find_user(session, email)
-    if user is not None and user.last_login_at is not None:
-        since = max(since, _aware(user.last_login_at))
+    conditions = [
+        AuditEvent.action == LOGIN_FAILED,
+        AuditEvent.after["address"].as_string() == address,
+    ]
+    if email is not None:
+        user = find_user(session, email)
+        if user is not None and user.last_login_at is not None:
+            since = max(since, _aware(user.last_login_at))
+        conditions.append(AuditEvent.actor == normalise_email(email)[:254])
     count, latest = session.execute(
         select(func.count(AuditEvent.id), func.max(AuditEvent.at)).where(
-            AuditEvent.action == LOGIN_FAILED,
-            AuditEvent.actor == normalise_email(email)[:254],
-            AuditEvent.after["address"].as_string() == address,
-            AuditEvent.at >= since,
+            *conditions, AuditEvent.at >= since
         )
     ).one()
     return count or 0, _aware(latest) if latest is not None else None

@@ -111,7 +111,7 @@ def test_failed_sign_ins_slow_one_address_down_but_never_lock_the_owner_out(app:
 
 def test_delays_grow_with_each_failure(app: Flask, site: Site) -> None:
     from archive.accounts import record_failed_login
-    from web.auth.throttle import growing_delay, pair_wait
+    from web.auth.throttle import address_wait, growing_delay, pair_wait
 
     assert [growing_delay(n, 3) for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
     assert growing_delay(100, 3) == 15 * 60
@@ -122,6 +122,13 @@ def test_delays_grow_with_each_failure(app: Flask, site: Site) -> None:
         assert 7 < pair_wait(session, EMAILS["partner_a"], "203.0.113.5") <= 8
         # Another address is not slowed by this one's failures.
         assert pair_wait(session, EMAILS["partner_a"], "203.0.113.6") == 0
+        # Spraying: failures on many accounts from one address slow that address, in any worker
+        # (counted from the audit trail).
+        assert address_wait(session, "203.0.113.7") == 0
+        for number in range(11):
+            record_failed_login(session, f"guess{number}@example.org", "203.0.113.7")
+        session.commit()
+        assert 1 < address_wait(session, "203.0.113.7") <= 2
 
 
 def test_forwarded_for_counts_only_from_trusted_proxies(settings: Settings, site: Site) -> None:

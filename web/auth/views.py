@@ -7,7 +7,6 @@ from functools import cache
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
@@ -26,13 +25,12 @@ from archive.users import find_user, password_matches
 from web.auth.accounts import sign_in_as
 from web.auth.redirects import safe_next
 from web.auth.rules import Rule, access, current_account
-from web.auth.throttle import AddressThrottle, pair_wait
+from web.auth.throttle import address_wait, pair_wait
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
 auth = Blueprint("auth", __name__)
 
-THROTTLE_KEY = "potbank.login_throttle"
 MAX_EMAIL_LENGTH = 254
 MAX_PASSWORD_LENGTH = 1024
 
@@ -42,10 +40,6 @@ def _decoy_hash() -> str:
     # Checked against when the email is unknown, so a wrong email costs as long as a wrong
     # password and response times do not reveal which accounts exist.
     return generate_password_hash("decoy password never used", method="scrypt")
-
-
-def _address_throttle() -> AddressThrottle:
-    return current_app.extensions.setdefault(THROTTLE_KEY, AddressThrottle())
 
 
 def _client_address() -> str:
@@ -71,9 +65,8 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         return _login_page("", next_target, None, 200)
     email = request.form.get("email", "").strip()[:MAX_EMAIL_LENGTH]
     password = request.form.get("password", "")[:MAX_PASSWORD_LENGTH]
-    throttle = _address_throttle()
     database = db_session()
-    wait = throttle.wait(_client_address())
+    wait = address_wait(database, _client_address())
     if email:
         wait = max(wait, pair_wait(database, email, _client_address()))
     if wait > 0:
@@ -88,7 +81,6 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if user is None:
         check_password_hash(_decoy_hash(), password)
     if user is None or not password_matches(user, password):
-        throttle.fail(_client_address())
         if email:
             record_failed_login(database, email, _client_address())
             database.commit()
