@@ -3,15 +3,15 @@ of failed sign-ins that throttling counts."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.catalogue import record_audit
 from archive.models import AuditEvent, User, utcnow
+from archive.user_sessions import close_sessions_of
 from archive.users import MIN_PASSWORD_LENGTH, AccountError, find_user, normalise_email
 
 LOGIN_FAILED = "login_failed"
@@ -45,6 +45,8 @@ def set_active(session: Session, email: str, active: bool, *, actor: str) -> Use
             after={"active": active},
         )
         user.active = active
+    if not active:
+        close_sessions_of(session, user.id)
     return user
 
 
@@ -54,6 +56,7 @@ def reset_password(session: Session, email: str, password: str, *, actor: str) -
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     user = _existing(session, email)
     user.password_hash = generate_password_hash(password, method="scrypt")
+    close_sessions_of(session, user.id)
     # The hash itself never goes into the audit trail.
     record_audit(
         session,
@@ -65,11 +68,6 @@ def reset_password(session: Session, email: str, password: str, *, actor: str) -
         after=None,
     )
     return user
-
-
-def session_fingerprint(user: User) -> str:
-    """A short digest of the password hash: a session carries it, so a reset ends old sessions."""
-    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
 
 
 def record_failed_login(session: Session, email: str, address: str | None) -> None:
@@ -86,27 +84,50 @@ def record_failed_login(session: Session, email: str, address: str | None) -> No
     )
 
 
-def recent_failed_logins(session: Session, email: str, window: timedelta) -> int:
-    """How many sign-ins for ``email`` failed within ``window`` and since its last good one.
-
-    Failures stay in the audit trail untouched; a good sign-in simply starts the count afresh.
-    """
-    since = utcnow() - window
-    user = find_user(session, email)
-    if user is not None and user.last_login_at is not None:
-        since = max(since, _aware(user.last_login_at))
-    return (
-        session.scalar(
-            select(func.count(AuditEvent.id)).where(
-                AuditEvent.action == LOGIN_FAILED,
-                AuditEvent.actor == normalise_email(email)[:254],
-                AuditEvent.at >= since,
-            )
-        )
-        or 0
-    )
-
-
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """Give ``user`` the password ``new`` if ``current`` is theirs (AccountError otherwise); every
+    session of the account ends, and the change is audited (never the hashes)."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("the current password is wrong")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = generate_password_hash(new, method="scrypt")
+    close_sessions_of(session, user.id)
+    record_audit(
+        session,
+        actor=user.email,
+        user_id=user.id,
+        action="change_password",
+        entity_type="user",
+        entity_id=user.id,
+        before=None,
+        after=None,
+    )
+
+
+def failed_logins_from(
+    session: Session, address: str, window: timedelta, email: str | None = None
+) -> tuple[int, datetime | None]:
+    """How many sign-ins from ``address`` failed within ``window`` (for ``email`` only, and
+    since that account's last good sign-in, when given), and when the latest of them was."""
+    since = utcnow() - window
+    conditions = [
+        AuditEvent.action == LOGIN_FAILED,
+        AuditEvent.after["address"].as_string() == address,
+    ]
+    if email is not None:
+        user = find_user(session, email)
+        if user is not None and user.last_login_at is not None:
+            since = max(since, _aware(user.last_login_at))
+        conditions.append(AuditEvent.actor == normalise_email(email)[:254])
+    count, latest = session.execute(
+        select(func.count(AuditEvent.id), func.max(AuditEvent.at)).where(
+            *conditions, AuditEvent.at >= since
+        )
+    ).one()
+    return count or 0, _aware(latest) if latest is not None else None

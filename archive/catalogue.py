@@ -24,6 +24,7 @@ from archive.models import (
     WareStatus,
     utcnow,
 )
+from archive.portable_text import fit_row
 from archive.store import StoredImage
 
 # The ware fields a source record may set; anything else stays in ``Ware.source_record``.
@@ -293,6 +294,7 @@ def insert_wares(
         values["accession_number"] = new.accession_number
         values["collection_id"] = new.collection.id if new.collection is not None else None
         values["source_record"] = new.source_record
+        fit_row(Ware.__table__, values)  # type: ignore[arg-type]
         rows.append(values)
     # Accession numbers are unique within the set, so the ids are matched by number: asking for
     # RETURNING in parameter order makes SQLite insert (and splice results) row by row.

@@ -10,6 +10,8 @@ from typing import TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive.portable_text import strip_nul_parameters
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Values per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
 IN_LIST_SIZE = 500
@@ -36,8 +38,11 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    # PostgreSQL refuses NUL in text; both databases are given none, so both behave alike.
+    strip_nul_parameters(engine)
+    return engine
 
 
 def begin_write(session: Session) -> None:

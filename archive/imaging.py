@@ -13,6 +13,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Formats we accept, by what Pillow finds in the bytes, never by file name or MIME type.
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
 DERIVATIVE_SIZES = {"display": 1200, "thumb": 320}
+# A photograph searched with is decoded no larger than needed to show it and describe it.
+QUERY_LONGEST_EDGE = 1200
+# Modes ``Image.reduce`` works on; any other is made RGB first.
+_REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "PA", "I", "F", "CMYK", "YCbCr"})
 
 
 class ImageRejected(ValueError):
@@ -85,8 +89,42 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         width=width,
         height=height,
         phash=difference_hash(thumb),
-        derivatives={"display": _jpeg_bytes(display), "thumb": _jpeg_bytes(thumb)},
+        derivatives={"display": jpeg_bytes(display), "thumb": jpeg_bytes(thumb)},
     )
+
+
+def open_query_image(
+    data: bytes, max_pixels: int, longest_edge: int = QUERY_LONGEST_EDGE
+) -> Image.Image:
+    """A photograph to search with, in RGB, upright, its longest edge at most ``longest_edge``
+    (raises ``ImageRejected`` when it is not an image, is damaged or truncated, or is too large).
+
+    A query is only ever looked at small, so it is decoded small: a JPEG at libjpeg's reduced
+    scale (``draft``), whose decoded size must be within ``max_pixels``; other formats whole,
+    so their own size must be, and then reduced by whole factors before anything else is made
+    from them. The memory a query costs is bounded by ``max_pixels``, not by the upload.
+    """
+    # libjpeg's smallest scale is 1/8 a side: a JPEG up to 64 times the limit may decode within it.
+    image = open_validated(data, max(max_pixels, 1) * 64)
+    if image.format == "JPEG":
+        image.draft("RGB", (longest_edge, longest_edge))
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageRejected(
+            f"image too large to search with: {width}×{height} pixels exceeds the limit of "
+            f"{max_pixels:,}"
+        )
+    try:
+        image.load()
+        if image.mode not in _REDUCIBLE_MODES:
+            image = to_rgb(image)
+        factor = max(image.size) // longest_edge
+        if factor > 1:
+            image = image.reduce(factor)
+        image = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageRejected(f"the image is damaged or truncated ({error})") from None
+    return _shrink(to_rgb(image), longest_edge)
 
 
 def decode_derivative(source: bytes | Path, min_side: int = 0) -> Image.Image:
@@ -125,7 +163,8 @@ def _shrink(image: Image.Image, longest_edge: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.5)
 
 
-def _jpeg_bytes(image: Image.Image) -> bytes:
+def jpeg_bytes(image: Image.Image) -> bytes:
+    """``image`` as a baseline JPEG at quality 85, without EXIF."""
     # Derivatives carry no EXIF, so GPS and other personal metadata never leave the store.
     # Baseline JPEG: progressive encoding took four times as long for files only 5 % smaller,
     # and ingest makes two derivatives of every photograph.

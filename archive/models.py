@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from archive.portable_text import enforce_lengths
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -298,8 +300,27 @@ class IngestRun(Base):
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
 
+
+class UserSession(Base):
+    """A signed-in browser session, checked on every request: the cookie carries a random token
+    and this row its digest, so deleting the row (sign-out, a new password, a disabled account)
+    ends the session even for a copy of the cookie made before."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # The index change log and the index writer's lease (see archive.index_log).
 from archive import index_log as _index_log  # noqa: E402, F401
 
 # Long jobs with leases (see archive.jobs).
 from archive import jobs as _jobs  # noqa: E402, F401
+
+# The same row is kept or refused alike on SQLite and PostgreSQL: lengths are checked here.
+enforce_lengths(Base)

@@ -21,6 +21,13 @@ class Settings:
     clip_pretrained: str
     max_upload_bytes: int
     max_image_pixels: int
+    # Search by photograph: the largest decoded query, and the cache of query photographs kept so
+    # a result page can be paged (oldest dropped first past either bound).
+    query_max_pixels: int = 20_000_000
+    query_cache_files: int = 500
+    query_cache_bytes: int = 64 * 1024 * 1024
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def store_dir(self) -> Path:
@@ -47,6 +54,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         clip_pretrained=env.get("POTBANK_CLIP_PRETRAINED", ""),
         max_upload_bytes=int(env.get("POTBANK_MAX_UPLOAD_BYTES", str(40 * 1024 * 1024))),
         max_image_pixels=int(env.get("POTBANK_MAX_IMAGE_PIXELS", str(100_000_000))),
+        query_max_pixels=int(env.get("POTBANK_QUERY_MAX_PIXELS", str(20_000_000))),
+        query_cache_files=int(env.get("POTBANK_QUERY_CACHE_FILES", "500")),
+        query_cache_bytes=int(env.get("POTBANK_QUERY_CACHE_BYTES", str(64 * 1024 * 1024))),
+        trusted_proxies=tuple(
+            part.strip()
+            for part in env.get("POTBANK_TRUSTED_PROXIES", "").split(",")
+            if part.strip()
+        ),
     )
 
 

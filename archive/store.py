@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -13,7 +14,14 @@ from pathlib import Path
 
 from archive.imaging import DERIVATIVE_SIZES, ProcessedImage, process_image
 
+logger = logging.getLogger(__name__)
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StoreUnwritable(OSError):
+    """The store could not write a photograph (a full or read-only disk, lost permissions): a
+    fault of the instance, not of the photograph. The message names no server path."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +63,17 @@ class ImageStore:
         sha = hashlib.sha256(data).hexdigest()
         original = self.original_path(sha, processed.extension)
         already_stored = original.exists()
-        _write_once(original, data, durable)
-        for size, payload in processed.derivatives.items():
-            _write_once(self.derivative_path(sha, size), payload, durable)
+        try:
+            _write_once(original, data, durable)
+            for size, payload in processed.derivatives.items():
+                _write_once(self.derivative_path(sha, size), payload, durable)
+        except OSError as error:
+            # The path and the system's words go to the log; users are told what happened.
+            logger.error("the image store could not write %s: %s", sha, error)
+            raise StoreUnwritable(
+                "the image store could not save the photograph "
+                f"({(error.strerror or type(error).__name__).lower()})"
+            ) from error
         return StoredImage(
             sha256=sha,
             format=processed.format,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, make_session_factory
-from archive.imaging import open_validated
+from archive.imaging import open_query_image
 from archive.models import Photograph
 from archive.settings import Settings
 from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
@@ -374,11 +374,7 @@ class SearchService:
 
     def embed_photograph(self, image_bytes: bytes) -> np.ndarray:
         """The active embedder's vector for an uploaded photograph (ImageRejected if bad)."""
-        image = open_validated(image_bytes, self.settings.max_image_pixels)
-        with image:
-            if image.format == "JPEG":
-                image.draft("RGB", (1200, 1200))
-            rgb = image.convert("RGB")
+        rgb = open_query_image(image_bytes, self.settings.query_max_pixels)
         return self.embedder.embed_images([rgb])[0]
 
     def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:

@@ -22,7 +22,7 @@ from whoosh.analysis import IDTokenizer, LowercaseFilter
 from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
-from whoosh.query import Every, Query
+from whoosh.query import Every, Query, Term
 
 from index.chinese import SEGMENT_SEPARATOR, ensure_jieba, fold, mixed_analyzer
 from index.doctable import ROW_COLUMN, DocTable, FacetCount, encode_row
@@ -79,6 +79,8 @@ FINGERPRINT = "fingerprint"
 # A searcher replaced by a fresher one is closed this long after, not at once: a request in
 # another thread may still be reading it (closing it under them raised ReaderClosed).
 RETIRED_SEARCHER_SECONDS = 60.0
+# Spelling suggestions looked at per unknown word, closest first, for one a live document holds.
+SUGGESTION_CANDIDATES = 5
 
 
 def _text_field(analyzer: Any, stored: bool) -> TEXT:
@@ -511,11 +513,21 @@ class TextIndex:
             # Short words have too many neighbours within two edits to suggest one sensibly.
             if len(folded) < 4 or searcher.reader().doc_frequency("all_text", folded):
                 continue
-            suggestions = corrector.suggest(folded, limit=1, maxdist=2, prefix=2)
-            if suggestions:
-                corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", suggestions[0], corrected)
+            # The lexicon keeps the words of deleted documents (a ware unpublished or withdrawn)
+            # until its segment is merged away: only a word some live document holds is offered.
+            candidates = corrector.suggest(folded, limit=SUGGESTION_CANDIDATES, maxdist=2, prefix=2)
+            live = next(
+                (term for term in candidates if _held_by_live_document(searcher, term)), None
+            )
+            if live:
+                corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", live, corrected)
                 changed = True
         return corrected if changed else ""
+
+
+def _held_by_live_document(searcher: Any, term: str) -> bool:
+    """Whether a document still in the index (not deleted) holds ``term`` in all_text."""
+    return next(iter(searcher.docs_for_query(Term("all_text", term))), None) is not None
 
 
 def _top(docnums: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 from archive.catalogue import WARE_FIELDS
+from archive.models import Ware
+from archive.portable_text import column_length
 from ingest.normalise import (
     from_inches,
     normalise_role,
@@ -69,6 +71,7 @@ def map_record(profile: Profile, row: dict[str, Any], default_status: str) -> So
         "attribution": values.get("image_attribution") or None,
     }
     photos = [PhotoReference(name, **credit) for name in _split(values.get("images") or "")]
+    _fit_to_catalogue(accession, fields, warnings)
     read = profile.source_keys()
     return SourceRecord(
         accession_number=accession,
@@ -83,6 +86,27 @@ def map_record(profile: Profile, row: dict[str, Any], default_status: str) -> So
         },
         warnings=warnings,
     )
+
+
+def _fit_to_catalogue(
+    accession: str, fields: dict[str, Any], warnings: list[tuple[str, str]]
+) -> None:
+    """Cut text longer than the catalogue keeps, with a warning on the row (the database would
+    otherwise keep it whole on SQLite and refuse the row on PostgreSQL); an accession number
+    that long cannot be cut, so the row is refused."""
+    table = Ware.__table__
+    limit = column_length(table, "accession_number")  # type: ignore[arg-type]
+    if limit and len(accession) > limit:
+        raise RowError(
+            f"the accession number is longer than {limit} characters", "accession_number"
+        )
+    for name, value in list(fields.items()):
+        limit = column_length(table, name)  # type: ignore[arg-type]
+        if isinstance(value, str) and limit and len(value) > limit:
+            fields[name] = value[:limit]
+            warnings.append(
+                (name, f"{len(value):,} characters: cut to the {limit:,} the catalogue keeps")
+            )
 
 
 def _present(value: Any) -> bool:

@@ -12,6 +12,7 @@ photographs of the next, and a thread of its own embeds what a model in this pro
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,8 +54,9 @@ from archive.models import (
     Ware,
     utcnow,
 )
+from archive.portable_text import fit_row
 from archive.settings import Settings
-from archive.store import ImageStore, StoredImage
+from archive.store import ImageStore, StoredImage, StoreUnwritable
 from index.embedders import ImageEmbedder
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
@@ -66,6 +68,8 @@ from ingest.photo_workers import ModelInput, PhotoWorkers, PreparedPhoto, prepar
 from ingest.profiles import Profile, load_profile
 from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
 from ingest.sources import SourceError
+
+logger = logging.getLogger(__name__)
 
 # Fewer, larger keyword-index commits: each one writes and merges Whoosh segments.
 BATCH_SIZE = 2000
@@ -89,6 +93,8 @@ class IngestReport:
     rejected: int = 0
     photos_added: int = 0
     possible_duplicates: int = 0
+    # Rows refused because the image store could not save a photograph of theirs.
+    unstored: int = 0
     problems: list[IngestProblem] = field(default_factory=list)
     touched_ware_ids: set[int] = field(default_factory=set)
 
@@ -108,6 +114,11 @@ class IngestReport:
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.rejected} rejected, {self.photos_added} photographs added "
             f"({self.possible_duplicates} possible duplicates), {len(self.problems)} problems"
+            + (
+                f"; {self.unstored} rows failed: the image store could not save"
+                if self.unstored
+                else ""
+            )
         )
 
 
@@ -424,6 +435,15 @@ class _Stages:
         return dict(zip(images, embedded, strict=True))
 
 
+def refusal(error: Exception) -> str:
+    """Why the catalogue refused a row, in words fit for whoever uploaded it: our own checks say
+    what they found; a database error's text (its SQL statement and values) goes to the log."""
+    if isinstance(error, SQLAlchemyError):
+        logger.warning("the database refused a row: %s", error)
+        return "the catalogue refused the row (a value the database cannot store)"
+    return f"the catalogue refused the row ({error})"
+
+
 def _done(value: Embeddings) -> Future[Embeddings]:
     future: Future[Embeddings] = Future()
     future.set_result(value)
@@ -451,7 +471,15 @@ def _details(mention: MakerMention) -> dict[str, str | None]:
 # What a batch or row that is rolled back restores: counts, problems, rows seen and photograph
 # hashes, each by a length or a counter (no copies: the row-by-row path takes one per row).
 _Mark = tuple[dict[str, int], int, int, int]
-_COUNTS = ("created", "updated", "unchanged", "rejected", "photos_added", "possible_duplicates")
+_COUNTS = (
+    "created",
+    "updated",
+    "unchanged",
+    "rejected",
+    "photos_added",
+    "possible_duplicates",
+    "unstored",
+)
 
 
 class _Loader:
@@ -519,6 +547,8 @@ class _Loader:
             positions[line] = index
             if isinstance(record, RowError):
                 self._reject(line, None, record.field, record.reason)
+                continue
+            if self._unstorable(line, record, index, stored):
                 continue
             institution_name = self._accept(line, record)
             if institution_name is None:
@@ -643,11 +673,26 @@ class _Loader:
             if isinstance(record, RowError):
                 self._reject(line, None, record.field, record.reason)
                 continue
+            if self._unstorable(line, record, index, stored):
+                continue
             photos = {pos: stored[(index, pos)] for pos in range(len(record.photos))}
             ware_id = self._load_one(line, record, photos)
             if ware_id is not None:
                 touched.add(ware_id)
         return touched
+
+    def _unstorable(self, line: int, record: SourceRecord, index: int, stored: Prepared) -> bool:
+        """Refuse the row (True) when the store could not save one of its photographs: its ware
+        must not be created or published without it. A re-run once the store is writable
+        loads it."""
+        for position, photo in enumerate(record.photos):
+            outcome = stored.get((index, position))
+            if isinstance(outcome, StoreUnwritable):
+                self.report.unstored += 1
+                reason = f"{photo.filename}: {outcome}; the row was not loaded"
+                self._reject(line, record.accession_number, "images", reason)
+                return True
+        return False
 
     def _reject(self, line: int, accession: str | None, field: str | None, reason: str) -> None:
         self.report.rejected += 1
@@ -668,7 +713,7 @@ class _Loader:
                 added = self._attach_photos(line, record, ware, photos)
         except (SQLAlchemyError, ValueError) as error:
             self._restore(mark)
-            self._reject(line, accession, None, f"the catalogue refused the row ({error})")
+            self._reject(line, accession, None, refusal(error))
             return None
         for field_name, reason in record.warnings:
             self.report.problems.append(
@@ -770,6 +815,7 @@ class _Loader:
             shas = known.setdefault(ware_id, [])
             for row in self._photo_rows(line, record, ware_id, photos, set(shas)):
                 values.append({**row, "ware_id": ware_id, "position": len(shas)})
+                fit_row(Photograph.__table__, values[-1])  # type: ignore[arg-type]
                 shas.append(str(row["sha256"]))
                 gained.add(ware_id)
         if not values:

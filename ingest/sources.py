@@ -77,7 +77,9 @@ def open_table(path: Path) -> tuple[IO[bytes], str]:
         head = stream.peek(_CHUNK)[:_CHUNK]
     except (OSError, EOFError) as error:
         stream.close()
-        raise SourceError(f"the file cannot be read ({error})") from None
+        # The system's words without the file's path (a web upload's path is the server's).
+        detail = getattr(error, "strerror", None) or str(error)
+        raise SourceError(f"the file cannot be read ({detail})") from None
     return stream, table_format(path.name, head)
 
 

@@ -10,7 +10,8 @@ from flask.json.provider import DefaultJSONProvider
 from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
-from web.views import assets, errors, formatting, language, presenters
+from web.auth.proxies import TrustedProxies
+from web.views import assets, errors, formatting, ids, language, presenters
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf, unpin_search
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
@@ -83,6 +84,8 @@ def create_app(
     app.teardown_appcontext(close_db_session)
     app.teardown_appcontext(unpin_search)
     csrf.init_app(app)
+    # Before any route is added: every <int:...> in them is then bounded to a database id.
+    ids.register(app)
     formatting.register(app)
     language.register(app)
     presenters.register(app)
@@ -90,6 +93,8 @@ def create_app(
     _register_blueprints(app)
     errors.register(app)
     app.after_request(_security_headers)
+    if settings.trusted_proxies:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     return app
 
 

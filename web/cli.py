@@ -183,6 +183,14 @@ def ingest(
     click.echo(f"Ingest run {report.run_id}: {report.summary}")
     if report_path is not None:
         _write_report(report_path, [problem.as_dict() for problem in report.problems])
+    if report.unstored:
+        # A fault of this instance, not of the data: the run failed, whatever else it loaded.
+        click.echo(
+            f"Error: {report.unstored} rows were not loaded because the image store could not "
+            "save their photographs; make the store writable and run the ingest again.",
+            err=True,
+        )
+        raise SystemExit(1)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from web.views.context import db_session, search_service
 from web.views.errors import json_error
 from web.views.presenters import ware_record
 from web.views.searching import BadSearch, parse_search_args
+from web.xml_text import xml_safe
 
 # The most wares one export holds: a search export pages through the index up to this.
 MAX_EXPORT = 5000
@@ -43,7 +45,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "iiif_manifest",
     "image_urls",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Spreadsheets in Chinese and Japanese locales read the full-width and small forms of these
+# signs (＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫, which NFKC folds to their ASCII forms) and the minus sign as
+# formulas too, and most skip leading spaces, ideographic ones included, before deciding.
+_FORMULA_SIGNS = frozenset("=+-@\u2212")
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,14 @@ _BY_EXTENSION = {fmt.extension: name for name, fmt in FORMATS.items()}
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """A cell value a spreadsheet shows as text: a leading = + - @ tab or CR gets a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    """A cell value a spreadsheet shows as text: a leading = + - @ (in ASCII, full-width or small
+    form, after any spaces), tab, CR or LF gets a quote."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    first = unicodedata.normalize("NFKC", value.lstrip()[:1])
+    if first and first[0] in _FORMULA_SIGNS:
         return "'" + value
     return value
 
@@ -147,7 +159,10 @@ def wares_xml(wares: Sequence[Ware], schema: str) -> str:
         root = ET.Element("records")
         for ware in wares:
             root.append(dublin_core(ware))
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+    # Record text may hold characters XML cannot carry (a stray control character from a source).
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_safe(
+        ET.tostring(root, encoding="unicode")
+    )
 
 
 def render_export(wares: Sequence[Ware], fmt: str, title: str) -> str:

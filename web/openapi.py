@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.ids import MAX_ID
 from web.views.searching import (
     EARLIEST_YEAR,
     FACET_FIELDS,
@@ -261,7 +262,9 @@ def _filter_parameters() -> list[Schema]:
 
 
 def _id_parameter(name: str) -> Schema:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    # Ids are database integers: anything outside 1..2^31-1 (or not in ASCII digits) is a 404.
+    schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def openapi_document(server_url: str) -> dict[str, Any]:
@@ -335,7 +338,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json("SearchResults", "Wares that look like the photograph."),
-                        "400": _error("No photograph, or a file that is not one we can read."),
+                        "400": _error(
+                            "No photograph, or a file we cannot search with (code "
+                            "image_rejected): not JPEG, PNG, WebP or TIFF, damaged or truncated, "
+                            "or larger than the query pixel limit (POTBANK_QUERY_MAX_PIXELS)."
+                        ),
                         "413": _error("The upload is larger than the archive accepts."),
                     },
                 }
@@ -379,7 +386,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "parameters": [_id_parameter("ware_id")],
                     "responses": {
                         "200": _json("Ware", "The record with its photographs and makers."),
-                        "404": _error("No published ware has this id."),
+                        "404": _error(
+                            "No published ware has this id (or it is not a database id)."
+                        ),
                     },
                 }
             },
@@ -390,7 +399,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "parameters": [_id_parameter("maker_id")],
                     "responses": {
                         "200": _json("Maker", "The maker's record and wares."),
-                        "404": _error("No maker with published wares has this id."),
+                        "404": _error(
+                            "No maker with published wares has this id (or it is not a "
+                            "database id)."
+                        ),
                     },
                 }
             },

@@ -163,6 +163,7 @@ CASES: list[Case] = [
     Case("auth.login", lambda s, r: ("GET", "/login", None), EVERYONE),
     Case("auth.logout_form", lambda s, r: ("GET", "/logout", None), EVERYONE),
     Case("curate.dashboard", lambda s, r: ("GET", "/curate/", None), SIGNED),
+    Case("curate.change_password", lambda s, r: ("GET", "/curate/account/password", None), SIGNED),
     Case("curate.new_ware", lambda s, r: ("GET", "/curate/wares/new", None), SIGNED),
     Case(
         "curate.new_ware",

@@ -65,19 +65,20 @@ def test_wrong_email_and_wrong_password_get_the_same_answer(client):
 
 def test_sign_in_is_throttled_per_account_even_with_the_right_password(client):
     token = page_token(client)
-    for _ in range(5):
+    for _ in range(3):
         assert _login(client, EMAILS["partner_a"], "guess guess guess", token).status_code == 401
     blocked = _login(client, EMAILS["partner_a"], PASSWORD, token)
     assert blocked.status_code == 429
     assert blocked.headers["Retry-After"]
-    # Another account is not locked out by someone guessing this one.
+    # Another account is not slowed by someone guessing this one.
     assert _login(client, EMAILS["partner_b"], PASSWORD, token).status_code == 302
 
 
 def test_sign_in_is_throttled_per_address(app: Flask):
     client = app.test_client()
     token = page_token(client)
-    for number in range(30):
+    # Ten failures on ten accounts from one address: its next try waits, whichever account.
+    for number in range(10):
         _login(client, f"guess{number}@example.org", "guess guess guess", token)
     assert _login(client, EMAILS["curator"], PASSWORD, token).status_code == 429
     elsewhere = app.test_client()
@@ -102,7 +103,8 @@ def test_a_good_sign_in_starts_a_new_session(client):
     with client.session_transaction() as fresh:
         assert "planted" not in fresh
         assert fresh.get("csrf_token") != planted_token
-        assert fresh.get("_user_id", "").startswith(tuple("0123456789"))
+        # The cookie names a fresh server-side session by a random token, not the account.
+        assert len(fresh.get("_user_id", "")) >= 40
 
 
 @pytest.mark.parametrize(

@@ -184,6 +184,21 @@ def test_did_you_mean(index: TextIndex) -> None:
     assert index.search("wedgwood").suggestion == ""
 
 
+def test_did_you_mean_never_offers_a_word_of_a_removed_ware(index: TextIndex) -> None:
+    # A ware unpublished (removed from the index) leaves its words in Whoosh's lexicon until
+    # its segment is merged away; the suggestion must not reveal them.
+    index.add([{"id": 50, "title": "Xylograph secret tureen", "has_photo": False}])
+    index.add([{"id": 51, "title": "Plain dish", "has_photo": False}])
+    assert index.search("xylogroph").suggestion == "xylograph"
+    index.remove([50])
+    results = index.search("xylogroph")
+    assert results.total == 0
+    assert results.suggestion == "" and "xylograph" not in results.message
+    # Once a published ware holds the word again, it is offered again.
+    index.add([{"id": 52, "title": "Xylograph bowl", "has_photo": False}])
+    assert index.search("xylogroph").suggestion == "xylograph"
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -48,6 +48,25 @@ def test_spreadsheet_safe():
     assert spreadsheet_safe(-200) == -200
 
 
+def test_spreadsheet_safe_full_width_and_spaced_signs():
+    # Spreadsheets in CJK locales evaluate the full-width and small forms, and skip leading spaces.
+    for dangerous in (
+        "\uff1dSUM(A1)",
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20x",
+        "\ufe66A1",
+        "\ufe62 1",
+        "\u2212 1",
+        " =A1",
+        "\u3000\uff1dA1",
+        "\nx",
+    ):
+        assert spreadsheet_safe(dangerous) == "'" + dangerous, dangerous
+    for harmless in ("青花", "\uff21BC", " Willow", "1-2"):
+        assert spreadsheet_safe(harmless) == harmless
+
+
 def test_collection_csv_is_formula_safe(app, catalogue, hostile):
     client = app.test_client()
     response = client.get(f"/export/collections/{catalogue.collection_id}.csv")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import redirect, request, url_for
-from flask_login import LoginManager
+from flask_login import LoginManager, login_user
 from werkzeug.wrappers import Response
 
-from archive.accounts import session_fingerprint
 from archive.models import Role, User, Ware
+from archive.user_sessions import open_session, user_of_session
 from web.views.context import db_session
 
 login_manager = LoginManager()
@@ -26,15 +26,16 @@ class Account:
     role: Role
     institution_id: int | None
     institution_name: str | None
-    fingerprint: str
+    session_token: str
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        # The fingerprint of the password hash rides along, so a password reset ends sessions.
-        return f"{self.id}:{self.fingerprint}"
+        # The server-side session's token: the cookie names a session, not an account, so a
+        # session closed on the server is refused whatever cookie still names it.
+        return self.session_token
 
     @property
     def is_curator(self) -> bool:
@@ -50,27 +51,23 @@ class Account:
         return self.institution_id is not None and ware.institution_id == self.institution_id
 
     @classmethod
-    def of(cls, user: User) -> Account:
+    def of(cls, user: User, session_token: str) -> Account:
         return cls(
             id=user.id,
             email=user.email,
             role=user.role,
             institution_id=user.institution_id,
             institution_name=user.institution.name if user.institution else None,
-            fingerprint=session_fingerprint(user),
+            session_token=session_token,
         )
 
 
 @login_manager.user_loader
-def load_account(session_id: str) -> Account | None:
-    """The account a session names, if it still exists, is active and has the same password."""
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db_session().get(User, int(user_id))
-    if user is None or not user.active or session_fingerprint(user) != fingerprint:
-        return None
-    return Account.of(user)
+def load_account(session_token: str) -> Account | None:
+    """The account whose server-side session the cookie names, while that session is open and
+    the account active (checked on every request)."""
+    user = user_of_session(db_session(), session_token)
+    return Account.of(user, session_token) if user is not None else None
 
 
 @login_manager.unauthorized_handler
@@ -79,3 +76,10 @@ def send_to_login() -> Response:
     # A relative path, never the full URL: the sign-in page only follows local paths.
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
+
+
+def sign_in_as(user: User) -> None:
+    """Open a server-side session for ``user`` (committed) and make it this browser's."""
+    token = open_session(db_session(), user)
+    db_session().commit()
+    login_user(Account.of(user, token))

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from archive.accounts import record_failed_login
 from archive.catalogue import record_audit
 from archive.models import utcnow
+from archive.user_sessions import close_session
 from archive.users import find_user, password_matches
-from web.auth.accounts import Account
+from web.auth.accounts import sign_in_as
 from web.auth.redirects import safe_next
 from web.auth.rules import Rule, access, current_account
-from web.auth.throttle import AddressThrottle, account_blocked
+from web.auth.throttle import address_wait, pair_wait
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
 auth = Blueprint("auth", __name__)
 
-THROTTLE_KEY = "potbank.login_throttle"
 MAX_EMAIL_LENGTH = 254
 MAX_PASSWORD_LENGTH = 1024
 
@@ -40,10 +40,6 @@ def _decoy_hash() -> str:
     # Checked against when the email is unknown, so a wrong email costs as long as a wrong
     # password and response times do not reveal which accounts exist.
     return generate_password_hash("decoy password never used", method="scrypt")
-
-
-def _address_throttle() -> AddressThrottle:
-    return current_app.extensions.setdefault(THROTTLE_KEY, AddressThrottle())
 
 
 def _client_address() -> str:
@@ -69,17 +65,22 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         return _login_page("", next_target, None, 200)
     email = request.form.get("email", "").strip()[:MAX_EMAIL_LENGTH]
     password = request.form.get("password", "")[:MAX_PASSWORD_LENGTH]
-    throttle = _address_throttle()
     database = db_session()
-    if throttle.blocked(_client_address()) or account_blocked(database, email):
-        message = _("Too many failed attempts. Please wait a few minutes and try again.")
+    wait = address_wait(database, _client_address())
+    if email:
+        wait = max(wait, pair_wait(database, email, _client_address()))
+    if wait > 0:
+        seconds = math.ceil(wait)
+        message = _(
+            "Too many failed attempts. Please wait {seconds} seconds and try again.",
+            seconds=seconds,
+        )
         page, status = _login_page(email, next_target, message, 429)
-        return page, status, {"Retry-After": "900"}
+        return page, status, {"Retry-After": str(seconds)}
     user = find_user(database, email) if email else None
     if user is None:
         check_password_hash(_decoy_hash(), password)
     if user is None or not password_matches(user, password):
-        throttle.fail(_client_address())
         if email:
             record_failed_login(database, email, _client_address())
             database.commit()
@@ -100,7 +101,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     # A brand-new session at sign-in: nothing planted in the old one (session fixation) survives,
     # and the CSRF token is issued afresh.
     session.clear()
-    login_user(Account.of(user))
+    sign_in_as(user)
     return redirect(next_target)
 
 
@@ -116,7 +117,11 @@ def logout_form() -> Response | str:
 @auth.post("/logout")
 @access(Rule.PUBLIC)
 def logout() -> Response:
-    """End the session."""
+    """End the session, on the server too: a copy of the cookie is refused from now on."""
+    account = current_account()
+    if account is not None:
+        close_session(db_session(), account.session_token)
+        db_session().commit()
     logout_user()
     session.clear()
     return redirect(url_for("search.index"))

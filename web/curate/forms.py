@@ -172,7 +172,7 @@ def _parse(spec: FieldSpec, raw: str, errors: dict[str, str]) -> Any:
     if not raw:
         return None
     if spec.kind == "year":
-        if not re.fullmatch(r"-?\d{1,4}", raw):
+        if not re.fullmatch(r"-?[0-9]{1,4}", raw):
             errors[spec.name] = "A whole year, such as 1736 or -200 for 200 BCE."
             return None
         return int(raw)

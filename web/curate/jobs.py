@@ -40,6 +40,11 @@ PROCESS_TOKEN = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 SILENCE = timedelta(minutes=30)
 QUEUE_GRACE = timedelta(minutes=2)
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+UNEXPECTED_REASON = "an unexpected error on the server (it has been logged)"
+STORE_FAILED_MESSAGE = (
+    "{count} rows were not loaded because the image store could not save their photographs; "
+    "the other rows are loaded. Upload the file again once the store is fixed."
+)
 INTERRUPTED_MESSAGE = (
     "The server stopped while this upload was being processed. Rows already loaded stay "
     "loaded; resume it to finish (loading again is safe)."
@@ -197,7 +202,9 @@ def _run(state: AppState, job_id: int) -> None:
         _execute(state, job_id)
     except Exception as error:  # anything at all: the job must end in a state a person can read
         logger.exception("bulk job %s failed", job_id)
-        reason = str(error) if isinstance(error, UploadRejected) else type(error).__name__
+        # Only our own refusals are shown as they are; anything else is in the log, with its
+        # trace, paths and SQL, and the uploader reads a plain sentence.
+        reason = str(error) if isinstance(error, UploadRejected) else UNEXPECTED_REASON
         with state.session_factory() as session:
             job = session.get(BulkJob, job_id)
             if job is not None:
@@ -284,7 +291,9 @@ def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: in
     job.summary = report.summary
     job.problems = [problem.as_dict() for problem in report.problems]
     job.processed_rows = job.total_rows
-    job.status = JobStatus.FINISHED
+    job.status = JobStatus.FAILED if report.unstored else JobStatus.FINISHED
+    if report.unstored:
+        job.message = STORE_FAILED_MESSAGE.format(count=report.unstored)
     job.finished_at = utcnow()
     session.commit()
 

@@ -10,8 +10,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from archive.editing import EditRefused, add_photograph, arrange_photographs, remove_photograph
+from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected
 from archive.models import PhotoView
+from archive.store import StoreUnwritable
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
 from web.curate.blueprint import curate
@@ -69,6 +71,17 @@ def upload_photos(ware_id: int) -> Response:
         except ImageRejected as rejection:
             flash(_("{name}: {reason}", name=label, reason=str(rejection)), "error")
             continue
+        except StoreUnwritable:
+            # Logged by the store with its path; the curator is told plainly.
+            flash(
+                _(
+                    "{name}: the archive could not save this photograph just now. Nothing was "
+                    "changed; please try again later or tell the archive's administrator.",
+                    name=label,
+                ),
+                "error",
+            )
+            continue
         if add_photograph(
             db_session(),
             ware,
@@ -105,10 +118,10 @@ def arrange_photos(ware_id: int) -> Response:
         view = request.form.get(f"view-{photo.id}", photo.view.value)
         if view in PhotoView._value2member_map_:
             views[photo.id] = PhotoView(view)
-    main = request.form.get("main", "")
-    if main.isdigit() and int(main) in positions:
+    main = parse_id(request.form.get("main"))
+    if main is not None and main in positions:
         # The chosen main photograph goes first, the others keep their relative order.
-        positions[int(main)] = float("-inf")
+        positions[main] = float("-inf")
     order = sorted(positions, key=lambda photo_id: (positions[photo_id], photo_id))
     email, user_id = actor()
     try:

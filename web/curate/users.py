@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import login_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -14,10 +13,11 @@ from werkzeug.wrappers import Response
 
 from archive.accounts import list_users, reset_password, set_active
 from archive.catalogue import record_audit
+from archive.ids import parse_id
 from archive.models import Institution, Role, User
 from archive.users import MIN_PASSWORD_LENGTH, AccountError, create_user, find_user
 from web.auth import Rule, access
-from web.auth.accounts import Account
+from web.auth.accounts import sign_in_as
 from web.auth.views import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
 from web.curate.access import actor
 from web.curate.blueprint import curate
@@ -94,10 +94,9 @@ def read_account_form(data: MultiDict[str, str]) -> tuple[AccountForm, Instituti
         form.errors["role"] = _("Choose a role.")
     institution = None
     if form.institution:
+        institution_id = parse_id(form.institution)
         institution = (
-            db_session().get(Institution, int(form.institution))
-            if form.institution.isdigit() and len(form.institution) < 10
-            else None
+            db_session().get(Institution, institution_id) if institution_id is not None else None
         )
         if institution is None:
             form.errors["institution"] = _("Choose one of the institutions.")
@@ -183,7 +182,7 @@ def reset_user_password(user_id: int) -> Response | tuple[str, int]:
     db_session().commit()
     if user.id == admin_id:
         # An admin's own session ends with the old password; carry on with the new one.
-        login_user(Account.of(user))
+        sign_in_as(user)
     flash(_("New password set for {email}. Their open sessions have ended.", email=user.email))
     return redirect(url_for("curate.users"))
 

@@ -18,6 +18,7 @@ from archive.editing import (
     soft_delete,
     undelete,
 )
+from archive.ids import parse_bounded_int
 from archive.models import Collection, Institution, Maker, Ware, WareStatus
 from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
@@ -57,8 +58,7 @@ def dashboard() -> str:
     if status not in STATUS_FILTERS:
         status = "all"
     words = request.args.get("q", "").strip()[:200]
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+    page_number = parse_bounded_int(request.args.get("page", "1"), 1, 10_000) or 1
     query = select(Ware).options(selectinload(Ware.institution))
     if not account.is_curator:
         query = query.where(Ware.institution_id == account.institution_id)

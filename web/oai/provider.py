@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from archive.ids import parse_id
 from archive.models import AuditEvent, Collection, Institution, Ware, WareMaker, WareStatus
 from web.oai.metadata import (
     DC_NS,
@@ -36,6 +37,7 @@ from web.oai.metadata import (
     utc_text,
 )
 from web.views.context import db_session
+from web.xml_text import has_illegal_xml, xml_safe
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -63,7 +65,7 @@ VERBS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 _DOMAIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_SET = re.compile(r"^institution:(\d+)(?::collection:(\d+))?$")
+_SET = re.compile(r"^institution:([0-9]+)(?::collection:([0-9]+))?\Z")
 
 
 class OAIError(Exception):
@@ -109,7 +111,7 @@ def record_identifier(ware_id: int) -> str:
 def _ware_id(identifier: str) -> int | None:
     prefix = f"oai:{repository_id()}:wares/"
     rest = identifier.removeprefix(prefix)
-    return int(rest) if identifier.startswith(prefix) and rest.isdigit() else None
+    return parse_id(rest) if identifier.startswith(prefix) else None
 
 
 def _public() -> ColumnElement[bool]:
@@ -219,10 +221,13 @@ def _set_condition(set_spec: str) -> ColumnElement[bool]:
     if not match:
         # A set this repository never defined holds no records.
         return Ware.id.is_(None)
-    institution_id, collection_id = match.groups()
-    condition = Ware.institution_id == int(institution_id)
-    if collection_id:
-        condition = and_(condition, Ware.collection_id == int(collection_id))
+    institution_id, collection_id = (parse_id(group) for group in match.groups())
+    if institution_id is None or (match.group(2) and collection_id is None):
+        # Past the database's integer range: a set that cannot exist.
+        return Ware.id.is_(None)
+    condition = Ware.institution_id == institution_id
+    if collection_id is not None:
+        condition = and_(condition, Ware.collection_id == collection_id)
     return condition
 
 
@@ -310,6 +315,9 @@ def _arguments() -> dict[str, str]:
             raise OAIError("badArgument", f"{verb} takes no argument {name!r}")
         if len(given) != 1:
             raise OAIError("badArgument", f"the argument {name!r} is repeated")
+        if has_illegal_xml(given[0]):
+            code = "badResumptionToken" if name == "resumptionToken" else "badArgument"
+            raise OAIError(code, f"the argument {name!r} holds control characters")
         arguments[name] = given[0]
     if "resumptionToken" in arguments:
         if len(arguments) > 1:
@@ -341,7 +349,8 @@ def endpoint() -> Response:
             # only, never the arguments (a bad from/until is found after they were echoed).
             request_element.attrib.clear()
         _sub(root, "error", error.message, code=error.code)
-    body = ET.tostring(root, encoding="unicode")
+    # Record text may hold characters XML cannot carry; no markup does, so they can go here.
+    body = xml_safe(ET.tostring(root, encoding="unicode"))
     response = Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body, mimetype="text/xml")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

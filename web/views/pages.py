@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from archive.catalogue import get_ware, wares_by_ids
+from archive.ids import parse_bounded_int
 from web.views import queries
 from web.views.context import db_session, search_service
 from web.views.searching import embedder_for_page
@@ -16,10 +17,10 @@ LIST_PER_PAGE = 24
 
 
 def _page_number() -> int:
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 10_000:
+    page = parse_bounded_int(request.args.get("page", "1"), 1, 10_000)
+    if page is None:
         abort(404)
-    return int(page)
+    return page
 
 
 @pages.get("/wares/<int:ware_id>")
@@ -29,9 +30,9 @@ def ware(ware_id: int) -> str:
     if item is None:
         abort(404)
     photo_count = len(item.photographs)
-    chosen = request.args.get("photo", "1")
+    chosen = parse_bounded_int(request.args.get("photo", "1"), 1, max(photo_count, 1))
     # Thumbnails are plain links to ?photo=N, so switching photographs works without JavaScript.
-    selected = int(chosen) - 1 if chosen.isdigit() and 1 <= int(chosen) <= photo_count else 0
+    selected = chosen - 1 if chosen is not None else 0
     similar_ids = [i for i in search_service().similar(ware_id, SIMILAR_LIMIT) if i != ware_id]
     return render_template(
         "ware.html",

@@ -8,7 +8,12 @@ from archive.imaging import ImageRejected
 from web.views.context import settings
 from web.views.formatting import translate
 from web.views.language import N_
-from web.views.query_images import query_image_path, save_query_image
+from web.views.query_images import (
+    CacheBounds,
+    query_image_path,
+    read_query_image,
+    save_query_image,
+)
 from web.views.searching import (
     FACET_FIELDS,
     FACET_LABELS,
@@ -73,15 +78,15 @@ def index() -> tuple[str, int]:
     try:
         query = parse_search_args(request.args, strict=False, default_mode="hybrid")
         if query.image:
-            path = query_image_path(settings().home, query.image)
-            if path is None:
+            photo = read_query_image(settings().home, query.image)
+            if photo is None:
                 return _render(
                     SearchRequest(q=query.q, mode=query.mode),
                     None,
                     error=translate("That search photograph has expired. Please choose it again."),
                     status=404,
                 )
-            return _render(query, run_image_search(query, path.read_bytes()))
+            return _render(query, run_image_search(query, photo))
         if query.is_empty and "q" not in request.args:
             return _render(query, None)
         return _render(query, run_text_search(query))
@@ -107,7 +112,9 @@ def by_image() -> Response | tuple[str, int]:
             status=400,
         )
     try:
-        key = save_query_image(settings().home, data, settings().max_image_pixels)
+        config = settings()
+        bounds = CacheBounds(config.query_cache_files, config.query_cache_bytes)
+        key = save_query_image(config.home, data, config.query_max_pixels, bounds)
     except ImageRejected as problem:
         return _render(
             SearchRequest(),
