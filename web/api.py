@@ -51,6 +51,7 @@ def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
         "mode": page.mode,
         "message": outcome.message or None,
         "suggestion": page.suggestion or None,
+        "expansions": [{"term": term, "also": list(others)} for term, others in page.expansions],
         "results": [
             {
                 **ware_summary(result.ware),

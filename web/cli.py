@@ -295,12 +295,15 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
             },
             "suggestion": result.suggestion,
             "message": result.message,
+            "expansions": [{"term": t, "also": list(o)} for t, o in result.expansions],
             "embedder": status,
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     if result.message:
         click.echo(result.message, err=True)
+    for term, others in result.expansions:
+        click.echo(f"{term} also searched as: {', '.join(others)}", err=True)
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}?")
     click.echo(f"{result.total} results ({result.mode}; image embedder: {status['name']})")

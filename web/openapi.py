@@ -100,6 +100,18 @@ SEARCH_RESULTS = _object(
         "mode": {"type": "string", "enum": list(MODES)},
         "message": _nullable("string"),
         "suggestion": _nullable("string"),
+        "expansions": {
+            "type": "array",
+            "description": "What each query term was also searched as (glossary equivalents, "
+            "the Chinese names of pinyin, the entries a Chinese word is part of).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "term": {"type": "string"},
+                    "also": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
         "results": {"type": "array", "items": _ref("SearchResult")},
         "facets": {
             "type": "object",

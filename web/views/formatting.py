@@ -151,10 +151,21 @@ def url_toggle(name: str, value: str) -> str:
     return "?" + urlencode(pairs)
 
 
+def join_list(items: object) -> str:
+    """Items as a list in the visitor's language: 、 between them in Chinese, a comma in English."""
+    separator = "、" if current_language() == "zh" else ", "
+    return separator.join(str(item) for item in items)  # type: ignore[attr-defined]
+
+
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
     app.jinja_env.globals.update(
-        _=translate, count=count, url_with=url_with, url_toggle=url_toggle, bilingual=bilingual
+        _=translate,
+        count=count,
+        url_with=url_with,
+        url_toggle=url_toggle,
+        bilingual=bilingual,
+        join_list=join_list,
     )
     app.jinja_env.filters.update(
         year=year,
