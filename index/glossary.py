@@ -109,21 +109,24 @@ class Glossary:
         """For a Chinese word no entry names: the entries it is part of, or the entries named
         by its parts.
 
-        Returns (entries the word is part of, [] ) when one to three entries have a Chinese
-        name containing the word (碧玉 in 碧玉细炻器), else ([], parts): the longest glossary
-        names inside the word, left to right, when they cover at least half of it (盘 in 盘子,
-        象棋 in 国际象棋). Both are empty when neither applies.
+        Returns (entries the word is part of, []) when one to three entries have one of the
+        shortest Chinese names containing the word (碧玉 in 碧玉细炻器), else ([], parts): the
+        longest glossary names inside the word, left to right, when they cover at least half
+        of it (盘 in 盘子, 象棋 in 国际象棋). Both are empty when neither applies.
         """
         word = normalise_term(word)
         if not is_chinese(word) or word in self._by_key:
             return [], []
         if len(word) >= 2:
-            containing: list[GlossaryEntry] = []
-            for entry in self.entries:
-                if entry not in containing and any(
-                    word in normalise_term(term) for term in entry.zh
-                ):
-                    containing.append(entry)
+            # The shortest names holding the word (博物 -> 博物馆, not every museum's name).
+            holders = [
+                (len(key), entry)
+                for key, entries in self._by_key.items()
+                if word in key and is_chinese(key)
+                for entry in entries
+            ]
+            shortest = min((size for size, _ in holders), default=0)
+            containing = list(dict.fromkeys(e for size, e in holders if size == shortest))
             if 1 <= len(containing) <= 3:
                 return containing, []
         parts: list[str] = []

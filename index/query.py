@@ -24,6 +24,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from pypinyin import lazy_pinyin
+
 from index.chinese import ENGLISH_STOPS, fold, segment
 from index.glossary import Glossary, GlossaryEntry, is_chinese
 from index.script import pinyin_key, romanisation_key, to_simplified
@@ -33,6 +35,7 @@ MAX_TOKENS = 64
 MAX_ALTERNATIVES = 10
 # The field of character bigrams (index.text.GRAM_FIELD) and the weights of each kind of match.
 GRAM_FIELD = "zh_grams"
+ROMANISED_CATEGORIES = frozenset({"place", "kiln", "reign", "period"})
 GRAM_BOOST = 0.6
 SAME_LANGUAGE_BOOST = 0.7
 OTHER_LANGUAGE_BOOST = 0.35
@@ -200,7 +203,18 @@ class _Rewriter:
             factor = PART_FACTOR
         clauses = [_native(term, fieldname)]
         shown: list[str] = []
-        for other in glossary.names_of(entries, exclude=term)[:MAX_ALTERNATIVES]:
+        others = glossary.names_of(entries, exclude=term)[:MAX_ALTERNATIVES]
+        if han:
+            # Names of places, kilns, reigns and periods are often romanised syllable by
+            # syllable in English captions (Xuan De, Jia Jing): search that form too.
+            others += [
+                spaced
+                for entry in entries
+                if entry.category in ROMANISED_CATEGORIES
+                for name in entry.zh[:1]
+                if len(name) > 1 and (spaced := " ".join(lazy_pinyin(name))) not in others
+            ]
+        for other in others:
             same = is_chinese(other) == han
             if romanised and is_chinese(other):
                 boost = 1.0
