@@ -297,3 +297,6 @@ class IngestRun(Base):
 # The curating tables live in their own module; importing it here puts them in this metadata,
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
+
+# Curators' bilingual vocabulary terms (issue 12), likewise in their own module.
+from archive import vocabulary as _vocabulary  # noqa: E402, F401

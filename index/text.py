@@ -36,6 +36,7 @@ from index.doctable import ROW_COLUMN, DocTable, FacetCount, encode_row
 from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
 from index.query import PreparedQuery, prepare_query
+from index.vocabulary import current as current_vocabulary
 from index.whoosh_compat import VarintPositions
 
 INDEX_NAME = "wares_v5"
@@ -352,7 +353,14 @@ class TextIndex:
             values = [wanted] if isinstance(wanted, str | bool) else list(wanted)
             if name == "has_photo":
                 values = ["yes" if v in (True, "yes", "true", "1") else "no" for v in values]
-            chosen[name] = [str(v) for v in values]
+            else:
+                # A value in either language (or another name of it) matches the data as
+                # written: 罐 filters the wares whose object type is "jar".
+                vocabulary = current_vocabulary()
+                values = [n for v in values for n in vocabulary.names(str(v))]
+                if name in ("object_type", "material"):
+                    values = [str(v).lower() for v in values]
+            chosen[name] = list(dict.fromkeys(str(v) for v in values))
         return chosen
 
     def search(

@@ -312,6 +312,33 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
         click.echo(f"{row['id']:>7}  {row['accession_number']:<18} {title}")
 
 
+@main.group()
+def vocabulary() -> None:
+    """The bilingual vocabulary that names the catalogue's values in English and Chinese."""
+
+
+@vocabulary.command(name="report")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def vocabulary_report(limit: int, as_json: bool) -> None:
+    """List the catalogue's values the vocabulary lacks, most frequent first."""
+    from index.vocabulary_report import load, missing_values
+
+    settings = load_settings()
+    with _sessions(settings) as factory, factory() as session:
+        missing = missing_values(session, load(session))
+    rows = [{"field": m.field, "value": m.value, "wares": m.wares} for m in missing[:limit]]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{len(missing)} values without a name in both languages (curators add them at "
+        "/curate/vocabulary)"
+    )
+    for row in rows:
+        click.echo(f"{row['wares']:>7}  {row['field']:<12} {row['value']}")
+
+
 @main.group(name="index")
 def index_group() -> None:
     """Rebuild or verify the search indexes (they derive from the catalogue)."""

@@ -157,6 +157,11 @@ def join_list(items: object) -> str:
     return separator.join(str(item) for item in items)  # type: ignore[attr-defined]
 
 
+def colon(label: str) -> str:
+    """A label followed by a colon: full-width (：) in Chinese."""
+    return translate("{label}:", label=label)
+
+
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
     app.jinja_env.globals.update(
@@ -166,6 +171,7 @@ def register(app: Flask) -> None:
         url_toggle=url_toggle,
         bilingual=bilingual,
         join_list=join_list,
+        colon=colon,
     )
     app.jinja_env.filters.update(
         year=year,
