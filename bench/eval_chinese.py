@@ -360,6 +360,8 @@ def _baseline_tree(folder: Path) -> Path | None:
     target = folder / "baseline"
     with tarfile.open(archive) as tar:
         tar.extractall(target, filter="data")
+    # The bench scripts read ../shared/data from their tree's root.
+    (folder / "shared").symlink_to(ROOT.parent / "shared")
     return target
 
 
