@@ -322,5 +322,8 @@ from archive import index_log as _index_log  # noqa: E402, F401
 # Long jobs with leases (see archive.jobs).
 from archive import jobs as _jobs  # noqa: E402, F401
 
+# Curators' bilingual vocabulary terms (issue 12), likewise in their own module.
+from archive import vocabulary as _vocabulary  # noqa: E402, F401
+
 # The same row is kept or refused alike on SQLite and PostgreSQL: lengths are checked here.
 enforce_lengths(Base)

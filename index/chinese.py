@@ -11,6 +11,12 @@ segmenter directly with word positions, and never imports `jieba.analyse`.
 jieba is initialised lazily (loading its dictionary takes about a second) and quietly (it logs to
 stderr), and every Chinese glossary term is added to its dictionary first, so that a compound such
 as 青釉刻花牡丹纹梅瓶 yields 梅瓶.
+
+Traditional characters are read as simplified ones (OpenCC's t2s conversion, at index and at query
+time), so 龍紋 and 龙纹 are one word. Because jieba's segmentation of a long run can hide a word
+(青釉刻花莲瓣纹罐 is cut 青釉/刻/花莲/瓣/纹/罐, so 莲瓣 is no word of it), every Han run is also
+written as overlapping character bigrams (and single characters) in a field of its own
+(`GramTokenizer`): a query word is then found as a phrase of its bigrams wherever it occurs.
 """
 
 from __future__ import annotations
@@ -26,13 +32,16 @@ from typing import Any
 from whoosh.analysis import STOP_WORDS, StemFilter, Token, Tokenizer
 
 from index.glossary import default_glossary
+from index.script import to_simplified
 
 _lock = threading.Lock()
 _ready = False
 
 # Han ideographs (CJK unified, extension A, compatibility) versus other word characters.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RUN = re.compile(f"[{_HAN}]+")
 _RUNS = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<word>[^\W_{_HAN}]+)")
+GLOSSARY_FREQUENCY = 20_000
 _CHINESE_STOPS = frozenset("的之与及和了或")
 ENGLISH_STOPS = frozenset(STOP_WORDS)
 
@@ -57,15 +66,41 @@ def ensure_jieba() -> Any:
                 )
                 jieba.initialize()
             for term in sorted(default_glossary().chinese_terms()):
-                jieba.add_word(term)
+                # A glossary term is preferred to the general words it overlaps (刻花莲瓣 is
+                # cut 刻花/莲瓣, not 刻/花莲/瓣): a high frequency makes jieba keep it whole.
+                term = to_simplified(term)
+                frequency = max(jieba.get_FREQ(term) or 0, GLOSSARY_FREQUENCY)
+                jieba.add_word(term, freq=frequency if len(term) > 1 else None)
             _ready = True
     return jieba
 
 
 def segment(text: str) -> list[str]:
-    """Split Chinese text into words (jieba's accurate mode with the glossary terms)."""
+    """Split Chinese text into words (simplified; jieba's accurate mode with the glossary terms)."""
     jieba = ensure_jieba()
-    return [word for word in jieba.cut(text) if word.strip()]
+    return [word for word in jieba.cut(to_simplified(text)) if word.strip()]
+
+
+def search_segment(text: str) -> list[str]:
+    """Words and their dictionary sub-words (jieba's search mode), simplified: 国际象棋 gives
+    国际, 象棋, 国际象棋."""
+    jieba = ensure_jieba()
+    return [word for word in jieba.cut_for_search(to_simplified(text)) if word.strip()]
+
+
+def is_han(text: str) -> bool:
+    """True when the text holds a Han character."""
+    return _HAN_RUN.search(text) is not None
+
+
+def han_runs(text: str) -> list[str]:
+    """The runs of Han characters in `text`, simplified."""
+    return [to_simplified(run) for run in _HAN_RUN.findall(text)]
+
+
+def char_grams(word: str) -> list[str]:
+    """The bigrams of a Han word as searched in the gram field (the character itself if single)."""
+    return [word] if len(word) == 1 else [word[i : i + 2] for i in range(len(word) - 1)]
 
 
 def fold(word: str) -> str:
@@ -165,7 +200,7 @@ class MixedTokenizer(Tokenizer):
                 pos += 1
                 continue
             jieba = ensure_jieba()
-            for word, begin, end in jieba.tokenize(match.group()):
+            for word, begin, end in jieba.tokenize(to_simplified(match.group())):
                 if word in _CHINESE_STOPS:
                     continue
                 first = start_char + match.start() + begin
@@ -199,6 +234,91 @@ class MixedTokenizer(Tokenizer):
         return token
 
 
+class GramTokenizer(Tokenizer):
+    """Han runs as overlapping character bigrams, for finding words inside other words.
+
+    At index time position i of a run holds both character i and the bigram starting there, so
+    a one-character query is a term and a longer one a phrase of its bigrams (consecutive
+    positions). At query time a run gives its bigrams only (its one character if that is all).
+    Runs are kept two positions apart so that no phrase joins two runs. Other text is skipped.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GramTokenizer)
+
+    def __hash__(self) -> int:
+        return hash(GramTokenizer)
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        fill = MixedTokenizer._fill
+        pos = start_pos
+        for match in _HAN_RUN.finditer(value):
+            run = to_simplified(match.group())
+            first = start_char + match.start()
+            if mode == "query":
+                for i, gram in enumerate(char_grams(run)):
+                    yield fill(token, gram, pos, first + i, first + i + len(gram), False, gram, 1.0)
+                    pos += 1
+            else:
+                for i, char in enumerate(run):
+                    yield fill(token, char, pos, first + i, first + i + 1, False, char, 1.0)
+                    if i + 1 < len(run):
+                        gram = run[i : i + 2]
+                        yield fill(token, gram, pos, first + i, first + i + 2, False, gram, 1.0)
+                    pos += 1
+            pos += 2
+
+
+class HighlightTokenizer(MixedTokenizer):
+    """The mixed tokenizer plus every occurrence of the given Chinese words inside Han runs, so
+    that a word found through the gram field is marked even where jieba cut the text otherwise."""
+
+    def __init__(self, words: frozenset[str]) -> None:
+        super().__init__()
+        self.words = words
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Token]:  # type: ignore[override]
+        spans = []
+        for match in _HAN_RUN.finditer(value):
+            run = to_simplified(match.group())
+            for word in self.words:
+                start = run.find(word)
+                while start >= 0:
+                    spans.append((match.start() + start, match.start() + start + len(word), word))
+                    start = run.find(word, start + 1)
+        spans.sort()
+        tokens = [
+            (t.startchar, t.endchar, t.text, t.pos) for t in super().__call__(value, **kwargs)
+        ]
+        marked = sorted([*((s, e, w, -1) for s, e, w in spans), *tokens])
+        options = {**kwargs, "chars": True, "positions": True}
+        token = Token(**options)
+        for startchar, endchar, text, pos in marked:
+            yield self._fill(token, text, max(pos, 0), startchar, endchar, False, text, 1.0)
+
+
 def mixed_analyzer(segment_boosts: tuple[float, ...] = ()) -> Any:
     """The analyzer for text fields: mixed tokenizer plus English stemming."""
     return MixedTokenizer(segment_boosts) | StemFilter()
+
+
+def gram_analyzer() -> Any:
+    """The analyzer of the character-gram field (see GramTokenizer)."""
+    return GramTokenizer()
+
+
+def highlight_analyzer(words: frozenset[str]) -> Any:
+    """The analyzer snippets are marked with: mixed words plus the query's Chinese words."""
+    return HighlightTokenizer(words) | StemFilter()

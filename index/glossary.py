@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.script import pinyin_key, romanisation_key, to_simplified
+
 GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -24,8 +26,10 @@ _SEPARATORS = re.compile(r"[\s\-‐–—_/]+")
 def normalise_term(text: str) -> str:
     """Return the matching key of a term: NFKC, lower case, accents folded, hyphens as spaces.
 
-    "Blue-and-White", "blue and white" and "Sèvres"/"sevres" compare equal under this key.
+    "Blue-and-White", "blue and white" and "Sèvres"/"sevres" compare equal under this key, and
+    so do traditional and simplified characters (龍紋 and 龙纹).
     """
+    text = to_simplified(text)
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("’", "'").lower()
@@ -64,9 +68,20 @@ class Glossary:
                 bucket = self._by_key.setdefault(normalise_term(term), [])
                 if entry not in bucket:
                     bucket.append(entry)
+        # Toneless pinyin of every Chinese name of two or more characters (one character's
+        # pinyin, such as pan for 盘, would too often be an English word or another name).
+        self._by_pinyin: dict[str, list[GlossaryEntry]] = {}
+        for entry in self.entries:
+            for term in entry.zh:
+                if len(term) >= 2:
+                    bucket = self._by_pinyin.setdefault(pinyin_key(term), [])
+                    if entry not in bucket:
+                        bucket.append(entry)
+        syllables = max((len(normalise_term(t)) for e in self.entries for t in e.zh), default=1)
         self.max_words = max(
             (len(key.split()) for key in self._by_key if not is_chinese(key)), default=1
         )
+        self.max_words = max(self.max_words, min(syllables, 8))
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -75,12 +90,68 @@ class Glossary:
         """Entries having `term` as one of their names (empty when unknown)."""
         return list(self._by_key.get(normalise_term(term), ()))
 
+    def pinyin_lookup(self, text: str) -> list[GlossaryEntry]:
+        """Entries one of whose Chinese names is romanised as `text` (with or without tones and
+        spaces: qinghua, qing hua, qīnghuā, qing1hua1). Empty for non-Latin text."""
+        if is_chinese(text) or not text.strip():
+            return []
+        return list(self._by_pinyin.get(romanisation_key(text), ()))
+
+    def entries_for(self, term: str) -> list[GlossaryEntry]:
+        """Entries `term` names, read as a name first and as pinyin otherwise."""
+        return self.lookup(term) or self.pinyin_lookup(term)
+
+    def is_ambiguous(self, term: str) -> bool:
+        """True when `term` names more than one concept (Jin; blue and white)."""
+        return len(self._by_key.get(normalise_term(term), ())) > 1
+
+    def part_entries(self, word: str) -> tuple[list[GlossaryEntry], list[str]]:
+        """For a Chinese word no entry names: the entries it is part of, or the entries named
+        by its parts.
+
+        Returns (entries the word is part of, []) when one to three entries have one of the
+        shortest Chinese names containing the word (碧玉 in 碧玉细炻器), else ([], parts): the
+        longest glossary names inside the word, left to right, when they cover at least half
+        of it (盘 in 盘子, 象棋 in 国际象棋). Both are empty when neither applies.
+        """
+        word = normalise_term(word)
+        if not is_chinese(word) or word in self._by_key:
+            return [], []
+        if len(word) >= 2:
+            # The shortest names holding the word (博物 -> 博物馆, not every museum's name).
+            holders = [
+                (len(key), entry)
+                for key, entries in self._by_key.items()
+                if word in key and is_chinese(key)
+                for entry in entries
+            ]
+            shortest = min((size for size, _ in holders), default=0)
+            containing = list(dict.fromkeys(e for size, e in holders if size == shortest))
+            if 1 <= len(containing) <= 3:
+                return containing, []
+        parts: list[str] = []
+        i = 0
+        while i < len(word):
+            for size in range(len(word) - i, 0, -1):
+                if word[i : i + size] in self._by_key:
+                    parts.append(word[i : i + size])
+                    i += size
+                    break
+            else:
+                i += 1
+        return ([], parts) if sum(map(len, parts)) * 2 >= len(word) else ([], [])
+
     def equivalents(self, term: str) -> list[str]:
         """All other names of every entry that `term` names, in glossary order, without repeats."""
-        key = normalise_term(term)
+        return self.names_of(self.entries_for(term), exclude=term)
+
+    @staticmethod
+    def names_of(entries: Iterable[GlossaryEntry], exclude: str = "") -> list[str]:
+        """Every name of the entries (other than `exclude`), in glossary order, without repeats."""
+        key = normalise_term(exclude)
         seen = {key}
         result: list[str] = []
-        for entry in self._by_key.get(key, ()):
+        for entry in entries:
             for other in entry.terms:
                 other_key = normalise_term(other)
                 if other_key not in seen:
@@ -104,9 +175,11 @@ class Glossary:
         return {term for entry in self.entries for term in entry.zh}
 
     def longest_match(self, words: Sequence[str], start: int) -> int:
-        """Number of words from `start` that form the longest glossary term (0 if none)."""
+        """Number of words from `start` that form the longest glossary term, or the pinyin of
+        one (qing hua), 0 if none."""
         for length in range(min(self.max_words, len(words) - start), 0, -1):
-            if normalise_term(" ".join(words[start : start + length])) in self._by_key:
+            phrase = " ".join(words[start : start + length])
+            if normalise_term(phrase) in self._by_key or self.pinyin_lookup(phrase):
                 return length
         return 0
 

@@ -6,7 +6,16 @@ What this adds to Whoosh's own syntax (phrases, AND/OR/NOT, prefixes, `field:val
   ranges that the caller applies as filters;
 - every glossary term (青花, "blue and white", Jingdezhen, ...) is expanded into an OR-group of its
   equivalents, so a query in one language finds records written in the other;
-- Chinese runs are segmented by jieba so that 青花梅瓶 means 青花 AND 梅瓶.
+- Chinese runs are segmented by jieba so that 青花梅瓶 means 青花 AND 梅瓶;
+- traditional characters are read as simplified (OpenCC), and pinyin (qinghua, qing hua,
+  qīnghuā) of a glossary term is read as the term;
+- a Chinese word is also searched as a phrase of its character bigrams (the gram field), so
+  it is found inside longer words; a Chinese word the glossary lacks expands like the entries
+  it is part of (碧玉 as 碧玉细炻器: jasper) or like its parts (盘子 as 盘: plate, dish).
+
+Ranking: the query's own words weigh most; another name in the same language weighs less, a
+name in the other language less again, and a name that also names other concepts least, so
+that a ware found only through an expansion never outranks one holding the words themselves.
 """
 
 from __future__ import annotations
@@ -15,12 +24,23 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from pypinyin import lazy_pinyin
+
 from index.chinese import ENGLISH_STOPS, fold, segment
-from index.glossary import Glossary, is_chinese
+from index.glossary import Glossary, GlossaryEntry, is_chinese
+from index.script import pinyin_key, romanisation_key, to_simplified
 
 MAX_QUERY_CHARS = 500
 MAX_TOKENS = 64
 MAX_ALTERNATIVES = 10
+# The field of character bigrams (index.text.GRAM_FIELD) and the weights of each kind of match.
+GRAM_FIELD = "zh_grams"
+ROMANISED_CATEGORIES = frozenset({"place", "kiln", "reign", "period"})
+GRAM_BOOST = 0.6
+SAME_LANGUAGE_BOOST = 0.7
+OTHER_LANGUAGE_BOOST = 0.35
+AMBIGUOUS_BOOST = 0.2
+PART_FACTOR = 0.5
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 YearRange = tuple[int | None, int | None]
@@ -38,6 +58,7 @@ _TOKEN = re.compile(
 )
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_OR_OTHER = re.compile(f"[{_HAN}]+|[^{_HAN}]+")
+_HAN_PHRASE = re.compile(f"^[{_HAN}\\s]+$")
 _WORD = re.compile(r"^[^\W\d_]+$")
 # Accession numbers and similar identifiers ("2001.12.2", "JDZ-7") are kept whole.
 _IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[\w]+(?:[./-][\w]+)+$")
@@ -51,6 +72,10 @@ class PreparedQuery:
     date_clauses: list[list[YearRange]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
+    # (term as typed, [other names it was also searched as]) for the page to say what it did.
+    expansions: list[tuple[str, list[str]]] = field(default_factory=list)
+    # Chinese words of the query and of its expansions (simplified), for highlighting.
+    han_words: list[str] = field(default_factory=list)
 
 
 def parse_date_value(value: str, glossary: Glossary) -> list[YearRange]:
@@ -119,12 +144,18 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', " ") + '"'
 
 
-def _group(term: str, glossary: Glossary) -> str:
-    """The term itself OR-ed with its glossary equivalents (just the term if it has none)."""
-    alternatives = glossary.equivalents(term)[:MAX_ALTERNATIVES]
-    if not alternatives:
-        return _quote(term) if not _WORD.match(term) else term
-    return "(" + " OR ".join(_quote(t) for t in [term, *alternatives]) + ")"
+def _boosted(clause: str, boost: float) -> str:
+    return clause if boost >= 1.0 else f"{clause}^{boost:.3g}"
+
+
+def _native(term: str, fieldname: str | None) -> str:
+    """The term itself, in `fieldname` or (None) in the default fields plus the gram field."""
+    text = _quote(term) if not _WORD.match(term) or fieldname else term
+    if fieldname:
+        return f"{fieldname}:{text}"
+    if is_chinese(term):
+        return f"({text} OR {GRAM_FIELD}:{_quote(term)}^{GRAM_BOOST})"
+    return text
 
 
 class _Rewriter:
@@ -135,13 +166,79 @@ class _Rewriter:
         self.out: list[str] = []
         self.pending: list[str] = []
 
+    def segment(self, run: str) -> list[str]:
+        """A Chinese run as glossary names when it is made of them alone (青花瓶: 青花, 瓶; jieba
+        would cut 青, 花瓶), else as jieba cuts it."""
+        run = to_simplified(run)
+        words, i = [], 0
+        while i < len(run):
+            size = next(
+                (n for n in range(len(run) - i, 0, -1) if self.glossary.lookup(run[i : i + n])),
+                0,
+            )
+            if not size:
+                return segment(run)
+            words.append(run[i : i + size])
+            i += size
+        return words
+
+    def group(self, term: str, fieldname: str | None = None) -> str:
+        """The term OR-ed with its other names, each weighted by how close it is to the term."""
+        glossary = self.glossary
+        han = is_chinese(term)
+        if han:
+            term = to_simplified(term)
+            self.prepared.han_words.append(term)
+        entries: list[GlossaryEntry] = glossary.lookup(term)
+        if not entries and not han:
+            entries = glossary.pinyin_lookup(term)
+        # Pinyin of a Chinese name (qinghua, qīnghuā) is that name written otherwise: the
+        # Chinese names then weigh as much as the term itself.
+        romanised = not han and any(
+            pinyin_key(name) == romanisation_key(term) for entry in entries for name in entry.zh
+        )
+        factor, parts = 1.0, []
+        if not entries and han:
+            entries, parts = glossary.part_entries(term)
+            factor = PART_FACTOR
+        clauses = [_native(term, fieldname)]
+        shown: list[str] = []
+        others = glossary.names_of(entries, exclude=term)[:MAX_ALTERNATIVES]
+        if han:
+            # Names of places, kilns, reigns and periods are often romanised syllable by
+            # syllable in English captions (Xuan De, Jia Jing): search that form too.
+            others += [
+                spaced
+                for entry in entries
+                if entry.category in ROMANISED_CATEGORIES
+                for name in entry.zh[:1]
+                if len(name) > 1 and (spaced := " ".join(lazy_pinyin(name))) not in others
+            ]
+        for other in others:
+            same = is_chinese(other) == han
+            if romanised and is_chinese(other):
+                boost = 1.0
+            else:
+                boost = SAME_LANGUAGE_BOOST if same else OTHER_LANGUAGE_BOOST
+                boost = (AMBIGUOUS_BOOST if glossary.is_ambiguous(other) else boost) * factor
+            clauses.append(_boosted(_native(other, fieldname), min(boost, 1.0)))
+            shown.append(other)
+            if is_chinese(other):
+                self.prepared.han_words.append(to_simplified(other))
+        if parts:
+            grouped = " AND ".join(self.group(part, fieldname) for part in parts)
+            clauses.append(_boosted(f"({grouped})", PART_FACTOR))
+        if shown:
+            self.prepared.expansions.append((term, shown))
+        return clauses[0] if len(clauses) == 1 else "(" + " OR ".join(clauses) + ")"
+
     def flush(self) -> None:
         """Expand the pending run of plain words, longest glossary match first."""
         words, i = self.pending, 0
         while i < len(words):
             length = self.glossary.longest_match(words, i)
             if length:
-                self.out.append(_group(" ".join(words[i : i + length]), self.glossary))
+                self.out.append(self.group(" ".join(words[i : i + length])))
                 i += length
                 continue
             # Stop words are dropped here: the analyzer removes them, and Whoosh would otherwise
@@ -161,7 +258,7 @@ class _Rewriter:
         for run in _HAN_OR_OTHER.findall(token):
             if is_chinese(run):
                 self.flush()
-                self.out.extend(_group(word, self.glossary) for word in segment(run))
+                self.out.extend(self.group(word) for word in self.segment(run))
             else:
                 self.pending.extend(w for w in re.split(r"[^\w'’&-]+", run) if w.strip("-'’&"))
 
@@ -175,15 +272,31 @@ class _Rewriter:
         if not value.strip('"() '):
             self.prepared.messages.append(f"'{name}:' needs a value after the colon.")
             return
+        inner = value.strip('"').strip()
+        if not value.startswith("(") and (
+            self.glossary.entries_for(inner)
+            or (is_chinese(inner) and any(self.glossary.part_entries(inner)))
+        ):
+            # A glossary term in a field (maker:韦奇伍德, type:盘) means all of its names there.
+            self.out.append(self.group(inner, name.lower()))
+            return
         self.out.append(f"{name.lower()}:{value}")
 
     def quoted(self, token: str) -> None:
         self.flush()
         inner = token.strip('"').strip()
         if inner:
-            self.out.append(
-                _group(inner, self.glossary) if self.glossary.lookup(inner) else _quote(inner)
-            )
+            if self.glossary.lookup(inner):
+                self.out.append(self.group(inner))
+            elif _HAN_PHRASE.match(inner):
+                # Chinese words in a row: also the same characters in a row in the gram field,
+                # wherever the indexer's segmentation cut them (青花 云龙 in 青花云龙纹).
+                joined = to_simplified(re.sub(r"\s+", "", inner))
+                self.prepared.han_words.append(joined)
+                grams = f"{GRAM_FIELD}:{_quote(joined)}^{GRAM_BOOST}"
+                self.out.append(f"({_quote(inner)} OR {grams})")
+            else:
+                self.out.append(_quote(inner))
 
 
 def prepare_query(raw: str, glossary: Glossary, fields: Collection[str]) -> PreparedQuery:

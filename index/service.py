@@ -57,6 +57,8 @@ class SearchPage:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     message: str | None = None
     suggestion: str | None = None
+    # What query terms were also searched as (glossary, pinyin, parts): [(term, [others])].
+    expansions: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ class SearchService:
             facets=_facet_pairs(results.facets),
             message=results.message or None,
             suggestion=results.suggestion or None,
+            expansions=results.expansions,
         )
 
     def by_image(
@@ -317,6 +320,7 @@ class SearchService:
             facets=_facet_pairs(words.facets) if words else {},
             message=(words.message or None) if words else None,
             suggestion=(words.suggestion or None) if words else None,
+            expansions=words.expansions if words else [],
         )
 
     def fused_ranking(

@@ -24,15 +24,24 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query, Term
 
-from index.chinese import SEGMENT_SEPARATOR, ensure_jieba, fold, mixed_analyzer
+from index.chinese import (
+    SEGMENT_SEPARATOR,
+    ensure_jieba,
+    fold,
+    gram_analyzer,
+    highlight_analyzer,
+    is_han,
+    mixed_analyzer,
+)
 from index.doctable import ROW_COLUMN, DocTable, FacetCount, encode_row
 from index.documents import document_fingerprint
 from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
 from index.query import PreparedQuery, prepare_query
+from index.vocabulary import current as current_vocabulary
 from index.whoosh_compat import VarintPositions
 
-INDEX_NAME = "wares_v4"
+INDEX_NAME = "wares_v5"
 
 # Query-time boosts: a match in the title says more than one in the description.
 FIELD_BOOSTS: dict[str, float] = {
@@ -81,6 +90,8 @@ FINGERPRINT = "fingerprint"
 RETIRED_SEARCHER_SECONDS = 60.0
 # Spelling suggestions looked at per unknown word, closest first, for one a live document holds.
 SUGGESTION_CANDIDATES = 5
+# Character bigrams of every Chinese text field (index.chinese.GramTokenizer).
+GRAM_FIELD = "zh_grams"
 
 
 def _text_field(analyzer: Any, stored: bool) -> TEXT:
@@ -93,9 +104,12 @@ def _schema() -> Schema:
     analyzer = mixed_analyzer()
     all_text = TEXT(analyzer=mixed_analyzer(ALL_TEXT_BOOSTS))
     all_text.format = VarintPositions(field_boost=1.0)
+    grams = TEXT(analyzer=gram_analyzer())
+    grams.format = VarintPositions(field_boost=1.0)
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
         "all_text": all_text,
+        GRAM_FIELD: grams,
         ROW_COLUMN: COLUMN(),
         "accession": ID(stored=True, analyzer=IDTokenizer() | LowercaseFilter()),
         "year_earliest": NUMERIC(int, bits=32, signed=True, stored=True, sortable=True),
@@ -173,6 +187,8 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     out["all_text"] = SEGMENT_SEPARATOR.join(
         out.get(n, "").replace(SEGMENT_SEPARATOR, " ") for n in ALL_TEXT_FIELDS
     )
+    if is_han(out["all_text"]):
+        out[GRAM_FIELD] = out["all_text"]
     values = facet_values(doc)
     years = None if first is None else (int(first), int(last))
     title_key = f"{fold(str(title))[:80]} {ware_id:012d}"
@@ -206,6 +222,8 @@ class TextResults:
     message: str = ""
     suggestion: str = ""
     query: str = ""
+    # What each query term was also searched as (glossary, pinyin, parts): [(term, [other])].
+    expansions: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -369,7 +387,14 @@ class TextIndex:
             values = [wanted] if isinstance(wanted, str | bool) else list(wanted)
             if name == "has_photo":
                 values = ["yes" if v in (True, "yes", "true", "1") else "no" for v in values]
-            chosen[name] = [str(v) for v in values]
+            else:
+                # A value in either language (or another name of it) matches the data as
+                # written: 罐 filters the wares whose object type is "jar".
+                vocabulary = current_vocabulary()
+                values = [n for v in values for n in vocabulary.names(str(v))]
+                if name in ("object_type", "material"):
+                    values = [str(v).lower() for v in values]
+            chosen[name] = list(dict.fromkeys(str(v) for v in values))
         return chosen
 
     def search(
@@ -421,6 +446,7 @@ class TextIndex:
                 hits = self._hits(
                     searcher,
                     whoosh_query if highlight else None,
+                    prepared.han_words,
                     docnums[start : start + per_page],
                     evaluation.score,
                 )
@@ -444,6 +470,7 @@ class TextIndex:
             message=" ".join(messages),
             suggestion=suggestion,
             query=query or "",
+            expansions=list(prepared.expansions),
         )
 
     def _evaluate(
@@ -468,28 +495,38 @@ class TextIndex:
         return parsed if parsed is not None else Every()
 
     def _hits(
-        self, searcher: Any, whoosh_query: Query | None, docnums: np.ndarray, scores: np.ndarray
+        self,
+        searcher: Any,
+        whoosh_query: Query | None,
+        han_words: Collection[str],
+        docnums: np.ndarray,
+        scores: np.ndarray,
     ) -> list[TextHit]:
         # The words to mark come from the query, whatever field they were matched in (mostly
-        # all_text, which is not stored), and are found again in the stored fields.
+        # all_text, which is not stored), and are found again in the stored fields; Chinese
+        # query words are also marked inside longer words (as the gram field found them).
         words = (
             frozenset()
             if whoosh_query is None
             else frozenset(
                 text if isinstance(text, str) else text.decode("utf-8")
-                for _, text in whoosh_query.iter_all_terms()
+                for name, text in whoosh_query.iter_all_terms()
+                if name != GRAM_FIELD
             )
+            | frozenset(han_words)
         )
+        analyzer = highlight_analyzer(frozenset(han_words)) if han_words else self._analyzer
         hits = []
         for docnum in docnums:
             stored = searcher.stored_fields(int(docnum))
             snippet = ""
-            for name in ("description", "description_zh", "title", "title_zh", "maker"):
+            order = _ZH_FIRST if han_words else _EN_FIRST
+            for name in order:
                 if stored.get(name) and words:
                     snippet = highlight(
                         stored[name],
                         words,
-                        self._analyzer,
+                        analyzer,
                         self._fragmenter,
                         self._formatter,
                         top=2,
@@ -528,6 +565,10 @@ class TextIndex:
 def _held_by_live_document(searcher: Any, term: str) -> bool:
     """Whether a document still in the index (not deleted) holds ``term`` in all_text."""
     return next(iter(searcher.docs_for_query(Term("all_text", term))), None) is not None
+
+
+_EN_FIRST = ("description", "description_zh", "title", "title_zh", "maker")
+_ZH_FIRST = ("description_zh", "title_zh", "description", "title", "maker")
 
 
 def _top(docnums: np.ndarray, scores: np.ndarray, count: int) -> np.ndarray:

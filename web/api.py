@@ -23,6 +23,7 @@ from web.views.searching import (
     BadSearch,
     SearchOutcome,
     embedder_status,
+    facet_value_pair,
     parse_search_args,
     run_image_search,
     run_text_search,
@@ -58,6 +59,7 @@ def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
         "mode": page.mode,
         "message": outcome.message or None,
         "suggestion": page.suggestion or None,
+        "expansions": [{"term": term, "also": list(others)} for term, others in page.expansions],
         "results": [
             {
                 **ware_summary(result.ware),
@@ -68,7 +70,10 @@ def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
             for result in outcome.results
         ],
         "facets": {
-            name: [{"value": value, "count": count} for value, count in values]
+            name: [
+                {"value": value, "count": count, "label": facet_value_pair(name, value)}
+                for value, count in values
+            ]
             for name, values in outcome.facets
         },
         "embedder": embedder_status(),

@@ -11,7 +11,7 @@ from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
 from web.auth.proxies import TrustedProxies
-from web.views import assets, errors, formatting, ids, language, presenters
+from web.views import assets, errors, formatting, ids, language, presenters, vocabulary
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf, unpin_search
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
@@ -89,6 +89,7 @@ def create_app(
     formatting.register(app)
     language.register(app)
     presenters.register(app)
+    vocabulary.register(app)
     assets.register(app)
     _register_blueprints(app)
     errors.register(app)

@@ -322,18 +322,48 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
             },
             "suggestion": result.suggestion,
             "message": result.message,
+            "expansions": [{"term": t, "also": list(o)} for t, o in result.expansions],
             "embedder": status,
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     if result.message:
         click.echo(result.message, err=True)
+    for term, others in result.expansions:
+        click.echo(f"{term} also searched as: {', '.join(others)}", err=True)
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}?")
     click.echo(f"{result.total} results ({result.mode}; image embedder: {status['name']})")
     for row in rows:
         title = row["title"] or row["title_zh"] or ""
         click.echo(f"{row['id']:>7}  {row['accession_number']:<18} {title}")
+
+
+@main.group()
+def vocabulary() -> None:
+    """The bilingual vocabulary that names the catalogue's values in English and Chinese."""
+
+
+@vocabulary.command(name="report")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def vocabulary_report(limit: int, as_json: bool) -> None:
+    """List the catalogue's values the vocabulary lacks, most frequent first."""
+    from index.vocabulary_report import load, missing_values
+
+    settings = load_settings()
+    with _sessions(settings) as factory, factory() as session:
+        missing = missing_values(session, load(session))
+    rows = [{"field": m.field, "value": m.value, "wares": m.wares} for m in missing[:limit]]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{len(missing)} values without a name in both languages (curators add them at "
+        "/curate/vocabulary)"
+    )
+    for row in rows:
+        click.echo(f"{row['wares']:>7}  {row['field']:<12} {row['value']}")
 
 
 @main.group(name="index")

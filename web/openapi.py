@@ -51,6 +51,9 @@ def _error(description: str) -> Schema:
     return _json("Error", description)
 
 
+# A value in both languages from the bilingual vocabulary (as written in both where it lacks it).
+LABEL = _object({"en": {"type": "string"}, "zh": {"type": "string"}})
+_LABEL_OR_NULL = {"oneOf": [LABEL, {"type": "null"}]}
 EMBEDDER = _object(
     {
         "name": {"type": "string"},
@@ -76,6 +79,11 @@ SUMMARY_PROPERTIES: dict[str, Schema] = {
     "year_earliest": _nullable("integer"),
     "year_latest": _nullable("integer"),
     "object_type": _nullable("string"),
+    "labels": {
+        "type": "object",
+        "description": "The object type in English and Chinese (bilingual vocabulary).",
+        "additionalProperties": _LABEL_OR_NULL,
+    },
     "url": {"type": "string", "format": "uri"},
     "thumbnail": _nullable("string", format="uri"),
 }
@@ -101,13 +109,32 @@ SEARCH_RESULTS = _object(
         "mode": {"type": "string", "enum": list(MODES)},
         "message": _nullable("string"),
         "suggestion": _nullable("string"),
+        "expansions": {
+            "type": "array",
+            "description": "What each query term was also searched as (glossary equivalents, "
+            "the Chinese names of pinyin, the entries a Chinese word is part of).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "term": {"type": "string"},
+                    "also": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
         "results": {"type": "array", "items": _ref("SearchResult")},
         "facets": {
             "type": "object",
-            "description": "Counts over the whole result set, by facet.",
+            "description": "Counts over the whole result set, by facet; each value with its "
+            "label in English and Chinese. A filter takes a value in either language.",
             "additionalProperties": {
                 "type": "array",
-                "items": _object({"value": {"type": "string"}, "count": {"type": "integer"}}),
+                "items": _object(
+                    {
+                        "value": {"type": "string"},
+                        "count": {"type": "integer"},
+                        "label": LABEL,
+                    }
+                ),
             },
         },
         "embedder": _ref("Embedder"),
@@ -147,7 +174,10 @@ _TEXT_FIELDS = (
     "provenance",
     "rights",
 )
-_NAMED = _object({"id": {"type": "integer"}, "name": {"type": "string"}})
+_NAMED = _object(
+    {"id": {"type": "integer"}, "name": {"type": "string"}, "label": LABEL},
+    optional=("label",),
+)
 WARE = _object(
     {
         "id": {"type": "integer"},
@@ -164,6 +194,12 @@ WARE = _object(
         "collection": {"oneOf": [_NAMED, {"type": "null"}]},
         "photographs": {"type": "array", "items": _ref("Photograph")},
         "url": {"type": "string", "format": "uri"},
+        "labels": {
+            "type": "object",
+            "description": "The record's object type, material, technique, place, period and "
+            "pattern in English and Chinese (null where the record has none).",
+            "additionalProperties": _LABEL_OR_NULL,
+        },
     }
 )
 MAKER = _object(

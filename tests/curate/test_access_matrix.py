@@ -9,6 +9,7 @@ public nor listed here fails ``test_every_route_is_in_the_matrix``.
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +160,20 @@ published_a = _ware(WareStatus.PUBLISHED)
 submitted_a = _ware(WareStatus.SUBMITTED)
 deleted_a = _ware(deleted=True)
 
+
+def _term_form(role: str, zh: str = "测试") -> dict[str, Any]:
+    return {"category": "material", "en": f"test term {role} {zh}", "zh": zh, "source": "a test"}
+
+
+def _term(site: Site, role: str) -> int:
+    from archive.vocabulary import create_term
+
+    with site.sessions() as session:
+        term = create_term(session, _term_form(f"fixture {role} {uuid.uuid4().hex}"), actor="x")
+        session.commit()
+        return term.id
+
+
 CASES: list[Case] = [
     Case("auth.login", lambda s, r: ("GET", "/login", None), EVERYONE),
     Case("auth.logout_form", lambda s, r: ("GET", "/logout", None), EVERYONE),
@@ -280,6 +295,23 @@ CASES: list[Case] = [
             {"name": INSTITUTION_B, "place": f"Jingdezhen ({r})"},
         ),
         ADMINS,
+    ),
+    Case("curate.vocabulary", lambda s, r: ("GET", "/curate/vocabulary", None), CURATORS),
+    Case("curate.new_term", lambda s, r: ("GET", "/curate/vocabulary/new", None), CURATORS),
+    Case(
+        "curate.new_term",
+        lambda s, r: ("POST", "/curate/vocabulary/new", _term_form(r)),
+        CURATORS,
+    ),
+    Case(
+        "curate.edit_term",
+        lambda s, r: ("GET", f"/curate/vocabulary/{_term(s, r)}", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.edit_term",
+        lambda s, r: ("POST", f"/curate/vocabulary/{_term(s, r)}", _term_form(r, "更改")),
+        CURATORS,
     ),
     # Last: it ends the session.
     Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),

@@ -31,8 +31,14 @@ def test_search_returns_results_facets_and_embedder(
     assert result["date"] == "Qianlong Reign, Qing Dynasty"
     assert result["thumbnail"].endswith(f"/images/{catalogue.vase_front}/thumb.jpg")
     assert result["sources"] == ["keyword"] and isinstance(result["score"], float)
-    assert body["facets"]["material"] == [{"value": "porcelain", "count": 1}]
-    assert body["facets"]["maker"] == [{"value": "Josiah Wedgwood and Sons", "count": 1}]
+    assert body["facets"]["material"] == [
+        {"value": "porcelain", "count": 1, "label": {"en": "porcelain", "zh": "瓷"}}
+    ]
+    # A value the vocabulary lacks is named as written in both languages.
+    name = "Josiah Wedgwood and Sons"
+    assert body["facets"]["maker"] == [
+        {"value": name, "count": 1, "label": {"en": name, "zh": name}}
+    ]
     assert body["embedder"]["name"] == "potbank-descriptor-v1"
     assert body["suggestion"] is None and body["message"] is None
 

@@ -86,6 +86,11 @@ def test_init_ingest_search_verify_rebuild(cli_env, tmp_path):
     payload = json.loads(found.output)
     assert [row["accession_number"] for row in payload["results"]] == ["S-1"]
     assert payload["embedder"]["name"]
+    # Chinese, traditional or pinyin finds the English record, and says what it searched.
+    for query in ("柳树纹", "柳樹紋", "liushuwen"):
+        chinese = json.loads(runner.invoke(main, ["search", query, "--json"], env=cli_env).output)
+        assert [row["accession_number"] for row in chinese["results"]] == ["S-1"], query
+        assert "willow" in chinese["expansions"][0]["also"]
 
     by_image = runner.invoke(
         main,

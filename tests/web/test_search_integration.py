@@ -105,3 +105,20 @@ def test_a_fresh_instance_without_indexes_still_answers(
         assert client.get("/api/v1/search?q=vase").status_code == 200
     finally:
         app_state(application).close()
+
+
+def test_search_says_what_a_chinese_query_was_also_searched_as(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    body = client.get("/api/v1/search?q=抱月瓶").get_json()
+    assert [r["id"] for r in body["results"]] == [catalogue.vase]
+    assert {"term": "抱月瓶", "also": ["宝月瓶", "moon flask", "baoyueping"]} in body["expansions"]
+    english = client.get("/?q=抱月瓶").get_data(as_text=True)
+    also = '宝月瓶{sep}<span lang="en">moon flask</span>{sep}<span lang="en">baoyueping</span>'
+    assert "抱月瓶 also searched as: " + also.format(sep=", ") in english
+    chinese = client.get("/?q=抱月瓶", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "“抱月瓶”同时搜索了：" + also.format(sep="、") in chinese
+    # Traditional characters and pinyin find the same ware.
+    for query in ("寶月瓶", "baoyue ping", "bàoyuèpíng"):
+        found = client.get(f"/api/v1/search?q={query}").get_json()
+        assert [r["id"] for r in found["results"]] == [catalogue.vase], query

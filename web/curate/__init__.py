@@ -11,11 +11,21 @@ import os
 
 from flask import Flask, Response, request
 
-from web.curate import account, bulk, history, institutions, photos, review, users, wares
+from web.curate import (
+    account,
+    bulk,
+    history,
+    institutions,
+    photos,
+    review,
+    users,
+    vocabulary,
+    wares,
+)
 from web.curate.blueprint import curate
 
 # The modules above hold the views; importing them is what attaches them to the blueprint.
-VIEW_MODULES = (account, bulk, history, institutions, photos, review, users, wares)
+VIEW_MODULES = (account, bulk, history, institutions, photos, review, users, vocabulary, wares)
 RULED_BLUEPRINTS = ("auth", "curate")
 
 

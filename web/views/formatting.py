@@ -29,6 +29,7 @@ _RIGHTS_STATEMENTS = {
     "UND": N_("Copyright Undetermined"),
     "NKC": N_("No Known Copyright"),
 }
+_HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Highlight tags the search index may emit; everything else in a snippet is treated as text.
 _HIGHLIGHT_TAG = re.compile(r"(</?(?:mark|strong|b|em)(?:\s+class=\"[\w\s-]*\")?>)", re.IGNORECASE)
 
@@ -151,10 +152,60 @@ def url_toggle(name: str, value: str) -> str:
     return "?" + urlencode(pairs)
 
 
+def join_list(items: object) -> str:
+    """Items as a list in the visitor's language: 、 between them in Chinese, a comma in English."""
+    separator = "、" if current_language() == "zh" else ", "
+    return separator.join(str(item) for item in items)  # type: ignore[attr-defined]
+
+
+def colon(label: str) -> str:
+    """A label followed by a colon: full-width (：) in Chinese."""
+    return translate("{label}:", label=label)
+
+
+def translate_html(text: str, **values: object) -> Markup:
+    """Like ``translate``, for values that are markup themselves (other values are escaped)."""
+    # The template is escaped first, so only the values that are Markup carry tags.
+    return Markup(escape(gettext(text))).format(**values)  # noqa: S704
+
+
+def join_terms(terms: object) -> Markup:
+    """Search terms as a list in the visitor's language; each one not in Chinese is marked as
+    English (``lang="en"``), since it is a word of the other language, not interface text."""
+    separator = "、" if current_language() == "zh" else ", "
+    items = [
+        escape(term)
+        if _HAN_CHAR.search(str(term))
+        else Markup('<span lang="en">{}</span>').format(term)
+        for term in terms  # type: ignore[attr-defined]
+    ]
+    return Markup(separator).join(items)  # noqa: S704 (a constant: "、" or ", ")
+
+
+def paren(text: object) -> str:
+    """Text in brackets: full-width （） in Chinese."""
+    return translate("({inner})", inner=text)
+
+
+def list_separator() -> str:
+    """Between the items of a list: 、 in Chinese, a semicolon in English."""
+    return "、" if current_language() == "zh" else "; "
+
+
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
     app.jinja_env.globals.update(
-        _=translate, count=count, url_with=url_with, url_toggle=url_toggle, bilingual=bilingual
+        _=translate,
+        count=count,
+        url_with=url_with,
+        url_toggle=url_toggle,
+        bilingual=bilingual,
+        join_list=join_list,
+        colon=colon,
+        paren=paren,
+        join_terms=join_terms,
+        _html=translate_html,
+        list_separator=list_separator,
     )
     app.jinja_env.filters.update(
         year=year,

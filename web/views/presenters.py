@@ -9,6 +9,7 @@ from flask import Flask, url_for
 from archive.imaging import DERIVATIVE_SIZES
 from archive.models import Maker, Photograph, Ware
 from web.views.formatting import licence_label, year_range
+from web.views.vocabulary import value_pair
 
 
 def scaled_size(photo: Photograph, size: str) -> tuple[int, int]:
@@ -57,6 +58,7 @@ def ware_summary(ware: Ware, *, external: bool = True) -> dict[str, Any]:
         "year_earliest": ware.year_earliest,
         "year_latest": ware.year_latest,
         "object_type": ware.object_type,
+        "labels": {"object_type": value_pair(ware.object_type)},
         "url": url_for("pages.ware", ware_id=ware.id, _external=external),
         "thumbnail": image_url(photo, "thumb", external=external) if photo else None,
     }
@@ -79,6 +81,8 @@ def photograph_record(photo: Photograph, *, external: bool = True) -> dict[str, 
     }
 
 
+# Record fields whose values the bilingual vocabulary names (index.vocabulary).
+LABELLED_FIELDS = ("object_type", "material", "technique", "place", "period", "pattern")
 RECORD_FIELDS = (
     "accession_number",
     "title_en",
@@ -112,10 +116,22 @@ def ware_record(ware: Ware, *, external: bool = True) -> dict[str, Any]:
     record.update({field: getattr(ware, field) for field in RECORD_FIELDS})
     record["date"] = ware_date(ware)
     record["makers"] = maker_credits(ware)
-    record["institution"] = {"id": ware.institution.id, "name": ware.institution.name}
+    record["institution"] = {
+        "id": ware.institution.id,
+        "name": ware.institution.name,
+        "label": value_pair(ware.institution.name),
+    }
     record["collection"] = (
-        {"id": ware.collection.id, "name": ware.collection.name} if ware.collection else None
+        {
+            "id": ware.collection.id,
+            "name": ware.collection.name,
+            "label": value_pair(ware.collection.name),
+        }
+        if ware.collection
+        else None
     )
+    # The vocabulary's names of the record's values, {en, zh} each (as written where unknown).
+    record["labels"] = {field: value_pair(getattr(ware, field)) for field in LABELLED_FIELDS}
     record["photographs"] = [photograph_record(p, external=external) for p in ware.photographs]
     record["url"] = url_for("pages.ware", ware_id=ware.id, _external=external)
     return record

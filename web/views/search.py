@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from archive.imaging import ImageRejected
 from web.views.context import settings
 from web.views.formatting import translate
-from web.views.language import N_
+from web.views.language import N_, current_language
 from web.views.query_images import (
     CacheBounds,
     query_image_path,
@@ -35,6 +35,16 @@ MODE_OPTIONS = (
     ("hybrid", N_("Records and photographs")),
     ("keyword", N_("Records only")),
     ("visual", N_("Photographs only")),
+)
+# The Chinese site's starting points: Chinese words, and pinyin (marked as Chinese in Latin
+# script) to show that it works too.
+EXAMPLE_QUERIES_ZH = (
+    ("青花", "zh"),
+    ("青瓷", "zh"),
+    ("韦奇伍德 碧玉", "zh"),
+    ("乾隆", "zh"),
+    ("茶壶", "zh"),
+    ("qinghua", "zh-Latn-pinyin"),
 )
 # Starting points for an empty search page, with the language of each (for screen readers).
 EXAMPLE_QUERIES = (
@@ -64,7 +74,7 @@ def _render(
             facet_labels=FACET_LABELS,
             facet_value=facet_value_label,
             embedder=embedder_for_page(),
-            examples=EXAMPLE_QUERIES,
+            examples=EXAMPLE_QUERIES_ZH if current_language() == "zh" else EXAMPLE_QUERIES,
             sort_options=[(value, translate(label)) for value, label in SORT_OPTIONS],
             mode_options=[(value, translate(label)) for value, label in MODE_OPTIONS],
         ),

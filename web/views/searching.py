@@ -16,6 +16,8 @@ from index.text import SORTS as TEXT_SORTS
 from web.views.context import db_session, search_service
 from web.views.formatting import translate
 from web.views.language import N_
+from web.views.vocabulary import active as active_vocabulary
+from web.views.vocabulary import interface_pair, value_label, value_pair
 
 if TYPE_CHECKING:
     from index.service import Hit, SearchPage
@@ -136,7 +138,8 @@ class SearchOutcome:
 
 def facet_value_label(name: str, value: str) -> str:
     """A facet value as shown: codes get words, centuries are written in the visitor's
-    language, and everything else is catalogue data, shown as it is."""
+    language, and everything else is named from the bilingual vocabulary (as written where
+    the vocabulary lacks it)."""
     label = FACET_VALUE_LABELS.get(name, {}).get(value)
     if label:
         return translate(label)
@@ -146,7 +149,16 @@ def facet_value_label(name: str, value: str) -> str:
             N_("{number}{suffix} century BCE") if century[3] else N_("{number}{suffix} century")
         )
         return translate(template, number=century[1], suffix=century[2])
-    return value
+    return value_label(value)
+
+
+def facet_value_pair(name: str, value: str) -> dict[str, str]:
+    """A facet value in both languages for the API: codes from the translation catalogues,
+    everything else from the vocabulary (as written in both where it lacks the value)."""
+    label = FACET_VALUE_LABELS.get(name, {}).get(value)
+    if label:
+        return interface_pair(label)
+    return value_pair(value) or {"en": value, "zh": value}
 
 
 def _optional_int(args: MultiDict[str, str], name: str, low: int, high: int) -> int | None:
@@ -231,6 +243,7 @@ def run_text_search(request: SearchRequest) -> SearchOutcome:
     can be sorted or browsed.
     """
     service = search_service()
+    active_vocabulary()  # filters in either language need the curators' latest terms
     if request.mode == "visual":
         if not request.q:
             raise BadSearch(
@@ -271,6 +284,7 @@ def run_image_search(request: SearchRequest, image_bytes: bytes) -> SearchOutcom
     Visual results come from the image index alone, so ``sort`` does not apply to them.
     """
     service = search_service()
+    active_vocabulary()
     if request.q:
         page = service.search(
             request.q,
