@@ -43,6 +43,10 @@ NAMES = {
     "Dublin",
     "Core",
     "LIDO",
+    # Linked Art (JSON-LD) is the name of a standard, like Dublin Core.
+    "Linked",
+    "Art",
+    "LD",
     "MIT",
     "Ctrl",
     "Alex",
