@@ -297,3 +297,4 @@ class IngestRun(Base):
 # The curating tables live in their own module; importing it here puts them in this metadata,
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
+from archive import workbench as _workbench  # noqa: E402, F401
