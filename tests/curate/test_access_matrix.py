@@ -18,9 +18,11 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from archive.batch import run_batch
 from archive.curation import BulkJob, JobStatus
 from archive.models import AuditEvent, Role, User, WareStatus
 from archive.users import create_user
+from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, Site, sign_in
 from web.auth import Rule
@@ -148,6 +150,50 @@ def _delete_photo(site: Site, role: str) -> Request:
 def _bulk(site: Site, role: str) -> Request:
     rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
     return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
+
+
+def _owner(site: Site, role: str) -> int:
+    # Anonymous requests are turned away before ownership matters: any account will do.
+    return _user(site, "curator" if role == "anonymous" else role)
+
+
+def _batch_done(site: Site, role: str) -> int:
+    ware = site.make_ware().id
+    with site.sessions() as session:
+        job = BatchJob(
+            user_id=_owner(site, "curator"),
+            action=BatchAction.SET_FIELD.value,
+            params={"field": "material", "value": f"batch {role}"},
+            ware_ids=[ware],
+            total=1,
+        )
+        session.add(job)
+        session.commit()
+        run_batch(session, job, actor="fixture")
+        job.status = BatchStatus.FINISHED
+        session.commit()
+        return job.id
+
+
+def _batch(site: Site, role: str) -> Request:
+    data = {"action": "set_field", "field": "material", "value": role, "ware": site.make_ware().id}
+    return "POST", "/curate/batch", data
+
+
+def _saved_search(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        search = SavedSearch(name=f"{role} search", owner_id=_owner(site, role), query="q=bowl")
+        session.add(search)
+        session.commit()
+        return search.id
+
+
+def _ware_set(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        chosen = WareSet(name=f"{role} set", owner_id=_owner(site, role))
+        session.add(chosen)
+        session.commit()
+        return chosen.id
 
 
 def _ware(state: WareStatus = WareStatus.DRAFT, **kwargs: Any) -> Callable[[Site], int]:
@@ -278,6 +324,40 @@ CASES: list[Case] = [
             {"name": INSTITUTION_B, "place": f"Jingdezhen ({r})"},
         ),
         ADMINS,
+    ),
+    Case("curate.batch", _batch, CURATORS),
+    Case(
+        "curate.batch_job",
+        lambda s, r: ("GET", f"/curate/batch/{_batch_done(s, r)}", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.batch_status",
+        lambda s, r: ("GET", f"/curate/batch/{_batch_done(s, r)}/status", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.undo_batch",
+        lambda s, r: ("POST", f"/curate/batch/{_batch_done(s, r)}/undo", {}),
+        CURATORS,
+    ),
+    Case("curate.batches", lambda s, r: ("GET", "/curate/batches", None), CURATORS),
+    Case(
+        "curate.save_search",
+        lambda s, r: ("POST", "/curate/searches", {"name": r, "filter": "status=draft"}),
+        SIGNED,
+    ),
+    Case(
+        "curate.delete_search",
+        lambda s, r: ("POST", f"/curate/searches/{_saved_search(s, r)}/delete", {}),
+        SIGNED,
+    ),
+    Case("curate.sets", lambda s, r: ("GET", "/curate/sets", None), CURATORS),
+    Case("curate.new_set", lambda s, r: ("POST", "/curate/sets", {"name": f"{r} set"}), CURATORS),
+    Case(
+        "curate.delete_set",
+        lambda s, r: ("POST", f"/curate/sets/{_ware_set(s, r)}/delete", {}),
+        CURATORS,
     ),
     # Last: it ends the session.
     Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),

@@ -1,10 +1,9 @@
-"""The dashboard and a ware's curating page: create, edit, submit, publish, delete, restore."""
+"""A ware's curating page: create, edit, submit, publish, delete, restore."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from archive.catalogue import get_or_create_collection, get_or_create_maker
@@ -28,9 +27,6 @@ from web.curate.indexing import sync_wares
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
-PER_PAGE = 50
-STATUS_FILTERS = ("all", "draft", "submitted", "published", "rejected", "deleted")
-
 
 def maker_for(name: str) -> Maker:
     """The maker of this name, merged with its spelling variants as ingest does."""
@@ -40,75 +36,6 @@ def maker_for(name: str) -> Maker:
 def collection_for(institution: Institution, name: str) -> Collection | None:
     """The named collection of ``institution`` (created on first use), or None for none."""
     return get_or_create_collection(db_session(), institution, name) if name else None
-
-
-def _like(text: str) -> str:
-    # The search box is matched literally: % and _ typed by a user are not wildcards.
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-@curate.get("/")
-@access(Rule.SIGNED_IN)
-def dashboard() -> str:
-    """The wares this account curates, filtered by status and words, with review comments."""
-    account = signed_in()
-    status = request.args.get("status", "all")
-    if status not in STATUS_FILTERS:
-        status = "all"
-    words = request.args.get("q", "").strip()[:200]
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
-    query = select(Ware).options(selectinload(Ware.institution))
-    if not account.is_curator:
-        query = query.where(Ware.institution_id == account.institution_id)
-    if status == "deleted":
-        query = query.where(Ware.deleted_at.is_not(None))
-    else:
-        query = query.where(Ware.deleted_at.is_(None))
-        if status != "all":
-            query = query.where(Ware.status == WareStatus(status))
-    if words:
-        pattern = _like(words.lower())
-        query = query.where(
-            or_(
-                func.lower(Ware.accession_number).like(pattern, escape="\\"),
-                func.lower(Ware.title_en).like(pattern, escape="\\"),
-                Ware.title_zh.like(_like(words), escape="\\"),
-            )
-        )
-    total = db_session().scalar(select(func.count()).select_from(query.subquery())) or 0
-    wares = list(
-        db_session().scalars(
-            query.order_by(Ware.updated_at.desc(), Ware.id.desc())
-            .limit(PER_PAGE)
-            .offset((page_number - 1) * PER_PAGE)
-        )
-    )
-    return render_template(
-        "curate/dashboard.html",
-        wares=wares,
-        total=total,
-        page=page_number,
-        pages=max(1, -(-total // PER_PAGE)),
-        status=status,
-        statuses=STATUS_FILTERS,
-        words=words,
-        notes=_latest_notes([ware.id for ware in wares]),
-    )
-
-
-def _latest_notes(ware_ids: list[int]) -> dict[int, ReviewNote]:
-    if not ware_ids:
-        return {}
-    latest: dict[int, ReviewNote] = {}
-    for note in db_session().scalars(
-        select(ReviewNote)
-        .where(ReviewNote.ware_id.in_(ware_ids))
-        .order_by(ReviewNote.created_at, ReviewNote.id)
-    ):
-        latest[note.ware_id] = note
-    return latest
 
 
 def _institutions() -> list[Institution]:
