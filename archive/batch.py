@@ -281,8 +281,15 @@ def _plan_undo(
                 )
             )
         )
+    set_gone = (
+        bool(original.params.get("set_id"))
+        and session.get(WareSet, original.params["set_id"]) is None
+    )
     for item in items:
         ware = wares[item.ware_id]
+        if set_gone and "in_set" in item.after:
+            result.skipped.append(_skip(ware, SKIP_GONE))
+            continue
         if any(_current(ware, key, members) != value for key, value in item.after.items()):
             result.skipped.append(_skip(ware, SKIP_CHANGED_SINCE))
             continue

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from archive.batch import (
     SKIP_CHANGED_SINCE,
+    SKIP_GONE,
     SKIP_NO_RIGHTS,
     SKIP_OTHER_INSTITUTION,
     BatchRefused,
@@ -148,6 +149,12 @@ def test_collections_sets_review_and_delete(session: Session):
     assert session.scalar(members) == 2
     _undo(session, add)
     assert session.scalar(members) == 0
+    # Undoing a set change after the set itself was removed leaves the wares alone.
+    again = _job(session, BatchAction.ADD_TO_SET, ids[:1], set_id=chosen.id)
+    run_batch(session, again, actor="a@example.org")
+    session.delete(chosen)
+    session.commit()
+    assert [skip["reason"] for skip in _undo(session, again).skipped] == [SKIP_GONE]
 
     review = _job(session, BatchAction.SEND_TO_REVIEW, ids)
     run_batch(session, review, actor="a@example.org")
