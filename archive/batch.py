@@ -87,10 +87,12 @@ def run_batch(
     *,
     actor: str,
     progress: Callable[[int], None] | None = None,
+    committed: Callable[[list[int]], None] | None = None,
 ) -> list[int]:
     """Apply ``job`` to its wares, chunk by chunk, committing each; returns the changed ids.
 
-    ``job.processed``, ``job.changed`` and ``job.skipped`` follow as it goes.
+    ``job.processed``, ``job.changed`` and ``job.skipped`` follow as it goes; ``committed`` is
+    called with each chunk's changed ids once they are committed (to index them meanwhile).
     """
     check_params(session, job.action, job.params)
     action = BatchAction(job.action)
@@ -105,6 +107,8 @@ def run_batch(
         if room > 0 and result.skipped:
             job.skipped = [*job.skipped, *result.skipped[:room]]
         session.commit()
+        if committed is not None and result.items:
+            committed([ware_id for ware_id, _, _ in result.items])
         if progress is not None:
             progress(job.processed)
     if action is BatchAction.UNDO:

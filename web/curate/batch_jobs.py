@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from archive.batch import run_batch
 from archive.models import User, utcnow
+from archive.settings import Settings
 from archive.workbench import BatchJob, BatchStatus
+from index.sync import BackgroundTextIndex, IndexSync, text_index_for
 from web.curate.indexing import Syncer
 from web.views.context import AppState
 
@@ -32,12 +34,60 @@ QUEUE_GRACE = timedelta(minutes=2)
 INTERRUPTED_MESSAGE = "interrupted"
 INDEX_FAILED_MESSAGE = "index_failed"
 
+# Changed wares are indexed in runs of this many while the batch goes on.
+INDEX_RUN = 2000
+
 _threads: dict[int, threading.Thread] = {}
 _threads_lock = threading.Lock()
 
 
-def start(state: AppState, job_id: int, syncer: Syncer) -> None:
-    """Run the job in a background thread; the request that calls this returns at once."""
+class ChunkIndexer:
+    """Brings the indexes up to date for a batch's changed wares while the batch goes on: the
+    keyword index is written by a child process (``index.sync.BackgroundTextIndex``), so on a
+    second core, while this one works out the next chunk.
+
+    A failure is logged and remembered, never raised: the catalogue is the truth, and
+    ``potbank index rebuild`` repairs what the indexes missed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.sync = IndexSync(settings)
+        self.path = text_index_for(settings).path
+        self.writer: BackgroundTextIndex | None = None
+        self.pending: list[int] = []
+        self.failed = False
+
+    def add(self, session: Session, ware_ids: list[int], *, final: bool = False) -> None:
+        """Index ``ware_ids`` (committed already), in runs of ``INDEX_RUN``."""
+        self.pending.extend(ware_ids)
+        if self.failed or not self.pending or (len(self.pending) < INDEX_RUN and not final):
+            return
+        try:
+            # A child process pays for itself only when more runs are to come.
+            if self.writer is None and not final:
+                self.writer = BackgroundTextIndex(self.path)
+            self.sync.update_wares(session, self.pending, text_writer=self.writer)
+        except Exception:  # any index failure: see the class docstring
+            logger.exception("index update failed for %s wares of a batch", len(self.pending))
+            self.failed = True
+        self.pending = []
+
+    def finish(self, session: Session) -> None:
+        """Index what is left and wait until the keyword index has committed it all."""
+        self.add(session, [], final=True)
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:  # as in add
+                logger.exception("the keyword index writer of a batch failed")
+                self.failed = True
+
+
+def start(state: AppState, job_id: int, syncer: Syncer | None) -> None:
+    """Run the job in a background thread; the request that calls this returns at once.
+
+    ``syncer`` None means the real indexes, updated chunk by chunk as the batch goes (a test
+    gives a syncer of its own, called once with every changed id)."""
     thread = threading.Thread(
         target=_run, args=(state, job_id, syncer), name=f"potbank-batch-{job_id}", daemon=True
     )
@@ -99,10 +149,10 @@ def settle(session: Session, job: BatchJob) -> BatchJob:
     return job
 
 
-def _run(state: AppState, job_id: int, syncer: Syncer) -> None:
+def _run(state: AppState, job_id: int, syncer: Syncer | None) -> None:
     try:
         with state.session_factory() as session:
-            _execute(session, job_id, syncer)
+            _execute(session, job_id, state.settings, syncer)
     except Exception:  # anything at all: the job must end in a state a person can read
         logger.exception("batch job %s failed", job_id)
         with state.session_factory() as session:
@@ -116,7 +166,7 @@ def _run(state: AppState, job_id: int, syncer: Syncer) -> None:
             _threads.pop(job_id, None)
 
 
-def _execute(session: Session, job_id: int, syncer: Syncer) -> None:
+def _execute(session: Session, job_id: int, settings: Settings, syncer: Syncer | None) -> None:
     job = session.get(BatchJob, job_id)
     if job is None:
         return
@@ -125,13 +175,27 @@ def _execute(session: Session, job_id: int, syncer: Syncer) -> None:
     job.started_at = utcnow()
     session.commit()
     user = session.get(User, job.user_id)
-    changed = run_batch(session, job, actor=user.email if user else "batch")
-    try:
-        if changed:
-            syncer(session, changed)
-    except Exception:  # the catalogue is the truth; index drift is repaired by a rebuild
-        logger.exception("index update failed after batch job %s", job_id)
+    actor = user.email if user else "batch"
+    if syncer is None:
+        indexer = ChunkIndexer(settings)
+        run_batch(session, job, actor=actor, committed=lambda ids: indexer.add(session, ids))
+        indexer.finish(session)
+        indexed = not indexer.failed
+    else:
+        changed = run_batch(session, job, actor=actor)
+        indexed = not changed or sync_with(syncer, session, changed)
+    if not indexed:
         job.message = INDEX_FAILED_MESSAGE
     job.status = BatchStatus.FINISHED
     job.finished_at = utcnow()
     session.commit()
+
+
+def sync_with(syncer: Syncer, session: Session, ware_ids: list[int]) -> bool:
+    """Run ``syncer``; a failure is logged and reported, as in ``ChunkIndexer``."""
+    try:
+        syncer(session, ware_ids)
+    except Exception:  # see ChunkIndexer
+        logger.exception("index update failed for %s wares of a batch", len(ware_ids))
+        return False
+    return True

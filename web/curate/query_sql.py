@@ -145,9 +145,13 @@ class _Parser:
         while (token := self.peek()) is not None and token[1] == "OR":
             self.take()
             parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else or_(*parts)
+        # An operator with nothing on one side ("OR bowl") is read as if it were not there.
+        kept = [part for part in parts if part is not None]
+        if not kept:
+            return true()
+        return kept[0] if len(kept) == 1 else or_(*kept)
 
-    def conjunction(self) -> ColumnElement[bool]:
+    def conjunction(self) -> ColumnElement[bool] | None:
         parts: list[ColumnElement[bool]] = []
         while (token := self.peek()) is not None and token[1] not in ("OR", ")"):
             if token[1] in ("AND", "ANDMAYBE"):
@@ -155,11 +159,12 @@ class _Parser:
                 continue
             if token[1] == "ANDNOT":
                 self.take()
-                parts.append(not_(self.unary()))
+                if self.peek() is not None:
+                    parts.append(not_(self.unary()))
                 continue
             parts.append(self.unary())
         if not parts:
-            return true()
+            return None
         return parts[0] if len(parts) == 1 else and_(*parts)
 
     def unary(self) -> ColumnElement[bool]:
@@ -193,6 +198,9 @@ class _Parser:
 def sql_query(raw: str) -> SqlQuery:
     """The condition on ``Ware`` that the search syntax ``raw`` means."""
     prepared = prepare_query(raw, _glossary(), FIELDS)
+    if not prepared.text.strip() and not prepared.date_clauses and raw.strip():
+        # Only punctuation (a % or a _ typed on its own): looked for as it is, literally.
+        return SqlQuery(term_condition(raw.strip()[:200]), list(prepared.messages))
     parser = _Parser(prepared.text)
     condition: ColumnElement[bool] = true()
     while parser.peek() is not None:
