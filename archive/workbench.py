@@ -114,3 +114,29 @@ class BatchItem(Base):
     ware_id: Mapped[int] = mapped_column(ForeignKey("ware.id", ondelete="CASCADE"))
     before: Mapped[dict[str, Any]] = mapped_column(default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MakerMerge(Base):
+    """One maker merged into another: what moved, so the merge can be undone.
+
+    ``merged`` holds the merged maker's row and aliases as they were (it is deleted by the
+    merge and recreated, with its id, by an undo); ``credits`` the ware credits that moved
+    (``[credit id, ware id, role, qualifier, position, moved]``, ``moved`` false for a credit
+    dropped because the ware already credited the kept maker in that role); ``aliases`` the ids
+    of the aliases the kept maker gained. While not undone, ingest resolves the merged maker's
+    key to the kept maker.
+    """
+
+    __tablename__ = "maker_merge"
+    __table_args__ = (Index("ix_maker_merge_merged_key", "merged_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("maker.id", ondelete="CASCADE"))
+    merged_id: Mapped[int] = mapped_column()
+    merged_key: Mapped[str] = mapped_column(String(300))
+    merged: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    credits: Mapped[list[Any]] = mapped_column(default=list)
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
