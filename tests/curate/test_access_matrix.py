@@ -18,9 +18,11 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from archive.authorities import add_alias, merge_makers
 from archive.batch import run_batch
+from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
-from archive.models import AuditEvent, Role, User, WareStatus
+from archive.models import AuditEvent, Maker, Role, User, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from tests.conftest import make_image_bytes
@@ -196,6 +198,36 @@ def _ware_set(site: Site, role: str) -> int:
         return chosen.id
 
 
+def _maker(site: Site, role: str, alias: str | None = None) -> tuple[int, int | None]:
+    with site.sessions() as session:
+        maker = get_or_create_maker(
+            session, f"Matrix maker {role} {alias}", f"matrix {role} {alias}"
+        )
+        if alias:
+            add_alias(session, maker, alias, "zh", actor="fixture", user_id=None)
+        session.commit()
+        return maker.id, maker.aliases[0].id if maker.aliases else None
+
+
+def _merge(site: Site, role: str) -> int:
+    kept, merged = _maker(site, role, "kept")[0], _maker(site, role, "merged")[0]
+    with site.sessions() as session:
+        record, _ = merge_makers(
+            session,
+            session.get(Maker, kept),
+            session.get(Maker, merged),
+            actor="fixture",
+            user_id=None,
+        )
+        session.commit()
+        return record.id
+
+
+def _alias_url(site: Site, role: str) -> str:
+    maker, alias = _maker(site, role, "alias")
+    return f"/curate/makers/{maker}/aliases/{alias}/delete"
+
+
 def _ware(state: WareStatus = WareStatus.DRAFT, **kwargs: Any) -> Callable[[Site], int]:
     return lambda site: site.make_ware(status=state, **kwargs).id
 
@@ -358,6 +390,42 @@ CASES: list[Case] = [
         "curate.delete_set",
         lambda s, r: ("POST", f"/curate/sets/{_ware_set(s, r)}/delete", {}),
         CURATORS,
+    ),
+    Case("curate.makers", lambda s, r: ("GET", "/curate/makers?q=matrix", None), CURATORS),
+    Case(
+        "curate.maker", lambda s, r: ("GET", f"/curate/makers/{s.catalogue.maker}", None), CURATORS
+    ),
+    Case(
+        "curate.save_maker",
+        lambda s, r: ("POST", f"/curate/makers/{_maker(s, r)[0]}", {"name": f"Renamed {r}"}),
+        CURATORS,
+    ),
+    Case(
+        "curate.add_maker_alias",
+        lambda s, r: (
+            "POST",
+            f"/curate/makers/{_maker(s, r)[0]}/aliases",
+            {"alias": "别名", "language": "zh"},
+        ),
+        CURATORS,
+    ),
+    Case("curate.delete_maker_alias", lambda s, r: ("POST", _alias_url(s, r), {}), CURATORS),
+    Case(
+        "curate.merge_maker",
+        lambda s, r: (
+            "POST",
+            f"/curate/makers/{_maker(s, r, 'keep')[0]}/merge",
+            {"other": f"x [#{_maker(s, r, 'go')[0]}]"},
+        ),
+        CURATORS,
+    ),
+    Case(
+        "curate.undo_maker_merge",
+        lambda s, r: ("POST", f"/curate/merges/{_merge(s, r)}/undo", {}),
+        CURATORS,
+    ),
+    Case(
+        "curate.suggest", lambda s, r: ("GET", "/curate/suggest?field=maker&q=wedg", None), SIGNED
     ),
     # Last: it ends the session.
     Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),

@@ -52,6 +52,8 @@ ACTIONS = {
     "batch_send_to_review": "Sent to review by a batch",
     "batch_delete": "Deleted by a batch",
     "batch_undo": "Batch undone",
+    "maker_merge": "Makers merged",
+    "maker_merge_undone": "Maker merge undone",
 }
 
 

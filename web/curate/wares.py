@@ -24,6 +24,7 @@ from web.curate.access import actor, can_edit, editable_ware, signed_in, visible
 from web.curate.blueprint import curate
 from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
 from web.curate.indexing import sync_wares
+from web.curate.makers import SUGGESTED_FIELDS
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
@@ -68,6 +69,7 @@ def _form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[st
         rights_choices=COMMON_RIGHTS,
         institutions=_institutions(),
         views=("front", "base", "mark", "detail", "other"),
+        suggested=SUGGESTED_FIELDS,
     )
     return page, status
 
