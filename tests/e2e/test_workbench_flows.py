@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from archive.catalogue import get_or_create_institution
+from archive.catalogue import get_or_create_institution, get_or_create_maker
 from archive.db import make_engine, make_session_factory
 from archive.editing import ware_history
-from archive.models import Role, Ware, WareStatus
+from archive.models import Maker, Role, Ware, WareMaker, WareStatus
 from archive.settings import load_settings
 from archive.users import create_user
 from index.sync import IndexSync, text_index_for
 from tests.conftest import chromium_or_skip, serving
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_until
 from web.app import create_app
 from web.curate import batch_jobs
 from web.views.context import app_state
@@ -54,6 +54,15 @@ def bench_site(tmp_path: Path, database_url: str) -> Iterator[tuple[str, object,
             for n in range(WARES + 5)
         ]
         session.execute(insert(Ware), rows)
+        wares = dict(session.execute(select(Ware.accession_number, Ware.id)).all())
+        sons = get_or_create_maker(session, "Josiah Wedgwood & Sons", "wedgwood sons")
+        etruria = get_or_create_maker(session, "Wedgwood of Etruria", "wedgwood etruria")
+        for accession, maker in (
+            ("BAT-0000", sons),
+            ("OTHER-0200", etruria),
+            ("OTHER-0201", etruria),
+        ):
+            session.add(WareMaker(ware_id=wares[accession], maker_id=maker.id))
         session.commit()
         IndexSync(settings).rebuild(session)
     app = create_app(settings)
@@ -73,13 +82,17 @@ def _materials(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
         )
 
 
-def test_batch_edit_of_200_wares_then_undo(page, bench_site) -> None:  # type: ignore[no-untyped-def]
-    base, sessions, settings = bench_site
+def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(base + "/login")
     page.get_by_label("Email").fill(CURATOR)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/curate/$"))
+
+
+def test_batch_edit_of_200_wares_then_undo(page, bench_site) -> None:  # type: ignore[no-untyped-def]
+    base, sessions, settings = bench_site
+    _sign_in(page, base)
 
     page.get_by_label("Search").fill("accession:BAT*")
     page.get_by_role("button", name="Filter").click()
@@ -113,3 +126,40 @@ def test_batch_edit_of_200_wares_then_undo(page, bench_site) -> None:  # type: i
         actions = [event.action for event in ware_history(session, first)]
     assert actions[-2:] == ["batch_set_field", "batch_undo"]
     assert text_index_for(settings).search("material:ironstone", per_page=1).total == 0
+
+
+def _credited(sessions) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        rows = session.execute(
+            select(Ware.accession_number, Maker.name)
+            .join(WareMaker, WareMaker.ware_id == Ware.id)
+            .join(Maker, Maker.id == WareMaker.maker_id)
+        ).all()
+    return dict(rows)
+
+
+def test_maker_merge_chosen_from_suggestions_then_undone(page, bench_site) -> None:  # type: ignore[no-untyped-def]
+    base, sessions, _ = bench_site
+    _sign_in(page, base)
+    page.get_by_role("link", name="Makers").click()
+    page.get_by_role("link", name="Josiah Wedgwood & Sons").click()
+    other = page.locator("input[name=other]")
+    other.press_sequentially("Etrur", delay=30)
+    wait_until(page, "() => document.querySelectorAll('datalist option').length > 0")
+    value = page.evaluate("() => document.querySelector('datalist option').value")
+    assert re.fullmatch(r"Wedgwood of Etruria \[#\d+\]", value)
+    other.fill(value)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Merge", exact=True).click()
+    page.get_by_test_id("undo-merge").wait_for()
+    assert "2 wares now credit this maker" in page.content()
+    assert set(_credited(sessions).values()) == {"Josiah Wedgwood & Sons"}
+    assert "Wedgwood of Etruria" in page.get_by_test_id("maker-aliases").inner_text()
+    screenshot(page, "workbench-maker-merged")
+    page.get_by_test_id("undo-merge").click()
+    page.locator("text=Merge undone.").wait_for()
+    assert _credited(sessions) == {
+        "BAT-0000": "Josiah Wedgwood & Sons",
+        "OTHER-0200": "Wedgwood of Etruria",
+        "OTHER-0201": "Wedgwood of Etruria",
+    }
