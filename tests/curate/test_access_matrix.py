@@ -427,6 +427,7 @@ CASES: list[Case] = [
     Case(
         "curate.suggest", lambda s, r: ("GET", "/curate/suggest?field=maker&q=wedg", None), SIGNED
     ),
+    Case("curate.quality", lambda s, r: ("GET", "/curate/quality", None), CURATORS),
     # Last: it ends the session.
     Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),
 ]

@@ -17,6 +17,7 @@ from web.curate import (
     institutions,
     makers,
     photos,
+    quality,
     review,
     users,
     wares,
@@ -25,7 +26,18 @@ from web.curate import (
 from web.curate.blueprint import curate
 
 # The modules above hold the views; importing them is what attaches them to the blueprint.
-VIEW_MODULES = (bulk, history, institutions, makers, photos, review, users, wares, workbench)
+VIEW_MODULES = (
+    bulk,
+    history,
+    institutions,
+    makers,
+    photos,
+    quality,
+    review,
+    users,
+    wares,
+    workbench,
+)
 RULED_BLUEPRINTS = ("auth", "curate")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from werkzeug.datastructures import MultiDict
 
 from archive.models import Collection, Institution, Maker, Photograph, Ware, WareMaker, WareStatus
@@ -21,6 +21,8 @@ PER_PAGE = 50
 MAX_SELECTION = 100_000
 STATUS_FILTERS = ("all", "draft", "submitted", "published", "rejected", "deleted")
 YES_NO = ("", "yes", "no")
+# Data-quality checks the list can be narrowed to (the quality page links to each).
+CHECKS = ("", "no_years", "unparsed_date", "duplicate_photo")
 _YEAR = re.compile(r"^-?\d{1,4}$")
 
 
@@ -65,6 +67,7 @@ class WareFilter:
     year_to: int | None = None
     q: str = ""
     set: int | None = None
+    check: str = ""
     sort: str = "updated"
     order: str = "desc"
     page: int = 1
@@ -82,6 +85,7 @@ class WareFilter:
         chosen.type = args.get("type", "").strip()[:200]
         chosen.photo = _choice(args.get("photo", ""), YES_NO, "")
         chosen.rights = _choice(args.get("rights", ""), YES_NO, "")
+        chosen.check = _choice(args.get("check", ""), CHECKS, "")
         chosen.q = args.get("q", "").strip()[:500]
         chosen.sort = _choice(args.get("sort", "updated"), tuple(SORTS), "updated")
         chosen.order = _choice(args.get("order", "desc"), ("asc", "desc"), "desc")
@@ -106,6 +110,7 @@ class WareFilter:
             "type": self.type,
             "photo": self.photo,
             "rights": self.rights,
+            "check": self.check,
             "from": self.year_from,
             "to": self.year_to,
             "q": self.q,
@@ -189,11 +194,29 @@ def conditions(account: Account, chosen: WareFilter) -> list[ColumnElement[bool]
         where.append(has_rights if chosen.rights == "yes" else ~has_rights)
     if chosen.year_from is not None or chosen.year_to is not None:
         where.append(years_overlap(chosen.year_from, chosen.year_to))
+    if chosen.check:
+        where.append(check_condition(chosen.check))
     if chosen.q:
         parsed = sql_query(chosen.q)
         chosen.messages.extend(parsed.messages)
         where.append(parsed.condition)
     return where
+
+
+def check_condition(check: str) -> ColumnElement[bool]:
+    """The wares a data-quality check finds."""
+    no_years = Ware.year_earliest.is_(None) & Ware.year_latest.is_(None)
+    if check == "no_years":
+        return no_years
+    if check == "unparsed_date":
+        return no_years & (func.coalesce(func.trim(Ware.date_text), "") != "")
+    # A photograph whose file or perceptual hash another ware's photograph shares.
+    other = aliased(Photograph)
+    shared = exists().where(
+        other.ware_id != Photograph.ware_id,
+        or_(other.sha256 == Photograph.sha256, other.phash == Photograph.phash),
+    )
+    return Ware.id.in_(select(Photograph.ware_id).where(shared))
 
 
 def page_query(chosen: WareFilter, where: list[ColumnElement[bool]]) -> Select[tuple[Ware]]:

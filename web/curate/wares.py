@@ -22,6 +22,7 @@ from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
 from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
 from web.curate.blueprint import curate
+from web.curate.dating import fill_years
 from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
 from web.curate.indexing import sync_wares
 from web.curate.makers import SUGGESTED_FIELDS
@@ -90,6 +91,7 @@ def new_ware() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _form_page(WareForm(institution=account.institution_name or ""), None)
     form = read_form(request.form)
+    dated = fill_years(form)
     institution = _chosen_institution(form)
     if institution is None:
         form.errors["institution"] = _("Choose one of the institutions.")
@@ -113,6 +115,8 @@ def new_ware() -> Response | tuple[str, int]:
         form.errors["accession_number"] = str(refusal)
         return _form_page(form, None, 422)
     db_session().commit()
+    if dated:
+        flash(*dated)
     flash(_("Saved as a draft. Add photographs, then submit or publish it."))
     return redirect(url_for("curate.ware", ware_id=ware.id))
 
@@ -131,6 +135,7 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     """Save the edited record."""
     item = editable_ware(ware_id)
     form = read_form(request.form)
+    dated = fill_years(form)
     form.institution = item.institution.name
     if form.errors:
         return _form_page(form, item, 422)
@@ -153,6 +158,8 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     db_session().commit()
     if changed:
         sync_wares(db_session(), [item.id])
+    if dated:
+        flash(*dated)
     flash(_("Saved.") if changed else _("Nothing had changed."))
     return redirect(url_for("curate.ware", ware_id=item.id))
 
