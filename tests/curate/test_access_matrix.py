@@ -428,6 +428,12 @@ CASES: list[Case] = [
         "curate.suggest", lambda s, r: ("GET", "/curate/suggest?field=maker&q=wedg", None), SIGNED
     ),
     Case("curate.quality", lambda s, r: ("GET", "/curate/quality", None), CURATORS),
+    Case("curate.places", lambda s, r: ("GET", "/curate/places?q=jing", None), CURATORS),
+    Case(
+        "curate.rename_place",
+        lambda s, r: ("POST", "/curate/places/rename", {"place": "Jingdezhen", "to": f"JDZ {r}"}),
+        CURATORS,
+    ),
     # Last: it ends the session.
     Case("auth.logout", lambda s, r: ("POST", "/logout", {}), EVERYONE),
 ]

@@ -202,7 +202,8 @@ def _params(action: BatchAction) -> tuple[dict[str, Any], str | None]:
     return {}, None
 
 
-def _enqueue(action: BatchAction, params: dict[str, Any], ware_ids: list[int]) -> BatchJob:
+def enqueue(action: BatchAction, params: dict[str, Any], ware_ids: list[int]) -> BatchJob:
+    """Queue a batch job for this account and start it in the background."""
     account = signed_in()
     job = BatchJob(
         user_id=account.id,
@@ -246,7 +247,7 @@ def batch() -> Response:
         flash(problem, "error")
         return _back(filter_args)
     params["filter"] = filter_args
-    job = _enqueue(action, params, ware_ids)
+    job = enqueue(action, params, ware_ids)
     flash(_("The batch is running in the background."))
     return redirect(url_for("curate.batch_job", job_id=job.id))
 
@@ -339,7 +340,7 @@ def undo_batch(job_id: int) -> Response:
     if job.status in batch_jobs.ACTIVE:
         flash(_("Wait for the batch to finish before undoing it."), "error")
         return redirect(url_for("curate.batch_job", job_id=job.id))
-    undo = _enqueue(BatchAction.UNDO, {"job_id": job.id}, [])
+    undo = enqueue(BatchAction.UNDO, {"job_id": job.id}, [])
     undo.total = job.changed
     db_session().commit()
     flash(_("Undoing the batch."))
