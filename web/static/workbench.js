@@ -41,9 +41,12 @@
       if (question && !window.confirm(question)) { event.preventDefault(); }
     });
   }
-  document.querySelectorAll("form[data-confirm]").forEach(function (other) {
-    other.addEventListener("submit", function (event) {
-      if (!window.confirm(other.getAttribute("data-confirm"))) { event.preventDefault(); }
-    });
+  // Any other form (or the button that submits it) with data-confirm asks first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form === document.querySelector("[data-batch-form]")) { return; }
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
   });
 })();
