@@ -90,7 +90,7 @@ def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(re.compile(r"/curate/$"))
 
 
-def test_batch_edit_of_200_wares_then_undo(page, bench_site) -> None:  # type: ignore[no-untyped-def]
+def test_batch_edit_of_200_wares_then_undo(bench_site, page) -> None:  # type: ignore[no-untyped-def]
     base, sessions, settings = bench_site
     _sign_in(page, base)
 
@@ -138,7 +138,7 @@ def _credited(sessions) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return dict(rows)
 
 
-def test_maker_merge_chosen_from_suggestions_then_undone(page, bench_site) -> None:  # type: ignore[no-untyped-def]
+def test_maker_merge_chosen_from_suggestions_then_undone(bench_site, page) -> None:  # type: ignore[no-untyped-def]
     base, sessions, _ = bench_site
     _sign_in(page, base)
     page.get_by_role("link", name="Makers").click()
@@ -163,3 +163,29 @@ def test_maker_merge_chosen_from_suggestions_then_undone(page, bench_site) -> No
         "OTHER-0200": "Wedgwood of Etruria",
         "OTHER-0201": "Wedgwood of Etruria",
     }
+
+
+def test_the_ware_form_warns_before_leaving_unsaved_changes(bench_site, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = bench_site
+    _sign_in(page, base)
+    page.goto(base + "/curate/wares/new")
+    asked: list[str] = []
+    answer = {"leave": False}
+
+    def respond(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.accept() if answer["leave"] else dialog.dismiss()
+
+    page.on("dialog", respond)
+    page.get_by_label("Title (English)").fill("Half-typed")
+    page.close(run_before_unload=True)
+    for _ in range(100):
+        if asked:
+            break
+        page.wait_for_timeout(50)
+    assert asked == ["beforeunload"]  # dismissed, so the page stays open with its text
+    assert page.get_by_label("Title (English)").input_value() == "Half-typed"
+    # Leaving on purpose: the browser asks again, and goes once told to.
+    answer["leave"] = True
+    page.goto(base + "/curate/", wait_until="load")
+    assert asked == ["beforeunload", "beforeunload"]

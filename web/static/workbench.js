@@ -41,6 +41,15 @@
       if (question && !window.confirm(question)) { event.preventDefault(); }
     });
   }
+  // A form with data-warn-unsaved makes the browser ask before leaving it with unsaved changes.
+  document.querySelectorAll("form[data-warn-unsaved]").forEach(function (edited) {
+    var dirty = false;
+    edited.addEventListener("input", function () { dirty = true; });
+    edited.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+  });
   // Any other form (or the button that submits it) with data-confirm asks first.
   document.addEventListener("submit", function (event) {
     var form = event.target;
