@@ -26,6 +26,7 @@ from archive.models import (
 )
 from archive.portable_text import fit_row
 from archive.store import StoredImage
+from archive.workbench import MakerMerge
 
 # The ware fields a source record may set; anything else stays in ``Ware.source_record``.
 WARE_FIELDS: tuple[str, ...] = (
@@ -95,6 +96,8 @@ def get_or_create_maker(session: Session, name: str, key: str, **details: Any) -
     """
     maker = session.scalar(select(Maker).where(Maker.key == key))
     if maker is None:
+        maker = merged_into(session, [key]).get(key)
+    if maker is None:
         maker = Maker(key=key, name=name, **{k: v for k, v in details.items() if v is not None})
         session.add(maker)
         session.flush()
@@ -105,6 +108,20 @@ def get_or_create_maker(session: Session, name: str, key: str, **details: Any) -
         if value is not None and getattr(maker, field) is None:
             setattr(maker, field, value)
     return maker
+
+
+def merged_into(session: Session, keys: Sequence[str]) -> dict[str, Maker]:
+    """The makers that the makers once keyed ``keys`` were merged into (merges not undone)."""
+    found: dict[str, Maker] = {}
+    for chunk in in_chunks(keys):
+        rows = session.execute(
+            select(MakerMerge.merged_key, Maker)
+            .join(Maker, Maker.id == MakerMerge.kept_id)
+            .where(MakerMerge.merged_key.in_(chunk), MakerMerge.undone_at.is_(None))
+            .order_by(MakerMerge.id)
+        )
+        found.update((key, maker) for key, maker in rows)
+    return found
 
 
 def ware_snapshot(ware: Ware) -> dict[str, Any]:
@@ -357,6 +374,8 @@ def resolve_makers(
     for keys in in_chunks(key for _, key, _ in mentions):
         query = select(Maker).where(Maker.key.in_(keys)).options(selectinload(Maker.aliases))
         by_key.update((maker.key, maker) for maker in session.scalars(query))
+    missing = [key for _, key, _ in mentions if key not in by_key]
+    by_key.update(merged_into(session, missing))
     resolved: dict[str, Maker] = {}
     for name, key, details in mentions:
         if name in resolved:

@@ -325,5 +325,8 @@ from archive import jobs as _jobs  # noqa: E402, F401
 # Curators' bilingual vocabulary terms (issue 12), likewise in their own module.
 from archive import vocabulary as _vocabulary  # noqa: E402, F401
 
+# The curator's workbench: sets, saved searches, batch jobs, maker merges.
+from archive import workbench as _workbench  # noqa: E402, F401
+
 # The same row is kept or refused alike on SQLite and PostgreSQL: lengths are checked here.
 enforce_lengths(Base)

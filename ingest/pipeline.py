@@ -61,6 +61,8 @@ from index.embedders import ImageEmbedder
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
+from ingest.loose_makers import REASON as LOOSE_MAKER
+from ingest.loose_makers import known_spellings, loose_matches
 from ingest.mapping import map_record
 from ingest.normalise.makers import MakerCredit as NormalisedCredit
 from ingest.normalise.makers import maker_key
@@ -568,7 +570,10 @@ class _Loader:
             if mention.name not in self.makers
         ]
         if mentions:
-            self.makers.update(resolve_makers(self.session, mentions))
+            known = known_spellings(self.session, [name for name, _, _ in mentions])
+            resolved = resolve_makers(self.session, mentions)
+            self.makers.update(resolved)
+            self._report_loose_makers(accepted, loose_matches(resolved, known))
         by_institution: dict[str, list[tuple[int, SourceRecord, Collection | None]]] = {}
         for line, record, institution_name in accepted:
             institution = self._institution(institution_name)
@@ -693,6 +698,19 @@ class _Loader:
                 self._reject(line, record.accession_number, "images", reason)
                 return True
         return False
+
+    def _report_loose_makers(
+        self, accepted: list[tuple[int, SourceRecord, str]], loose: list[tuple[str, str]]
+    ) -> None:
+        """A warning on the first row naming each spelling filed under another maker."""
+        first: dict[str, tuple[int, str]] = {}
+        for line, record, _ in accepted:
+            for mention in map(_mention, record.makers):
+                first.setdefault(mention.name, (line, record.accession_number))
+        for name, maker in loose:
+            line, accession = first[name]
+            reason = LOOSE_MAKER.format(name=name, maker=maker)
+            self.report.problems.append(IngestProblem(line, accession, "makers", reason, "warning"))
 
     def _reject(self, line: int, accession: str | None, field: str | None, reason: str) -> None:
         self.report.rejected += 1

@@ -24,7 +24,7 @@ from index.sync import IndexSync
 from tests.conftest import make_image_bytes
 from tests.web.conftest import CC_BY, Catalogue, build_catalogue
 from web.app import create_app
-from web.curate import jobs
+from web.curate import batch_jobs, jobs
 from web.curate.indexing import SYNC_KEY
 from web.views.context import app_state
 
@@ -142,6 +142,7 @@ def app(settings: Settings, site: Site, session_factory: sessionmaker[Session]) 
     yield application
     # Background bulk jobs must end before the instance folder and database go away.
     jobs.wait_all()
+    batch_jobs.wait_all()
     app_state(application).close()
 
 

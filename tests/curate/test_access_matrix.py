@@ -19,9 +19,13 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from archive.authorities import add_alias, merge_makers
+from archive.batch import run_batch
+from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
-from archive.models import AuditEvent, Role, User, WareStatus
+from archive.models import AuditEvent, Maker, Role, User, WareStatus
 from archive.users import create_user
+from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, Site, sign_in
 from web.auth import Rule
@@ -149,6 +153,80 @@ def _delete_photo(site: Site, role: str) -> Request:
 def _bulk(site: Site, role: str) -> Request:
     rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
     return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
+
+
+def _owner(site: Site, role: str) -> int:
+    # Anonymous requests are turned away before ownership matters: any account will do.
+    return _user(site, "curator" if role == "anonymous" else role)
+
+
+def _batch_done(site: Site, role: str) -> int:
+    ware = site.make_ware().id
+    with site.sessions() as session:
+        job = BatchJob(
+            user_id=_owner(site, "curator"),
+            action=BatchAction.SET_FIELD.value,
+            params={"field": "material", "value": f"batch {role}"},
+            ware_ids=[ware],
+            total=1,
+        )
+        session.add(job)
+        session.commit()
+        run_batch(session, job, actor="fixture")
+        job.status = BatchStatus.FINISHED
+        session.commit()
+        return job.id
+
+
+def _batch(site: Site, role: str) -> Request:
+    data = {"action": "set_field", "field": "material", "value": role, "ware": site.make_ware().id}
+    return "POST", "/curate/batch", data
+
+
+def _saved_search(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        search = SavedSearch(name=f"{role} search", owner_id=_owner(site, role), query="q=bowl")
+        session.add(search)
+        session.commit()
+        return search.id
+
+
+def _ware_set(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        chosen = WareSet(name=f"{role} set", owner_id=_owner(site, role))
+        session.add(chosen)
+        session.commit()
+        return chosen.id
+
+
+def _maker(site: Site, role: str, alias: str | None = None) -> tuple[int, int | None]:
+    with site.sessions() as session:
+        maker = get_or_create_maker(
+            session, f"Matrix maker {role} {alias}", f"matrix {role} {alias}"
+        )
+        if alias:
+            add_alias(session, maker, alias, "zh", actor="fixture", user_id=None)
+        session.commit()
+        return maker.id, maker.aliases[0].id if maker.aliases else None
+
+
+def _merge(site: Site, role: str) -> int:
+    kept, merged = _maker(site, role, "kept")[0], _maker(site, role, "merged")[0]
+    with site.sessions() as session:
+        record, _ = merge_makers(
+            session,
+            session.get(Maker, kept),
+            session.get(Maker, merged),
+            actor="fixture",
+            user_id=None,
+        )
+        session.commit()
+        return record.id
+
+
+def _alias_url(site: Site, role: str) -> str:
+    maker, alias = _maker(site, role, "alias")
+    return f"/curate/makers/{maker}/aliases/{alias}/delete"
 
 
 def _ware(state: WareStatus = WareStatus.DRAFT, **kwargs: Any) -> Callable[[Site], int]:
@@ -311,6 +389,83 @@ CASES: list[Case] = [
     Case(
         "curate.edit_term",
         lambda s, r: ("POST", f"/curate/vocabulary/{_term(s, r)}", _term_form(r, "更改")),
+        CURATORS,
+    ),
+    Case("curate.batch", _batch, CURATORS),
+    Case(
+        "curate.batch_job",
+        lambda s, r: ("GET", f"/curate/batch/{_batch_done(s, r)}", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.batch_status",
+        lambda s, r: ("GET", f"/curate/batch/{_batch_done(s, r)}/status", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.undo_batch",
+        lambda s, r: ("POST", f"/curate/batch/{_batch_done(s, r)}/undo", {}),
+        CURATORS,
+    ),
+    Case("curate.batches", lambda s, r: ("GET", "/curate/batches", None), CURATORS),
+    Case(
+        "curate.save_search",
+        lambda s, r: ("POST", "/curate/searches", {"name": r, "filter": "status=draft"}),
+        SIGNED,
+    ),
+    Case(
+        "curate.delete_search",
+        lambda s, r: ("POST", f"/curate/searches/{_saved_search(s, r)}/delete", {}),
+        SIGNED,
+    ),
+    Case("curate.sets", lambda s, r: ("GET", "/curate/sets", None), CURATORS),
+    Case("curate.new_set", lambda s, r: ("POST", "/curate/sets", {"name": f"{r} set"}), CURATORS),
+    Case(
+        "curate.delete_set",
+        lambda s, r: ("POST", f"/curate/sets/{_ware_set(s, r)}/delete", {}),
+        CURATORS,
+    ),
+    Case("curate.makers", lambda s, r: ("GET", "/curate/makers?q=matrix", None), CURATORS),
+    Case(
+        "curate.maker", lambda s, r: ("GET", f"/curate/makers/{s.catalogue.maker}", None), CURATORS
+    ),
+    Case(
+        "curate.save_maker",
+        lambda s, r: ("POST", f"/curate/makers/{_maker(s, r)[0]}", {"name": f"Renamed {r}"}),
+        CURATORS,
+    ),
+    Case(
+        "curate.add_maker_alias",
+        lambda s, r: (
+            "POST",
+            f"/curate/makers/{_maker(s, r)[0]}/aliases",
+            {"alias": "别名", "language": "zh"},
+        ),
+        CURATORS,
+    ),
+    Case("curate.delete_maker_alias", lambda s, r: ("POST", _alias_url(s, r), {}), CURATORS),
+    Case(
+        "curate.merge_maker",
+        lambda s, r: (
+            "POST",
+            f"/curate/makers/{_maker(s, r, 'keep')[0]}/merge",
+            {"other": f"x [#{_maker(s, r, 'go')[0]}]"},
+        ),
+        CURATORS,
+    ),
+    Case(
+        "curate.undo_maker_merge",
+        lambda s, r: ("POST", f"/curate/merges/{_merge(s, r)}/undo", {}),
+        CURATORS,
+    ),
+    Case(
+        "curate.suggest", lambda s, r: ("GET", "/curate/suggest?field=maker&q=wedg", None), SIGNED
+    ),
+    Case("curate.quality", lambda s, r: ("GET", "/curate/quality", None), CURATORS),
+    Case("curate.places", lambda s, r: ("GET", "/curate/places?q=jing", None), CURATORS),
+    Case(
+        "curate.rename_place",
+        lambda s, r: ("POST", "/curate/places/rename", {"place": "Jingdezhen", "to": f"JDZ {r}"}),
         CURATORS,
     ),
     # Last: it ends the session.

@@ -128,9 +128,13 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     alert = submission.get_by_test_id("duplicate-alert")
     assert "Moon flask already in the archive" in alert.inner_text()
     screenshot(page, "curate-03-review-queue")
+    # Approving publishes at once, so the page asks first.
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     submission.get_by_role("button", name="Approve and publish").click()
     page.wait_for_url(re.compile(r"/curate/review$"))
     assert "approved and published" in page.locator(".flashes").inner_text()
+    assert questions == ["Publish this submission now?"]
     _sign_out(page)
 
     _sign_in(page, curate_site, PARTNER)

@@ -16,16 +16,34 @@ from web.curate import (
     bulk,
     history,
     institutions,
+    makers,
     photos,
+    places,
+    quality,
     review,
     users,
     vocabulary,
     wares,
+    workbench,
 )
 from web.curate.blueprint import curate
 
 # The modules above hold the views; importing them is what attaches them to the blueprint.
-VIEW_MODULES = (account, bulk, history, institutions, photos, review, users, vocabulary, wares)
+VIEW_MODULES = (
+    account,
+    bulk,
+    history,
+    institutions,
+    makers,
+    photos,
+    places,
+    quality,
+    review,
+    users,
+    vocabulary,
+    wares,
+    workbench,
+)
 RULED_BLUEPRINTS = ("auth", "curate")
 
 

@@ -30,7 +30,8 @@ COMMON_RIGHTS = (
     "http://rightsstatements.org/vocab/NoC-NC/1.0/",
     "http://rightsstatements.org/vocab/CNE/1.0/",
 )
-MAKER_ROWS = 4
+# Blank maker rows under the typed ones; the form's script adds more, as many as are needed.
+MAKER_ROWS = 1
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ LABELS = {spec.name: spec.label for spec in FIELDS} | {
     "photographs": "Photographs (view and digest)",
     "status": "Status",
     "deleted": "Deleted",
+    "set": "Named set",
 }
 ACTIONS = {
     "create": "Created",
@@ -40,6 +41,19 @@ ACTIONS = {
     "add_photograph": "Photograph added",
     "remove_photograph": "Photograph removed",
     "arrange_photographs": "Photographs arranged",
+    "batch_set_field": "Field set by a batch",
+    "batch_append_field": "Field appended to by a batch",
+    "batch_add_to_collection": "Added to a collection by a batch",
+    "batch_remove_from_collection": "Removed from a collection by a batch",
+    "batch_add_to_set": "Added to a set by a batch",
+    "batch_remove_from_set": "Removed from a set by a batch",
+    "batch_publish": "Published by a batch",
+    "batch_unpublish": "Unpublished by a batch",
+    "batch_send_to_review": "Sent to review by a batch",
+    "batch_delete": "Deleted by a batch",
+    "batch_undo": "Batch undone",
+    "maker_merge": "Makers merged",
+    "maker_merge_undone": "Maker merge undone",
 }
 
 

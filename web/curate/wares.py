@@ -1,10 +1,9 @@
-"""The dashboard and a ware's curating page: create, edit, submit, publish, delete, restore."""
+"""A ware's curating page: create, edit, submit, publish, delete, restore."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from archive.catalogue import get_or_create_collection, get_or_create_maker
@@ -18,19 +17,17 @@ from archive.editing import (
     soft_delete,
     undelete,
 )
-from archive.ids import parse_bounded_int
 from archive.models import Collection, Institution, Maker, Ware, WareStatus
 from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
 from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
 from web.curate.blueprint import curate
+from web.curate.dating import fill_years
 from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
 from web.curate.indexing import sync_wares
+from web.curate.makers import SUGGESTED_FIELDS
 from web.views.context import db_session
 from web.views.formatting import translate as _
-
-PER_PAGE = 50
-STATUS_FILTERS = ("all", "draft", "submitted", "published", "rejected", "deleted")
 
 
 def maker_for(name: str) -> Maker:
@@ -41,74 +38,6 @@ def maker_for(name: str) -> Maker:
 def collection_for(institution: Institution, name: str) -> Collection | None:
     """The named collection of ``institution`` (created on first use), or None for none."""
     return get_or_create_collection(db_session(), institution, name) if name else None
-
-
-def _like(text: str) -> str:
-    # The search box is matched literally: % and _ typed by a user are not wildcards.
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-@curate.get("/")
-@access(Rule.SIGNED_IN)
-def dashboard() -> str:
-    """The wares this account curates, filtered by status and words, with review comments."""
-    account = signed_in()
-    status = request.args.get("status", "all")
-    if status not in STATUS_FILTERS:
-        status = "all"
-    words = request.args.get("q", "").strip()[:200]
-    page_number = parse_bounded_int(request.args.get("page", "1"), 1, 10_000) or 1
-    query = select(Ware).options(selectinload(Ware.institution))
-    if not account.is_curator:
-        query = query.where(Ware.institution_id == account.institution_id)
-    if status == "deleted":
-        query = query.where(Ware.deleted_at.is_not(None))
-    else:
-        query = query.where(Ware.deleted_at.is_(None))
-        if status != "all":
-            query = query.where(Ware.status == WareStatus(status))
-    if words:
-        pattern = _like(words.lower())
-        query = query.where(
-            or_(
-                func.lower(Ware.accession_number).like(pattern, escape="\\"),
-                func.lower(Ware.title_en).like(pattern, escape="\\"),
-                Ware.title_zh.like(_like(words), escape="\\"),
-            )
-        )
-    total = db_session().scalar(select(func.count()).select_from(query.subquery())) or 0
-    wares = list(
-        db_session().scalars(
-            query.order_by(Ware.updated_at.desc(), Ware.id.desc())
-            .limit(PER_PAGE)
-            .offset((page_number - 1) * PER_PAGE)
-        )
-    )
-    return render_template(
-        "curate/dashboard.html",
-        wares=wares,
-        total=total,
-        page=page_number,
-        pages=max(1, -(-total // PER_PAGE)),
-        status=status,
-        statuses=STATUS_FILTERS,
-        words=words,
-        notes=_latest_notes([ware.id for ware in wares]),
-    )
-
-
-def _latest_notes(ware_ids: list[int]) -> dict[int, ReviewNote]:
-    if not ware_ids:
-        return {}
-    latest: dict[int, ReviewNote] = {}
-    for note in db_session().scalars(
-        select(ReviewNote)
-        .where(ReviewNote.ware_id.in_(ware_ids))
-        .order_by(ReviewNote.created_at, ReviewNote.id)
-    ):
-        latest[note.ware_id] = note
-    return latest
 
 
 def _institutions() -> list[Institution]:
@@ -141,6 +70,7 @@ def _form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[st
         rights_choices=COMMON_RIGHTS,
         institutions=_institutions(),
         views=("front", "base", "mark", "detail", "other"),
+        suggested=SUGGESTED_FIELDS,
     )
     return page, status
 
@@ -161,6 +91,7 @@ def new_ware() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _form_page(WareForm(institution=account.institution_name or ""), None)
     form = read_form(request.form)
+    dated = fill_years(form)
     institution = _chosen_institution(form)
     if institution is None:
         form.errors["institution"] = _("Choose one of the institutions.")
@@ -184,6 +115,8 @@ def new_ware() -> Response | tuple[str, int]:
         form.errors["accession_number"] = str(refusal)
         return _form_page(form, None, 422)
     db_session().commit()
+    if dated:
+        flash(*dated)
     flash(_("Saved as a draft. Add photographs, then submit or publish it."))
     return redirect(url_for("curate.ware", ware_id=ware.id))
 
@@ -202,6 +135,7 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     """Save the edited record."""
     item = editable_ware(ware_id)
     form = read_form(request.form)
+    dated = fill_years(form)
     form.institution = item.institution.name
     if form.errors:
         return _form_page(form, item, 422)
@@ -224,6 +158,8 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     db_session().commit()
     if changed:
         sync_wares(db_session(), [item.id])
+    if dated:
+        flash(*dated)
     flash(_("Saved.") if changed else _("Nothing had changed."))
     return redirect(url_for("curate.ware", ware_id=item.id))
 

@@ -1,0 +1,131 @@
+"""Makers as records: edit, aliases, merge (every ware follows, audited) and undo."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.authorities import (
+    AuthorityRefused,
+    add_alias,
+    edit_maker,
+    merge_makers,
+    undo_merge,
+)
+from archive.catalogue import (
+    MakerCredit,
+    get_or_create_institution,
+    get_or_create_maker,
+    resolve_makers,
+    upsert_ware,
+)
+from archive.editing import ware_history
+from archive.models import AuditEvent, Maker, MakerRole, WareMaker
+
+
+def _setup(session: Session) -> tuple[Maker, Maker, list[int]]:
+    museum = get_or_create_institution(session, "Museum")
+    sons = get_or_create_maker(session, "Josiah Wedgwood & Sons", "wedgwood sons")
+    limited = get_or_create_maker(session, "Josiah Wedgwood & Sons Ltd.", "wedgwood sons ltd")
+    limited.name_zh = "韦奇伍德"
+    add_alias(session, limited, "Wedgwood Ltd", "en", actor="a", user_id=None)
+    ids = []
+    for number, credits in enumerate(
+        [
+            [MakerCredit(sons)],
+            [MakerCredit(limited, MakerRole.MANUFACTURER)],
+            # Both, in the same role: the merged credit is dropped, then restored by undo.
+            [MakerCredit(sons), MakerCredit(limited)],
+        ]
+    ):
+        ware, _ = upsert_ware(
+            session, institution=museum, accession_number=f"W-{number}", fields={}, makers=credits
+        )
+        ids.append(ware.id)
+    session.commit()
+    return sons, limited, ids
+
+
+def _credits(session: Session) -> list[tuple[int, str, str]]:
+    rows = session.execute(
+        select(WareMaker.ware_id, Maker.name, WareMaker.role)
+        .join(Maker)
+        .order_by(WareMaker.ware_id, WareMaker.position, WareMaker.id)
+    )
+    return [(ware, name, role.value) for ware, name, role in rows]
+
+
+def test_merge_moves_every_ware_and_undo_brings_it_all_back(session: Session):
+    sons, limited, ids = _setup(session)
+    original = _credits(session)
+    limited_id = limited.id
+    record, changed = merge_makers(session, sons, limited, actor="c", user_id=None)
+    session.commit()
+    assert sorted(changed) == sorted(ids[1:])
+    assert session.get(Maker, limited_id) is None
+    assert _credits(session) == [
+        (ids[0], "Josiah Wedgwood & Sons", "maker"),
+        (ids[1], "Josiah Wedgwood & Sons", "manufacturer"),
+        (ids[2], "Josiah Wedgwood & Sons", "maker"),
+    ]
+    aliases = {(alias.name, alias.language) for alias in sons.aliases}
+    assert {
+        ("Josiah Wedgwood & Sons Ltd.", None),
+        ("Wedgwood Ltd", "en"),
+        ("韦奇伍德", "zh"),
+    } <= aliases
+    event = ware_history(session, ids[1])[-1]
+    assert event.action == "maker_merge"
+    assert event.before == {"makers": [["Josiah Wedgwood & Sons Ltd.", "manufacturer", None]]}
+    # Ingest now resolves the merged spelling's key to the kept maker.
+    assert (
+        resolve_makers(session, [("Wedgwood Sons Limited", "wedgwood sons ltd", {})])[
+            "Wedgwood Sons Limited"
+        ].id
+        == sons.id
+    )
+    assert get_or_create_maker(session, "J. Wedgwood & Sons Ltd", "wedgwood sons ltd").id == sons.id
+    session.rollback()
+
+    undo_merge(session, record, actor="c", user_id=None)
+    session.commit()
+    assert _credits(session) == original
+    back = session.get(Maker, limited_id)
+    assert back is not None and back.name_zh == "韦奇伍德"
+    assert [alias.name for alias in back.aliases] == ["Wedgwood Ltd"]
+    assert "Josiah Wedgwood & Sons Ltd." not in {alias.name for alias in sons.aliases}
+    assert ware_history(session, ids[1])[-1].action == "maker_merge_undone"
+    try:
+        undo_merge(session, record, actor="c", user_id=None)
+    except AuthorityRefused:
+        pass
+    else:
+        raise AssertionError("a merge undone twice")
+
+
+def test_edit_keeps_the_old_name_as_an_alias_and_audits(session: Session):
+    sons, limited, ids = _setup(session)
+    changed = edit_maker(
+        session, sons, {"name": "Wedgwood", "name_zh": "韦奇伍德父子"}, actor="c", user_id=None
+    )
+    session.commit()
+    assert sorted(changed) == [ids[0], ids[2]]
+    assert "Josiah Wedgwood & Sons" in {alias.name for alias in sons.aliases}
+    event = session.scalar(
+        select(AuditEvent).where(AuditEvent.entity_type == "maker", AuditEvent.action == "update")
+    )
+    assert event is not None and event.after == {"name": "Wedgwood", "name_zh": "韦奇伍德父子"}
+    assert edit_maker(session, sons, {"name": "Wedgwood"}, actor="c", user_id=None) == []
+    assert not add_alias(session, sons, "Wedgwood", None, actor="c", user_id=None)
+    for bad in ({"key": "x"}, {"name": ""}):
+        try:
+            edit_maker(session, limited, bad, actor="c", user_id=None)
+        except AuthorityRefused:
+            continue
+        raise AssertionError(bad)
+    try:
+        merge_makers(session, sons, sons, actor="c", user_id=None)
+    except AuthorityRefused:
+        pass
+    else:
+        raise AssertionError("merged into itself")

@@ -1,0 +1,191 @@
+"""The curator's workbench in a real browser, on SQLite and PostgreSQL: find 200 wares with the
+list's search, select all results, set a field on every one as a background batch with
+progress, then undo the whole batch from its page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from archive.catalogue import get_or_create_institution, get_or_create_maker
+from archive.db import make_engine, make_session_factory
+from archive.editing import ware_history
+from archive.models import Maker, Role, Ware, WareMaker, WareStatus
+from archive.settings import load_settings
+from archive.users import create_user
+from index.sync import IndexSync, text_index_for
+from tests.conftest import chromium_or_skip, serving
+from tests.e2e.conftest import screenshot, wait_until
+from web.app import create_app
+from web.curate import batch_jobs
+from web.views.context import app_state
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "a long test password"
+CURATOR = "curator@potbank.example"
+WARES = 200
+
+
+@pytest.fixture
+def bench_site(tmp_path: Path, database_url: str) -> Iterator[tuple[str, object, object]]:
+    """A live Potbank with a curator and 200 published wares (plus a few others)."""
+    chromium_or_skip()
+    settings = load_settings(
+        {"POTBANK_HOME": str(tmp_path / "instance"), "POTBANK_DATABASE_URL": database_url}
+    )
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        museum = get_or_create_institution(session, "Stoke Museum")
+        create_user(session, CURATOR, PASSWORD, Role.CURATOR)
+        rows = [
+            {
+                "institution_id": museum.id,
+                "accession_number": f"{'BAT' if n < WARES else 'OTHER'}-{n:04d}",
+                "title_en": f"Transfer printed plate {n}",
+                "material": "earthenware",
+                "rights": "http://creativecommons.org/licenses/by/4.0/",
+                "status": WareStatus.PUBLISHED,
+            }
+            for n in range(WARES + 5)
+        ]
+        session.execute(insert(Ware), rows)
+        wares = dict(session.execute(select(Ware.accession_number, Ware.id)).all())
+        sons = get_or_create_maker(session, "Josiah Wedgwood & Sons", "wedgwood sons")
+        etruria = get_or_create_maker(session, "Wedgwood of Etruria", "wedgwood etruria")
+        for accession, maker in (
+            ("BAT-0000", sons),
+            ("OTHER-0200", etruria),
+            ("OTHER-0201", etruria),
+        ):
+            session.add(WareMaker(ware_id=wares[accession], maker_id=maker.id))
+        session.commit()
+        IndexSync(settings).rebuild(session)
+    app = create_app(settings)
+    try:
+        with serving(app) as base:
+            yield base, sessions, settings
+    finally:
+        batch_jobs.wait_all()
+        app_state(app).close()
+        engine.dispose()
+
+
+def _materials(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return dict(
+            session.execute(select(Ware.material, func.count()).group_by(Ware.material)).all()
+        )
+
+
+def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(CURATOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/curate/$"))
+
+
+def test_batch_edit_of_200_wares_then_undo(bench_site, page) -> None:  # type: ignore[no-untyped-def]
+    base, sessions, settings = bench_site
+    _sign_in(page, base)
+
+    page.get_by_label("Search").fill("accession:BAT*")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_test_id("ware-total").inner_text() == f"{WARES} wares"
+    page.get_by_label("Select every ware on this page").check()
+    assert page.locator("[data-selected-count]").inner_text() == "50"
+    page.get_by_test_id("scope-all").check()
+    panel = page.get_by_test_id("batch-panel")
+    panel.locator("select[name=action]").select_option("set_field")
+    assert panel.locator("input[name=value]").is_visible()
+    assert not panel.locator("select[name=collection]").is_visible()
+    panel.locator("select[name=field]").select_option("material")
+    panel.locator("input[name=value]").fill("ironstone")
+    page.get_by_role("button", name="Run the batch").click()
+    page.wait_for_url(re.compile(r"/curate/batch/\d+$"))
+    # The progress page reloads itself when the job ends.
+    page.get_by_test_id("undo-batch").wait_for(timeout=60_000)
+    assert f"{WARES} wares changed" in page.get_by_test_id("job-summary").inner_text()
+    assert _materials(sessions) == {"ironstone": WARES, "earthenware": 5}
+    assert text_index_for(settings).search("material:ironstone", per_page=1).total == WARES
+    screenshot(page, "workbench-batch-done")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("undo-batch").click()
+    page.locator("text=The batch this undid").wait_for(timeout=60_000)
+    page.get_by_test_id("job-status").filter(has_text="finished").wait_for(timeout=60_000)
+    assert f"{WARES} wares changed" in page.get_by_test_id("job-summary").inner_text()
+    assert _materials(sessions) == {"earthenware": WARES + 5}
+    with sessions() as session:
+        first = session.scalar(select(Ware.id).where(Ware.accession_number == "BAT-0000"))
+        actions = [event.action for event in ware_history(session, first)]
+    assert actions[-2:] == ["batch_set_field", "batch_undo"]
+    assert text_index_for(settings).search("material:ironstone", per_page=1).total == 0
+
+
+def _credited(sessions) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        rows = session.execute(
+            select(Ware.accession_number, Maker.name)
+            .join(WareMaker, WareMaker.ware_id == Ware.id)
+            .join(Maker, Maker.id == WareMaker.maker_id)
+        ).all()
+    return dict(rows)
+
+
+def test_maker_merge_chosen_from_suggestions_then_undone(bench_site, page) -> None:  # type: ignore[no-untyped-def]
+    base, sessions, _ = bench_site
+    _sign_in(page, base)
+    page.get_by_role("link", name="Makers").click()
+    page.get_by_role("link", name="Josiah Wedgwood & Sons").click()
+    other = page.locator("input[name=other]")
+    other.press_sequentially("Etrur", delay=30)
+    wait_until(page, "() => document.querySelectorAll('datalist option').length > 0")
+    value = page.evaluate("() => document.querySelector('datalist option').value")
+    assert re.fullmatch(r"Wedgwood of Etruria \[#\d+\]", value)
+    other.fill(value)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Merge", exact=True).click()
+    page.get_by_test_id("undo-merge").wait_for()
+    assert "2 wares now credit this maker" in page.content()
+    assert set(_credited(sessions).values()) == {"Josiah Wedgwood & Sons"}
+    assert "Wedgwood of Etruria" in page.get_by_test_id("maker-aliases").inner_text()
+    screenshot(page, "workbench-maker-merged")
+    page.get_by_test_id("undo-merge").click()
+    page.locator("text=Merge undone.").wait_for()
+    assert _credited(sessions) == {
+        "BAT-0000": "Josiah Wedgwood & Sons",
+        "OTHER-0200": "Wedgwood of Etruria",
+        "OTHER-0201": "Wedgwood of Etruria",
+    }
+
+
+def test_the_ware_form_warns_before_leaving_unsaved_changes(bench_site, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, _ = bench_site
+    _sign_in(page, base)
+    page.goto(base + "/curate/wares/new")
+    asked: list[str] = []
+    answer = {"leave": False}
+
+    def respond(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.accept() if answer["leave"] else dialog.dismiss()
+
+    page.on("dialog", respond)
+    page.get_by_label("Title (English)").fill("Half-typed")
+    page.close(run_before_unload=True)
+    for _ in range(100):
+        if asked:
+            break
+        page.wait_for_timeout(50)
+    assert asked == ["beforeunload"]  # dismissed, so the page stays open with its text
+    assert page.get_by_label("Title (English)").input_value() == "Half-typed"
+    # Leaving on purpose: the browser asks again, and goes once told to.
+    answer["leave"] = True
+    page.goto(base + "/curate/", wait_until="load")
+    assert asked == ["beforeunload", "beforeunload"]

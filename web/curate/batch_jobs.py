@@ -1,0 +1,201 @@
+"""Batch jobs in the background: a thread started by the request applies the batch chunk by
+chunk (``archive.batch``), then brings the search indexes up to date for the changed wares.
+
+Its state lives in the ``batch_job`` table, so the progress page follows it across reloads, and
+a job whose thread is gone (a restart) is shown as interrupted; what it had done stays undoable.
+This module only enqueues, runs and settles jobs, so it can move onto a shared job table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from archive.batch import run_batch
+from archive.models import User, utcnow
+from archive.settings import Settings
+from archive.workbench import BatchJob, BatchStatus
+from index.sync import BackgroundTextIndex, IndexSync, text_index_for
+from web.curate.indexing import Syncer
+from web.views.context import AppState
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TOKEN = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+ACTIVE = (BatchStatus.QUEUED, BatchStatus.RUNNING)
+QUEUE_GRACE = timedelta(minutes=2)
+INTERRUPTED_MESSAGE = "interrupted"
+INDEX_FAILED_MESSAGE = "index_failed"
+
+# Changed wares are indexed in runs of this many while the batch goes on.
+INDEX_RUN = 2000
+
+_threads: dict[int, threading.Thread] = {}
+_threads_lock = threading.Lock()
+
+
+class ChunkIndexer:
+    """Brings the indexes up to date for a batch's changed wares while the batch goes on: the
+    keyword index is written by a child process (``index.sync.BackgroundTextIndex``), so on a
+    second core, while this one works out the next chunk.
+
+    A failure is logged and remembered, never raised: the catalogue is the truth, and
+    ``potbank index rebuild`` repairs what the indexes missed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.sync = IndexSync(settings)
+        self.path = text_index_for(settings).path
+        self.writer: BackgroundTextIndex | None = None
+        self.pending: list[int] = []
+        self.failed = False
+
+    def add(self, session: Session, ware_ids: list[int], *, final: bool = False) -> None:
+        """Index ``ware_ids`` (committed already), in runs of ``INDEX_RUN``."""
+        self.pending.extend(ware_ids)
+        if self.failed or not self.pending or (len(self.pending) < INDEX_RUN and not final):
+            return
+        try:
+            # A child process pays for itself only when more runs are to come.
+            if self.writer is None and not final:
+                self.writer = BackgroundTextIndex(self.path)
+            self.sync.update_wares(session, self.pending, text_writer=self.writer)
+        except Exception:  # any index failure: see the class docstring
+            logger.exception("index update failed for %s wares of a batch", len(self.pending))
+            self.failed = True
+        self.pending = []
+
+    def finish(self, session: Session) -> None:
+        """Index what is left and wait until the keyword index has committed it all."""
+        self.add(session, [], final=True)
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:  # as in add
+                logger.exception("the keyword index writer of a batch failed")
+                self.failed = True
+
+
+def start(state: AppState, job_id: int, syncer: Syncer | None) -> None:
+    """Run the job in a background thread; the request that calls this returns at once.
+
+    ``syncer`` None means the real indexes, updated chunk by chunk as the batch goes (a test
+    gives a syncer of its own, called once with every changed id)."""
+    thread = threading.Thread(
+        target=_run, args=(state, job_id, syncer), name=f"potbank-batch-{job_id}", daemon=True
+    )
+    with _threads_lock:
+        _threads[job_id] = thread
+    thread.start()
+
+
+def wait_all(timeout: float = 120) -> bool:
+    """Wait for every batch thread of this process; returns whether all ended."""
+    with _threads_lock:
+        threads = list(_threads.values())
+    for thread in threads:
+        thread.join(timeout)
+    return not any(thread.is_alive() for thread in threads)
+
+
+def _alive_here(job: BatchJob) -> bool:
+    with _threads_lock:
+        thread = _threads.get(job.id)
+    return thread is not None and thread.is_alive()
+
+
+def orphaned(job: BatchJob) -> bool:
+    """Whether an active job has no thread left to finish it."""
+    if job.status not in ACTIVE:
+        return False
+    if job.worker is None:
+        created = job.created_at
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        return utcnow() - created > QUEUE_GRACE and not _alive_here(job)
+    if job.worker == PROCESS_TOKEN:
+        return not _alive_here(job)
+    host, _, rest = job.worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return int(pid) == os.getpid()
+
+
+def settle(session: Session, job: BatchJob) -> BatchJob:
+    """Mark an orphaned job as interrupted before it is shown."""
+    if orphaned(job):
+        session.execute(
+            update(BatchJob)
+            .where(BatchJob.id == job.id, BatchJob.status.in_(ACTIVE))
+            .values(
+                status=BatchStatus.INTERRUPTED, message=INTERRUPTED_MESSAGE, finished_at=utcnow()
+            )
+        )
+        session.commit()
+        session.refresh(job)
+    return job
+
+
+def _run(state: AppState, job_id: int, syncer: Syncer | None) -> None:
+    try:
+        with state.session_factory() as session:
+            _execute(session, job_id, state.settings, syncer)
+    except Exception:  # anything at all: the job must end in a state a person can read
+        logger.exception("batch job %s failed", job_id)
+        with state.session_factory() as session:
+            job = session.get(BatchJob, job_id)
+            if job is not None:
+                job.status = BatchStatus.FAILED
+                job.finished_at = utcnow()
+                session.commit()
+    finally:
+        with _threads_lock:
+            _threads.pop(job_id, None)
+
+
+def _execute(session: Session, job_id: int, settings: Settings, syncer: Syncer | None) -> None:
+    job = session.get(BatchJob, job_id)
+    if job is None:
+        return
+    job.status = BatchStatus.RUNNING
+    job.worker = PROCESS_TOKEN
+    job.started_at = utcnow()
+    session.commit()
+    user = session.get(User, job.user_id)
+    actor = user.email if user else "batch"
+    if syncer is None:
+        indexer = ChunkIndexer(settings)
+        run_batch(session, job, actor=actor, committed=lambda ids: indexer.add(session, ids))
+        indexer.finish(session)
+        indexed = not indexer.failed
+    else:
+        changed = run_batch(session, job, actor=actor)
+        indexed = not changed or sync_with(syncer, session, changed)
+    if not indexed:
+        job.message = INDEX_FAILED_MESSAGE
+    job.status = BatchStatus.FINISHED
+    job.finished_at = utcnow()
+    session.commit()
+
+
+def sync_with(syncer: Syncer, session: Session, ware_ids: list[int]) -> bool:
+    """Run ``syncer``; a failure is logged and reported, as in ``ChunkIndexer``."""
+    try:
+        syncer(session, ware_ids)
+    except Exception:  # see ChunkIndexer
+        logger.exception("index update failed for %s wares of a batch", len(ware_ids))
+        return False
+    return True

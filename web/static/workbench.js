@@ -1,0 +1,61 @@
+// The curators' wares list: select rows or the whole page, show the inputs the chosen batch
+// action needs, and ask before an action that changes many wares at once or cannot be taken
+// back lightly. Without this script the form still works (every input is sent; the server
+// reads only those the action needs) and nothing is asked.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-batch-form]");
+  if (form) {
+    var rows = Array.prototype.slice.call(form.querySelectorAll("[data-select-row]"));
+    var page = form.querySelector("[data-select-page]");
+    var counter = form.querySelector("[data-selected-count]");
+    var count = function () {
+      var n = rows.filter(function (box) { return box.checked; }).length;
+      if (counter) { counter.textContent = String(n); }
+      if (page) {
+        page.checked = n > 0 && n === rows.length;
+        page.indeterminate = n > 0 && n < rows.length;
+      }
+    };
+    rows.forEach(function (box) { box.addEventListener("change", count); });
+    if (page) {
+      page.addEventListener("change", function () {
+        rows.forEach(function (box) { box.checked = page.checked; });
+        count();
+      });
+    }
+    count();
+    var action = form.querySelector("[data-batch-action]");
+    var show = function () {
+      var chosen = action ? action.value : "";
+      form.querySelectorAll("[data-batch-for]").forEach(function (node) {
+        var wanted = node.getAttribute("data-batch-for").split(" ").indexOf(chosen) >= 0;
+        node.hidden = !wanted;
+        node.querySelectorAll("input, select").forEach(function (input) { input.disabled = !wanted; });
+      });
+    };
+    if (action) { action.addEventListener("change", show); show(); }
+    form.addEventListener("submit", function (event) {
+      var option = action && action.options[action.selectedIndex];
+      var question = option && option.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { event.preventDefault(); }
+    });
+  }
+  // A form with data-warn-unsaved makes the browser ask before leaving it with unsaved changes.
+  document.querySelectorAll("form[data-warn-unsaved]").forEach(function (edited) {
+    var dirty = false;
+    edited.addEventListener("input", function () { dirty = true; });
+    edited.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+  });
+  // Any other form (or the button that submits it) with data-confirm asks first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form === document.querySelector("[data-batch-form]")) { return; }
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+})();
