@@ -12,9 +12,9 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.datastructures import MultiDict
 
+from archive.ids import parse_bounded_int, parse_id
 from archive.models import Collection, Institution, Maker, Photograph, Ware, WareMaker, WareStatus
 from archive.workbench import SavedSearch, WareSet, WareSetMember
-from archive.ids import parse_bounded_int, parse_id
 from web.auth.accounts import Account
 from web.curate.query_sql import sql_query, term_condition, years_overlap
 

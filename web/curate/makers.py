@@ -19,9 +19,9 @@ from archive.authorities import (
     remove_alias,
     undo_merge,
 )
+from archive.ids import parse_bounded_int
 from archive.models import Collection, Maker, MakerName, Ware, WareMaker, WareStatus
 from archive.workbench import MakerMerge
-from archive.ids import parse_bounded_int
 from web.auth import Rule, access
 from web.curate.access import actor, signed_in
 from web.curate.blueprint import curate

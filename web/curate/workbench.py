@@ -24,9 +24,9 @@ from archive.batch import (
     check_params,
 )
 from archive.curation import ReviewNote
+from archive.ids import parse_id
 from archive.models import Collection, Institution, User, Ware
 from archive.workbench import (
-from archive.ids import parse_id
     BatchAction,
     BatchJob,
     BatchStatus,
@@ -194,9 +194,7 @@ def _params(action: BatchAction) -> tuple[dict[str, Any], str | None]:
         return {"collection_id": collection_id}, None
     if action in (BatchAction.ADD_TO_SET, BatchAction.REMOVE_FROM_SET):
         chosen = form.get("set", "")
-        allowed = owned_or_shared(WareSet, signed_in()).where(
-            WareSet.id == (parse_id(chosen) or 0)
-        )
+        allowed = owned_or_shared(WareSet, signed_in()).where(WareSet.id == (parse_id(chosen) or 0))
         if db_session().scalar(allowed) is None:
             return {}, _("Choose a set.")
         return {"set_id": int(chosen)}, None
