@@ -22,7 +22,7 @@ from archive.batch import run_batch
 from archive.models import User, utcnow
 from archive.settings import Settings
 from archive.workbench import BatchJob, BatchStatus
-from index.sync import BackgroundTextIndex, IndexSync, text_index_for
+from index.sync import BackgroundTextIndex, IndexSync, current_generation
 from web.curate.indexing import Syncer
 from web.views.context import AppState
 
@@ -51,8 +51,8 @@ class ChunkIndexer:
     """
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.sync = IndexSync(settings)
-        self.path = text_index_for(settings).path
         self.writer: BackgroundTextIndex | None = None
         self.pending: list[int] = []
         self.failed = False
@@ -63,10 +63,11 @@ class ChunkIndexer:
         if self.failed or not self.pending or (len(self.pending) < INDEX_RUN and not final):
             return
         try:
-            # A child process pays for itself only when more runs are to come.
-            if self.writer is None and not final:
-                self.writer = BackgroundTextIndex(self.path)
-            self.sync.update_wares(session, self.pending, text_writer=self.writer)
+            # A child process pays for itself only when more runs are to come, and only while
+            # this batch holds the index writer's lease (else the elected writer applies them).
+            if self.writer is None and not final and self.sync.writer.holding:
+                self.writer = BackgroundTextIndex(current_generation(self.settings).path / "text")
+            self.sync.update_wares(session, self.pending, text_writer=self.writer, keep_lease=True)
         except Exception:  # any index failure: see the class docstring
             logger.exception("index update failed for %s wares of a batch", len(self.pending))
             self.failed = True
@@ -75,12 +76,20 @@ class ChunkIndexer:
     def finish(self, session: Session) -> None:
         """Index what is left and wait until the keyword index has committed it all."""
         self.add(session, [], final=True)
-        if self.writer is not None:
-            try:
-                self.writer.close()
-            except Exception:  # as in add
-                logger.exception("the keyword index writer of a batch failed")
-                self.failed = True
+        try:
+            # Waits for the last keyword run, records it applied and gives the lease up.
+            self.sync.release(session)
+        except Exception:  # as in add
+            logger.exception("the index writer of a batch failed")
+            self.failed = True
+        finally:
+            self.sync.writer.abandon()
+            if self.writer is not None:
+                try:
+                    self.writer.close()
+                except Exception:  # as in add
+                    logger.exception("the keyword index writer of a batch failed")
+                    self.failed = True
 
 
 def start(state: AppState, job_id: int, syncer: Syncer | None) -> None:
@@ -178,8 +187,12 @@ def _execute(session: Session, job_id: int, settings: Settings, syncer: Syncer |
     actor = user.email if user else "batch"
     if syncer is None:
         indexer = ChunkIndexer(settings)
-        run_batch(session, job, actor=actor, committed=lambda ids: indexer.add(session, ids))
-        indexer.finish(session)
+        try:
+            run_batch(session, job, actor=actor, committed=lambda ids: indexer.add(session, ids))
+        finally:
+            # Also after a failed batch: the chunks committed so far are indexed and the
+            # writer's lock is let go (the change log keeps whatever was not applied).
+            indexer.finish(session)
         indexed = not indexer.failed
     else:
         changed = run_batch(session, job, actor=actor)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, sele
 from archive.models import Collection, Institution, Maker, MakerName, Ware, WareMaker
 from index.glossary import Glossary, default_glossary
 from index.query import prepare_query
+from index.text import GRAM_FIELD
 
 _TOKEN = re.compile(
     r'(?P<fielded>[A-Za-z_]+:(?:"[^"]*"|\([^()]*\)|[^\s()"]+))'
@@ -201,7 +202,7 @@ def sql_query(raw: str) -> SqlQuery:
     if not prepared.text.strip() and not prepared.date_clauses and raw.strip():
         # Only punctuation (a % or a _ typed on its own): looked for as it is, literally.
         return SqlQuery(term_condition(raw.strip()[:200]), list(prepared.messages))
-    parser = _Parser(prepared.text)
+    parser = _Parser(_for_sql(prepared.text))
     condition: ColumnElement[bool] = true()
     while parser.peek() is not None:
         if parser.peek() == ("paren", ")"):
@@ -211,6 +212,14 @@ def sql_query(raw: str) -> SqlQuery:
     for ranges in prepared.date_clauses:
         condition = and_(condition, or_(*(years_overlap(first, last) for first, last in ranges)))
     return SqlQuery(condition, list(prepared.messages))
+
+
+def _for_sql(text: str) -> str:
+    """The keyword index's rewrite without what only ranking or the index's layout needs: boosts
+    (``^0.35``: SQL matches, it does not rank) and the character-gram field (a sub-word search
+    there is what LIKE does on every column anyway)."""
+    text = re.sub(r"\^[0-9.]+", "", text)
+    return re.sub(rf"(?<![\w:]){re.escape(GRAM_FIELD)}:", "", text)
 
 
 def years_overlap(first: int | None, last: int | None) -> ColumnElement[bool]:
