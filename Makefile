@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# `make demo PORT=5050` serves on another port; HOST=0.0.0.0 serves the local network.
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
 demo: $(STAMP)
-	$(BIN)/potbank demo
+	$(BIN)/potbank demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
-from web.views import assets, errors, formatting, language, presenters
+from web.views import assets, compression, errors, formatting, language, presenters
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
@@ -81,6 +81,8 @@ def create_app(
         search=search,
     )
     app.teardown_appcontext(close_db_session)
+    # First registered, so it runs last: it compresses the body every other hook has finished.
+    compression.register(app)
     csrf.init_app(app)
     formatting.register(app)
     language.register(app)

@@ -259,6 +259,7 @@ CASES: list[Case] = [
     ),
     Case("curate.reset_user_password", _new_password, ADMINS),
     Case("curate.institutions", lambda s, r: ("GET", "/curate/institutions", None), ADMINS),
+    Case("curate.status", lambda s, r: ("GET", "/curate/status", None), ADMINS),
     Case("curate.new_institution", lambda s, r: ("GET", "/curate/institutions/new", None), ADMINS),
     Case(
         "curate.new_institution",
