@@ -200,7 +200,7 @@ def test_maker_collection_institution_and_about_pages(
     assert "Photo: Alex Amies, chinesenotes.com, CC BY 2.5" in about
     assert 'href="http://creativecommons.org/licenses/by/2.5/"' in about
     assert "Carnegie Museum of Art collection metadata, CC0 1.0" in about
-    assert "potbank-descriptor-v1" in about
+    assert "compares colour, texture and shape" in about
     assert re.search(r"3 published wares\s+with 3 photographs,\s+by 1 maker,", about)
 
 
