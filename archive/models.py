@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -113,6 +114,8 @@ class Collection(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Chosen by a curator for the home page (audited).
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     institution: Mapped[Institution] = relationship(back_populates="collections")
 
@@ -131,6 +134,14 @@ class Maker(Base):
     nationality: Mapped[str | None] = mapped_column(String(100))
     active_from: Mapped[int | None] = mapped_column(Integer)
     active_to: Mapped[int | None] = mapped_column(Integer)
+    # The authority record curators keep (audited): life dates, a short biography in both
+    # languages, and identifiers in other authorities (Wikidata "Q…", Getty ULAN "500…").
+    born: Mapped[int | None] = mapped_column(Integer)
+    died: Mapped[int | None] = mapped_column(Integer)
+    biography_en: Mapped[str | None] = mapped_column(Text)
+    biography_zh: Mapped[str | None] = mapped_column(Text)
+    wikidata_id: Mapped[str | None] = mapped_column(String(20))
+    ulan_id: Mapped[str | None] = mapped_column(String(20))
 
     aliases: Mapped[list[MakerName]] = relationship(
         back_populates="maker", cascade="all, delete-orphan", order_by="MakerName.id"
@@ -194,6 +205,8 @@ class Ware(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Chosen by a curator for the home page (audited).
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     institution: Mapped[Institution] = relationship()
     collection: Mapped[Collection | None] = relationship()
@@ -297,3 +310,5 @@ class IngestRun(Base):
 # The curating tables live in their own module; importing it here puts them in this metadata,
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
+# Exhibitions likewise.
+from archive import exhibitions as _exhibitions  # noqa: E402, F401
