@@ -310,5 +310,6 @@ class IngestRun(Base):
 # The curating tables live in their own module; importing it here puts them in this metadata,
 # which Alembic and the migration test compare against.
 from archive import curation as _curation  # noqa: E402, F401
+
 # Exhibitions likewise.
 from archive import exhibitions as _exhibitions  # noqa: E402, F401
