@@ -81,9 +81,7 @@ class ExhibitionItem(Base):
     __table_args__ = (Index("ix_exhibition_item_section", "section_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    section_id: Mapped[int] = mapped_column(
-        ForeignKey("exhibition_section.id", ondelete="CASCADE")
-    )
+    section_id: Mapped[int] = mapped_column(ForeignKey("exhibition_section.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
     ware_id: Mapped[int] = mapped_column(ForeignKey("ware.id", ondelete="CASCADE"))
     photograph_id: Mapped[int | None] = mapped_column(

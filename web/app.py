@@ -97,11 +97,13 @@ def create_app(
 def _register_blueprints(app: Flask) -> None:
     from web import auth, curate, exports, iiif, oai
     from web.api import api
+    from web.views.exhibitions import exhibitions
+    from web.views.explore import explore
     from web.views.images import images
     from web.views.pages import pages
     from web.views.search import search
 
-    for blueprint in (search, pages, images, api):
+    for blueprint in (search, pages, images, api, explore, exhibitions):
         app.register_blueprint(blueprint)
     iiif.register(app)
     oai.register(app)

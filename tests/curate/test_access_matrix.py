@@ -357,6 +357,8 @@ def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str:
         "filename": "potbank.css",
         "key": "0" * 32,
         "anything": "nothing-here",
+        "facet": "material",
+        "value": "Secret draft bowl" if hidden else "porcelain",
     }
     arguments = {name: values.get(name, "x") for name in rule.arguments}
     with app.test_request_context():

@@ -20,7 +20,7 @@ def test_empty_search_page_invites_a_search(client: FlaskClient) -> None:
     page = _text(client, "/")
     assert 'name="q"' in page
     assert 'action="/search/image"' in page and 'enctype="multipart/form-data"' in page
-    assert "Start with a word or a picture" in page
+    assert "Ways in" in page and "Try a word:" in page
     # Which search is active, in plain words: no developer settings on a public page.
     assert "Search by photograph compares colour, texture and shape" in page
     assert "POTBANK_" not in page and "<img hidden" not in page

@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.Column("intro_zh", sa.Text(), nullable=True),
         sa.Column(
             "status",
-            sa.Enum(
-                "draft", "published", name="exhibitionstatus", native_enum=False, length=16
-            ),
+            sa.Enum("draft", "published", name="exhibitionstatus", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
