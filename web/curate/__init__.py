@@ -11,11 +11,21 @@ import os
 
 from flask import Flask, Response, request
 
-from web.curate import bulk, history, institutions, photos, review, status, users, wares
+from web.curate import (
+    bulk,
+    history,
+    institutions,
+    photos,
+    public_site,
+    review,
+    status,
+    users,
+    wares,
+)
 from web.curate.blueprint import curate
 
 # The modules above hold the views; importing them is what attaches them to the blueprint.
-VIEW_MODULES = (bulk, history, institutions, photos, review, status, users, wares)
+VIEW_MODULES = (bulk, history, institutions, photos, public_site, review, status, users, wares)
 RULED_BLUEPRINTS = ("auth", "curate")
 
 

@@ -7,7 +7,12 @@ from flask import Blueprint, abort, render_template, request
 from archive.catalogue import get_ware, wares_by_ids
 from web.views import queries
 from web.views.context import db_session, search_service
-from web.views.searching import embedder_for_page
+from web.views.searching import (
+    FACET_FIELDS,
+    FACET_LABELS,
+    embedder_for_page,
+    facet_value_label,
+)
 
 pages = Blueprint("pages", __name__)
 
@@ -51,7 +56,22 @@ def maker(maker_id: int) -> str:
     if listing.total == 0:
         # A maker known only from unpublished records is not public yet.
         abort(404)
-    return render_template("maker.html", maker=found, listing=listing)
+    facets = search_service().keyword("", per_page=1, filters={"maker": [found.name]}).facets
+    with_photo = sum(1 for ware in listing.wares if ware.main_photograph)
+    return render_template(
+        "maker.html",
+        maker=found,
+        listing=listing,
+        roles=queries.roles_of_maker(db_session(), maker_id),
+        facets=[
+            (name, [(str(value), int(number)) for value, number in facets.get(name, [])][:8])
+            for name in FACET_FIELDS
+            if name not in ("maker", "institution", "collection") and facets.get(name)
+        ],
+        facet_labels=FACET_LABELS,
+        facet_value=facet_value_label,
+        mostly_unphotographed=bool(listing.wares) and with_photo * 2 < len(listing.wares),
+    )
 
 
 @pages.get("/collections/<int:collection_id>")
