@@ -139,7 +139,7 @@ def maker_authority(maker_id: int) -> Response | tuple[str, int]:
 def _form_of(exhibition: Exhibition | None) -> dict[str, Any]:
     """The exhibition form's values from the catalogue, with blank rows for adding."""
     if exhibition is None:
-        return {"values": {}, "sections": [_blank_section()]}
+        return {"fields": {}, "sections": [_blank_section()]}
     sections = []
     for section in exhibition.sections:
         items = []
@@ -167,7 +167,7 @@ def _form_of(exhibition: Exhibition | None) -> dict[str, Any]:
         name: getattr(exhibition, name) or ""
         for name in ("slug", "title_en", "title_zh", "intro_en", "intro_zh")
     }
-    return {"values": values, "sections": [*sections, _blank_section()]}
+    return {"fields": values, "sections": [*sections, _blank_section()]}
 
 
 def _blank_section() -> dict[str, Any]:
@@ -210,7 +210,7 @@ def _submitted(form: MultiDict[str, str]) -> dict[str, Any]:
         for name in ("slug", "title_en", "title_zh", "intro_en", "intro_zh")
     }
     return {
-        "values": values,
+        "fields": values,
         "sections": [s for _p, _i, s in sorted(sections, key=lambda t: t[:2])],
     }
 
@@ -276,7 +276,7 @@ def _save(exhibition: Exhibition | None) -> Response | tuple[str, int]:
         saved = save_exhibition(
             db_session(),
             exhibition,
-            submitted["values"],
+            submitted["fields"],
             _drafts(submitted),
             actor=email,
             user_id=user_id,
