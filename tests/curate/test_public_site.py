@@ -134,7 +134,7 @@ def test_a_bad_exhibition_form_is_answered_with_the_reason_and_kept(
         response = curator.post("/curate/exhibitions/new", data=form)
         assert response.status_code == 422, extra
         page = response.get_data(as_text=True)
-        assert reason in page, (extra, page[page.find("<main"):][:3000])
+        assert reason in page, (extra, page[page.find("<main") :][:3000])
         assert "From Jingdezhen to Staffordshire." in page
 
 
@@ -176,9 +176,7 @@ def test_a_makers_authority_record_is_edited_audited_and_shown(
     ):
         assert expected in page, expected
     with site.sessions() as session:
-        event = session.scalars(
-            select(AuditEvent).where(AuditEvent.entity_type == "maker")
-        ).one()
+        event = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "maker")).one()
         assert event.after["wikidata_id"] == "Q1351116" and event.before["born"] is None
         assert session.get(Maker, site.catalogue.maker).biography_en == "Potter of Etruria."
     # The Chinese name now finds the maker's wares.
