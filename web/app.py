@@ -102,8 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     from web.views.images import images
     from web.views.pages import pages
     from web.views.search import search
+    from web.views.tools import tools
 
-    for blueprint in (search, pages, images, api, explore, exhibitions):
+    for blueprint in (search, pages, images, api, explore, exhibitions, tools):
         app.register_blueprint(blueprint)
     iiif.register(app)
     oai.register(app)

@@ -447,6 +447,7 @@ def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str:
         "key": "0" * 32,
         "anything": "nothing-here",
         "facet": "material",
+        "kind": "csv" if rule.endpoint.startswith("tools.") else "ris",
         "value": "Secret draft bowl" if hidden else "porcelain",
     }
     arguments = {name: values.get(name, "x") for name in rule.arguments}

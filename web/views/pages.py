@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from archive.catalogue import get_ware, wares_by_ids
-from web.views import queries
+from web.views import citation, queries
 from web.views.context import db_session, search_service
 from web.views.searching import (
     FACET_FIELDS,
@@ -38,12 +38,32 @@ def ware(ware_id: int) -> str:
     # Thumbnails are plain links to ?photo=N, so switching photographs works without JavaScript.
     selected = int(chosen) - 1 if chosen.isdigit() and 1 <= int(chosen) <= photo_count else 0
     similar_ids = [i for i in search_service().similar(ware_id, SIMILAR_LIMIT) if i != ware_id]
+    cited = citation.citation_of(item)
     return render_template(
         "ware.html",
         ware=item,
         selected=selected,
         similar=wares_by_ids(db_session(), similar_ids),
+        citation=cited,
+        citation_meta=citation.meta_tags(item, cited),
+        json_ld=citation.json_ld(item, cited),
     )
+
+
+@pages.get("/wares/<int:ware_id>/cite.<any(ris, bib):kind>")
+def ware_citation(ware_id: int, kind: str) -> Response:
+    """The ware's citation as a file a reference manager imports: RIS or BibTeX."""
+    item = get_ware(db_session(), ware_id)
+    if item is None:
+        abort(404)
+    cited = citation.citation_of(item)
+    if kind == "ris":
+        body, mimetype = cited.ris(), "application/x-research-info-systems"
+    else:
+        body, mimetype = cited.bibtex() + "\n", "application/x-bibtex"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=potbank-ware-{ware_id}.{kind}"
+    return response
 
 
 @pages.get("/makers/<int:maker_id>")
