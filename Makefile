@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of PyTorch; installed first and on its own so pip never picks the CUDA wheel.
 TORCH := torch==2.13.0
 
-.PHONY: demo test lint format bench clean-venv
+.PHONY: demo test lint format bench web-audit clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP)
 		[ -e "$$script" ] || continue; \
 		echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
 	done
+
+# Lighthouse, axe-core and the Nu HTML checker over the demo (needs chromium, Java and npm).
+web-audit: $(STAMP)
+	cd bench/web-audit && npm ci --no-audit --no-fund
+	$(BIN)/python bench/bench_lighthouse.py
 
 clean-venv:
 	rm -rf $(VENV)
