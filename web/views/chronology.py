@@ -212,7 +212,11 @@ def _panel(title: str, first: int, last: int, lanes: list[tuple[str, list[Span]]
 
 def timeline() -> list[Panel]:
     """The two views: three thousand years of dynasties and periods, then Ming and Qing reign
-    by reign beside Europe's ceramic milestones."""
+    by reign beside Europe's ceramic milestones (laid out at most once a minute per language)."""
+    return recent(f"timeline.panels.{current_language()}", _timeline)
+
+
+def _timeline() -> list[Panel]:
     europe = _european()
     overview_start, overview_end = -2100, 2030
     detail_start, detail_end = 1350, 1930

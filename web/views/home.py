@@ -61,8 +61,10 @@ def featured_wares(session: Session, limit: int = FEATURED_LIMIT) -> list[Ware]:
 
 def recently_added(session: Session, limit: int = RECENT_LIMIT) -> list[Ware]:
     """The latest published wares that have a photograph (a home page leads with pictures)."""
+    # Ids grow with creation: walking the primary key backwards stops after ``limit`` matches,
+    # where ordering by created_at would sort every photographed ware first.
     query = _public(select(Ware).where(_has_photo()))
-    return _load(session, query.order_by(Ware.created_at.desc(), Ware.id.desc()), limit)
+    return _load(session, query.order_by(Ware.id.desc()), limit)
 
 
 def featured_collections(session: Session) -> list[FeaturedCollection]:
