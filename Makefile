@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of PyTorch; installed first and on its own so pip never picks the CUDA wheel.
 TORCH := torch==2.13.0
 
-.PHONY: demo test lint format bench clean-venv
+.PHONY: demo test lint format bench web-audit clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# `make demo PORT=5050` serves on another port; HOST=0.0.0.0 serves the local network.
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
 demo: $(STAMP)
-	$(BIN)/potbank demo
+	$(BIN)/potbank demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -34,6 +38,11 @@ bench: $(STAMP)
 		[ -e "$$script" ] || continue; \
 		echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
 	done
+
+# Lighthouse, axe-core and the Nu HTML checker over the demo (needs chromium, Java and npm).
+web-audit: $(STAMP)
+	cd bench/web-audit && npm ci --no-audit --no-fund
+	$(BIN)/python bench/bench_lighthouse.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -115,6 +116,8 @@ class Collection(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Chosen by a curator for the home page (audited).
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     institution: Mapped[Institution] = relationship(back_populates="collections")
 
@@ -133,6 +136,14 @@ class Maker(Base):
     nationality: Mapped[str | None] = mapped_column(String(100))
     active_from: Mapped[int | None] = mapped_column(Integer)
     active_to: Mapped[int | None] = mapped_column(Integer)
+    # The authority record curators keep (audited): life dates, a short biography in both
+    # languages, and identifiers in other authorities (Wikidata "Q…", Getty ULAN "500…").
+    born: Mapped[int | None] = mapped_column(Integer)
+    died: Mapped[int | None] = mapped_column(Integer)
+    biography_en: Mapped[str | None] = mapped_column(Text)
+    biography_zh: Mapped[str | None] = mapped_column(Text)
+    wikidata_id: Mapped[str | None] = mapped_column(String(20))
+    ulan_id: Mapped[str | None] = mapped_column(String(20))
 
     aliases: Mapped[list[MakerName]] = relationship(
         back_populates="maker", cascade="all, delete-orphan", order_by="MakerName.id"
@@ -196,6 +207,8 @@ class Ware(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Chosen by a curator for the home page (audited).
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     institution: Mapped[Institution] = relationship()
     collection: Mapped[Collection | None] = relationship()
@@ -317,6 +330,8 @@ class UserSession(Base):
 
 
 # The index change log and the index writer's lease (see archive.index_log).
+# Exhibitions likewise.
+from archive import exhibitions as _exhibitions  # noqa: E402, F401
 from archive import index_log as _index_log  # noqa: E402, F401
 
 # Long jobs with leases (see archive.jobs).

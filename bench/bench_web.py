@@ -1,4 +1,5 @@
-"""Page speed at scale: the search page and the ware page of a real instance of 100,000 wares.
+"""Page speed at scale: the search, ware, home, timeline and map pages of an instance of
+100,000 wares.
 
 The 28,258 Carnegie Museum of Art records (../shared/data/cmoa/cmoa-all.jsonl.gz, CC0) are
 repeated with new accession numbers until there are N wares, written to a SQLite catalogue
@@ -287,6 +288,24 @@ def main() -> None:
     for ware_id in ware_ids:
         ware_pages += timed(page(f"/wares/{ware_id}"), 1)
 
+    # The explore pages keep their counts for a minute (web/views/recent.py): timed warm, as a
+    # visitor meets them, and cold, as the first visitor after the minute does.
+    from web.views.recent import _KEY as RECENT
+
+    explore: dict[str, list[float]] = {}
+    for path in ("/", "/timeline", "/map"):
+        page(path)()
+        explore[path] = timed(page(path), args.repeat * 20)
+
+    def cold(path: str) -> Callable[[], object]:
+        def call() -> object:
+            app.extensions.pop(RECENT, None)
+            return page(path)()
+
+        return call
+
+    cold_times = {path: timed(cold(path), args.repeat) for path in ("/", "/timeline", "/map")}
+
     print()
     print(f"{'server time (ms)':<44}{'n':>6}{'p50':>8}{'p95':>8}{'max':>8}{'bar':>7}  ")
     for label, times, bar in (
@@ -295,6 +314,12 @@ def main() -> None:
         ("search page, facets + dates + page 2", filtered, SEARCH_BAR_MS),
         ("API /api/v1/search?q=", api, SEARCH_BAR_MS),
         ("ware page /wares/<id>", ware_pages, WARE_BAR_MS),
+        ("home page /", explore["/"], SEARCH_BAR_MS),
+        ("timeline /timeline", explore["/timeline"], SEARCH_BAR_MS),
+        ("map /map", explore["/map"], SEARCH_BAR_MS),
+        ("home page, counts cold", cold_times["/"], None),
+        ("timeline, counts cold", cold_times["/timeline"], None),
+        ("map, counts cold", cold_times["/map"], None),
     ):
         p95 = percentile(times, 0.95)
         verdict = "" if bar is None else ("ok" if p95 <= bar else "MISSED")

@@ -11,7 +11,7 @@ from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
 from web.auth.proxies import TrustedProxies
-from web.views import assets, errors, formatting, ids, language, presenters, vocabulary
+from web.views import assets, compression, errors, formatting, ids, language, presenters, vocabulary
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf, unpin_search
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
@@ -82,6 +82,8 @@ def create_app(
         search=search,
     )
     app.teardown_appcontext(close_db_session)
+    # First registered, so it runs last: it compresses the body every other hook has finished.
+    compression.register(app)
     app.teardown_appcontext(unpin_search)
     csrf.init_app(app)
     # Before any route is added: every <int:...> in them is then bounded to a database id.
@@ -102,11 +104,14 @@ def create_app(
 def _register_blueprints(app: Flask) -> None:
     from web import auth, curate, exports, iiif, linked_art, oai
     from web.api import api
+    from web.views.exhibitions import exhibitions
+    from web.views.explore import explore
     from web.views.images import images
     from web.views.pages import pages
     from web.views.search import search
+    from web.views.tools import tools
 
-    for blueprint in (search, pages, images, api):
+    for blueprint in (search, pages, images, api, explore, exhibitions, tools):
         app.register_blueprint(blueprint)
     iiif.register(app)
     oai.register(app)

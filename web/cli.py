@@ -550,6 +550,7 @@ def demo(host: str, port: int, samples_dir: Path, no_serve: bool) -> None:
     """Initialise an instance, load the demo collection (idempotently) and serve the site."""
     from index.sync import IndexSync
     from ingest.pipeline import IngestOptions, ingest_native_csv
+    from web.demo_setup import ensure_demo_curator, ensure_demo_exhibition
 
     settings = load_settings()
     initialise_instance(settings)
@@ -567,6 +568,12 @@ def demo(host: str, port: int, samples_dir: Path, no_serve: bool) -> None:
                 click.echo(
                     f"Indexes rebuilt: {counts['wares']} wares, {counts['photographs']} photos"
                 )
+        with factory() as session:
+            email, password = ensure_demo_curator(settings, session)
+            exhibition = ensure_demo_exhibition(session)
+        if exhibition:
+            click.echo(f"Demo exhibition: /exhibitions/{exhibition}")
+        click.echo(f"Demo curator: sign in as {email} with password {password}")
     if not no_serve:
         _serve(settings, host, port, threads=8)
 

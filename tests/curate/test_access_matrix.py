@@ -23,6 +23,7 @@ from archive.authorities import add_alias, merge_makers
 from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
+from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
 from archive.models import AuditEvent, Maker, Role, User, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
@@ -93,6 +94,28 @@ def _fresh_user(site: Site, role: str) -> int:
         user = create_user(session, f"fresh-{role}@example.org", PASSWORD, Role.CURATOR)
         session.commit()
         return user.id
+
+
+def _exhibition(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        exhibition = save_exhibition(
+            session,
+            None,
+            {"slug": f"show-{role.replace('_', '-')}-{uuid.uuid4().hex[:8]}", "title_en": "A show"},
+            [SectionDraft(heading_en="One", items=[ItemDraft(site.catalogue.vase)])],
+            actor="test",
+        )
+        session.commit()
+        return exhibition.id
+
+
+def _exhibition_form(site: Site, role: str) -> dict[str, Any]:
+    return {
+        "slug": f"new-{role.replace('_', '-')}-{uuid.uuid4().hex[:8]}",
+        "title_en": f"Show of {role}",
+        "section-0-heading_en": "One",
+        "section-0-item-0-ware": str(site.catalogue.vase),
+    }
 
 
 def _new_account(site: Site, role: str) -> dict[str, Any]:
@@ -354,6 +377,72 @@ CASES: list[Case] = [
     ),
     Case("curate.reset_user_password", _new_password, ADMINS),
     Case("curate.institutions", lambda s, r: ("GET", "/curate/institutions", None), ADMINS),
+    Case("curate.status", lambda s, r: ("GET", "/curate/status", None), ADMINS),
+    Case(
+        "curate.feature_ware",
+        lambda s, r: ("POST", f"/curate/wares/{s.catalogue.vase}/feature", {"featured": "1"}),
+        CURATORS,
+    ),
+    Case(
+        "curate.feature_collection",
+        lambda s, r: (
+            "POST",
+            f"/curate/collections/{s.catalogue.collection}/feature",
+            {"featured": "1"},
+        ),
+        CURATORS,
+    ),
+    Case(
+        "curate.maker_authority",
+        lambda s, r: ("GET", f"/curate/makers/{s.catalogue.maker}/authority", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.maker_authority",
+        lambda s, r: (
+            "POST",
+            f"/curate/makers/{s.catalogue.maker}/authority",
+            {"nationality": f"British ({r})", "wikidata_id": "Q1351116"},
+        ),
+        CURATORS,
+    ),
+    Case("curate.exhibitions", lambda s, r: ("GET", "/curate/exhibitions", None), CURATORS),
+    Case("curate.new_exhibition", lambda s, r: ("GET", "/curate/exhibitions/new", None), CURATORS),
+    Case(
+        "curate.new_exhibition",
+        lambda s, r: ("POST", "/curate/exhibitions/new", _exhibition_form(s, r)),
+        CURATORS,
+    ),
+    Case(
+        "curate.edit_exhibition",
+        lambda s, r: ("GET", f"/curate/exhibitions/{_exhibition(s, r)}", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.edit_exhibition",
+        lambda s, r: ("POST", f"/curate/exhibitions/{_exhibition(s, r)}", _exhibition_form(s, r)),
+        CURATORS,
+    ),
+    Case(
+        "curate.preview_exhibition",
+        lambda s, r: ("GET", f"/curate/exhibitions/{_exhibition(s, r)}/preview", None),
+        CURATORS,
+    ),
+    Case(
+        "curate.publish_exhibition",
+        lambda s, r: ("POST", f"/curate/exhibitions/{_exhibition(s, r)}/publish", {}),
+        CURATORS,
+    ),
+    Case(
+        "curate.withdraw_exhibition",
+        lambda s, r: ("POST", f"/curate/exhibitions/{_exhibition(s, r)}/withdraw", {}),
+        CURATORS,
+    ),
+    Case(
+        "curate.exhibition_history_page",
+        lambda s, r: ("GET", f"/curate/exhibitions/{_exhibition(s, r)}/history", None),
+        CURATORS,
+    ),
     Case("curate.new_institution", lambda s, r: ("GET", "/curate/institutions/new", None), ADMINS),
     Case(
         "curate.new_institution",
@@ -545,6 +634,9 @@ def _public_url(app: Flask, rule: Any, site: Site, hidden: bool) -> str:
         "filename": "potbank.css",
         "key": "0" * 32,
         "anything": "nothing-here",
+        "facet": "material",
+        "kind": "csv" if rule.endpoint.startswith("tools.") else "ris",
+        "value": "Secret draft bowl" if hidden else "porcelain",
     }
     arguments = {name: values.get(name, "x") for name in rule.arguments}
     with app.test_request_context():

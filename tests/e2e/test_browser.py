@@ -146,9 +146,14 @@ def test_everything_works_without_javascript(browser, live_site: LiveSite) -> No
 
 def test_record_pages_and_states(browser, page, live_site: LiveSite) -> None:  # type: ignore[no-untyped-def]
     page.goto(live_site.url + "/?q=platter")
-    card = page.locator(".grid .card").first
-    assert "No photograph" in card.inner_text()
+    # Results without photographs read as a compact list (title, maker, date, type, place).
+    card = page.locator(".listing .row").first
+    assert "James Clews" in card.inner_text() and "platter" in card.inner_text()
     screenshot(page, "11-result-without-photograph")
+    page.get_by_role("link", name="grid").click()
+    assert "No photograph" in page.locator(".grid .card").first.inner_text()
+    page.get_by_role("link", name="list").click()
+    card = page.locator(".listing .row").first
     card.locator("a").click()
     page.get_by_role("link", name="James Clews").click()
     assert page.locator("h1").inner_text() == "James Clews"

@@ -64,6 +64,10 @@ def _pages(catalogue: Catalogue) -> list[str]:
         f"/collections/{catalogue.collection}",
         f"/institutions/{catalogue.institution}",
         "/about",
+        "/timeline",
+        "/map",
+        "/browse/material/porcelain",
+        "/exhibitions",
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -158,8 +159,18 @@ def test_demo_loads_the_samples_idempotently_and_they_are_searchable(cli_env):
     assert "chinesenotes: 89 created" in first.output
     assert "89 photographs added" in first.output
     assert "staffordshire: 433 created" in first.output
+    assert "Demo exhibition: /exhibitions/blue-and-white-jingdezhen-to-staffordshire" in (
+        first.output
+    )
+    credentials = re.search(r"Demo curator: sign in as (\S+) with password (\S+)", first.output)
+    assert credentials is not None
     again = runner.invoke(main, ["demo", "--no-serve"], env=cli_env)
     assert "89 unchanged" in again.output and "433 unchanged" in again.output
+    # The same account and password on every run, and the exhibition is not made twice.
+    assert credentials.group(0) in again.output
+    assert "Demo exhibition: /exhibitions/blue-and-white-jingdezhen-to-staffordshire" in (
+        again.output
+    )
     for query in ("Wedgwood", "celadon", "青花", "Jingdezhen"):
         found = runner.invoke(main, ["search", query, "--json"], env=cli_env)
         assert json.loads(found.output)["total"] > 0, query

@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from archive.ids import parse_id
 from archive.models import AuditEvent, Collection, Institution, Ware, WareMaker, WareStatus
+from web.oai.exhibition_sets import exhibition_condition, exhibition_sets, exhibition_specs
 from web.oai.metadata import (
     DC_NS,
     IDENTIFIER_NS,
@@ -217,6 +218,9 @@ def _date_bounds(start: str | None, until: str | None) -> list[ColumnElement[boo
 
 
 def _set_condition(set_spec: str) -> ColumnElement[bool]:
+    exhibition = exhibition_condition(set_spec)
+    if exhibition is not None:
+        return exhibition
     match = _SET.match(set_spec)
     if not match:
         # A set this repository never defined holds no records.
@@ -235,7 +239,7 @@ def _set_specs(ware: Ware) -> list[str]:
     specs = [f"institution:{ware.institution_id}"]
     if ware.collection_id:
         specs.append(f"institution:{ware.institution_id}:collection:{ware.collection_id}")
-    return specs
+    return specs + exhibition_specs(ware)
 
 
 def _known_sets() -> list[tuple[str, str, str | None]]:
@@ -258,7 +262,7 @@ def _known_sets() -> list[tuple[str, str, str | None]]:
     for collection in collections:
         spec = f"institution:{collection.institution_id}:collection:{collection.id}"
         sets.append((spec, collection.name, collection.description))
-    return sorted(sets)
+    return sorted(sets) + exhibition_sets(_public())
 
 
 def _header(parent: ET.Element, ware: Ware) -> None:

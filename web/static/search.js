@@ -2,11 +2,6 @@
 // form still works: choose a file, then press "Search by photograph".
 (function () {
   "use strict";
-  // On a phone the facets would push the results below the fold: start them folded.
-  var facets = document.querySelector("[data-facets]");
-  if (facets && window.matchMedia && window.matchMedia("(max-width: 52rem)").matches) {
-    facets.removeAttribute("open");
-  }
   var form = document.querySelector("[data-photo-search]");
   if (!form) {
     return;
@@ -14,16 +9,19 @@
   var input = form.querySelector("input[type=file]");
   var zone = form.querySelector("[data-dropzone]");
   var hint = form.querySelector("[data-dropzone-hint]");
-  var preview = form.querySelector("[data-dropzone-preview]");
   document.documentElement.classList.add("js");
 
   function submitWith(file) {
     if (!file) {
       return;
     }
-    if (preview && window.URL && URL.createObjectURL) {
+    // The preview is made here, not left empty in the page: an <img> needs a src.
+    if (window.URL && URL.createObjectURL) {
+      var preview = document.createElement("img");
+      preview.className = "dropzone__preview";
+      preview.alt = "";
       preview.src = URL.createObjectURL(file);
-      preview.hidden = false;
+      zone.appendChild(preview);
     }
     if (hint) {
       hint.textContent = form.getAttribute("data-searching");

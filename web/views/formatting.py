@@ -67,6 +67,37 @@ def year_range(earliest: int | None, latest: int | None) -> str:
     return f"{year(earliest)}–{year(latest)}"
 
 
+# A range of years as catalogues write it: any dash (hyphen, en, em, wave) between two numbers.
+_WRITTEN_RANGE = re.compile(r"(\d[\d,]*)\s*[-\u2010-\u2015\u301c~]\s*(\d[\d,]*)")
+_NUMBER = re.compile(r"\d[\d,]*")
+
+
+def nowrap_ranges(text: str | None) -> Markup:
+    """``text`` escaped, with each range of years written with an en dash and kept on one line,
+    so "1736—1795" reads as "1736–1795" and never breaks after the dash on a phone."""
+    if not text:
+        return Markup("")
+    escaped = str(escape(text))
+    # The escaped text holds no tags; the only ones added are these spans around digits.
+    return Markup(  # noqa: S704
+        _WRITTEN_RANGE.sub('<span class="nowrap">\\1\u2013\\2</span>', escaped)
+    )
+
+
+def date_shown(text: str | None, earliest: int | None, latest: int | None) -> Markup:
+    """A record's date as written, with its range of years after it only when the written date
+    does not already say those years (so "Qing (1736—1795)" is not followed by "(1736–1795)")."""
+    years = year_range(earliest, latest)
+    if not text:
+        return nowrap_ranges(years)
+    written = {int(number.replace(",", "")) for number in _NUMBER.findall(text)}
+    bounds = {abs(value) for value in (earliest, latest) if value is not None}
+    shown = nowrap_ranges(text)
+    if years and not bounds <= written:
+        shown += Markup(' <span class="muted">(') + nowrap_ranges(years) + Markup(")</span>")
+    return shown
+
+
 def licence_label(uri: str | None) -> str:
     """A short human name for a Creative Commons or rightsstatements.org URI."""
     if not uri:
@@ -192,6 +223,18 @@ def list_separator() -> str:
     return "、" if current_language() == "zh" else "; "
 
 
+VIEWS = ("grid", "list")
+
+
+def chosen_view(mostly_unphotographed: bool) -> str:
+    """``grid`` or ``list``: the reader's choice (``?view=``), else a compact list when most
+    wares have no photograph, since a wall of placeholder boxes tells the reader nothing."""
+    asked = request.args.get("view", "")
+    if asked in VIEWS:
+        return asked
+    return "list" if mostly_unphotographed else "grid"
+
+
 def register(app: Flask) -> None:
     """Make the formatting helpers available to templates."""
     app.jinja_env.globals.update(
@@ -206,10 +249,13 @@ def register(app: Flask) -> None:
         join_terms=join_terms,
         _html=translate_html,
         list_separator=list_separator,
+        date_shown=date_shown,
+        chosen_view=chosen_view,
     )
     app.jinja_env.filters.update(
         year=year,
         year_range=year_range,
+        nowrap_ranges=nowrap_ranges,
         licence_label=licence_name,
         is_link=is_link,
         snippet=safe_snippet,

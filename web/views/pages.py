@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from archive.catalogue import get_ware, wares_by_ids
 from archive.ids import parse_bounded_int
-from web.views import queries
+from web.views import citation, queries
 from web.views.context import db_session, search_service
-from web.views.searching import embedder_for_page
+from web.views.searching import (
+    FACET_FIELDS,
+    FACET_LABELS,
+    embedder_for_page,
+    facet_value_label,
+)
 
 pages = Blueprint("pages", __name__)
 
@@ -34,12 +39,32 @@ def ware(ware_id: int) -> str:
     # Thumbnails are plain links to ?photo=N, so switching photographs works without JavaScript.
     selected = chosen - 1 if chosen is not None else 0
     similar_ids = [i for i in search_service().similar(ware_id, SIMILAR_LIMIT) if i != ware_id]
+    cited = citation.citation_of(item)
     return render_template(
         "ware.html",
         ware=item,
         selected=selected,
         similar=wares_by_ids(db_session(), similar_ids),
+        citation=cited,
+        citation_meta=citation.meta_tags(item, cited),
+        json_ld=citation.json_ld(item, cited),
     )
+
+
+@pages.get("/wares/<int:ware_id>/cite.<any(ris, bib):kind>")
+def ware_citation(ware_id: int, kind: str) -> Response:
+    """The ware's citation as a file a reference manager imports: RIS or BibTeX."""
+    item = get_ware(db_session(), ware_id)
+    if item is None:
+        abort(404)
+    cited = citation.citation_of(item)
+    if kind == "ris":
+        body, mimetype = cited.ris(), "application/x-research-info-systems"
+    else:
+        body, mimetype = cited.bibtex() + "\n", "application/x-bibtex"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=potbank-ware-{ware_id}.{kind}"
+    return response
 
 
 @pages.get("/makers/<int:maker_id>")
@@ -52,7 +77,22 @@ def maker(maker_id: int) -> str:
     if listing.total == 0:
         # A maker known only from unpublished records is not public yet.
         abort(404)
-    return render_template("maker.html", maker=found, listing=listing)
+    facets = search_service().keyword("", per_page=1, filters={"maker": [found.name]}).facets
+    with_photo = sum(1 for ware in listing.wares if ware.main_photograph)
+    return render_template(
+        "maker.html",
+        maker=found,
+        listing=listing,
+        roles=queries.roles_of_maker(db_session(), maker_id),
+        facets=[
+            (name, [(str(value), int(number)) for value, number in facets.get(name, [])][:8])
+            for name in FACET_FIELDS
+            if name not in ("maker", "institution", "collection") and facets.get(name)
+        ],
+        facet_labels=FACET_LABELS,
+        facet_value=facet_value_label,
+        mostly_unphotographed=bool(listing.wares) and with_photo * 2 < len(listing.wares),
+    )
 
 
 @pages.get("/collections/<int:collection_id>")

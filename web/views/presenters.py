@@ -149,6 +149,12 @@ def maker_record(maker: Maker) -> dict[str, Any]:
         "nationality": maker.nationality,
         "active_from": maker.active_from,
         "active_to": maker.active_to,
+        "born": maker.born,
+        "died": maker.died,
+        "biography_en": maker.biography_en,
+        "biography_zh": maker.biography_zh,
+        "wikidata_id": maker.wikidata_id,
+        "ulan_id": maker.ulan_id,
         "url": url_for("pages.maker", maker_id=maker.id, _external=True),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import (
@@ -36,8 +36,18 @@ def _public(query: Select) -> Select:  # type: ignore[type-arg]
     return query.where(Ware.status == WareStatus.PUBLISHED, Ware.deleted_at.is_(None))
 
 
-def _page_of(session: Session, query: Select, page: int, per_page: int) -> WarePage:  # type: ignore[type-arg]
+def _page_of(
+    session: Session,
+    query: Select,  # type: ignore[type-arg]
+    page: int,
+    per_page: int,
+    *,
+    photographs_first: bool = False,
+) -> WarePage:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if photographs_first:
+        with_photo = select(Photograph.id).where(Photograph.ware_id == Ware.id).exists()
+        query = query.order_by(case((with_photo, 0), else_=1))
     wares = session.scalars(
         query.options(
             selectinload(Ware.makers).selectinload(WareMaker.maker),
@@ -51,10 +61,25 @@ def _page_of(session: Session, query: Select, page: int, per_page: int) -> WareP
 
 
 def wares_of_maker(session: Session, maker_id: int, page: int = 1, per_page: int = 24) -> WarePage:
-    """The published wares a maker had a part in, earliest first."""
+    """The published wares a maker had a part in: those with photographs first, then earliest
+    first."""
     credited = select(WareMaker.ware_id).where(WareMaker.maker_id == maker_id)
     query = _public(select(Ware).where(Ware.id.in_(credited)))
-    return _page_of(session, query, page, per_page)
+    return _page_of(session, query, page, per_page, photographs_first=True)
+
+
+def roles_of_maker(session: Session, maker_id: int) -> list[str]:
+    """The roles a maker had on published wares (manufacturer, designer …), most frequent first."""
+    rows = session.execute(
+        _public(
+            select(WareMaker.role, func.count(WareMaker.id).label("n"))
+            .join(Ware, Ware.id == WareMaker.ware_id)
+            .where(WareMaker.maker_id == maker_id)
+        )
+        .group_by(WareMaker.role)
+        .order_by(func.count(WareMaker.id).desc())
+    ).all()
+    return [role.value for role, _count in rows]
 
 
 def wares_in_collection(

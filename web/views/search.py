@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
 from archive.imaging import ImageRejected
-from web.views.context import settings
+from web.views import home as home_data
+from web.views.context import db_session, settings
 from web.views.formatting import translate
-from web.views.language import N_, current_language
+from web.views.language import LANGUAGES, N_, catalogue, current_language
 from web.views.query_images import (
     CacheBounds,
     query_image_path,
@@ -20,6 +23,7 @@ from web.views.searching import (
     BadSearch,
     SearchOutcome,
     SearchRequest,
+    century_order,
     embedder_for_page,
     facet_value_label,
     parse_search_args,
@@ -57,12 +61,24 @@ EXAMPLE_QUERIES = (
 )
 
 
+def render_search(
+    query: SearchRequest,
+    outcome: SearchOutcome | None,
+    *,
+    browsed: tuple[str, str] | None = None,
+) -> tuple[str, int]:
+    """The search page for ``outcome``; ``browsed`` is the facet value a browse page is about."""
+    return _render(query, outcome, browsed=browsed)
+
+
 def _render(
     query: SearchRequest,
     outcome: SearchOutcome | None,
     *,
     error: str | None = None,
     status: int = 200,
+    home: dict[str, Any] | None = None,
+    browsed: tuple[str, str] | None = None,
 ) -> tuple[str, int]:
     return (
         render_template(
@@ -77,9 +93,36 @@ def _render(
             examples=EXAMPLE_QUERIES_ZH if current_language() == "zh" else EXAMPLE_QUERIES,
             sort_options=[(value, translate(label)) for value, label in SORT_OPTIONS],
             mode_options=[(value, translate(label)) for value, label in MODE_OPTIONS],
+            home=home,
+            browsed=browsed,
         ),
         status,
     )
+
+
+INTRODUCTION = N_(
+    "Potbank gathers photographs and records of ceramics from museums and universities, from "
+    "Stoke-on-Trent to Jingdezhen. Search them by word or by picture, follow a dynasty on the "
+    "timeline or a kiln on the map, and read the exhibitions curators compose."
+)
+
+
+def _home() -> dict[str, Any]:
+    """What the home page shows below the search forms."""
+    session = db_session()
+    entries = home_data.entry_points()
+    readers_first = [current_language()] + [c for c in LANGUAGES if c != current_language()]
+    return {
+        "intro": [
+            (catalogue(code).get(INTRODUCTION, INTRODUCTION), code) for code in readers_first
+        ],
+        "featured": home_data.featured_wares(session),
+        "recent": home_data.recently_added(session),
+        "collections": home_data.featured_collections(session),
+        "exhibitions": home_data.published_exhibitions(session, limit=3),
+        "entries": entries,
+        "centuries": sorted(entries.get("century", []), key=lambda pair: century_order(pair[0])),
+    }
 
 
 @search.get("/")
@@ -98,7 +141,7 @@ def index() -> tuple[str, int]:
                 )
             return _render(query, run_image_search(query, photo))
         if query.is_empty and "q" not in request.args:
-            return _render(query, None)
+            return _render(query, None, home=_home())
         return _render(query, run_text_search(query))
     except BadSearch as problem:
         return _render(

@@ -120,12 +120,23 @@ class SearchOutcome:
 
     @property
     def facets(self) -> list[tuple[str, list[tuple[str, int]]]]:
-        """The facets that have values, in page order."""
-        return [
-            (name, [(str(value), int(number)) for value, number in self.page.facets[name]])
-            for name in FACET_FIELDS
-            if self.page.facets.get(name)
-        ]
+        """The facets that have values, in page order; centuries run in time order, the others
+        most frequent first, as the index counts them."""
+        shown = []
+        for name in FACET_FIELDS:
+            values = [(str(value), int(number)) for value, number in self.page.facets.get(name, ())]
+            if name == "century":
+                values.sort(key=lambda pair: century_order(pair[0]))
+            if values:
+                shown.append((name, values))
+        return shown
+
+    @property
+    def mostly_unphotographed(self) -> bool:
+        """Whether fewer than half the wares on this page have a photograph: a list then reads
+        better than a wall of placeholder boxes."""
+        with_photo = sum(1 for result in self.results if result.ware.main_photograph)
+        return bool(self.results) and with_photo * 2 < len(self.results)
 
     @property
     def message(self) -> str:
@@ -134,6 +145,16 @@ class SearchOutcome:
         if self.page.suggestion:
             message = message.replace(f"Did you mean: {self.page.suggestion}?", "")
         return message.strip()
+
+
+def century_order(value: str) -> tuple[int, str]:
+    """A sort key putting century facet values in time order (BCE first, counting down); values
+    that are not centuries go last, alphabetically."""
+    century = _CENTURY.match(value)
+    if century is None:
+        return (1_000_000, value)
+    number = int(century[1])
+    return (-number if century[3] else number, value)
 
 
 def facet_value_label(name: str, value: str) -> str:
@@ -317,14 +338,25 @@ def embedder_status() -> dict[str, Any]:
 
 
 def embedder_for_page() -> dict[str, Any]:
-    """``embedder_status`` with its reason in the visitor's language where it is the usual one
-    (CLIP not configured); a loading error stays as written, for whoever runs the archive."""
+    """``embedder_status`` for a public page: which search is active, in plain words (``plain``).
+
+    The reason (which setting to change, a loading error) is for whoever runs the archive: it
+    is shown on the admins' status page, never to the public.
+    """
     status = embedder_status()
-    if status["kind"] == "descriptor" and status["reason"].startswith("CLIP not configured"):
-        status["reason"] = translate(
+    if status["kind"] == "clip":
+        status["plain"] = translate(
             N_(
-                "CLIP is not configured (set POTBANK_CLIP_PRETRAINED), so the built-in visual "
-                "descriptor is used."
-            ),
+                "Search by photograph and by description uses a neural image model (CLIP): "
+                "describe what a pot looks like, or show one."
+            )
         )
+    else:
+        status["plain"] = translate(
+            N_(
+                "Search by photograph compares colour, texture and shape. Describing a "
+                "photograph in words is not available on this archive."
+            )
+        )
+    status.pop("reason", None)
     return status
