@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive.catalogue import upsert_ware
+from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition, set_exhibition_status
+from archive.exhibitions import ExhibitionStatus
 from archive.models import Maker, Ware
 from archive.store import ImageStore
 from tests.interop.conftest import add_ware
@@ -357,3 +359,52 @@ def test_glossary_aat_column_is_read(tmp_path):
     assert ("material", "porcelain") not in vocabulary.catalogue_terms(
         vocabulary.TERMS_PATH, without
     )
+
+
+def _willow(session_factory, catalogue, *, publish: bool) -> None:
+    with session_factory() as session:
+        exhibition = save_exhibition(
+            session,
+            None,
+            {
+                "slug": "willow",
+                "title_en": "The Willow pattern",
+                "title_zh": "柳树图案",
+                "intro_en": "Blue and white.",
+                "intro_zh": "青花。",
+            },
+            [
+                SectionDraft(
+                    heading_en="Plates",
+                    items=[
+                        ItemDraft(catalogue.wares["plate"]),
+                        ItemDraft(catalogue.wares["draft"]),
+                    ],
+                )
+            ],
+            actor="test",
+        )
+        if publish:
+            set_exhibition_status(session, exhibition, ExhibitionStatus.PUBLISHED, actor="test")
+        session.commit()
+
+
+def test_a_published_exhibition_is_a_linked_art_activity(app, catalogue, session_factory):
+    _willow(session_factory, catalogue, publish=True)
+    document = _get(app.test_client(), "/linked-art/activity/willow")
+    assert_linked_art(document)
+    assert document["type"] == "Activity"
+    assert _aat(document["classified_as"]) == {"300054766"}
+    names = {n["content"] for n in document["identified_by"]}
+    assert {"The Willow pattern", "柳树图案"} <= names
+    assert document["subject_of"][0]["digitally_carried_by"][0]["access_point"][0]["id"].endswith(
+        "/exhibitions/willow"
+    )
+    # Its organiser is the institution of the public ware it shows, not of the draft.
+    assert [host["_label"] for host in document["carried_out_by"]] == ["Stoke Museum"]
+
+
+def test_a_draft_exhibition_has_no_linked_art(app, catalogue, session_factory):
+    _willow(session_factory, catalogue, publish=False)
+    assert app.test_client().get("/linked-art/activity/willow").status_code == 404
+    assert app.test_client().get("/linked-art/activity/nothing").status_code == 404

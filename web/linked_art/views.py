@@ -19,6 +19,7 @@ from web.cors import allow_cross_origin
 from web.jsonld import json_ld_response, prefers_json_ld
 from web.linked_art.documents import (
     CONTEXT,
+    exhibition_activity,
     institution_document,
     maker_class,
     maker_document,
@@ -29,6 +30,7 @@ from web.linked_art.documents import (
 from web.views import queries
 from web.views.context import db_session
 from web.views.errors import json_error
+from web.views.exhibitions import published_exhibition
 
 linked_art = Blueprint("linked_art", __name__, url_prefix="/linked-art")
 
@@ -106,6 +108,31 @@ def set_view(collection_id: int) -> Response:
     if collection is None or not _has_public_ware(Ware.collection_id == collection_id):
         abort(404, description=f"no collection {collection_id} with published wares")
     return _answer(set_document(collection))
+
+
+@linked_art.get("/activity/<slug>", endpoint="activity_document")
+def activity_view(slug: str) -> Response:
+    """A published exhibition as a Linked Art Activity classified Exhibition; its organisers are
+    the institutions whose public wares it shows."""
+    exhibition = published_exhibition(slug)
+    institutions = {
+        item.ware.institution.id: item.ware.institution
+        for section in exhibition.sections
+        for item in section.items
+        if item.ware.status is WareStatus.PUBLISHED
+        and item.ware.deleted_at is None
+        and item.ware.institution is not None
+    }
+    document = exhibition_activity(
+        url_for("linked_art.activity_document", slug=slug, _external=True),
+        title_en=exhibition.title_en,
+        title_zh=exhibition.title_zh,
+        organisers=[institutions[key] for key in sorted(institutions)],
+        page_url=url_for("exhibitions.show", slug=slug, _external=True),
+        description_en=exhibition.intro_en,
+        description_zh=exhibition.intro_zh,
+    )
+    return _answer(document)
 
 
 @linked_art.get("/place/<path:place>", endpoint="place_document")
