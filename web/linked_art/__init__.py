@@ -1,9 +1,8 @@
 """Linked Art for Potbank: museum linked data (CIDOC-CRM as JSON-LD) under ``/linked-art/``.
 
 ``documents`` builds the JSON-LD, ``vocabulary`` holds the Getty AAT terms, ``views`` the routes.
-Exhibitions: when the catalogue has an Exhibition model, its document is a Linked Art
-``Activity`` classified as ``vocabulary.EXHIBITION`` (see ``documents.exhibition_activity``),
-served at ``/linked-art/activity/<id>`` beside the others.
+A published exhibition is a Linked Art ``Activity`` classified as ``vocabulary.EXHIBITION``
+(see ``documents.exhibition_activity``), served at ``/linked-art/activity/<slug>``.
 """
 
 from __future__ import annotations

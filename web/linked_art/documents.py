@@ -454,10 +454,8 @@ def exhibition_activity(
 ) -> Json:
     """An exhibition as a Linked Art Activity classified Exhibition, from plain values.
 
-    The hook for exhibitions: the catalogue has no Exhibition model on this branch, so this
-    takes what such a model holds (bilingual title and text, dates, venue, organisers, page)
-    and the route that serves it is added with the model (``/linked-art/activity/<id>``).
-    Its wares point at it from their own documents once the model records membership.
+    Takes what an exhibition holds (bilingual title and text, dates, venue, organisers, page)
+    as plain values; ``views.activity_view`` serves a published one.
     """
     label = title_en or title_zh or uri
     document: Json = {
