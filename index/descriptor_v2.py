@@ -2,21 +2,24 @@
 
 What a visitor's photograph changes and how each part of the vector ignores it:
 
-- Light and white balance: colour is described after gray-world normalisation over the object
-  (a cast multiplies each channel; dividing by the channel means undoes it), as opponent
-  chromaticity (brightness divides out) and as a hue histogram kept only by its Fourier
-  magnitudes (a hue rotation shifts it circularly). A photograph without colour (a grayscale
-  scan) has an empty colour block, so it is compared by structure alone.
+- Light and white balance: colour is described after gray-world normalisation (a cast
+  multiplies each channel; dividing by the channel means undoes it), as opponent chromaticity
+  (brightness divides out) and as a hue histogram kept only by its Fourier magnitudes (a hue
+  rotation shifts it circularly). A photograph without colour (a grayscale scan) has an empty
+  colour block, so it is compared by structure alone.
 - Structure carries most of the weight, so a grayscale plate or a hue shift still finds its
-  original: gradient-orientation histograms on a spatial pyramid (HOG-like, soft-binned so a
-  slight tilt or perspective stays in its bins), rotation-invariant local binary patterns and a
-  small rank-equalised (gamma-free) luminance layout.
-- Background, frame and scale: the object is segmented from its ground (index.segment) and the
-  structure blocks describe its box resampled to a fixed size; orderless blocks (colour, texture,
-  orientation over rings) keep a crop or a bad segmentation from losing everything.
+  original: gradient-orientation histograms on a 1+4+16 cell pyramid (HOG-like, soft-binned, so a
+  slight tilt or perspective stays in its bins; gradients divided by their mean, so exposure and
+  gamma do not count), rotation-invariant local binary patterns, orientation over rings and an
+  8x8 rank-equalised (gamma-free) luminance layout.
+- Frame, mat or another ground around the picture: index.segment finds the picture inside them,
+  and everything is described inside that box. The object on its ground is segmented too: its
+  box adds a lightly weighted second HOG and layout, and its mask weights the colour blocks.
+- Crops: v1's ring-pooled, centre-weighted blocks of the gray-world balanced picture ("pooled")
+  are orderless, so they still match when a crop has moved what the grids see.
 
-It works on a small image (longest side 192 px), with OpenCV for resampling, colour conversion,
-gradients and morphology: a few milliseconds a photograph.
+It works on a small image (longest side 192 px) with OpenCV for resampling, colour conversion,
+gradients and morphology: about 5-8 ms a photograph on one core.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from index.descriptor import WORK_SIZE as POOLED_SIZE
+from index.descriptor import VisualDescriptor
 from index.segment import segment
 
 WORK_SIZE = 192
@@ -35,13 +40,18 @@ _EPS = 1e-6
 _ORIENT_BINS = 8
 _PYRAMID = (1, 2, 4)
 _LAYOUT = 8
+# Relative weights of the unit-length blocks: of the picture (inside any frame) and of the
+# object's box ("object_"), chosen with bench/eval_visual.py on its tuning transforms.
 _WEIGHTS = {
-    "chroma": 0.45,
-    "hue": 0.35,
-    "hog": 1.3,
+    "hog": 1.0,
+    "layout": 1.0,
+    "chroma": 0.3,
+    "hue": 0.2,
     "rings": 0.6,
     "lbp": 0.6,
-    "layout": 0.9,
+    "object_hog": 0.3,
+    "object_layout": 0.3,
+    "pooled": 1.0,
 }
 # Below this mean saturation the photograph is taken as having no colour (grayscale).
 _GREY_SATURATION = 0.02
@@ -198,13 +208,18 @@ def _unit(vector: np.ndarray, power: bool) -> np.ndarray:
     return vector / (np.linalg.norm(vector) + _EPS)
 
 
+def _colourless(rgb: np.ndarray) -> bool:
+    """Whether a uint8 RGB picture has no colour to speak of (a grayscale scan)."""
+    spread = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)
+    return float(spread.mean()) / 255 < _GREY_SATURATION
+
+
 def _blocks(box: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
     """The unit-length blocks of one picture (uint8 RGB) with its object mask."""
     small = cv2.resize(box, (GRID, GRID), interpolation=cv2.INTER_AREA)
     weight = cv2.resize(mask.astype(np.float32), (GRID, GRID), interpolation=cv2.INTER_AREA)
     balanced = gray_world(small, weight)
-    spread = small.max(axis=2).astype(np.int16) - small.min(axis=2)
-    colourless = float(spread.mean()) / 255 < _GREY_SATURATION
+    colourless = _colourless(small)
     grey = cv2.cvtColor(np.clip(balanced, 0, 1), cv2.COLOR_RGB2GRAY)
     blocks = _structure(grey, weight)
     if colourless:
@@ -222,14 +237,33 @@ def _blocks(box: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+_POOLED = VisualDescriptor()
+
+
+def _pooled(picture: np.ndarray) -> np.ndarray:
+    """v1's ring-pooled colour, texture and shape blocks of the gray-world balanced picture:
+    orderless, so they still match when a crop has moved everything the grids see."""
+    scale = POOLED_SIZE / max(picture.shape[:2])
+    size = (max(8, round(picture.shape[1] * scale)), max(8, round(picture.shape[0] * scale)))
+    small = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+    balanced = gray_world(small, np.ones(small.shape[:2], dtype=np.uint8))
+    return _POOLED._describe(np.clip(balanced, 0, 1).astype(np.float32))
+
+
 def describe_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
-    """Blocks of the object's box, and (prefixed "whole_") of the whole picture."""
+    """Blocks of the picture (inside any frame), and (prefixed "object_") of the object's box."""
     seg = segment(rgb)
-    x, y, w, h = seg.soft_box
-    blocks = _blocks(rgb[y : y + h, x : x + w], seg.mask[y : y + h, x : x + w])
     x, y, w, h = seg.picture_box
-    whole = _blocks(rgb[y : y + h, x : x + w], seg.mask[y : y + h, x : x + w])
-    blocks.update({f"whole_{name}": block for name, block in whole.items()})
+    picture = rgb[y : y + h, x : x + w]
+    blocks = _blocks(picture, seg.mask[y : y + h, x : x + w])
+    # v1's blocks are mostly colour: a picture without colour leaves them empty, like the others.
+    blocks["pooled"] = np.zeros(_POOLED.dim) if _colourless(picture) else _pooled(picture)
+    if seg.soft_box != seg.picture_box:
+        x, y, w, h = seg.soft_box
+        inner = _blocks(rgb[y : y + h, x : x + w], seg.mask[y : y + h, x : x + w])
+        blocks.update({f"object_{name}": inner[name] for name in ("hog", "layout")})
+    else:
+        blocks.update({f"object_{name}": blocks[name] for name in ("hog", "layout")})
     return blocks
 
 

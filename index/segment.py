@@ -27,6 +27,8 @@ _CLUSTERS = 3
 _MIN_AREA, _MAX_AREA = 0.12, 0.92
 _MIN_BOX = 0.25
 WORK_SIZE = 96
+# How varied a border may be: a ground around an object, or any surround of a picture.
+_GROUND_SPREAD, _PICTURE_SPREAD = 28.0, 45.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _ground_distance(lab: np.ndarray) -> tuple[np.ndarray, float] | None:
     near = np.min(np.linalg.norm(border[:, None, :] - ground[None], axis=2), axis=1)
     # How far ground pixels stray from their cluster: a textured ground needs a wider margin.
     spread = float(np.percentile(near, 90))
-    if spread > 28:
+    if spread > _PICTURE_SPREAD:
         return None
     distance = np.full(lab.shape[:2], np.inf, dtype=np.float32)
     for centre in ground:
@@ -127,14 +129,16 @@ def _balanced(rgb: np.ndarray) -> np.ndarray:
     return np.clip(balanced, 0, 255).astype(np.uint8)
 
 
-def _segment_once(rgb: np.ndarray) -> tuple[np.ndarray | None, tuple[int, int, int, int]]:
-    """The object mask inside ``rgb`` (uint8 RGB), or None when there is no plain ground, and
-    the soft object box."""
+def _segment_once(
+    rgb: np.ndarray,
+) -> tuple[np.ndarray | None, tuple[int, int, int, int], float]:
+    """The foreground mask inside ``rgb`` (uint8 RGB), or None when there is no ground, the
+    soft object box and how varied the ground is."""
     h, w = rgb.shape[:2]
     lab = _lab(_balanced(rgb))
     found = _ground_distance(lab)
     if found is None:
-        return None, (0, 0, w, h)
+        return None, (0, 0, w, h), np.inf
     distance, spread = found
     threshold = max(14.0, spread * 1.8 + 6.0)
     soft = np.clip((distance - threshold) / (0.5 * threshold) + 0.5, 0, 1)
@@ -147,12 +151,12 @@ def _segment_once(rgb: np.ndarray) -> tuple[np.ndarray | None, tuple[int, int, i
     mask = _largest_part(mask)
     area = float(mask.mean())
     if not _MIN_AREA <= area <= _MAX_AREA:
-        return None, box
+        return None, box, spread
     _, _, bw, bh = _box(mask)
     # A small box is a highlight or a label on an object that fills the frame, not an object.
     if bw * bh < _MIN_BOX * mask.size:
-        return None, box
-    return mask, box
+        return None, box, spread
+    return mask, box, spread
 
 
 def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -202,16 +206,18 @@ def _segment(rgb: np.ndarray, passes: int) -> Segmentation:
     for _ in range(passes):
         if cw < 16 or ch < 16:
             break
-        mask, (sx, sy, sw, sh) = _segment_once(rgb[oy : oy + ch, ox : ox + cw])
+        mask, (sx, sy, sw, sh), spread = _segment_once(rgb[oy : oy + ch, ox : ox + cw])
         if mask is None:
             break
         bx, by, bw, bh = _box(mask)
-        if bw * bh < 0.85 * cw * ch and mask.sum() >= 0.9 * bw * bh:
+        if bw * bh < 0.85 * cw * ch and mask.sum() >= 0.85 * bw * bh:
             # A rectangle: a photograph on another ground or in a frame; look inside it.
             ox, oy, cw, ch = ox + bx, oy + by, bw, bh
             mask_full = np.zeros((h, w), dtype=np.uint8)
             mask_full[oy : oy + ch, ox : ox + cw] = 1
             continue
+        if spread > _GROUND_SPREAD:
+            break
         found = True
         mask_full = np.zeros((h, w), dtype=np.uint8)
         mask_full[oy : oy + ch, ox : ox + cw] = mask

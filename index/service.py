@@ -15,7 +15,7 @@ from archive.db import make_engine, make_session_factory
 from archive.imaging import open_validated
 from archive.models import Photograph
 from archive.settings import Settings
-from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
+from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedder_for_index
 from index.hybrid import FusedResult, rrf
 from index.sync import (
     stored_vector_embedder,
@@ -67,6 +67,8 @@ class _OpenVectors:
 
     stamp: int
     index: VectorIndex
+    # The embedder the index was built by (an older built-in descriptor until a rebuild).
+    embedder: ImageEmbedder
     photo_ids: np.ndarray
     ware_ids: np.ndarray
 
@@ -303,7 +305,13 @@ class SearchService:
             if image.format == "JPEG":
                 image.draft("RGB", (1200, 1200))
             rgb = image.convert("RGB")
-        return self.embedder.embed_images([rgb])[0]
+        return self.index_embedder.embed_images([rgb])[0]
+
+    @property
+    def index_embedder(self) -> ImageEmbedder:
+        """The embedder queries are described with: the one the image index was built by."""
+        opened = self._vectors()
+        return opened.embedder if opened is not None else self.embedder
 
     def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""
@@ -345,9 +353,10 @@ class SearchService:
         stamp = vector_index_stamp(self.settings)
         if self._vector_cache is not None and self._vector_cache.stamp == stamp:
             return self._vector_cache
-        if stored_vector_embedder(self.settings) != self.embedder.name:
+        embedder = embedder_for_index(self.embedder, stored_vector_embedder(self.settings))
+        if stored_vector_embedder(self.settings) != embedder.name:
             return None
-        index = vector_index_for(self.settings, self.embedder)
+        index = vector_index_for(self.settings, embedder)
         with self._session() as session:
             pairs = session.execute(
                 select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
@@ -355,6 +364,7 @@ class SearchService:
         self._vector_cache = _OpenVectors(
             stamp,
             index,
+            embedder,
             np.array([photo for photo, _ in pairs], dtype=np.int64),
             np.array([ware for _, ware in pairs], dtype=np.int64),
         )
