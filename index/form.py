@@ -42,6 +42,8 @@ FORM_SHARE = 0.5
 def _profile(mask: np.ndarray) -> np.ndarray:
     """Width of the object in each of _PROFILE_ROWS bands along its height, over its widest."""
     x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return np.zeros(_PROFILE_ROWS)
     box = mask[y : y + h, x : x + w].astype(np.float32)
     widths = box.sum(axis=1)
     bands = cv2.resize(widths[:, None], (1, _PROFILE_ROWS), interpolation=cv2.INTER_AREA).ravel()
@@ -97,8 +99,8 @@ def _edge_geometry(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(radial), edges / (edges.sum() + _EPS)
 
 
-def form_vector(rgb: np.ndarray) -> np.ndarray:
-    """The unit form vector of a uint8 RGB array."""
+def form_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """The form's blocks (each of unit length) of a uint8 RGB array."""
     seg = segment(rgb)
     mask = seg.mask
     x, y, w, h = seg.box
@@ -119,9 +121,13 @@ def form_vector(rgb: np.ndarray) -> np.ndarray:
         "radial": radial - 1 / 6,
         "edges": edges - 1 / 8,
     }
-    vector = np.concatenate(
-        [_WEIGHTS[name] * blocks[name] / (np.linalg.norm(blocks[name]) + _EPS) for name in _WEIGHTS]
-    )
+    return {name: block / (np.linalg.norm(block) + _EPS) for name, block in blocks.items()}
+
+
+def form_vector(rgb: np.ndarray) -> np.ndarray:
+    """The unit form vector of a uint8 RGB array."""
+    blocks = form_blocks(rgb)
+    vector = np.concatenate([weight * blocks[name] for name, weight in _WEIGHTS.items()])
     return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
 
 

@@ -24,6 +24,7 @@ _L_WEIGHT = 0.5
 _BORDER = 0.04
 _MIN_SHARE = 0.12  # a border cluster smaller than this is the object touching the edge
 _CLUSTERS = 3
+_SEED = 20261130
 _MIN_AREA, _MAX_AREA = 0.12, 0.92
 _MIN_BOX = 0.25
 WORK_SIZE = 96
@@ -73,6 +74,9 @@ def _ground_distance(lab: np.ndarray) -> tuple[np.ndarray, float] | None:
     if len(border) < _CLUSTERS * 4:
         return None
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    # k-means++ draws its seeds from OpenCV's per-thread generator: seeded, the same picture
+    # gets the same ground (and vector) in every process and thread.
+    cv2.setRNGSeed(_SEED)
     _, labels, centres = cv2.kmeans(
         border, _CLUSTERS, None, criteria, 1, cv2.KMEANS_PP_CENTERS, centers=None
     )

@@ -171,3 +171,17 @@ def test_real_photographs_under_casts_grayscale_and_a_frame(
     warm = [conditions.warm_cast(image, random.Random(0)) for image in originals]
     old_found = np.argmax(old.embed_images(warm) @ old_base.T, axis=1)
     assert np.mean(old_found == np.arange(12)) < 11 / 12  # the baseline fails where v2 holds
+
+
+def test_the_same_picture_gets_the_same_vector_whatever_ran_before(
+    descriptor: VisualDescriptorV2,
+) -> None:
+    """Segmentation's k-means draws from OpenCV's generator: ingest's worker processes and the
+    main process must still agree to the last bit."""
+    import cv2
+
+    first = descriptor.embed_images([ware(7)])
+    points = np.random.default_rng(0).random((50, 3), dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    cv2.kmeans(points, 3, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    assert np.array_equal(first, descriptor.embed_images([ware(7)]))
