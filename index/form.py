@@ -33,10 +33,18 @@ WORK_SIZE = 160
 _EPS = 1e-6
 _PROFILE_ROWS = 16
 _FOURIER = 12
-# Weights of the blocks after each is normalised (measured with bench/eval_visual.py).
-_WEIGHTS = {"aspect": 0.8, "profile": 1.0, "hu": 0.5, "fourier": 0.6, "radial": 1.0, "edges": 0.7}
+# Weights of the unit-length blocks, measured with bench/eval_visual.py ("similar form"): the
+# aspect carries most (close-ups leave little silhouette to see; a vase is framed tall).
+_WEIGHTS = {
+    "aspect": 1.5,
+    "profile": 0.3,
+    "hu": 0.5,
+    "fourier": 0.3,
+    "radial": 0.3,
+    "edges": 0.5,
+}
 # Share of the form in the fused similarity (the rest is the global descriptor's cosine).
-FORM_SHARE = 0.5
+FORM_SHARE = 0.4
 
 
 def _profile(mask: np.ndarray) -> np.ndarray:

@@ -27,6 +27,8 @@ _CLUSTERS = 3
 _SEED = 20261130
 _MIN_AREA, _MAX_AREA = 0.12, 0.92
 _MIN_BOX = 0.25
+# On a plain, light ground (border spread below _PLAIN) a small object is still an object.
+_PLAIN, _PLAIN_MIN_AREA, _PLAIN_MIN_BOX = 10.0, 0.02, 0.04
 WORK_SIZE = 96
 # How varied a border may be: a ground around an object, or any surround of a picture.
 _GROUND_SPREAD, _PICTURE_SPREAD = 28.0, 45.0
@@ -154,11 +156,15 @@ def _segment_once(
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=2)
     mask = _largest_part(mask)
     area = float(mask.mean())
-    if not _MIN_AREA <= area <= _MAX_AREA:
+    # On a dark ground a dark glaze cannot be told from it and only highlights stand out: a
+    # small find there is a highlight, not the object.
+    light = float(np.median(_border(lab)[:, 0])) > 0.35 * 255 * _L_WEIGHT
+    plain = spread < _PLAIN and light
+    if not (_PLAIN_MIN_AREA if plain else _MIN_AREA) <= area <= _MAX_AREA:
         return None, box, spread
     _, _, bw, bh = _box(mask)
     # A small box is a highlight or a label on an object that fills the frame, not an object.
-    if bw * bh < _MIN_BOX * mask.size:
+    if bw * bh < (_PLAIN_MIN_BOX if plain else _MIN_BOX) * mask.size:
         return None, box, spread
     return mask, box, spread
 
