@@ -32,6 +32,7 @@ from PIL import Image, ImageOps
 
 from index.descriptor import WORK_SIZE as POOLED_SIZE
 from index.descriptor import VisualDescriptor
+from index.descriptor import _soft_hist as soft_hist
 from index.segment import segment
 
 WORK_SIZE = 192
@@ -85,22 +86,6 @@ def gray_world(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return pixels * (grey / (means + 1e-3))
 
 
-def _soft_hist(values: np.ndarray, bins: int, weights: np.ndarray, circular: bool) -> np.ndarray:
-    """Histogram of values in [0, 1) shared linearly between neighbouring bins."""
-    pos = values * bins - 0.5
-    left = np.floor(pos)
-    frac = pos - left
-    left = left.astype(np.int64)
-    right = left + 1
-    if circular:
-        left, right = left % bins, right % bins
-    else:
-        left, right = np.clip(left, 0, bins - 1), np.clip(right, 0, bins - 1)
-    hist = np.bincount(left.ravel(), (weights * (1 - frac)).ravel(), minlength=bins)
-    hist += np.bincount(right.ravel(), (weights * frac).ravel(), minlength=bins)
-    return hist[:bins]
-
-
 def _colour(balanced: np.ndarray, weight: np.ndarray) -> dict[str, np.ndarray]:
     r, g, b = balanced[..., 0], balanced[..., 1], balanced[..., 2]
     intensity = (r + g + b) / 3 + 0.04
@@ -112,8 +97,8 @@ def _colour(balanced: np.ndarray, weight: np.ndarray) -> dict[str, np.ndarray]:
     np.add.at(chroma, (a * 6).astype(np.int64) * 6 + (c * 6).astype(np.int64), weight)
     saturation = np.hypot(o1, o2 * 0.9)
     hue = (np.arctan2(o2, o1) / (2 * np.pi)) % 1.0
-    hue_hist = _soft_hist(hue, 24, weight * np.clip(saturation * 4, 0, 1), circular=True)
-    sat_hist = _soft_hist(np.clip(saturation * 2, 0, 0.999), 6, weight, circular=False)
+    hue_hist = soft_hist(hue, 24, weight * np.clip(saturation * 4, 0, 1), circular=True)
+    sat_hist = soft_hist(np.clip(saturation * 2, 0, 0.999), 6, weight, circular=False)
     return {
         "chroma": chroma,
         "hue": np.concatenate([np.abs(np.fft.rfft(hue_hist))[:9], sat_hist]),
@@ -187,7 +172,7 @@ def _structure(grey: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
     rings = []
     for lo, hi in ((0.0, 0.45), (0.45, 0.8), (0.8, 1.5)):
         ring = ((radius >= lo) & (radius < hi)).astype(np.float32)
-        hist = _soft_hist(angle / np.pi, 12, magnitude * ring, circular=True)
+        hist = soft_hist(angle / np.pi, 12, magnitude * ring, circular=True)
         rings.append(np.abs(np.fft.rfft(hist))[:7])
     codes = _lbp(blurred)
     lbp = []
