@@ -187,7 +187,7 @@ def run(limit: int | None, quick: bool) -> None:
     names = [searcher.name for searcher in searchers]
     print(f"{len(images)} photographs; {note}")
     print(
-        "index time per photograph (ms): "
+        "describing each 320 px thumbnail, wall ms (shared machine): "
         + ", ".join(f"{s.name} {s.add_ms:.1f}" for s in searchers)
     )
     header = f"{'transform':<18}" + "".join(f"{name[-24:]:>24}" for name in names)
