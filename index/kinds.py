@@ -141,7 +141,8 @@ class KeywordKind:
 
 
 class VectorKind:
-    """The FAISS image index of the active embedder, in ``<generation>/vectors.faiss``."""
+    """The FAISS image index, in ``<generation>/vectors.faiss``: built with the active embedder,
+    kept by the embedder that built it (``IndexSync.embedder_for``) until a rebuild."""
 
     name = "vectors"
 
@@ -157,7 +158,7 @@ class VectorKind:
         vectors = self.sync.fresh_vectors(folder)
         public = set(session.scalars(public_wares()))
         photos = [p for p in photographs_of(session, None) if p.ware_id in public]
-        self.sync.embed_into(vectors, photos, progress=progress)
+        self.sync.embed_into(vectors, photos, progress=progress, embedder=self.sync.active)
         vectors.rebuild()  # exact or approximate search for the final size
         vectors.save()
         return len(photos)
@@ -172,14 +173,19 @@ class VectorKind:
         removed = vectors.remove(sorted(gone)) if gone else 0
         present = set(vectors.ids().tolist())
         fresh = [p for p in photos if p.ware_id in public and p.id not in present]
-        self.sync.embed_into(vectors, fresh, hints.embeddings)
+        embedder = self.sync.embedder_for(folder)
+        known = hints.embeddings if embedder.name == self.sync.embedder.name else {}
+        self.sync.embed_into(vectors, fresh, known, embedder=embedder)
         if removed or fresh:
             vectors.save()
 
     def verify(self, folder: Path, session: Session) -> KindDrift:
         from index.sync import photographs_of, stored_vector_embedder
 
-        embedder = self.sync.embedder
+        # The embedder the index takes (an older built-in descriptor's index answers until a
+        # rebuild), and the active one, which verify compares against.
+        embedder = self.sync.embedder_for(folder)
+        active = self.sync.active
         stored = stored_vector_embedder(folder)
         public = set(session.scalars(public_wares()))
         photos = [p for p in photographs_of(session, None) if p.ware_id in public]
@@ -196,10 +202,10 @@ class VectorKind:
             ],
             ChangeSet({expected[i] for i in missing}, set(extra)),
         )
-        if stored is not None and stored != embedder.name:
+        if stored is not None and stored != active.name:
             drift.rebuild_reason = (
                 f"the image index was built with {stored} but the active "
-                f"embedder is {embedder.name}: run 'potbank index rebuild'"
+                f"embedder is {active.name}: run 'potbank index rebuild'"
             )
         return drift
 

@@ -18,7 +18,7 @@ from archive.db import make_engine, make_session_factory
 from archive.imaging import open_query_image
 from archive.models import Photograph
 from archive.settings import Settings
-from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
+from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedder_for_index
 from index.generations import Generations
 from index.hybrid import FusedResult, rrf
 from index.sync import stored_vector_embedder, vector_index_stamp, vector_path
@@ -71,6 +71,8 @@ class _OpenVectors:
 
     stamp: int
     index: VectorIndex
+    # The embedder the index was built by (an older built-in descriptor until a rebuild).
+    embedder: ImageEmbedder
     photo_ids: np.ndarray
     ware_ids: np.ndarray
 
@@ -379,7 +381,13 @@ class SearchService:
     def embed_photograph(self, image_bytes: bytes) -> np.ndarray:
         """The active embedder's vector for an uploaded photograph (ImageRejected if bad)."""
         rgb = open_query_image(image_bytes, self.settings.query_max_pixels)
-        return self.embedder.embed_images([rgb])[0]
+        return self.index_embedder.embed_images([rgb])[0]
+
+    @property
+    def index_embedder(self) -> ImageEmbedder:
+        """The embedder queries are described with: the one the image index was built by."""
+        opened = self._vectors()
+        return opened.embedder if opened is not None else self.embedder
 
     def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""
@@ -422,9 +430,11 @@ class SearchService:
         stamp = vector_index_stamp(opened.folder)
         if opened.vectors is not None and opened.vectors.stamp == stamp:
             return opened.vectors
-        if stored_vector_embedder(opened.folder) != self.embedder.name:
+        stored = stored_vector_embedder(opened.folder)
+        embedder = embedder_for_index(self.embedder, stored)
+        if stored != embedder.name:
             return None
-        index = VectorIndex(vector_path(opened.folder), self.embedder.name, self.embedder.dim)
+        index = VectorIndex(vector_path(opened.folder), embedder.name, embedder.dim)
         with self._session() as session:
             pairs = session.execute(
                 select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
@@ -432,6 +442,7 @@ class SearchService:
         opened.vectors = _OpenVectors(
             stamp,
             index,
+            embedder,
             np.array([photo for photo, _ in pairs], dtype=np.int64),
             np.array([ware for _, ware in pairs], dtype=np.int64),
         )

@@ -39,7 +39,7 @@ def test_search_returns_results_facets_and_embedder(
     assert body["facets"]["maker"] == [
         {"value": name, "count": 1, "label": {"en": name, "zh": name}}
     ]
-    assert body["embedder"]["name"] == "potbank-descriptor-v1"
+    assert body["embedder"]["name"] == "potbank-descriptor-v2"
     assert body["suggestion"] is None and body["message"] is None
 
 
