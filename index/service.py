@@ -8,15 +8,19 @@ from dataclasses import dataclass, field
 
 import faiss
 import numpy as np
+from PIL import Image, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, make_session_factory
-from archive.imaging import open_validated
-from archive.models import Photograph
+from archive.imaging import decode_derivative, open_validated, to_rgb
+from archive.models import Photograph, PhotoView
 from archive.settings import Settings
+from archive.store import ImageStore
 from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
+from index.feature_index import LocalFeatureIndex
 from index.hybrid import FusedResult, rrf
+from index.local_features import LocalFeatures
 from index.sync import (
     stored_vector_embedder,
     text_index_for,
@@ -25,6 +29,14 @@ from index.sync import (
 )
 from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
+from index.visual_index import (
+    FEATURE_DERIVATIVE,
+    feature_dir,
+    open_feature_index,
+    photo_table,
+    query_features,
+)
+from index.visual_search import Query, VisualHit, VisualSearch
 
 # How deep each side of a hybrid search looks before fusion.
 FUSION_DEPTH = 200
@@ -35,12 +47,34 @@ _POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="potbank-search")
 
 @dataclass(frozen=True)
 class Hit:
-    """One ware in a result list; ``sources`` says which side(s) found it."""
+    """One ware in a result list; ``sources`` says which side(s) found it.
+
+    A hit found by photograph also says why (``reason``: ``same`` object or pattern, verified
+    by ``matches`` matching points; similar ``form``; similar colour and texture, ``look``),
+    which of the ware's photographs matched and, when verified, the matched ``region`` on it
+    (IIIF ``x,y,w,h`` in the photograph's own pixels)."""
 
     ware_id: int
     score: float
     snippet: str | None = None
     sources: tuple[str, ...] = ()
+    reason: str | None = None
+    matches: int = 0
+    photo_id: int | None = None
+    region: tuple[int, int, int, int] | None = None
+
+    @classmethod
+    def of_visual(cls, hit: VisualHit) -> Hit:
+        return cls(
+            hit.ware_id,
+            hit.score,
+            None,
+            ("visual",),
+            hit.reason,
+            hit.matches,
+            hit.photo_id,
+            hit.region,
+        )
 
 
 @dataclass
@@ -55,6 +89,8 @@ class SearchPage:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     message: str | None = None
     suggestion: str | None = None
+    # A search by photograph in which nothing matched closely enough to be listed.
+    nothing_close: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +133,7 @@ class SearchService:
         self._reason = "given by the caller" if embedder is not None else ""
         self._text: TextIndex | None = None
         self._vector_cache: _OpenVectors | None = None
+        self._visual_cache: tuple[tuple[int, int], VisualSearch] | None = None
 
     @property
     def embedder(self) -> ImageEmbedder:
@@ -148,14 +185,48 @@ class SearchService:
         page: int = 1,
         per_page: int = 24,
         filters: dict[str, list[str]] | None = None,
+        view: str | None = None,
     ) -> SearchPage:
-        """Wares whose photographs look most like the uploaded one (ImageRejected if bad)."""
-        ranked = self._scored_wares(self.embed_photograph(image_bytes))
-        ranked = self._filtered(ranked, filters)
-        return _paged(ranked, page, per_page, "visual", ("visual",))
+        """Wares whose photographs show what the uploaded one shows (ImageRejected if bad):
+        the same object or pattern first, then similar form, colour and texture; only close
+        matches are listed (``nothing_close`` when there is none). ``view="mark"`` searches
+        mark photographs only."""
+        hits = self.visual_hits(self._query(image_bytes), filters, marks_only=view == "mark")
+        start = (page - 1) * per_page
+        return SearchPage(
+            total=len(hits),
+            page=page,
+            per_page=per_page,
+            mode="visual",
+            hits=[Hit.of_visual(hit) for hit in hits[start : start + per_page]],
+            nothing_close=not hits,
+        )
+
+    def visual_hits(
+        self,
+        query: Query,
+        filters: dict[str, list[str]] | None = None,
+        *,
+        marks_only: bool = False,
+        exclude_wares: frozenset[int] = frozenset(),
+    ) -> list[VisualHit]:
+        """Every close match of ``query`` through all the visual stages, best first."""
+        visual = self._visual()
+        if visual is None:
+            return []
+        allowed = self._ids_passing(filters) if filters else None
+        result = visual.search(
+            query, marks_only=marks_only, exclude_wares=exclude_wares, allowed_wares=allowed
+        )
+        return result.hits
 
     def similar(self, ware_id: int, limit: int = 12) -> list[int]:
         """Wares that look like ``ware_id``'s main photograph, most similar first."""
+        return [hit.ware_id for hit in self.similar_hits(ware_id, limit)]
+
+    def similar_hits(self, ware_id: int, limit: int = 12) -> list[Hit]:
+        """Wares like ``ware_id``'s main photograph through every visual stage (a mark
+        photograph finds marks), with their reasons and matched regions."""
         with self._session() as session:
             photo = session.scalar(
                 select(Photograph)
@@ -163,14 +234,19 @@ class SearchService:
                 .order_by(Photograph.position)
                 .limit(1)
             )
-        if photo is None:
-            return []
+            if photo is None:
+                return []
+            sha256, is_mark = photo.sha256, photo.view == PhotoView.MARK
+            photo_id = photo.id
         opened = self._vectors()
-        vector = opened.index.vector(photo.id) if opened is not None else None
-        if vector is None:
+        vector = opened.index.vector(photo_id) if opened is not None else None
+        path = ImageStore(self.settings.store_dir).derivative_path(sha256, FEATURE_DERIVATIVE)
+        features = query_features(decode_derivative(path)) if path.exists() else None
+        if vector is None and features is None:
             return []
-        ranked = self._scored_wares(vector)
-        return [ware for ware, _ in ranked if ware != ware_id][:limit]
+        query = Query(vector, features or LocalFeatures.empty(), is_mark=is_mark)
+        hits = self.visual_hits(query, exclude_wares=frozenset({ware_id}))
+        return [Hit.of_visual(hit) for hit in hits[:limit]]
 
     @property
     def understands_words(self) -> bool:
@@ -226,8 +302,10 @@ class SearchService:
         per_page: int,
         filters: dict[str, list[str]] | None,
     ) -> SearchPage:
-        vector = self.embed_photograph(image) if image is not None else None
-        fused, words = self.fused_ranking(query, vector, filters)
+        visual = None
+        if image is not None:
+            visual = [hit.ware_id for hit in self.visual_hits(self._query(image), filters)]
+        fused, words = self.fused_ranking(query, None, filters, visual)
         start = (page - 1) * per_page
         return SearchPage(
             total=len(fused),
@@ -248,11 +326,13 @@ class SearchService:
         query: str,
         vector: np.ndarray | None,
         filters: dict[str, list[str]] | None = None,
+        visual: list[int] | None = None,
     ) -> tuple[list[FusedResult], TextResults | None]:
         """Every side that applies, run side by side, fused by reciprocal rank.
 
         Words give the keyword side (and CLIP's text side when CLIP is active); ``vector``, an
-        embedded photograph, gives the visual side. Also returns the keyword results (facets,
+        embedded photograph, gives the visual side (``visual``, a ranking of wares the caller
+        made with every visual stage, takes its place). Also returns the keyword results (facets,
         did-you-mean) when there were words.
         """
         sides: dict[str, Callable[[], list[int]]] = {}
@@ -270,7 +350,9 @@ class SearchService:
             sides["keyword"] = keyword_side
             if self.understands_words:
                 sides["clip-text"] = lambda: self.visual_ranking(self._embed_words(query), filters)
-        if vector is not None:
+        if visual is not None:
+            sides["visual"] = lambda: visual
+        elif vector is not None:
             sides["visual"] = lambda: self.visual_ranking(vector, filters)
         # Only CLIP's text tower costs enough to gain from a thread of its own (torch releases
         # the GIL); the other sides take a millisecond or two, less than a thread hand-off.
@@ -298,12 +380,37 @@ class SearchService:
 
     def embed_photograph(self, image_bytes: bytes) -> np.ndarray:
         """The active embedder's vector for an uploaded photograph (ImageRejected if bad)."""
+        return self.embedder.embed_images([self._decoded(image_bytes)])[0]
+
+    def _decoded(self, image_bytes: bytes) -> Image.Image:
         image = open_validated(image_bytes, self.settings.max_image_pixels)
         with image:
             if image.format == "JPEG":
                 image.draft("RGB", (1200, 1200))
-            rgb = image.convert("RGB")
-        return self.embedder.embed_images([rgb])[0]
+            return to_rgb(ImageOps.exif_transpose(image))
+
+    def _query(self, image_bytes: bytes) -> Query:
+        """An uploaded photograph described for every visual stage (ImageRejected if bad)."""
+        rgb = self._decoded(image_bytes)
+        return Query(self.embedder.embed_images([rgb])[0], query_features(rgb))
+
+    def _visual(self) -> VisualSearch | None:
+        """The visual stages over the indexes as last saved (reopened when either changes)."""
+        opened = self._vectors()
+        stamps = (
+            opened.stamp if opened else 0,
+            LocalFeatureIndex.stamp(feature_dir(self.settings)),
+        )
+        if self._visual_cache is not None and self._visual_cache[0] == stamps:
+            return self._visual_cache[1]
+        features = open_feature_index(self.settings, mmap=True)
+        if opened is None and features is None:
+            return None
+        with self._session() as session:
+            table = photo_table(session)
+        visual = VisualSearch(table, opened.index if opened else None, features)
+        self._visual_cache = (stamps, visual)
+        return visual
 
     def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""

@@ -25,8 +25,10 @@ from archive.settings import Settings
 from archive.store import ImageStore
 from index.documents import public_wares, ware_documents
 from index.embedders import ImageEmbedder, active_embedder
+from index.local_features import LocalFeatures
 from index.text import TextIndex
 from index.vectors import VectorIndex
+from index.visual_index import LocalFeatureSync, Photo
 
 EMBED_BATCH = 32
 
@@ -104,6 +106,9 @@ class Drift:
     missing_photos: list[int] = field(default_factory=list)
     stale_photos: list[int] = field(default_factory=list)
     embedder_mismatch: str | None = None
+    missing_local: list[int] = field(default_factory=list)
+    stale_local: list[int] = field(default_factory=list)
+    local_mismatch: str | None = None
 
     @property
     def clean(self) -> bool:
@@ -113,6 +118,9 @@ class Drift:
             or self.missing_photos
             or self.stale_photos
             or self.embedder_mismatch
+            or self.missing_local
+            or self.stale_local
+            or self.local_mismatch
         )
 
     def lines(self) -> list[str]:
@@ -123,12 +131,13 @@ class Drift:
             ("wares in the keyword index that should not be", self.stale_text),
             ("photographs missing from the image index", self.missing_photos),
             ("photographs in the image index that should not be", self.stale_photos),
+            ("photographs missing from the local-feature index", self.missing_local),
+            ("photographs in the local-feature index that should not be", self.stale_local),
         ):
             if ids:
                 shown = ", ".join(str(i) for i in ids[:20]) + (" …" if len(ids) > 20 else "")
                 found.append(f"{len(ids)} {label}: {shown}")
-        if self.embedder_mismatch:
-            found.append(self.embedder_mismatch)
+        found.extend(line for line in (self.embedder_mismatch, self.local_mismatch) if line)
         return found
 
 
@@ -141,6 +150,7 @@ class IndexSync:
         self._embedder = embedder
         # The ingest pipeline's embedding thread and its main thread may both ask first.
         self._embedder_lock = threading.Lock()
+        self.local = LocalFeatureSync(settings, self.store)
 
     @property
     def embedder(self) -> ImageEmbedder:
@@ -156,6 +166,7 @@ class IndexSync:
         embeddings: Mapping[str, np.ndarray] | None = None,
         new_ids: Collection[int] = (),
         text_writer: BackgroundTextIndex | None = None,
+        local_features: Mapping[str, LocalFeatures] | None = None,
     ) -> None:
         """Re-index these wares: published ones are (re)added, the rest are removed.
 
@@ -164,7 +175,8 @@ class IndexSync:
         back from the store and embedded here.
         ``new_ids`` are wares just created, which the keyword index cannot hold yet. With a
         ``text_writer`` the keyword index is written by its process while this one goes on
-        (call its ``wait`` before relying on it).
+        (call its ``wait`` before relying on it). ``local_features`` are photographs' local
+        features by SHA-256, extracted by the caller (the rest are extracted here).
         """
         ids = set(ware_ids)
         if not ids:
@@ -185,6 +197,11 @@ class IndexSync:
         fresh = [p for p in photos if p.ware_id in public_ids and p.id not in present]
         self._embed_into(vectors, fresh, embeddings or {})
         vectors.save()
+        self.local.update(
+            [Photo(p.id, p.sha256) for p in photos if p.ware_id in public_ids],
+            [p.id for p in photos if p.ware_id in hidden_ids],
+            local_features,
+        )
 
     def rebuild(
         self, session: Session, progress: Callable[[int, int], None] | None = None
@@ -205,6 +222,7 @@ class IndexSync:
         # Chooses exact or approximate search for the final size.
         vectors.rebuild()
         vectors.save()
+        self.local.rebuild([Photo(p.id, p.sha256) for p in photos])
         return {"wares": len(docs), "photographs": len(photos)}
 
     def verify(self, session: Session) -> Drift:
@@ -223,6 +241,9 @@ class IndexSync:
             stale_text=sorted(indexed_wares - expected_wares),
             missing_photos=sorted(expected_photos - indexed_photos),
             stale_photos=sorted(indexed_photos - expected_photos),
+        )
+        drift.missing_local, drift.stale_local, drift.local_mismatch = self.local.verify(
+            expected_photos
         )
         if stored_embedder is not None and stored_embedder != self.embedder.name:
             drift.embedder_mismatch = (
