@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
-from web.views import assets, errors, formatting, language, presenters
+from web.views import assets, errors, formatting, language, presenters, visual_results
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
@@ -85,6 +85,7 @@ def create_app(
     formatting.register(app)
     language.register(app)
     presenters.register(app)
+    visual_results.register(app)
     assets.register(app)
     _register_blueprints(app)
     errors.register(app)

@@ -8,6 +8,7 @@ from archive.catalogue import get_ware, wares_by_ids
 from web.views import queries
 from web.views.context import db_session, search_service
 from web.views.searching import embedder_for_page
+from web.views.visual_results import parse_region
 
 pages = Blueprint("pages", __name__)
 
@@ -32,12 +33,18 @@ def ware(ware_id: int) -> str:
     chosen = request.args.get("photo", "1")
     # Thumbnails are plain links to ?photo=N, so switching photographs works without JavaScript.
     selected = int(chosen) - 1 if chosen.isdigit() and 1 <= int(chosen) <= photo_count else 0
-    similar_ids = [i for i in search_service().similar(ware_id, SIMILAR_LIMIT) if i != ware_id]
+    hits = [
+        h for h in search_service().similar_hits(ware_id, SIMILAR_LIMIT) if h.ware_id != ware_id
+    ]
+    found = {other.id: other for other in wares_by_ids(db_session(), [h.ware_id for h in hits])}
+    photo = item.photographs[selected] if photo_count else None
     return render_template(
         "ware.html",
         ware=item,
         selected=selected,
-        similar=wares_by_ids(db_session(), similar_ids),
+        # The region a search by photograph matched on this photograph (from the result card).
+        region=parse_region(request.args.get("region"), photo) if photo else None,
+        similar=[(found[h.ware_id], h) for h in hits if h.ware_id in found],
     )
 
 

@@ -12,6 +12,7 @@ from web.views.query_images import query_image_path, save_query_image
 from web.views.searching import (
     FACET_FIELDS,
     FACET_LABELS,
+    VIEWS,
     BadSearch,
     SearchOutcome,
     SearchRequest,
@@ -21,6 +22,7 @@ from web.views.searching import (
     run_image_search,
     run_text_search,
 )
+from web.views.visual_results import NOTHING_CLOSE
 
 search = Blueprint("search", __name__)
 
@@ -60,6 +62,7 @@ def _render(
             facet_value=facet_value_label,
             embedder=embedder_for_page(),
             examples=EXAMPLE_QUERIES,
+            nothing_close=NOTHING_CLOSE,
             sort_options=[(value, translate(label)) for value, label in SORT_OPTIONS],
             mode_options=[(value, translate(label)) for value, label in MODE_OPTIONS],
         ),
@@ -76,7 +79,7 @@ def index() -> tuple[str, int]:
             path = query_image_path(settings().home, query.image)
             if path is None:
                 return _render(
-                    SearchRequest(q=query.q, mode=query.mode),
+                    SearchRequest(q=query.q, mode=query.mode, view=query.view),
                     None,
                     error=translate("That search photograph has expired. Please choose it again."),
                     status=404,
@@ -115,7 +118,10 @@ def by_image() -> Response | tuple[str, int]:
             error=translate("That file cannot be searched: {reason}.", reason=problem),
             status=400,
         )
-    return redirect(url_for("search.index", image=key), code=303)
+    view = request.form.get("view", "")
+    return redirect(
+        url_for("search.index", image=key, view=view if view and view in VIEWS else None), code=303
+    )
 
 
 @search.get("/search/photo/<key>.jpg")
