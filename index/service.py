@@ -17,7 +17,7 @@ from archive.imaging import decode_derivative, open_validated, to_rgb
 from archive.models import Photograph, PhotoView
 from archive.settings import Settings
 from archive.store import ImageStore
-from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
+from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedder_for_index
 from index.feature_index import LocalFeatureIndex
 from index.hybrid import FusedResult, rrf
 from index.local_features import LocalFeatures
@@ -103,6 +103,8 @@ class _OpenVectors:
 
     stamp: int
     index: VectorIndex
+    # The embedder the index was built by (an older built-in descriptor until a rebuild).
+    embedder: ImageEmbedder
     photo_ids: np.ndarray
     ware_ids: np.ndarray
 
@@ -379,8 +381,8 @@ class SearchService:
         return embedder.embed_texts([query])[0]
 
     def embed_photograph(self, image_bytes: bytes) -> np.ndarray:
-        """The active embedder's vector for an uploaded photograph (ImageRejected if bad)."""
-        return self.embedder.embed_images([self._decoded(image_bytes)])[0]
+        """The index embedder's vector for an uploaded photograph (ImageRejected if bad)."""
+        return self.index_embedder.embed_images([self._decoded(image_bytes)])[0]
 
     def _decoded(self, image_bytes: bytes) -> Image.Image:
         image = open_validated(image_bytes, self.settings.max_image_pixels)
@@ -392,7 +394,7 @@ class SearchService:
     def _query(self, image_bytes: bytes) -> Query:
         """An uploaded photograph described for every visual stage (ImageRejected if bad)."""
         rgb = self._decoded(image_bytes)
-        return Query(self.embedder.embed_images([rgb])[0], query_features(rgb))
+        return Query(self.index_embedder.embed_images([rgb])[0], query_features(rgb))
 
     def _visual(self) -> VisualSearch | None:
         """The visual stages over the indexes as last saved (reopened when either changes)."""
@@ -411,6 +413,12 @@ class SearchService:
         visual = VisualSearch(table, opened.index if opened else None, features)
         self._visual_cache = (stamps, visual)
         return visual
+
+    @property
+    def index_embedder(self) -> ImageEmbedder:
+        """The embedder queries are described with: the one the image index was built by."""
+        opened = self._vectors()
+        return opened.embedder if opened is not None else self.embedder
 
     def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""
@@ -452,9 +460,10 @@ class SearchService:
         stamp = vector_index_stamp(self.settings)
         if self._vector_cache is not None and self._vector_cache.stamp == stamp:
             return self._vector_cache
-        if stored_vector_embedder(self.settings) != self.embedder.name:
+        embedder = embedder_for_index(self.embedder, stored_vector_embedder(self.settings))
+        if stored_vector_embedder(self.settings) != embedder.name:
             return None
-        index = vector_index_for(self.settings, self.embedder)
+        index = vector_index_for(self.settings, embedder)
         with self._session() as session:
             pairs = session.execute(
                 select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
@@ -462,6 +471,7 @@ class SearchService:
         self._vector_cache = _OpenVectors(
             stamp,
             index,
+            embedder,
             np.array([photo for photo, _ in pairs], dtype=np.int64),
             np.array([ware for _, ware in pairs], dtype=np.int64),
         )

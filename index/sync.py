@@ -24,7 +24,7 @@ from archive.processes import ChildProcess, serve
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.documents import public_wares, ware_documents
-from index.embedders import ImageEmbedder, active_embedder
+from index.embedders import ImageEmbedder, active_embedder, embedder_for_index
 from index.local_features import LocalFeatures
 from index.text import TextIndex
 from index.vectors import VectorIndex
@@ -153,11 +153,18 @@ class IndexSync:
         self.local = LocalFeatureSync(settings, self.store)
 
     @property
-    def embedder(self) -> ImageEmbedder:
+    def active(self) -> ImageEmbedder:
+        """The configured embedder: what a rebuild embeds with and verify compares against."""
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder, _ = active_embedder(self.settings)
             return self._embedder
+
+    @property
+    def embedder(self) -> ImageEmbedder:
+        """The embedder the image index on disk takes new photographs from: the active one, or
+        the older built-in descriptor that built it, until the index is rebuilt."""
+        return embedder_for_index(self.active, stored_vector_embedder(self.settings))
 
     def update_wares(
         self,
@@ -216,9 +223,9 @@ class IndexSync:
         text.remove(text.ids())
         text.add(docs)
         text.close()
-        vectors = fresh_vector_index(self.settings, self.embedder)
+        vectors = fresh_vector_index(self.settings, self.active)
         photos = [p for p in _photographs(session, None) if p.ware_id in public_ids]
-        self._embed_into(vectors, photos, progress=progress)
+        self._embed_into(vectors, photos, progress=progress, embedder=self.active)
         # Chooses exact or approximate search for the final size.
         vectors.rebuild()
         vectors.save()
@@ -235,6 +242,7 @@ class IndexSync:
         stored_embedder = stored_vector_embedder(self.settings)
         indexed_photos: set[int] = set()
         if stored_embedder == self.embedder.name:
+            # The active embedder's index, or an older built-in descriptor's that still answers.
             indexed_photos = set(vector_index_for(self.settings, self.embedder).ids().tolist())
         drift = Drift(
             missing_text=sorted(expected_wares - indexed_wares),
@@ -245,10 +253,10 @@ class IndexSync:
         drift.missing_local, drift.stale_local, drift.local_mismatch = self.local.verify(
             expected_photos
         )
-        if stored_embedder is not None and stored_embedder != self.embedder.name:
+        if stored_embedder is not None and stored_embedder != self.active.name:
             drift.embedder_mismatch = (
                 f"the image index was built with {stored_embedder} but the active "
-                f"embedder is {self.embedder.name}: run 'potbank index rebuild'"
+                f"embedder is {self.active.name}: run 'potbank index rebuild'"
             )
         return drift
 
@@ -264,8 +272,10 @@ class IndexSync:
         photos: list[PhotoRef],
         known: Mapping[str, np.ndarray] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        embedder: ImageEmbedder | None = None,
     ) -> None:
         known = known or {}
+        embedder = embedder or self.embedder
         ready = [photo for photo in photos if photo.sha256 in known]
         if ready:
             vectors.add(
@@ -275,14 +285,13 @@ class IndexSync:
         rest = [photo for photo in photos if photo.sha256 not in known]
         for start in range(0, len(rest), EMBED_BATCH):
             batch = rest[start : start + EMBED_BATCH]
-            embeddings = self.embedder.embed_images([self._stored_image(p) for p in batch])
+            embeddings = embedder.embed_images([self._stored_image(p, embedder) for p in batch])
             vectors.add(np.array([photo.id for photo in batch], dtype=np.int64), embeddings)
             if progress is not None:
                 progress(len(ready) + start + len(batch), len(photos))
 
-    def _stored_image(self, photo: PhotoRef) -> Image.Image:
+    def _stored_image(self, photo: PhotoRef, embedder: ImageEmbedder) -> Image.Image:
         """The derivative the embedder works from, decoded from the store."""
-        embedder = self.embedder
         path = self.store.derivative_path(photo.sha256, embedder.derivative)
         return decode_derivative(path, embedder.min_side)
 

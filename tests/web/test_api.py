@@ -34,7 +34,7 @@ def test_search_returns_results_facets_and_embedder(
     assert result["sources"] == ["keyword"] and isinstance(result["score"], float)
     assert body["facets"]["material"] == [{"value": "porcelain", "count": 1}]
     assert body["facets"]["maker"] == [{"value": "Josiah Wedgwood and Sons", "count": 1}]
-    assert body["embedder"]["name"] == "potbank-descriptor-v1"
+    assert body["embedder"]["name"] == "potbank-descriptor-v2"
     assert body["suggestion"] is None and body["message"] is None
 
 

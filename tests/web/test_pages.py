@@ -21,7 +21,7 @@ def test_empty_search_page_invites_a_search(client: FlaskClient) -> None:
     assert 'name="q"' in page
     assert 'action="/search/image"' in page and 'enctype="multipart/form-data"' in page
     assert "Start with a word or a picture" in page
-    assert "potbank-descriptor-v1" in page and "CLIP is not configured" in page
+    assert "potbank-descriptor-v2" in page and "CLIP is not configured" in page
 
 
 def test_keyword_results_show_cards_with_thumbnails(
@@ -207,7 +207,7 @@ def test_maker_collection_institution_and_about_pages(
     assert "Photo: Alex Amies, chinesenotes.com, CC BY 2.5" in about
     assert 'href="http://creativecommons.org/licenses/by/2.5/"' in about
     assert "Carnegie Museum of Art collection metadata, CC0 1.0" in about
-    assert "potbank-descriptor-v1" in about
+    assert "potbank-descriptor-v2" in about
     assert re.search(r"3 published wares\s+with 3 photographs,\s+by 1 maker,", about)
 
 
