@@ -18,7 +18,6 @@ from archive.models import Photograph, PhotoView
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedder_for_index
-from index.feature_index import LocalFeatureIndex
 from index.hybrid import FusedResult, rrf
 from index.local_features import LocalFeatures
 from index.sync import (
@@ -31,8 +30,10 @@ from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
 from index.visual_index import (
     FEATURE_DERIVATIVE,
-    feature_dir,
+    form_describer,
+    local_stamp,
     open_feature_index,
+    open_form_index,
     photo_table,
     query_features,
 )
@@ -135,7 +136,7 @@ class SearchService:
         self._reason = "given by the caller" if embedder is not None else ""
         self._text: TextIndex | None = None
         self._vector_cache: _OpenVectors | None = None
-        self._visual_cache: tuple[tuple[int, int], VisualSearch] | None = None
+        self._visual_cache: tuple[tuple[int, ...], VisualSearch] | None = None
 
     @property
     def embedder(self) -> ImageEmbedder:
@@ -246,7 +247,9 @@ class SearchService:
         features = query_features(decode_derivative(path)) if path.exists() else None
         if vector is None and features is None:
             return []
-        query = Query(vector, features or LocalFeatures.empty(), is_mark=is_mark)
+        forms = open_form_index(self.settings)
+        form = forms.vector(photo_id) if forms is not None else None
+        query = Query(vector, features or LocalFeatures.empty(), form, is_mark=is_mark)
         hits = self.visual_hits(query, exclude_wares=frozenset({ware_id}))
         return [Hit.of_visual(hit) for hit in hits[:limit]]
 
@@ -394,15 +397,16 @@ class SearchService:
     def _query(self, image_bytes: bytes) -> Query:
         """An uploaded photograph described for every visual stage (ImageRejected if bad)."""
         rgb = self._decoded(image_bytes)
-        return Query(self.index_embedder.embed_images([rgb])[0], query_features(rgb))
+        return Query(
+            self.index_embedder.embed_images([rgb])[0],
+            query_features(rgb),
+            form_describer().embed_images([rgb])[0],
+        )
 
     def _visual(self) -> VisualSearch | None:
         """The visual stages over the indexes as last saved (reopened when either changes)."""
         opened = self._vectors()
-        stamps = (
-            opened.stamp if opened else 0,
-            LocalFeatureIndex.stamp(feature_dir(self.settings)),
-        )
+        stamps = (opened.stamp if opened else 0, *local_stamp(self.settings))
         if self._visual_cache is not None and self._visual_cache[0] == stamps:
             return self._visual_cache[1]
         features = open_feature_index(self.settings, mmap=True)
@@ -410,7 +414,8 @@ class SearchService:
             return None
         with self._session() as session:
             table = photo_table(session)
-        visual = VisualSearch(table, opened.index if opened else None, features)
+        forms = open_form_index(self.settings)
+        visual = VisualSearch(table, opened.index if opened else None, features, forms)
         self._visual_cache = (stamps, visual)
         return visual
 

@@ -25,10 +25,9 @@ from archive.settings import Settings
 from archive.store import ImageStore
 from index.documents import public_wares, ware_documents
 from index.embedders import ImageEmbedder, active_embedder, embedder_for_index
-from index.local_features import LocalFeatures
 from index.text import TextIndex
 from index.vectors import VectorIndex
-from index.visual_index import LocalFeatureSync, Photo
+from index.visual_index import LocalFeatureSync, Photo, PhotoDescription
 
 EMBED_BATCH = 32
 
@@ -173,7 +172,7 @@ class IndexSync:
         embeddings: Mapping[str, np.ndarray] | None = None,
         new_ids: Collection[int] = (),
         text_writer: BackgroundTextIndex | None = None,
-        local_features: Mapping[str, LocalFeatures] | None = None,
+        local_features: Mapping[str, PhotoDescription] | None = None,
     ) -> None:
         """Re-index these wares: published ones are (re)added, the rest are removed.
 
@@ -183,7 +182,7 @@ class IndexSync:
         ``new_ids`` are wares just created, which the keyword index cannot hold yet. With a
         ``text_writer`` the keyword index is written by its process while this one goes on
         (call its ``wait`` before relying on it). ``local_features`` are photographs' local
-        features by SHA-256, extracted by the caller (the rest are extracted here).
+        features and form vectors by SHA-256, computed by the caller (the rest are here).
         """
         ids = set(ware_ids)
         if not ids:

@@ -1,9 +1,11 @@
-"""The local-feature index of an instance, kept in step with the catalogue like the others.
+"""The local-feature and form indexes of an instance, kept in step with the catalogue like the
+others.
 
-Features are extracted from each photograph's display derivative (at ingest by the photo
-workers, at rebuild here), and only published wares' photographs are indexed, as for the image
-index. ``LocalFeatureSync`` is what ``index.sync.IndexSync`` calls; the index itself
-(``index.feature_index``) knows nothing of the catalogue.
+Local features are extracted from each photograph's display derivative, form vectors
+(``index.form``) from its thumbnail; both at ingest by the photo workers and at rebuild here.
+Only published wares' photographs are indexed, as for the image index. ``LocalFeatureSync`` is
+what ``index.sync.IndexSync`` calls; the indexes themselves (``index.feature_index``, a
+``VectorIndex`` of form vectors) know nothing of the catalogue.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from archive.models import Photograph, PhotoView, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.feature_index import FeatureIndexError, LocalFeatureIndex
+from index.form import FormDescriptor
 from index.local_features import LocalFeatureExtractor, LocalFeatures
+from index.vectors import VectorIndex
 from index.visual_search import PhotoTable
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
@@ -60,6 +64,44 @@ def query_features(image: Image.Image) -> LocalFeatures:
 
 def feature_dir(settings: Settings) -> Path:
     return settings.index_dir / "local"
+
+
+def form_describer() -> FormDescriptor:
+    """This thread's form describer (segmentation runs OpenCV, one per thread as above)."""
+    found = getattr(_local, "form", None)
+    if found is None:
+        found = _local.form = FormDescriptor()
+    return found
+
+
+def form_of_derivative(data: bytes | Path) -> np.ndarray:
+    """The form vector of a thumbnail derivative, from its JPEG bytes or its file."""
+    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
+        return form_describer().embed_images([image.convert("RGB")])[0]
+
+
+def form_path(settings: Settings) -> Path:
+    return settings.index_dir / "local" / "form.faiss"
+
+
+def local_stamp(settings: Settings) -> tuple[int, int]:
+    """Changes whenever the local-feature or the form index is saved."""
+    meta = form_path(settings).with_name("form.faiss.json")
+    form = meta.stat().st_mtime_ns if meta.exists() else 0
+    return LocalFeatureIndex.stamp(feature_dir(settings)), form
+
+
+def open_form_index(settings: Settings) -> VectorIndex | None:
+    """The instance's form vectors, or None when there are none of this describer's."""
+    path = form_path(settings)
+    meta = path.with_name(path.name + ".json")
+    if not path.exists() or not meta.exists():
+        return None
+    form = form_describer()
+    try:
+        return VectorIndex(path, form.name, form.dim)
+    except ValueError:
+        return None
 
 
 def open_feature_index(settings: Settings, *, mmap: bool = False) -> LocalFeatureIndex | None:
@@ -103,6 +145,18 @@ class Photo(NamedTuple):
     sha256: str
 
 
+class PhotoDescription(NamedTuple):
+    """What the local-feature and form indexes keep of one photograph."""
+
+    features: LocalFeatures
+    form: np.ndarray
+
+
+def describe_derivatives(display: bytes | Path, thumb: bytes | Path) -> PhotoDescription:
+    """A stored photograph's local features (display derivative) and form (thumbnail)."""
+    return PhotoDescription(features_of_derivative(display), form_of_derivative(thumb))
+
+
 class LocalFeatureSync:
     """Adds, removes, rebuilds and verifies the local-feature index of an instance."""
 
@@ -126,17 +180,24 @@ class LocalFeatureSync:
         self,
         add: Collection[Photo],
         remove: Collection[int],
-        known: Mapping[str, LocalFeatures] | None = None,
+        known: Mapping[str, PhotoDescription] | None = None,
     ) -> None:
-        """Index ``add`` (those not held yet; features by SHA-256 from ``known`` or extracted
-        here) and drop ``remove``."""
+        """Index ``add`` (those not held yet; described by SHA-256 in ``known``, or here) and
+        drop ``remove``."""
+        known = known or {}
         index = self.open()
         index.remove(remove)
         fresh = [photo for photo in add if photo.id not in index]
-        if not fresh and not remove:
-            return
-        self._add(index, fresh, known or {})
-        index.save()
+        if fresh or remove:
+            self._add(index, fresh, {sha: found.features for sha, found in known.items()})
+            index.save()
+        forms = self._open_forms()
+        forms.remove(remove)
+        held = set(forms.ids().tolist())
+        missing = [photo for photo in add if photo.id not in held]
+        if missing or remove:
+            self._add_forms(forms, missing, {sha: found.form for sha, found in known.items()})
+            forms.save()
 
     def rebuild(
         self, photos: list[Photo], progress: Callable[[int, int], None] | None = None
@@ -145,6 +206,35 @@ class LocalFeatureSync:
         self._add(index, photos, {}, progress)
         index.rebuild()
         index.save()
+        forms = self._open_forms(fresh=True)
+        self._add_forms(forms, photos, {})
+        forms.rebuild()
+        forms.save()
+
+    def _open_forms(self, fresh: bool = False) -> VectorIndex:
+        path = self.directory / "form.faiss"
+        form = form_describer()
+        if not fresh:
+            try:
+                return VectorIndex(path, form.name, form.dim)
+            except ValueError:
+                pass  # another describer's vectors: start afresh
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".json").unlink(missing_ok=True)
+        return VectorIndex(path, form.name, form.dim)
+
+    def _add_forms(
+        self, forms: VectorIndex, photos: Collection[Photo], known: Mapping[str, np.ndarray]
+    ) -> None:
+        ids, vectors = [], []
+        for photo in photos:
+            vector = known.get(photo.sha256)
+            if vector is None:
+                vector = form_of_derivative(self.store.derivative_path(photo.sha256, "thumb"))
+            ids.append(photo.id)
+            vectors.append(vector)
+        if ids:
+            forms.add(ids, np.stack(vectors))
 
     def verify(self, expected: Collection[int]) -> tuple[list[int], list[int], str | None]:
         """Photographs missing from the index, photographs it should not hold, and a sentence
@@ -162,6 +252,9 @@ class LocalFeatureSync:
                 ),
             )
         missing, stale = LocalFeatureIndex(self.directory, extractor_name()).verify(expected)
+        # A photograph without its form vector is as good as missing (rebuild mends both).
+        formed = set(self._open_forms().ids().tolist())
+        missing = sorted(set(missing) | (set(expected) - formed))
         return missing, stale, None
 
     def _add(

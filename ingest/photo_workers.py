@@ -25,14 +25,13 @@ from archive.imaging import decode_derivative
 from archive.processes import ChildProcess, ChildProcessFailed, serve
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
-from index.local_features import LocalFeatures
-from index.visual_index import FEATURE_DERIVATIVE, features_of_derivative
+from index.visual_index import FEATURE_DERIVATIVE, PhotoDescription, describe_derivatives
 
 
 @dataclass(frozen=True)
 class PreparedPhoto:
     """A stored photograph with its vector, or with the image to compute it from, and its
-    local features.
+    local features and form.
 
     All are None when the same bytes were stored before: that photograph is in the catalogue
     already, and the index update finds (or makes) its vector and features.
@@ -41,7 +40,7 @@ class PreparedPhoto:
     stored: StoredImage
     vector: np.ndarray | None = None
     image: Image.Image | None = None
-    features: LocalFeatures | None = None
+    features: PhotoDescription | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,8 @@ def prepare_photo(
     if stored.already_stored:
         return PreparedPhoto(stored)
     image = decode_derivative(stored.processed.derivatives[wants.derivative], wants.min_side)
-    features = features_of_derivative(stored.processed.derivatives[FEATURE_DERIVATIVE])
+    derivatives = stored.processed.derivatives
+    features = describe_derivatives(derivatives[FEATURE_DERIVATIVE], derivatives["thumb"])
     if embedder is None:
         return PreparedPhoto(stored, image=image, features=features)
     return PreparedPhoto(stored, vector=embedder.embed_images([image])[0], features=features)

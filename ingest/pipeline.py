@@ -53,8 +53,8 @@ from archive.models import (
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
-from index.local_features import LocalFeatures
 from index.sync import BackgroundTextIndex, IndexSync, text_index_for
+from index.visual_index import PhotoDescription
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
 from ingest.mapping import map_record
@@ -310,7 +310,7 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 PhotoKey = tuple[int, int]  # (position of the record in its batch, position of the photo)
 Prepared = dict[PhotoKey, StoredImage | Exception]
 Embeddings = dict[str, np.ndarray]  # SHA-256 → vector
-Features = dict[str, LocalFeatures]  # SHA-256 → local features
+Features = dict[str, PhotoDescription]  # SHA-256 → local features and form
 # What a photograph that cannot be stored raises; reported on its row, never fatal.
 PHOTO_PROBLEMS = (ImageRejected, RowError, OSError)
 
