@@ -134,3 +134,32 @@ def test_sherd_of_a_real_ware_is_verified_against_it_and_not_against_others(
     results = {photo: verify(sherd.positions, matches.of(photo), photo) for photo in wares}
     assert results[1] is not None and results[1].confirmed
     assert all(r is None or not r.confirmed for photo, r in results.items() if photo != 1)
+
+
+def _unit(cosine: float, dim: int = 4) -> np.ndarray:
+    vector = np.zeros(dim, dtype=np.float32)
+    vector[0], vector[1] = cosine, np.sqrt(1 - cosine**2)
+    return vector
+
+
+def test_composition_reasons_form_fusion_and_cut_off(tmp_path):
+    from index.vectors import VectorIndex
+    from index.visual_search import REASON_FORM, REASON_LOOK, PhotoTable, Query, VisualSearch
+
+    looks = {1: 0.95, 2: 0.90, 3: 0.50}  # photographs 1-3 of wares 10, 20, 30
+    forms = {1: 0.60, 2: 0.97, 3: 0.99}
+    vectors = VectorIndex(tmp_path / "v.faiss", "test", 4)
+    vectors.add(list(looks), np.stack([_unit(c) for c in looks.values()]))
+    form_index = VectorIndex(tmp_path / "f.faiss", "form", 4)
+    form_index.add(list(forms), np.stack([_unit(c) for c in forms.values()]))
+    ids = np.array([1, 2, 3])
+    table = PhotoTable(ids, ids * 10, ids * 100, ids * 100, np.zeros(3, bool))
+    search = VisualSearch(table, vectors, None, form_index, close_enough=0.85)
+    query = Query(_unit(1.0), LocalFeatures.empty(), _unit(1.0))
+    result = search.search(query)
+    # Form re-orders (0.6 × 0.90 + 0.4 × 0.97 beats 0.6 × 0.95 + 0.4 × 0.60) and names itself;
+    # the third looks like nothing, however alike its form: it is cut, and counted.
+    assert [(h.ware_id, h.reason) for h in result.hits] == [(20, REASON_FORM), (10, REASON_LOOK)]
+    assert result.below_cutoff == 1 and all(h.region is None for h in result.hits)
+    assert [h.ware_id for h in search.search(query, exclude_wares=frozenset({20})).hits] == [10]
+    assert not search.search(query, allowed_wares={30}).hits
