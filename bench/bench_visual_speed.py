@@ -9,12 +9,12 @@ photographs, each as a phone would send it (a 25 % detail, turned, recoloured, J
 
 The collection: the 89 real photographs (their real thumbnails, display derivatives, vectors and
 keypoints) plus synthetic photographs up to the size asked for. A synthetic photograph copies a
-real one's statistics: its keypoints are a real photograph's keypoints with every descriptor bit
-flipped with probability 0.12 (about 31 of 256 bits, the distance between matching keypoints of
-two photographs of one pattern) and their positions moved by a random similarity transform; its
-global and form vectors are a real one's plus Gaussian noise (renormalised). That is harder than
-a real collection: every synthetic photograph is a near-copy of one of 89 patterns, so the vote
-and the inverted lists see far more near matches than a collection of distinct wares would.
+real one's statistics: its keypoints are a real photograph's keypoints (positions moved by a
+random similarity transform) with every descriptor bit flipped with probability 0.25, so they keep
+the real codes' per-bit biases and much of their correlation (they fall in the same regions of
+the inverted file) while being other wares: about 64 bits from their source, where matching
+keypoints of one pattern are 20-40 bits apart. Its global and form vectors are a real one's plus
+Gaussian noise (renormalised). The inverted lists are trained on these codes, as a rebuild would.
 
 The local-feature index is written to disk and opened memory-mapped, as the service opens it;
 the memory figure is the serving process's resident size after opening every index and running
@@ -60,7 +60,7 @@ from index.visual_index import (  # noqa: E402
 from index.visual_search import PhotoTable, Query, VisualSearch  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "chinesenotes" / "images"
-BIT_FLIP = 0.12
+BIT_FLIP = 0.25
 CHUNK = 2_000
 
 
@@ -202,14 +202,16 @@ def measure(
     features = LocalFeatureIndex(folder / "local", extractor_name(), mmap=True)
     visual = VisualSearch(built["table"], vectors["v2"], features, vectors["form"])
     v1, v2, form = VisualDescriptor(), VisualDescriptorV2(), form_describer()
-    new_times, old_times, found, old_found = [], [], 0, 0
+    new_times, old_times, new_cpu, found, old_found = [], [], [], 0, 0
     for want, data in queries:
+        cpu = time.thread_time()
         started = time.perf_counter()
         with Image.open(io.BytesIO(data)) as image:
             rgb = image.convert("RGB")
         query = Query(v2.embed_images([rgb])[0], query_features(rgb), form.embed_images([rgb])[0])
         hits = visual.search(query).hits
         new_times.append(time.perf_counter() - started)
+        new_cpu.append(time.thread_time() - cpu)
         found += want in [hit.photo_id for hit in hits[:5]]
         started = time.perf_counter()
         with Image.open(io.BytesIO(data)) as image:
@@ -220,6 +222,7 @@ def measure(
     return {
         "p50": percentile_ms(new_times, 50),
         "p95": percentile_ms(new_times, 95),
+        "cpu_p95": percentile_ms(new_cpu, 95),
         "old_p50": percentile_ms(old_times, 50),
         "old_p95": percentile_ms(old_times, 95),
         "top5": found / len(queries),
@@ -260,14 +263,17 @@ def main() -> int:
     queries = [(i + 1, phone_detail(image, rng)) for i, image in enumerate(real.images)]
     if args.quick:
         queries = queries[::3]
-    print("Loaded machine (2 cores shared with other jobs): figures are upper bounds.")
+    print(
+        "Loaded machine (2 cores shared with other jobs): wall-clock figures are upper bounds;"
+        " CPU p95 is the query thread's own CPU time (FAISS runs single-threaded, as served)."
+    )
     print(
         "per-photograph CPU at ingest (ms): "
         + ", ".join(f"{k} {v:.1f}" for k, v in real.cost.items())
     )
     print(
         f"\n{'photographs':>11} {'keypoints':>11} {'local MB':>9} {'B/photo':>8} {'build s':>8} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'top-5':>6} | {'old p50':>7} {'old p95':>7} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'CPU p95':>7} {'top-5':>6} | {'old p50':>7} {'old p95':>7} "
         f"{'old top-5':>9} | {'RSS MB':>7}"
     )
     for size in sizes:
@@ -277,7 +283,8 @@ def main() -> int:
         print(
             f"{size:>11,} {built['keypoints']:>11,} {built['local_bytes'] / 2**20:>9.1f} "
             f"{built['local_bytes'] / size:>8.0f} {built['build_s']:>8.1f} {result['p50']:>7.1f} "
-            f"{result['p95']:>7.1f} {result['top5']:>6.2f} | {result['old_p50']:>7.1f} "
+            f"{result['p95']:>7.1f} {result['cpu_p95']:>7.1f} {result['top5']:>6.2f} | "
+            f"{result['old_p50']:>7.1f} "
             f"{result['old_p95']:>7.1f} {result['old_top5']:>9.2f} | {result['rss_mb']:>7.0f}"
         )
     count = args.ingest or (89 if args.quick else 445)

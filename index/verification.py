@@ -53,7 +53,7 @@ def verify(query_positions: np.ndarray, matches: Correspondences, photo_id: int)
         target,
         method=cv2.RANSAC,
         ransacReprojThreshold=REPROJECTION_TOLERANCE,
-        maxIters=1000,
+        maxIters=500,
         confidence=0.99,
         refineIters=5,
     )

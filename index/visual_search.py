@@ -31,8 +31,10 @@ from index.verification import Verified, verify_candidates
 GLOBAL_DEPTH = 200
 # Deeper when only some photographs may answer (marks), so that enough of them are reached.
 FILTERED_DEPTH = 2000
-LOCAL_CANDIDATES = 40
-GLOBAL_VERIFIED = 20
+LOCAL_CANDIDATES = 24
+GLOBAL_VERIFIED = 12
+# A candidate with fewer correspondences than this cannot reach MIN_INLIERS: not worth a fit.
+MIN_CORRESPONDENCES = 12
 # The global likeness a photograph needs to be listed without being verified, per embedder.
 # Measured on 45 of the shared photographs under six conditions (descriptor v2): a photograph's
 # own cosine is >= 0.82 for 90 % of queries (median 0.92), the best other photograph's median is
@@ -149,6 +151,10 @@ class VisualSearch:
         candidates = self._global(query, allowed)
         matches = self._local(query, allowed)
         votes = matches.votes()
+        counts = dict(zip(*np.unique(matches.photo, return_counts=True), strict=True))
+        votes = {
+            photo: vote for photo, vote in votes.items() if counts[photo] >= MIN_CORRESPONDENCES
+        }
         by_votes = sorted(votes, key=lambda photo: -votes[photo])[:LOCAL_CANDIDATES]
         by_look = [c.photo for c in sorted(candidates.values(), key=lambda c: -c.look)]
         to_verify = list(
