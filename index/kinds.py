@@ -23,6 +23,7 @@ from index.text import TextIndex
 
 if TYPE_CHECKING:
     from index.sync import BackgroundTextIndex, IndexSync
+    from index.visual_index import PhotoDescription
 
 Progress = Callable[[int, int], None]
 
@@ -47,6 +48,8 @@ class ApplyHints:
     embeddings: Mapping[str, np.ndarray] = field(default_factory=dict)
     new_ids: set[int] = field(default_factory=set)
     text_writer: BackgroundTextIndex | None = None
+    # Local features and form vectors by SHA-256 (the ingest's photo workers computed them).
+    local_features: Mapping[str, PhotoDescription] = field(default_factory=dict)
 
 
 @dataclass
@@ -168,7 +171,7 @@ class VectorKind:
 
         vectors = self.sync.open_vectors(folder)
         photos = photographs_of(session, changes.ware_ids)
-        public = _public_among(session, changes.ware_ids)
+        public = public_among(session, changes.ware_ids)
         gone = {p.id for p in photos if p.ware_id not in public} | changes.removed_photo_ids
         removed = vectors.remove(sorted(gone)) if gone else 0
         present = set(vectors.ids().tolist())
@@ -210,7 +213,7 @@ class VectorKind:
         return drift
 
 
-def _public_among(session: Session, ids: set[int]) -> set[int]:
+def public_among(session: Session, ids: set[int]) -> set[int]:
     from archive.models import Ware
 
     return {
@@ -225,5 +228,13 @@ EXTRA_KINDS: list[Callable[[IndexSync], IndexKind]] = []
 
 
 def default_kinds(sync: IndexSync) -> list[IndexKind]:
-    """Every index an instance keeps: keyword, vectors and any registered in EXTRA_KINDS."""
-    return [KeywordKind(), VectorKind(sync), *(factory(sync) for factory in EXTRA_KINDS)]
+    """Every index an instance keeps: keyword, vectors, visual search's local features and form
+    (``index.local_kind``) and any registered in EXTRA_KINDS."""
+    from index.local_kind import LocalFeatureKind
+
+    return [
+        KeywordKind(),
+        VectorKind(sync),
+        LocalFeatureKind(sync),
+        *(factory(sync) for factory in EXTRA_KINDS),
+    ]

@@ -31,6 +31,7 @@ from index.generations import Generation, Generations
 from index.kinds import ApplyHints, KindDrift, default_kinds
 from index.text import TextIndex
 from index.vectors import VectorIndex
+from index.visual_index import PhotoDescription
 from index.writer import IndexWriter
 
 EMBED_BATCH = 32
@@ -176,6 +177,7 @@ class IndexSync:
         embeddings: Mapping[str, np.ndarray] | None = None,
         new_ids: Collection[int] = (),
         text_writer: BackgroundTextIndex | None = None,
+        local_features: Mapping[str, PhotoDescription] | None = None,
         *,
         recorded: bool = False,
         keep_lease: bool = False,
@@ -191,7 +193,8 @@ class IndexSync:
         embedder; ``new_ids`` are wares just created, which the keyword index cannot hold yet;
         with a ``text_writer`` the keyword index is written by its process while this one goes
         on (``settle`` waits for it). ``keep_lease`` keeps the lease for the next call (a run
-        of batches); ``release`` gives it up.
+        of batches); ``release`` gives it up. ``local_features`` are photographs' local features
+        and form vectors by SHA-256, computed by the caller (the rest are described here).
         """
         ids = {int(i) for i in ware_ids}
         if not ids and not recorded:
@@ -200,7 +203,7 @@ class IndexSync:
             _fresh_write(session)
             record_ware_changes(session, ids)
             session.commit()
-        hints = ApplyHints(embeddings or {}, set(new_ids), text_writer)
+        hints = ApplyHints(embeddings or {}, set(new_ids), text_writer, local_features or {})
         writer = self.writer
         if writer.hold(session):
             try:

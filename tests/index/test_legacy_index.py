@@ -46,11 +46,12 @@ def test_a_v1_index_answers_grows_is_reported_and_rebuilds_to_v2(settings, sessi
     with session_factory() as session:
         sync = IndexSync(settings)
         drift = sync.verify(session)
-        assert not drift.clean and drift.embedder_mismatch is not None
-        assert VisualDescriptor.name in drift.embedder_mismatch
-        assert VisualDescriptorV2.name in drift.embedder_mismatch
-        assert "potbank index rebuild" in drift.embedder_mismatch
-        assert not drift.missing_photos  # the old index is complete, only old
+        vectors = drift.kinds["vectors"]
+        assert not drift.clean and vectors.rebuild_reason is not None
+        assert VisualDescriptor.name in vectors.rebuild_reason
+        assert VisualDescriptorV2.name in vectors.rebuild_reason
+        assert "potbank index rebuild" in vectors.rebuild_reason
+        assert not vectors.lines  # the old index is complete, only old
         # A ware added before the rebuild joins the old index with an old vector.
         newcomer = _add_ware(session, store, "A-3", 3)
         sync.update_wares(session, [newcomer])
