@@ -98,3 +98,22 @@ def test_an_upload_over_the_size_limit_is_refused(app: Flask, client: FlaskClien
     response = _post(client, make_image_bytes((2000, 2000), fmt="PNG"), token)
     assert response.status_code == 413
     assert "Photograph too large" in response.get_data(as_text=True)
+
+
+def test_find_this_mark_on_the_page_is_marks_and_keeps_the_grid_or_list_view(
+    client: FlaskClient, settings: Settings, catalogue: Catalogue
+) -> None:
+    # On the search page ``view`` is the grid or list layout; the marks filter is ``marks=1``.
+    base = next((settings.store_dir / "originals").rglob(f"{catalogue.vase_base}.*")).read_bytes()
+    form = {"image": (io.BytesIO(base), "mark.jpg"), "marks": "1", "csrf_token": csrf_token(client)}
+    response = client.post("/search/image", data=form, content_type="multipart/form-data")
+    location = response.headers["Location"]
+    assert response.status_code == 303 and re.fullmatch(r"/\?image=[0-9a-f]{32}&marks=1", location)
+    page = client.get(f"{location}&view=list").get_data(as_text=True)
+    assert "marks only" in page and 'name="marks" value="1" checked' in page
+    # Marks only, in the list layout: the vase, found by its base photograph.
+    assert 'class="listing"' in page and 'class="row"' in page
+    assert f'href="/wares/{catalogue.vase}?photo=2' in page
+    # Without the filter every photograph is searched; a layout word is not a marks filter.
+    plain = client.get(location.replace("&marks=1", "") + "&view=list").get_data(as_text=True)
+    assert "marks only" not in plain and 'class="listing"' in plain
