@@ -44,6 +44,7 @@ from archive.db import make_engine, make_session_factory, upgrade_database  # no
 from archive.imaging import process_image  # noqa: E402
 from archive.settings import Settings, load_settings  # noqa: E402
 from index.descriptor import VisualDescriptor  # noqa: E402
+from index.descriptor_v2 import VisualDescriptorV2  # noqa: E402
 from index.embedders import ImageEmbedder  # noqa: E402
 from ingest.bundles import open_source  # noqa: E402
 from ingest.mapping import map_record  # noqa: E402
@@ -251,7 +252,8 @@ def main() -> int:
         )
 
         models: list[tuple[str, Callable[[], ImageEmbedder], int]] = [
-            ("descriptor", VisualDescriptor, args.descriptor_photos or args.photos)
+            ("descriptor", VisualDescriptorV2, args.descriptor_photos or args.photos),
+            ("descriptor v1 (old)", VisualDescriptor, args.descriptor_photos or args.photos),
         ]
         if not args.no_clip:
             models.append(("CLIP ViT-B-32 (random)", RandomClip, args.clip_photos))

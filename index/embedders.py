@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from index.descriptor import VisualDescriptor
+from index.descriptor_v2 import VisualDescriptorV2
 from index.torch_compat import import_open_clip
 
 BATCH_SIZE = 32
@@ -119,9 +120,40 @@ def _load_clip(model_name: str, pretrained: str) -> ClipEmbedder:
     return ClipEmbedder(model_name, pretrained)
 
 
+# Every built-in descriptor by name: the newest is the active one; older ones stay here so that
+# an image index they built can still be searched (and kept up to date) until it is rebuilt.
+BUILTIN_DESCRIPTORS: dict[str, type] = {
+    VisualDescriptorV2.name: VisualDescriptorV2,
+    VisualDescriptor.name: VisualDescriptor,
+}
+
+
 @functools.cache
-def _descriptor() -> VisualDescriptor:
-    return VisualDescriptor()
+def builtin_descriptor(name: str = VisualDescriptorV2.name) -> ImageEmbedder:
+    """The built-in descriptor called ``name`` (KeyError if there is none)."""
+    return BUILTIN_DESCRIPTORS[name]()
+
+
+def _descriptor() -> ImageEmbedder:
+    return builtin_descriptor()
+
+
+def embedder_for_index(active: ImageEmbedder, stored_name: str | None) -> ImageEmbedder:
+    """The embedder whose vectors an image index built by ``stored_name`` takes.
+
+    That is ``active``, except when the index was built by an older built-in descriptor and
+    the built-in descriptor is active: then the older one, so the index keeps answering
+    queries and taking new photographs until `potbank index rebuild` (which `potbank index
+    verify` asks for) re-embeds everything with the active one.
+    """
+    if (
+        stored_name is not None
+        and stored_name != active.name
+        and active.name in BUILTIN_DESCRIPTORS
+        and stored_name in BUILTIN_DESCRIPTORS
+    ):
+        return builtin_descriptor(stored_name)
+    return active
 
 
 def active_embedder(

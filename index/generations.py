@@ -41,7 +41,7 @@ INSTANCE_ID = "instance-id"
 # and follow the pointer within a second; this is generous on purpose).
 RETIRE_AFTER = 300.0
 # Files of the layout before generations, moved into the first generation.
-FLAT_ENTRIES = ("text", "vectors.faiss", "vectors.faiss.json")
+FLAT_ENTRIES = ("text", "vectors.faiss", "vectors.faiss.json", "local")
 
 
 @dataclass(frozen=True)

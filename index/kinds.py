@@ -23,6 +23,7 @@ from index.text import TextIndex
 
 if TYPE_CHECKING:
     from index.sync import BackgroundTextIndex, IndexSync
+    from index.visual_index import PhotoDescription
 
 Progress = Callable[[int, int], None]
 
@@ -47,6 +48,8 @@ class ApplyHints:
     embeddings: Mapping[str, np.ndarray] = field(default_factory=dict)
     new_ids: set[int] = field(default_factory=set)
     text_writer: BackgroundTextIndex | None = None
+    # Local features and form vectors by SHA-256 (the ingest's photo workers computed them).
+    local_features: Mapping[str, PhotoDescription] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,7 +144,8 @@ class KeywordKind:
 
 
 class VectorKind:
-    """The FAISS image index of the active embedder, in ``<generation>/vectors.faiss``."""
+    """The FAISS image index, in ``<generation>/vectors.faiss``: built with the active embedder,
+    kept by the embedder that built it (``IndexSync.embedder_for``) until a rebuild."""
 
     name = "vectors"
 
@@ -157,7 +161,7 @@ class VectorKind:
         vectors = self.sync.fresh_vectors(folder)
         public = set(session.scalars(public_wares()))
         photos = [p for p in photographs_of(session, None) if p.ware_id in public]
-        self.sync.embed_into(vectors, photos, progress=progress)
+        self.sync.embed_into(vectors, photos, progress=progress, embedder=self.sync.active)
         vectors.rebuild()  # exact or approximate search for the final size
         vectors.save()
         return len(photos)
@@ -167,19 +171,24 @@ class VectorKind:
 
         vectors = self.sync.open_vectors(folder)
         photos = photographs_of(session, changes.ware_ids)
-        public = _public_among(session, changes.ware_ids)
+        public = public_among(session, changes.ware_ids)
         gone = {p.id for p in photos if p.ware_id not in public} | changes.removed_photo_ids
         removed = vectors.remove(sorted(gone)) if gone else 0
         present = set(vectors.ids().tolist())
         fresh = [p for p in photos if p.ware_id in public and p.id not in present]
-        self.sync.embed_into(vectors, fresh, hints.embeddings)
+        embedder = self.sync.embedder_for(folder)
+        known = hints.embeddings if embedder.name == self.sync.embedder.name else {}
+        self.sync.embed_into(vectors, fresh, known, embedder=embedder)
         if removed or fresh:
             vectors.save()
 
     def verify(self, folder: Path, session: Session) -> KindDrift:
         from index.sync import photographs_of, stored_vector_embedder
 
-        embedder = self.sync.embedder
+        # The embedder the index takes (an older built-in descriptor's index answers until a
+        # rebuild), and the active one, which verify compares against.
+        embedder = self.sync.embedder_for(folder)
+        active = self.sync.active
         stored = stored_vector_embedder(folder)
         public = set(session.scalars(public_wares()))
         photos = [p for p in photographs_of(session, None) if p.ware_id in public]
@@ -196,15 +205,15 @@ class VectorKind:
             ],
             ChangeSet({expected[i] for i in missing}, set(extra)),
         )
-        if stored is not None and stored != embedder.name:
+        if stored is not None and stored != active.name:
             drift.rebuild_reason = (
                 f"the image index was built with {stored} but the active "
-                f"embedder is {embedder.name}: run 'potbank index rebuild'"
+                f"embedder is {active.name}: run 'potbank index rebuild'"
             )
         return drift
 
 
-def _public_among(session: Session, ids: set[int]) -> set[int]:
+def public_among(session: Session, ids: set[int]) -> set[int]:
     from archive.models import Ware
 
     return {
@@ -219,5 +228,13 @@ EXTRA_KINDS: list[Callable[[IndexSync], IndexKind]] = []
 
 
 def default_kinds(sync: IndexSync) -> list[IndexKind]:
-    """Every index an instance keeps: keyword, vectors and any registered in EXTRA_KINDS."""
-    return [KeywordKind(), VectorKind(sync), *(factory(sync) for factory in EXTRA_KINDS)]
+    """Every index an instance keeps: keyword, vectors, visual search's local features and form
+    (``index.local_kind``) and any registered in EXTRA_KINDS."""
+    from index.local_kind import LocalFeatureKind
+
+    return [
+        KeywordKind(),
+        VectorKind(sync),
+        LocalFeatureKind(sync),
+        *(factory(sync) for factory in EXTRA_KINDS),
+    ]

@@ -11,19 +11,32 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.db import make_engine, make_session_factory
-from archive.imaging import open_query_image
-from archive.models import Photograph
+from archive.imaging import decode_derivative, open_query_image, to_rgb
+from archive.models import Photograph, PhotoView
 from archive.settings import Settings
-from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder
+from archive.store import ImageStore
+from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedder_for_index
 from index.generations import Generations
 from index.hybrid import FusedResult, rrf
+from index.local_features import LocalFeatures
 from index.sync import stored_vector_embedder, vector_index_stamp, vector_path
 from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
+from index.visual_index import (
+    FEATURE_DERIVATIVE,
+    form_describer,
+    local_stamp,
+    open_feature_index,
+    open_form_index,
+    photo_table,
+    query_features,
+)
+from index.visual_search import Query, VisualHit, VisualSearch
 
 # A generation replaced by a newer one is closed this long after it stopped serving: requests
 # that opened it finish on it first.
@@ -37,12 +50,34 @@ _POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="potbank-search")
 
 @dataclass(frozen=True)
 class Hit:
-    """One ware in a result list; ``sources`` says which side(s) found it."""
+    """One ware in a result list; ``sources`` says which side(s) found it.
+
+    A hit found by photograph also says why (``reason``: ``same`` object or pattern, verified
+    by ``matches`` matching points; similar ``form``; similar colour and texture, ``look``),
+    which of the ware's photographs matched and, when verified, the matched ``region`` on it
+    (IIIF ``x,y,w,h`` in the photograph's own pixels)."""
 
     ware_id: int
     score: float
     snippet: str | None = None
     sources: tuple[str, ...] = ()
+    reason: str | None = None
+    matches: int = 0
+    photo_id: int | None = None
+    region: tuple[int, int, int, int] | None = None
+
+    @classmethod
+    def of_visual(cls, hit: VisualHit) -> Hit:
+        return cls(
+            hit.ware_id,
+            hit.score,
+            None,
+            ("visual",),
+            hit.reason,
+            hit.matches,
+            hit.photo_id,
+            hit.region,
+        )
 
 
 @dataclass
@@ -59,6 +94,8 @@ class SearchPage:
     suggestion: str | None = None
     # What query terms were also searched as (glossary, pinyin, parts): [(term, [others])].
     expansions: list[tuple[str, list[str]]] = field(default_factory=list)
+    # A search by photograph in which nothing matched closely enough to be listed.
+    nothing_close: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,8 @@ class _OpenVectors:
 
     stamp: int
     index: VectorIndex
+    # The embedder the index was built by (an older built-in descriptor until a rebuild).
+    embedder: ImageEmbedder
     photo_ids: np.ndarray
     ware_ids: np.ndarray
 
@@ -91,6 +130,8 @@ class _OpenGeneration:
         self.stamp = stamp
         self.text = TextIndex(folder / "text")
         self.vectors: _OpenVectors | None = None
+        # The visual stages over this generation's indexes, by the stamps they were opened at.
+        self.visual: tuple[tuple[int, ...], VisualSearch] | None = None
 
     def close(self) -> None:
         self.text.close()
@@ -227,14 +268,48 @@ class SearchService:
         page: int = 1,
         per_page: int = 24,
         filters: dict[str, list[str]] | None = None,
+        view: str | None = None,
     ) -> SearchPage:
-        """Wares whose photographs look most like the uploaded one (ImageRejected if bad)."""
-        ranked = self._scored_wares(self.embed_photograph(image_bytes))
-        ranked = self._filtered(ranked, filters)
-        return _paged(ranked, page, per_page, "visual", ("visual",))
+        """Wares whose photographs show what the uploaded one shows (ImageRejected if bad):
+        the same object or pattern first, then similar form, colour and texture; only close
+        matches are listed (``nothing_close`` when there is none). ``view="mark"`` searches
+        mark photographs only."""
+        hits = self.visual_hits(self._query(image_bytes), filters, marks_only=view == "mark")
+        start = (page - 1) * per_page
+        return SearchPage(
+            total=len(hits),
+            page=page,
+            per_page=per_page,
+            mode="visual",
+            hits=[Hit.of_visual(hit) for hit in hits[start : start + per_page]],
+            nothing_close=not hits,
+        )
+
+    def visual_hits(
+        self,
+        query: Query,
+        filters: dict[str, list[str]] | None = None,
+        *,
+        marks_only: bool = False,
+        exclude_wares: frozenset[int] = frozenset(),
+    ) -> list[VisualHit]:
+        """Every close match of ``query`` through all the visual stages, best first."""
+        visual = self._visual()
+        if visual is None:
+            return []
+        allowed = self._ids_passing(filters) if filters else None
+        result = visual.search(
+            query, marks_only=marks_only, exclude_wares=exclude_wares, allowed_wares=allowed
+        )
+        return result.hits
 
     def similar(self, ware_id: int, limit: int = 12) -> list[int]:
         """Wares that look like ``ware_id``'s main photograph, most similar first."""
+        return [hit.ware_id for hit in self.similar_hits(ware_id, limit)]
+
+    def similar_hits(self, ware_id: int, limit: int = 12) -> list[Hit]:
+        """Wares like ``ware_id``'s main photograph through every visual stage (a mark
+        photograph finds marks), with their reasons and matched regions."""
         with self._session() as session:
             photo = session.scalar(
                 select(Photograph)
@@ -242,14 +317,21 @@ class SearchService:
                 .order_by(Photograph.position)
                 .limit(1)
             )
-        if photo is None:
-            return []
+            if photo is None:
+                return []
+            sha256, is_mark = photo.sha256, photo.view == PhotoView.MARK
+            photo_id = photo.id
         opened = self._vectors()
-        vector = opened.index.vector(photo.id) if opened is not None else None
-        if vector is None:
+        vector = opened.index.vector(photo_id) if opened is not None else None
+        path = ImageStore(self.settings.store_dir).derivative_path(sha256, FEATURE_DERIVATIVE)
+        features = query_features(decode_derivative(path)) if path.exists() else None
+        if vector is None and features is None:
             return []
-        ranked = self._scored_wares(vector)
-        return [ware for ware, _ in ranked if ware != ware_id][:limit]
+        forms = open_form_index(self._generation().folder)
+        form = forms.vector(photo_id) if forms is not None else None
+        query = Query(vector, features or LocalFeatures.empty(), form, is_mark=is_mark)
+        hits = self.visual_hits(query, exclude_wares=frozenset({ware_id}))
+        return [Hit.of_visual(hit) for hit in hits[:limit]]
 
     @property
     def understands_words(self) -> bool:
@@ -305,8 +387,10 @@ class SearchService:
         per_page: int,
         filters: dict[str, list[str]] | None,
     ) -> SearchPage:
-        vector = self.embed_photograph(image) if image is not None else None
-        fused, words = self.fused_ranking(query, vector, filters)
+        visual = None
+        if image is not None:
+            visual = [hit.ware_id for hit in self.visual_hits(self._query(image), filters)]
+        fused, words = self.fused_ranking(query, None, filters, visual)
         start = (page - 1) * per_page
         return SearchPage(
             total=len(fused),
@@ -328,11 +412,13 @@ class SearchService:
         query: str,
         vector: np.ndarray | None,
         filters: dict[str, list[str]] | None = None,
+        visual: list[int] | None = None,
     ) -> tuple[list[FusedResult], TextResults | None]:
         """Every side that applies, run side by side, fused by reciprocal rank.
 
         Words give the keyword side (and CLIP's text side when CLIP is active); ``vector``, an
-        embedded photograph, gives the visual side. Also returns the keyword results (facets,
+        embedded photograph, gives the visual side (``visual``, a ranking of wares the caller
+        made with every visual stage, takes its place). Also returns the keyword results (facets,
         did-you-mean) when there were words.
         """
         sides: dict[str, Callable[[], list[int]]] = {}
@@ -350,7 +436,9 @@ class SearchService:
             sides["keyword"] = keyword_side
             if self.understands_words:
                 sides["clip-text"] = lambda: self.visual_ranking(self._embed_words(query), filters)
-        if vector is not None:
+        if visual is not None:
+            sides["visual"] = lambda: visual
+        elif vector is not None:
             sides["visual"] = lambda: self.visual_ranking(vector, filters)
         # Only CLIP's text tower costs enough to gain from a thread of its own (torch releases
         # the GIL); the other sides take a millisecond or two, less than a thread hand-off.
@@ -377,9 +465,45 @@ class SearchService:
         return embedder.embed_texts([query])[0]
 
     def embed_photograph(self, image_bytes: bytes) -> np.ndarray:
-        """The active embedder's vector for an uploaded photograph (ImageRejected if bad)."""
-        rgb = open_query_image(image_bytes, self.settings.query_max_pixels)
-        return self.embedder.embed_images([rgb])[0]
+        """The index embedder's vector for an uploaded photograph (ImageRejected if bad)."""
+        return self.index_embedder.embed_images([self._decoded(image_bytes)])[0]
+
+    def _decoded(self, image_bytes: bytes) -> Image.Image:
+        # Reduced decoding under the query pixel limit (hostile uploads), upright, in RGB.
+        return to_rgb(open_query_image(image_bytes, self.settings.query_max_pixels))
+
+    def _query(self, image_bytes: bytes) -> Query:
+        """An uploaded photograph described for every visual stage (ImageRejected if bad)."""
+        rgb = self._decoded(image_bytes)
+        return Query(
+            self.index_embedder.embed_images([rgb])[0],
+            query_features(rgb),
+            form_describer().embed_images([rgb])[0],
+        )
+
+    def _visual(self) -> VisualSearch | None:
+        """The visual stages over the pinned generation's indexes as last saved (reopened when
+        any of them changes)."""
+        generation = self._generation()
+        opened = self._vectors()
+        stamps = (opened.stamp if opened else 0, *local_stamp(generation.folder))
+        if generation.visual is not None and generation.visual[0] == stamps:
+            return generation.visual[1]
+        features = open_feature_index(generation.folder, mmap=True)
+        if opened is None and features is None:
+            return None
+        with self._session() as session:
+            table = photo_table(session)
+        forms = open_form_index(generation.folder)
+        visual = VisualSearch(table, opened.index if opened else None, features, forms)
+        generation.visual = (stamps, visual)
+        return visual
+
+    @property
+    def index_embedder(self) -> ImageEmbedder:
+        """The embedder queries are described with: the one the image index was built by."""
+        opened = self._vectors()
+        return opened.embedder if opened is not None else self.embedder
 
     def _scored_wares(self, vector: np.ndarray) -> list[tuple[int, float]]:
         """Ware ids by their best-matching photograph."""
@@ -422,9 +546,11 @@ class SearchService:
         stamp = vector_index_stamp(opened.folder)
         if opened.vectors is not None and opened.vectors.stamp == stamp:
             return opened.vectors
-        if stored_vector_embedder(opened.folder) != self.embedder.name:
+        stored = stored_vector_embedder(opened.folder)
+        embedder = embedder_for_index(self.embedder, stored)
+        if stored != embedder.name:
             return None
-        index = VectorIndex(vector_path(opened.folder), self.embedder.name, self.embedder.dim)
+        index = VectorIndex(vector_path(opened.folder), embedder.name, embedder.dim)
         with self._session() as session:
             pairs = session.execute(
                 select(Photograph.id, Photograph.ware_id).order_by(Photograph.id)
@@ -432,6 +558,7 @@ class SearchService:
         opened.vectors = _OpenVectors(
             stamp,
             index,
+            embedder,
             np.array([photo for photo, _ in pairs], dtype=np.int64),
             np.array([ware for _, ware in pairs], dtype=np.int64),
         )

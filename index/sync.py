@@ -26,11 +26,12 @@ from archive.models import Photograph
 from archive.processes import ChildProcess, serve
 from archive.settings import Settings
 from archive.store import ImageStore
-from index.embedders import ImageEmbedder, active_embedder
+from index.embedders import ImageEmbedder, active_embedder, embedder_for_index
 from index.generations import Generation, Generations
 from index.kinds import ApplyHints, KindDrift, default_kinds
 from index.text import TextIndex
 from index.vectors import VectorIndex
+from index.visual_index import PhotoDescription
 from index.writer import IndexWriter
 
 EMBED_BATCH = 32
@@ -145,7 +146,8 @@ class IndexSync:
         self._writer: IndexWriter | None = None
 
     @property
-    def embedder(self) -> ImageEmbedder:
+    def active(self) -> ImageEmbedder:
+        """The configured embedder: what a rebuild embeds with and verify compares against."""
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder, _ = active_embedder(self.settings)
@@ -158,6 +160,16 @@ class IndexSync:
             self._writer = IndexWriter(self.settings.index_dir, default_kinds(self))
         return self._writer
 
+    @property
+    def embedder(self) -> ImageEmbedder:
+        """The embedder the image index on disk takes new photographs from: the active one, or
+        the older built-in descriptor that built it, until the index is rebuilt."""
+        return embedder_for_index(self.active, stored_vector_embedder(self.settings))
+
+    def embedder_for(self, folder: Path) -> ImageEmbedder:
+        """The embedder whose vectors the image index in a generation folder takes."""
+        return embedder_for_index(self.active, stored_vector_embedder(folder))
+
     def update_wares(
         self,
         session: Session,
@@ -165,6 +177,7 @@ class IndexSync:
         embeddings: Mapping[str, np.ndarray] | None = None,
         new_ids: Collection[int] = (),
         text_writer: BackgroundTextIndex | None = None,
+        local_features: Mapping[str, PhotoDescription] | None = None,
         *,
         recorded: bool = False,
         keep_lease: bool = False,
@@ -180,7 +193,8 @@ class IndexSync:
         embedder; ``new_ids`` are wares just created, which the keyword index cannot hold yet;
         with a ``text_writer`` the keyword index is written by its process while this one goes
         on (``settle`` waits for it). ``keep_lease`` keeps the lease for the next call (a run
-        of batches); ``release`` gives it up.
+        of batches); ``release`` gives it up. ``local_features`` are photographs' local features
+        and form vectors by SHA-256, computed by the caller (the rest are described here).
         """
         ids = {int(i) for i in ware_ids}
         if not ids and not recorded:
@@ -189,7 +203,7 @@ class IndexSync:
             _fresh_write(session)
             record_ware_changes(session, ids)
             session.commit()
-        hints = ApplyHints(embeddings or {}, set(new_ids), text_writer)
+        hints = ApplyHints(embeddings or {}, set(new_ids), text_writer, local_features or {})
         writer = self.writer
         if writer.hold(session):
             try:
@@ -236,17 +250,18 @@ class IndexSync:
                 kind.close()
 
     def open_vectors(self, folder: Path) -> VectorIndex:
-        """The image index in a generation folder, for this embedder (started afresh when it
-        holds another embedder's vectors, which cannot be compared with new ones)."""
-        if stored_vector_embedder(folder) not in (None, self.embedder.name):
+        """The image index in a generation folder, for the embedder it takes (started afresh
+        when it holds another embedder's vectors, which cannot be compared with new ones)."""
+        embedder = self.embedder_for(folder)
+        if stored_vector_embedder(folder) not in (None, embedder.name):
             return self.fresh_vectors(folder)
-        return VectorIndex(vector_path(folder), self.embedder.name, self.embedder.dim)
+        return VectorIndex(vector_path(folder), embedder.name, embedder.dim)
 
     def fresh_vectors(self, folder: Path) -> VectorIndex:
-        """An empty image index for this embedder in place of whatever the folder held."""
+        """An empty image index for the active embedder in place of whatever the folder held."""
         vector_path(folder).unlink(missing_ok=True)
         _vector_meta_path(folder).unlink(missing_ok=True)
-        return VectorIndex(vector_path(folder), self.embedder.name, self.embedder.dim)
+        return VectorIndex(vector_path(folder), self.active.name, self.active.dim)
 
     def embed_into(
         self,
@@ -254,10 +269,12 @@ class IndexSync:
         photos: list[PhotoRef],
         known: Mapping[str, np.ndarray] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        embedder: ImageEmbedder | None = None,
     ) -> None:
         """Add these photographs' vectors: ``known`` ones as given, the rest embedded from the
         store's derivative."""
         known = known or {}
+        embedder = embedder or self.embedder
         ready = [photo for photo in photos if photo.sha256 in known]
         if ready:
             vectors.add(
@@ -267,14 +284,13 @@ class IndexSync:
         rest = [photo for photo in photos if photo.sha256 not in known]
         for start in range(0, len(rest), EMBED_BATCH):
             batch = rest[start : start + EMBED_BATCH]
-            embeddings = self.embedder.embed_images([self._stored_image(p) for p in batch])
+            embeddings = embedder.embed_images([self._stored_image(p, embedder) for p in batch])
             vectors.add(np.array([photo.id for photo in batch], dtype=np.int64), embeddings)
             if progress is not None:
                 progress(len(ready) + start + len(batch), len(photos))
 
-    def _stored_image(self, photo: PhotoRef) -> Image.Image:
+    def _stored_image(self, photo: PhotoRef, embedder: ImageEmbedder) -> Image.Image:
         """The derivative the embedder works from, decoded from the store."""
-        embedder = self.embedder
         path = self.store.derivative_path(photo.sha256, embedder.derivative)
         return decode_derivative(path, embedder.min_side)
 

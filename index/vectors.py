@@ -187,7 +187,8 @@ class VectorIndex:
                     return self._index.reconstruct(int(item))
                 except RuntimeError:
                     return None
-            inner.make_direct_map()
+            # A hash table: photograph ids are not 0..n-1, which an array map requires.
+            inner.set_direct_map_type(faiss.DirectMap.Hashtable)
             try:
                 return inner.reconstruct(int(item))
             except RuntimeError:
@@ -202,13 +203,18 @@ class VectorIndex:
             return self.ids(), faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(
                 flat.ntotal, self.dim
             ).copy()
-        inner.make_direct_map()
+        inner.set_direct_map_type(faiss.DirectMap.Hashtable)
         ids = self.ids()
         vectors = (
             inner.reconstruct_batch(ids) if len(ids) else np.zeros((0, self.dim), dtype=np.float32)
         )
         inner.set_direct_map_type(faiss.DirectMap.NoMap)
         return ids, vectors
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every id held and its vector (ids in index order)."""
+        with self._lock:
+            return self._all_vectors()
 
     def rebuild(self) -> None:
         """Rebuild as exact (small) or IVF (large) for the current number of vectors."""

@@ -25,19 +25,22 @@ from archive.imaging import decode_derivative
 from archive.processes import ChildProcess, ChildProcessFailed, serve
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
+from index.visual_index import FEATURE_DERIVATIVE, PhotoDescription, describe_derivatives
 
 
 @dataclass(frozen=True)
 class PreparedPhoto:
-    """A stored photograph with its vector, or with the image to compute it from.
+    """A stored photograph with its vector, or with the image to compute it from, and its
+    local features and form.
 
-    Both are None when the same bytes were stored before: that photograph is in the catalogue
-    already, and the index update finds (or makes) its vector.
+    All are None when the same bytes were stored before: that photograph is in the catalogue
+    already, and the index update finds (or makes) its vector and features.
     """
 
     stored: StoredImage
     vector: np.ndarray | None = None
     image: Image.Image | None = None
+    features: PhotoDescription | None = None
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,11 @@ def prepare_photo(
     if stored.already_stored:
         return PreparedPhoto(stored)
     image = decode_derivative(stored.processed.derivatives[wants.derivative], wants.min_side)
+    derivatives = stored.processed.derivatives
+    features = describe_derivatives(derivatives[FEATURE_DERIVATIVE], derivatives["thumb"])
     if embedder is None:
-        return PreparedPhoto(stored, image=image)
-    return PreparedPhoto(stored, vector=embedder.embed_images([image])[0])
+        return PreparedPhoto(stored, image=image, features=features)
+    return PreparedPhoto(stored, vector=embedder.embed_images([image])[0], features=features)
 
 
 class _Worker:

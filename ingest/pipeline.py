@@ -59,6 +59,7 @@ from archive.settings import Settings
 from archive.store import ImageStore, StoredImage, StoreUnwritable
 from index.embedders import ImageEmbedder
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
+from index.visual_index import PhotoDescription
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
 from ingest.loose_makers import REASON as LOOSE_MAKER
@@ -279,12 +280,14 @@ def run_ingest(
                         text_writer = BackgroundTextIndex(
                             current_generation(settings).path / "text"
                         )
+                    vectors, features = embedded.result()
                     sync.update_wares(
                         session,
                         touched,
-                        embedded.result(),
+                        vectors,
                         loader.created,
                         text_writer,
+                        features,
                         recorded=True,
                         keep_lease=True,
                     )
@@ -327,6 +330,7 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 PhotoKey = tuple[int, int]  # (position of the record in its batch, position of the photo)
 Prepared = dict[PhotoKey, StoredImage | Exception]
 Embeddings = dict[str, np.ndarray]  # SHA-256 → vector
+Features = dict[str, PhotoDescription]  # SHA-256 → local features and form
 # What a photograph that cannot be stored raises; reported on its row, never fatal.
 PHOTO_PROBLEMS = (ImageRejected, RowError, OSError)
 
@@ -359,7 +363,7 @@ class _Stages:
 
     def run(
         self, batches: Iterator[list[Item]]
-    ) -> Iterator[tuple[list[Item], Prepared, Future[Embeddings]]]:
+    ) -> Iterator[tuple[list[Item], Prepared, Future[tuple[Embeddings, Features]]]]:
         """Each batch with its photographs stored and a future of their embeddings; the next
         batch's photographs are already under way while the caller works on this one."""
         current = next(batches, None)
@@ -368,13 +372,13 @@ class _Stages:
         futures, embedded = self._submit(current)
         while current is not None:
             following = next(batches, None)
-            ahead = self._submit(following) if following is not None else ({}, _done({}))
+            ahead = self._submit(following) if following is not None else ({}, _done())
             yield current, {key: _outcome(future) for key, future in futures.items()}, embedded
             current, (futures, embedded) = following, ahead
 
     def _submit(
         self, batch: list[Item]
-    ) -> tuple[dict[PhotoKey, Future[PreparedPhoto]], Future[Embeddings]]:
+    ) -> tuple[dict[PhotoKey, Future[PreparedPhoto]], Future[tuple[Embeddings, Features]]]:
         names = {
             (index, position): photo.filename
             for index, (_, record) in enumerate(batch)
@@ -382,7 +386,7 @@ class _Stages:
             for position, photo in enumerate(record.photos)
         }
         if not names:
-            return {}, _done({})
+            return {}, _done()
         embedder = self.sync.embedder
         if self.workers is None and len(names) >= PHOTOS_PER_BATCH and embedder.portable:
             # A full batch of photographs: more are likely, worth starting worker processes, to
@@ -408,11 +412,13 @@ class _Stages:
     def _read_and_prepare(self, name: str, wants: ModelInput) -> PreparedPhoto:
         return prepare_photo(self.store, self.photos.read(name), wants)
 
-    def _embed(self, futures: list[Future[PreparedPhoto]]) -> Embeddings:
+    def _embed(self, futures: list[Future[PreparedPhoto]]) -> tuple[Embeddings, Features]:
         """Vectors of the batch's new photographs, by SHA-256: those the workers computed, and
         the rest embedded here, EMBED_BATCH at a time as soon as they are ready (the model
-        starts on the first ones while the last are still being decoded)."""
+        starts on the first ones while the last are still being decoded); and their local
+        features (always extracted where the photograph was prepared)."""
         vectors: Embeddings = {}
+        features: Features = {}
         images: dict[str, Image.Image] = {}
         for future in futures:
             try:
@@ -420,6 +426,8 @@ class _Stages:
             except PHOTO_PROBLEMS:
                 continue  # reported on its row by the caller
             sha = prepared.stored.sha256
+            if prepared.features is not None:
+                features[sha] = prepared.features
             if prepared.vector is not None:
                 vectors[sha] = prepared.vector
             elif prepared.image is not None and sha not in vectors:
@@ -428,7 +436,7 @@ class _Stages:
                 vectors.update(self._embed_images(images))
                 images = {}
         vectors.update(self._embed_images(images))
-        return vectors
+        return vectors, features
 
     def _embed_images(self, images: dict[str, Image.Image]) -> Embeddings:
         if not images:
@@ -446,9 +454,9 @@ def refusal(error: Exception) -> str:
     return f"the catalogue refused the row ({error})"
 
 
-def _done(value: Embeddings) -> Future[Embeddings]:
-    future: Future[Embeddings] = Future()
-    future.set_result(value)
+def _done() -> Future[tuple[Embeddings, Features]]:
+    future: Future[tuple[Embeddings, Features]] = Future()
+    future.set_result(({}, {}))
     return future
 
 

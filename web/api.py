@@ -16,7 +16,7 @@ from web.openapi import openapi_document
 from web.views import queries
 from web.views.context import csrf, db_session
 from web.views.errors import json_error
-from web.views.formatting import safe_snippet
+from web.views.formatting import safe_snippet, translate
 from web.views.presenters import maker_record, ware_record, ware_summary
 from web.views.searching import (
     FACET_FIELDS,
@@ -28,6 +28,7 @@ from web.views.searching import (
     run_image_search,
     run_text_search,
 )
+from web.views.visual_results import NOTHING_CLOSE, match_payload
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -57,7 +58,8 @@ def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
         "page": page.page,
         "per_page": page.per_page,
         "mode": page.mode,
-        "message": outcome.message or None,
+        "message": (translate(NOTHING_CLOSE) if page.nothing_close else outcome.message) or None,
+        "nothing_close": page.nothing_close,
         "suggestion": page.suggestion or None,
         "expansions": [{"term": term, "also": list(others)} for term, others in page.expansions],
         "results": [
@@ -66,6 +68,7 @@ def _search_payload(outcome: SearchOutcome) -> dict[str, Any]:
                 "score": result.hit.score,
                 "sources": list(result.hit.sources),
                 "snippet": str(safe_snippet(result.hit.snippet)) or None,
+                "match": match_payload(result.ware, result.hit),
             }
             for result in outcome.results
         ],
@@ -96,8 +99,12 @@ def search() -> Response:
 @api.post("/search/image")
 @csrf.exempt
 def search_image() -> Response:
-    """Search by a photograph posted as multipart field ``image``."""
-    query = parse_search_args(request.args, strict=True)
+    """Search by a photograph posted as multipart field ``image`` (``view=mark``, as a query
+    parameter or a form field, searches mark photographs only)."""
+    args = request.args.copy()
+    if "view" in request.form:
+        args["view"] = request.form["view"]
+    query = parse_search_args(args, strict=True)
     upload = request.files.get("image")
     data = upload.read() if upload else b""
     if not data:

@@ -11,7 +11,17 @@ from archive.db import make_engine, make_session_factory
 from archive.settings import Settings, load_settings, read_or_create_secret_key
 from archive.store import ImageStore
 from web.auth.proxies import TrustedProxies
-from web.views import assets, compression, errors, formatting, ids, language, presenters, vocabulary
+from web.views import (
+    assets,
+    compression,
+    errors,
+    formatting,
+    ids,
+    language,
+    presenters,
+    visual_results,
+    vocabulary,
+)
 from web.views.context import EXTENSION_KEY, AppState, close_db_session, csrf, unpin_search
 
 # No inline script or style anywhere, so the policy can forbid both; blob: lets the photo picker
@@ -92,6 +102,7 @@ def create_app(
     language.register(app)
     presenters.register(app)
     vocabulary.register(app)
+    visual_results.register(app)
     assets.register(app)
     _register_blueprints(app)
     errors.register(app)

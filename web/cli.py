@@ -278,13 +278,30 @@ def _spreadsheet_safe(value: Any) -> Any:
     type=click.Choice(["keyword", "visual", "hybrid"]),
     help="Default: keyword for words, visual for a photograph, hybrid for both.",
 )
+@click.option(
+    "--view",
+    type=click.Choice(["mark"]),
+    help="With --image alone: search photographs of this view only (find this mark).",
+)
 @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search(query: str, image_path: Path | None, mode: str | None, page: int, as_json: bool) -> None:
-    """Search the published catalogue by QUERY words and/or a photograph."""
+def search(
+    query: str,
+    image_path: Path | None,
+    mode: str | None,
+    view: str | None,
+    page: int,
+    as_json: bool,
+) -> None:
+    """Search the published catalogue by QUERY words and/or a photograph.
+
+    A search by photograph says why each ware was found (the same object or pattern, with its
+    matching points and the matched region; similar form; similar colour and texture) and lists
+    only close matches."""
     from archive.catalogue import wares_by_ids
     from archive.imaging import ImageRejected
     from index.service import SearchService
+    from web.views.visual_results import NOTHING_CLOSE, reason_in, region_text
 
     settings = load_settings()
     image = image_path.read_bytes() if image_path else None
@@ -293,7 +310,10 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
     with _sessions(settings) as factory, factory() as session:
         service = SearchService(settings, factory)
         try:
-            result = service.search(query, image=image, mode=mode, page=page)
+            if image is not None and mode == "visual":
+                result = service.by_image(image, page=page, view=view)
+            else:
+                result = service.search(query, image=image, mode=mode, page=page)
         except (ValueError, ImageRejected) as error:
             raise click.UsageError(str(error)) from None
         wares = {ware.id: ware for ware in wares_by_ids(session, [h.ware_id for h in result.hits])}
@@ -305,6 +325,11 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
                 "title_zh": wares[hit.ware_id].title_zh,
                 "score": round(hit.score, 4),
                 "sources": list(hit.sources),
+                "reason": hit.reason,
+                "explanation": {code: reason_in(code, hit) for code in ("en", "zh")},
+                "matching_points": hit.matches,
+                "photograph_id": hit.photo_id,
+                "region": region_text(hit),
             }
             for hit in result.hits
             if hit.ware_id in wares
@@ -321,7 +346,8 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
                 name: [list(pair) for pair in pairs] for name, pairs in result.facets.items()
             },
             "suggestion": result.suggestion,
-            "message": result.message,
+            "message": NOTHING_CLOSE if result.nothing_close else result.message,
+            "nothing_close": result.nothing_close,
             "expansions": [{"term": t, "also": list(o)} for t, o in result.expansions],
             "embedder": status,
         }
@@ -334,9 +360,17 @@ def search(query: str, image_path: Path | None, mode: str | None, page: int, as_
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}?")
     click.echo(f"{result.total} results ({result.mode}; image embedder: {status['name']})")
+    if result.nothing_close:
+        click.echo(NOTHING_CLOSE)
     for row in rows:
         title = row["title"] or row["title_zh"] or ""
         click.echo(f"{row['id']:>7}  {row['accession_number']:<18} {title}")
+        if row["reason"]:
+            where = f"; region {row['region']} of photograph {row['photograph_id']}"
+            click.echo(
+                f"{'':>9}{row['explanation']['en']}, score {row['score']:.2f}"
+                + (where if row["region"] else "")
+            )
 
 
 @main.group()

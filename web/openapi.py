@@ -99,6 +99,48 @@ RESULT = _object(
             "items": {"type": "string", "enum": ["keyword", "visual", "clip-text"]},
         },
         "snippet": _nullable("string", description="HTML: text with <mark> highlights only."),
+        "match": {
+            "oneOf": [_ref("VisualMatch"), {"type": "null"}],
+            "description": "Why a search by photograph found the ware (null otherwise).",
+        },
+    }
+)
+VISUAL_MATCH = _object(
+    {
+        "reason": {
+            "type": "string",
+            "enum": ["same", "form", "look"],
+            "description": "same: the same object or pattern, verified by the geometry of "
+            "matching points; form: similar form; look: similar colour and texture.",
+        },
+        "explanation": _object({"en": {"type": "string"}, "zh": {"type": "string"}}),
+        "matching_points": {"type": "integer", "minimum": 0},
+        "score": {"type": "number", "minimum": 0, "maximum": 1},
+        "region": _nullable(
+            "string",
+            pattern=r"^\d+,\d+,\d+,\d+$",
+            description="The matched region of the photograph as a IIIF region x,y,w,h in "
+            "its own pixels (verified matches only).",
+        ),
+        "photograph": {
+            "oneOf": [
+                _object(
+                    {
+                        "position": {"type": "integer", "minimum": 1},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        "view": {
+                            "type": "string",
+                            "enum": ["front", "base", "mark", "detail", "other"],
+                        },
+                        "width": {"type": "integer"},
+                        "height": {"type": "integer"},
+                        "region_url": {"type": "string", "format": "uri"},
+                    }
+                ),
+                {"type": "null"},
+            ],
+            "description": "The ware's photograph that matched, with a IIIF URL of the region.",
+        },
     }
 )
 SEARCH_RESULTS = _object(
@@ -108,6 +150,11 @@ SEARCH_RESULTS = _object(
         "per_page": {"type": "integer", "minimum": 1},
         "mode": {"type": "string", "enum": list(MODES)},
         "message": _nullable("string"),
+        "nothing_close": {
+            "type": "boolean",
+            "description": "A search by photograph in which nothing matched closely enough to "
+            "be listed (the message says so in the visitor's language).",
+        },
         "suggestion": _nullable("string"),
         "expansions": {
             "type": "array",
@@ -365,8 +412,18 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "searchByImage",
                     "summary": "Search by a photograph, with words for a hybrid search",
+                    "description": "Candidates from the global descriptor and from a vote of "
+                    "local features, verified by geometry (RANSAC): the same object or pattern "
+                    "first (a sherd or a detail finds its ware), then similar form, colour and "
+                    "texture. Only close matches are listed; each says why in `match`.",
                     "parameters": [
                         _query("q", {"type": "string"}, "Words to fuse with the photograph."),
+                        _query(
+                            "view",
+                            {"type": "string", "enum": ["mark"]},
+                            "mark: search mark photographs only (find this mark); also "
+                            "accepted as a form field.",
+                        ),
                         *_page_parameters(),
                         *_filter_parameters(),
                     ],
@@ -374,7 +431,13 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "multipart/form-data": {
-                                "schema": _object({"image": {"type": "string", "format": "binary"}})
+                                "schema": _object(
+                                    {
+                                        "image": {"type": "string", "format": "binary"},
+                                        "view": {"type": "string", "enum": ["mark"]},
+                                    },
+                                    optional=("view",),
+                                )
                             }
                         },
                     },
@@ -474,6 +537,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "MakerCredit": CREDIT,
                 "WareSummary": _object(SUMMARY_PROPERTIES),
                 "SearchResult": RESULT,
+                "VisualMatch": VISUAL_MATCH,
                 "SearchResults": SEARCH_RESULTS,
                 "Photograph": PHOTOGRAPH,
                 "Ware": WARE,

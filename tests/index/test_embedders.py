@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from index.descriptor import VisualDescriptor
+from index.descriptor_v2 import VisualDescriptorV2 as VisualDescriptor
 from index.embedders import ClipEmbedder, active_embedder
 from tests.index.conftest import TINY
 

@@ -95,6 +95,10 @@ def test_large_collections_become_ivf_and_keep_working(tmp_path: Path) -> None:
     reopened = VectorIndex(path)
     assert reopened.kind.startswith("ivf") and reopened.count() == 3999
     assert len(set(reopened.ids().tolist())) == 3999
+    # Ids that are not 0..n-1 (photograph ids): stored vectors can still be read back.
+    assert np.allclose(reopened.vector(10_007), data[7], atol=1e-6)
+    held, matrix = reopened.all_vectors()
+    assert len(held) == 3999 and np.allclose(matrix[held == 10_008][0], data[8], atol=1e-6)
 
 
 def test_ivf_list_count_grows_with_size() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from archive.settings import Settings
 from tests.conftest import make_image_bytes
+from tests.index.visual_images import unrelated_bytes
 from tests.web.conftest import XSS, Catalogue
 from web.app import create_app
 from web.views.context import app_state
@@ -39,7 +40,7 @@ def test_search_returns_results_facets_and_embedder(
     assert body["facets"]["maker"] == [
         {"value": name, "count": 1, "label": {"en": name, "zh": name}}
     ]
-    assert body["embedder"]["name"] == "potbank-descriptor-v1"
+    assert body["embedder"]["name"] == "potbank-descriptor-v2"
     assert body["suggestion"] is None and body["message"] is None
 
 
@@ -94,8 +95,13 @@ def test_image_search_takes_a_multipart_photograph_without_csrf(
     )
     assert response.status_code == 200
     body = response.get_json()
-    assert body["mode"] == "visual" and body["total"] == 2
-    assert {r["id"] for r in body["results"]} == {catalogue.vase, catalogue.teapot}
+    # Only close matches are listed: the blue vase, not the brown teapot (the whole
+    # photographed collection is not a result).
+    assert body["mode"] == "visual" and body["total"] == 1 and not body["nothing_close"]
+    [result] = body["results"]
+    assert result["id"] == catalogue.vase
+    assert result["match"]["reason"] in ("same", "form", "look")
+    assert result["match"]["explanation"]["en"] and result["match"]["explanation"]["zh"]
 
 
 def test_image_search_errors(client: FlaskClient) -> None:
@@ -109,6 +115,41 @@ def test_image_search_errors(client: FlaskClient) -> None:
     )
     assert bad.status_code == 400
     assert bad.get_json()["error"]["code"] == "image_rejected"
+
+
+def test_image_search_view_filter_and_nothing_close(
+    client: FlaskClient, settings: Settings, catalogue: Catalogue
+) -> None:
+    def post(data: bytes, query: str = "", **form: str) -> Response:
+        return client.post(
+            f"/api/v1/search/image{query}",
+            data={"image": (io.BytesIO(data), "q.jpg"), **form},
+            content_type="multipart/form-data",
+        )
+
+    # The vase's base photograph shows its mark (the record describes one): "find this mark"
+    # searches such photographs only, and answers with the photograph that matched.
+    base = next((settings.store_dir / "originals").rglob(f"{catalogue.vase_base}.*")).read_bytes()
+    for response in (post(base, "?view=mark"), post(base, view="mark")):
+        [result] = response.get_json()["results"]
+        assert result["id"] == catalogue.vase and result["match"]["photograph"]["view"] == "base"
+    # A photograph of nothing in the collection: no results, and a message saying so.
+    for language, words in (
+        ("en", "matches your photograph closely"),
+        ("zh", "没有与您的照片相近"),
+    ):
+        body = client.post(
+            "/api/v1/search/image",
+            data={"image": (io.BytesIO(unrelated_bytes()), "q.jpg")},
+            content_type="multipart/form-data",
+            headers={"Accept-Language": language},
+        ).get_json()
+        assert body["total"] == 0 and body["nothing_close"] and words in body["message"]
+    vase = make_image_bytes((600, 400), (30, 60, 150), seed=1)
+    wrong = post(vase, "?view=base")
+    assert (
+        wrong.status_code == 400 and "view must be one of" in wrong.get_json()["error"]["message"]
+    )
 
 
 def test_ware_record(client: FlaskClient, catalogue: Catalogue) -> None:

@@ -19,6 +19,11 @@ CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
 # Names with no Chinese form: formats, standards, licences, the product's own name.
 NAMES = {
     "Potbank",
+    # Citation styles and formats (a citation itself is sample output, in <samp>).
+    "Chicago",
+    "APA",
+    "BibTeX",
+    "RIS",
     "IIIF",
     "JSON",
     "CSV",
@@ -92,8 +97,10 @@ class Text(HTMLParser):
             self.skip += 1
         if tag in VOID:
             self.handle_endtag(tag)
+        # COinS (span.Z3988): a machine-readable citation in a title no reader is shown.
+        coins = tag == "span" and "Z3988" in (dict(attrs).get("class") or "").split()
         for name, value in attrs:
-            if name in ("alt", "title", "aria-label", "placeholder") and value:
+            if name in ("alt", "title", "aria-label", "placeholder") and value and not coins:
                 self.parts.append(value)
 
     def handle_endtag(self, tag: str) -> None:
@@ -150,6 +157,8 @@ def _problems(html: str, data: list[str], typed: str) -> list[str]:
             text = text.replace(value, " ")
     # Configuration variables (POTBANK_CLIP_PRETRAINED) are names with no Chinese form.
     text = re.sub(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", " ", text)
+    # Addresses shown as such (a ware's stable address to cite) have no Chinese form either.
+    text = re.sub(r"https?://\S+", " ", text)
     problems = [f"English word {word!r}" for word in re.findall(r"[A-Za-z]{2,}", text)]
     problems = [p for p in problems if p.split("'")[1] not in NAMES]
     problems += [

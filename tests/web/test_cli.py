@@ -98,7 +98,21 @@ def test_init_ingest_search_verify_rebuild(cli_env, tmp_path):
         ["search", "--image", str(source.parent / "images" / "vase.png"), "--json"],
         env=cli_env,
     )
-    assert json.loads(by_image.output)["results"][0]["accession_number"] == "J-1"
+    top = json.loads(by_image.output)["results"][0]
+    assert top["accession_number"] == "J-1" and top["reason"] == "same"
+    assert top["explanation"]["zh"].startswith("同一器物或纹样") and top["region"]
+    shown = runner.invoke(
+        main, ["search", "--image", str(source.parent / "images" / "vase.png")], env=cli_env
+    )
+    assert "Same object or pattern (" in shown.output and "region " in shown.output
+    # No photograph here is of a mark: "find this mark" says nothing matches closely.
+    marks = runner.invoke(
+        main,
+        ["search", "--image", str(source.parent / "images" / "vase.png"), "--view", "mark"],
+        env=cli_env,
+    )
+    assert marks.exit_code == 0 and "0 results" in marks.output
+    assert "Nothing in the collection matches your photograph closely" in marks.output
 
     assert runner.invoke(main, ["index", "verify"], env=cli_env).exit_code == 0
     rebuilt = runner.invoke(main, ["index", "rebuild"], env=cli_env)

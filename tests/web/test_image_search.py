@@ -36,18 +36,23 @@ def test_a_forged_token_is_rejected(client: FlaskClient) -> None:
 def test_photograph_search_redirects_to_pageable_results(
     client: FlaskClient, catalogue: Catalogue
 ) -> None:
-    response = _post(client, make_image_bytes(seed=7), csrf_token(client))
+    # The vase's own photograph, as a visitor's JPEG: the vase comes first, verified, with
+    # the matched region outlined on its card and passed on to its page.
+    vase = make_image_bytes((600, 400), (30, 60, 150), seed=1, quality=60)
+    response = _post(client, vase, csrf_token(client))
     assert response.status_code == 303
     location = response.headers["Location"]
     key = re.fullmatch(r"/\?image=([0-9a-f]{32})", location)
     assert key, location
     page = client.get(location).get_data(as_text=True)
-    assert "2 wares" in page and "that look like your photograph" in page
+    assert "that look like your photograph" in page
     assert f'src="/search/photo/{key.group(1)}.jpg"' in page
-    assert f'href="/wares/{catalogue.vase}"' in page
+    first_card = page.index('class="card"')
+    assert page.index(f'href="/wares/{catalogue.vase}?photo=1&amp;region=') > first_card
+    assert page.index("Same object or pattern (") > first_card
+    assert 'class="match__outline"' in page
     # The results are an ordinary address: they can be paged and filtered like words.
     second = client.get(f"{location}&per_page=1&page=2").get_data(as_text=True)
-    assert "page 2 of 2" in second
     assert f'href="?image={key.group(1)}&amp;per_page=1&amp;page=1"' in second
     photo = client.get(f"/search/photo/{key.group(1)}.jpg")
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
@@ -58,7 +63,8 @@ def test_photograph_search_redirects_to_pageable_results(
 def test_words_with_a_photograph_make_a_hybrid_search(
     client: FlaskClient, catalogue: Catalogue
 ) -> None:
-    location = _post(client, make_image_bytes(seed=7), csrf_token(client)).headers["Location"]
+    vase = make_image_bytes((600, 400), (30, 60, 150), seed=1, quality=60)
+    location = _post(client, vase, csrf_token(client)).headers["Location"]
     page = client.get(f"{location}&q=vase").get_data(as_text=True)
     assert "that look like your photograph and match" in page
     # The vase has the word and a photograph: both sides found it.
@@ -92,3 +98,22 @@ def test_an_upload_over_the_size_limit_is_refused(app: Flask, client: FlaskClien
     response = _post(client, make_image_bytes((2000, 2000), fmt="PNG"), token)
     assert response.status_code == 413
     assert "Photograph too large" in response.get_data(as_text=True)
+
+
+def test_find_this_mark_on_the_page_is_marks_and_keeps_the_grid_or_list_view(
+    client: FlaskClient, settings: Settings, catalogue: Catalogue
+) -> None:
+    # On the search page ``view`` is the grid or list layout; the marks filter is ``marks=1``.
+    base = next((settings.store_dir / "originals").rglob(f"{catalogue.vase_base}.*")).read_bytes()
+    form = {"image": (io.BytesIO(base), "mark.jpg"), "marks": "1", "csrf_token": csrf_token(client)}
+    response = client.post("/search/image", data=form, content_type="multipart/form-data")
+    location = response.headers["Location"]
+    assert response.status_code == 303 and re.fullmatch(r"/\?image=[0-9a-f]{32}&marks=1", location)
+    page = client.get(f"{location}&view=list").get_data(as_text=True)
+    assert "marks only" in page and 'name="marks" value="1" checked' in page
+    # Marks only, in the list layout: the vase, found by its base photograph.
+    assert 'class="listing"' in page and 'class="row"' in page
+    assert f'href="/wares/{catalogue.vase}?photo=2' in page
+    # Without the filter every photograph is searched; a layout word is not a marks filter.
+    plain = client.get(location.replace("&marks=1", "") + "&view=list").get_data(as_text=True)
+    assert "marks only" not in plain and 'class="listing"' in plain

@@ -165,8 +165,20 @@ def test_ware_page_lists_visually_similar_published_wares(
 ) -> None:
     page = _text(client, f"/wares/{catalogue.vase}")
     similar = page.split("Visually similar wares", 1)[1]
-    assert f'href="/wares/{catalogue.teapot}"' in similar
+    # The card opens the teapot's matching photograph with the matched region outlined.
+    link = re.search(rf'href="/wares/{catalogue.teapot}\?photo=1&amp;region=([0-9,]+)"', similar)
+    assert link, similar[:600]
+    assert "Same object or pattern (" in similar or "Similar" in similar
     assert "Secret draft bowl" not in page
+    teapot = _text(client, f"/wares/{catalogue.teapot}?photo=1&region={link.group(1)}")
+    assert (
+        'class="match__outline"' in teapot and f'<rect x="{link.group(1).split(",")[0]}"' in teapot
+    )
+    # A region outside the photograph is ignored, not drawn.
+    outside = _text(client, f"/wares/{catalogue.teapot}?region=0,0,9999,9")
+    assert (
+        "match__outline" not in outside.split('class="gallery__stage"', 1)[1].split("</figure>")[0]
+    )
 
 
 def test_unpublished_and_missing_records_are_not_found(

@@ -72,7 +72,7 @@ def test_search_by_photograph_finds_the_ware_it_shows(
     )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    first = re.search(r'<a class="card__link" href="/wares/(\d+)"', page)
+    first = re.search(r'<a class="card__link" href="/wares/(\d+)[?"]', page)
     assert first and int(first.group(1)) == catalogue.vase
     api = client.post(
         "/api/v1/search/image",
@@ -88,7 +88,7 @@ def test_ware_page_shows_similar_wares_and_the_active_embedder(
 ) -> None:
     page = client.get(f"/wares/{catalogue.vase}").get_data(as_text=True)
     similar = page.split("Visually similar wares", 1)[1]
-    assert f'href="/wares/{catalogue.teapot}"' in similar
+    assert f'href="/wares/{catalogue.teapot}?photo=' in similar
     status = client.get("/api/v1/status").get_json()
     assert status["embedder"]["kind"] == "descriptor" and status["embedder"]["name"]
     # The page says which search is active in plain words; the model's name is for the API.

@@ -23,6 +23,11 @@
       image.alt = link.getAttribute("data-alt");
       full.href = link.getAttribute("data-original");
       credit.textContent = link.getAttribute("data-credit");
+      // The matched region belongs to the photograph a search found, not to the next one.
+      var outline = gallery.querySelector("[data-match-outline]");
+      if (outline) {
+        outline.parentNode.removeChild(outline);
+      }
       Array.prototype.forEach.call(links, function (other) {
         other.removeAttribute("aria-current");
       });

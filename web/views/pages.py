@@ -14,6 +14,7 @@ from web.views.searching import (
     embedder_for_page,
     facet_value_label,
 )
+from web.views.visual_results import parse_region
 
 pages = Blueprint("pages", __name__)
 
@@ -38,16 +39,22 @@ def ware(ware_id: int) -> str:
     chosen = parse_bounded_int(request.args.get("photo", "1"), 1, max(photo_count, 1))
     # Thumbnails are plain links to ?photo=N, so switching photographs works without JavaScript.
     selected = chosen - 1 if chosen is not None else 0
-    similar_ids = [i for i in search_service().similar(ware_id, SIMILAR_LIMIT) if i != ware_id]
+    hits = [
+        h for h in search_service().similar_hits(ware_id, SIMILAR_LIMIT) if h.ware_id != ware_id
+    ]
+    found = {other.id: other for other in wares_by_ids(db_session(), [h.ware_id for h in hits])}
+    photo = item.photographs[selected] if photo_count else None
     cited = citation.citation_of(item)
     return render_template(
         "ware.html",
         ware=item,
         selected=selected,
-        similar=wares_by_ids(db_session(), similar_ids),
         citation=cited,
         citation_meta=citation.meta_tags(item, cited),
         json_ld=citation.json_ld(item, cited),
+        # The region a search by photograph matched on this photograph (from the result card).
+        region=parse_region(request.args.get("region"), photo) if photo else None,
+        similar=[(found[h.ware_id], h) for h in hits if h.ware_id in found],
     )
 
 

@@ -30,6 +30,7 @@ from web.views.searching import (
     run_image_search,
     run_text_search,
 )
+from web.views.visual_results import NOTHING_CLOSE
 
 search = Blueprint("search", __name__)
 
@@ -91,6 +92,7 @@ def _render(
             facet_value=facet_value_label,
             embedder=embedder_for_page(),
             examples=EXAMPLE_QUERIES_ZH if current_language() == "zh" else EXAMPLE_QUERIES,
+            nothing_close=NOTHING_CLOSE,
             sort_options=[(value, translate(label)) for value, label in SORT_OPTIONS],
             mode_options=[(value, translate(label)) for value, label in MODE_OPTIONS],
             home=home,
@@ -134,7 +136,7 @@ def index() -> tuple[str, int]:
             photo = read_query_image(settings().home, query.image)
             if photo is None:
                 return _render(
-                    SearchRequest(q=query.q, mode=query.mode),
+                    SearchRequest(q=query.q, mode=query.mode, view=query.view),
                     None,
                     error=translate("That search photograph has expired. Please choose it again."),
                     status=404,
@@ -175,7 +177,9 @@ def by_image() -> Response | tuple[str, int]:
             error=translate("That file cannot be searched: {reason}.", reason=problem),
             status=400,
         )
-    return redirect(url_for("search.index", image=key), code=303)
+    # Marks only (``marks=1``): ``view`` on the search page is the grid or list layout.
+    marks = request.form.get("marks", "") == "1"
+    return redirect(url_for("search.index", image=key, marks="1" if marks else None), code=303)
 
 
 @search.get("/search/photo/<key>.jpg")

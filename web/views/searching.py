@@ -42,6 +42,8 @@ FACET_VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
 _CENTURY = re.compile(r"^(\d+)(st|nd|rd|th) century( BCE)?$")
 MODES = ("keyword", "visual", "hybrid")
 SORTS: tuple[str, ...] = TEXT_SORTS
+# Photograph views a search by photograph can be limited to ("" = every photograph).
+VIEWS = ("", "mark")
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 500
@@ -79,6 +81,8 @@ class SearchRequest:
     year_from: int | None = None
     year_to: int | None = None
     image: str = ""
+    # Search by photograph among photographs of one view only ("mark": find this mark).
+    view: str = ""
 
     @property
     def has_years(self) -> bool:
@@ -219,7 +223,7 @@ def parse_search_args(
     Pages are lenient so a hand-edited address still shows something; the API says what is wrong.
     """
     if strict:
-        allowed = {"q", "mode", "page", "per_page", "sort", "year_from", "year_to"}
+        allowed = {"q", "mode", "page", "per_page", "sort", "year_from", "year_to", "view"}
         allowed.update(FACET_FIELDS, known)
         unknown = sorted(set(args) - allowed)
         if unknown:
@@ -242,6 +246,16 @@ def parse_search_args(
     year_to = _optional_int(args, "year_to", EARLIEST_YEAR, LATEST_YEAR)
     if year_from is not None and year_to is not None and year_from > year_to:
         raise BadSearch(N_("year_from must not be later than year_to"))
+    # The API names the photographs' view (``view=mark``); on pages ``view`` is the grid or list
+    # layout (``formatting.chosen_view``), so the marks filter is ``marks=1`` there.
+    if strict:
+        view = args.get("view", "").strip()
+    else:
+        view = "mark" if args.get("marks", "").strip() == "1" else ""
+    if view not in VIEWS:
+        raise BadSearch(
+            N_("view must be one of {choices}"), choices=", ".join(v for v in VIEWS if v)
+        )
     return SearchRequest(
         q=q,
         mode=mode,
@@ -252,6 +266,7 @@ def parse_search_args(
         year_from=year_from,
         year_to=year_to,
         image=args.get("image", "").strip(),
+        view=view,
     )
 
 
@@ -321,6 +336,7 @@ def run_image_search(request: SearchRequest, image_bytes: bytes) -> SearchOutcom
             page=request.page,
             per_page=request.per_page,
             filters=request.index_filters(),
+            view=request.view or None,
         )
     return outcome_of(page)
 

@@ -1,0 +1,313 @@
+"""The local-feature index: every keypoint of every indexed photograph, searchable by Hamming
+distance, so a query's keypoints vote for the photographs that share them.
+
+Opened on a directory of its own (so it can live in any generation folder):
+``codes.faiss`` (a FAISS binary index), ``photos.npy`` (the photograph ids indexed, those
+without any keypoint included) and ``meta.json`` (extractor name, counts, kind). Each
+keypoint's FAISS id carries its photograph and its position: ``photo_id << 32 | x << 16 | y``
+(positions are 16-bit fractions of the longer side, see ``index.local_features``), so a search
+gives correspondences for geometric verification without a second lookup, and the index holds
+nothing else: 32 bytes of code plus 8 of id per keypoint, 16,000 bytes for a photograph's 400.
+
+Exact search (IndexBinaryFlat) while small; from APPROXIMATE_FROM keypoints an inverted file
+(IndexBinaryIVF) whose lists are trained on the codes themselves. The codes are kept whole, so
+retraining needs no photograph: ``rebuild`` re-chooses the kind from what is held.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from index.local_features import CODE_BYTES, LocalFeatures
+from index.vectors import _fsync_write
+
+APPROXIMATE_FROM = 300_000
+TRAINING_SAMPLE = 200_000
+NPROBE = 16
+# Neighbours per query keypoint, and the Hamming distance (of 256 bits) beyond which a
+# neighbour is no match at all (unrelated ORB descriptors sit near 128).
+NEIGHBOURS = 8
+MAX_DISTANCE = 64
+
+
+class FeatureIndexError(ValueError):
+    """The index holds another extractor's features, or is damaged."""
+
+
+@dataclass(frozen=True)
+class Correspondences:
+    """Query keypoints matched to indexed keypoints: parallel arrays, one row per match."""
+
+    query: np.ndarray  # index into the query's keypoints
+    photo: np.ndarray  # photograph id of the indexed keypoint
+    position: np.ndarray  # (n, 2) its position, 16-bit fractions of the longer side
+    distance: np.ndarray  # Hamming distance
+
+    def __len__(self) -> int:
+        return len(self.query)
+
+    def votes(self) -> dict[int, float]:
+        """Each photograph's vote: one per query keypoint that found it, weighted by how close
+        the best match was (a repeated pattern cannot vote twice with one keypoint)."""
+        if not len(self.query):
+            return {}
+        weight = 1.0 - self.distance / (MAX_DISTANCE + 1)
+        order = np.lexsort((-weight, self.photo, self.query))
+        pairs = np.stack([self.query[order], self.photo[order]], axis=1)
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = np.any(pairs[1:] != pairs[:-1], axis=1)
+        photos, inverse = np.unique(self.photo[order][first], return_inverse=True)
+        sums = np.bincount(inverse, weights=weight[order][first])
+        return dict(zip(photos.tolist(), sums.tolist(), strict=True))
+
+    def of(self, photo_id: int) -> Correspondences:
+        mask = self.photo == photo_id
+        return Correspondences(
+            self.query[mask], self.photo[mask], self.position[mask], self.distance[mask]
+        )
+
+
+def no_correspondences() -> Correspondences:
+    return Correspondences(
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros((0, 2), np.int64),
+        np.zeros(0, np.int32),
+    )
+
+
+def keypoint_ids(photo_id: int, features: LocalFeatures) -> np.ndarray:
+    """FAISS ids of a photograph's keypoints (its id and each position packed in 64 bits)."""
+    if not 0 <= photo_id < 2**31:
+        raise FeatureIndexError(f"photograph id {photo_id} does not fit the index")
+    positions = features.positions.astype(np.int64)
+    return (np.int64(photo_id) << 32) | (positions[:, 0] << 16) | positions[:, 1]
+
+
+def ivf_lists(count: int) -> int:
+    """Inverted lists for ``count`` keypoints: about √n/2, a power of two."""
+    return int(2 ** round(math.log2(max(256, math.sqrt(count) / 2))))
+
+
+class LocalFeatureIndex:
+    """Photographs' keypoints, searchable by descriptor; see the module docstring."""
+
+    def __init__(
+        self, directory: Path | str, extractor: str, *, nprobe: int = NPROBE, mmap: bool = False
+    ) -> None:
+        """Open the index in ``directory`` for features of ``extractor`` (its name), or an empty
+        one if there is none. ``mmap`` maps the keypoints instead of reading them into memory."""
+        self.directory = Path(directory)
+        self.extractor = extractor
+        self.nprobe = nprobe
+        self._lock = threading.RLock()
+        meta = self.stored_meta(self.directory)
+        if meta is None:
+            self._index = self._flat()
+            self._photos: set[int] = set()
+            return
+        if meta["extractor"] != extractor:
+            raise FeatureIndexError(
+                f"the local-feature index at {self.directory} holds {meta['extractor']!r} "
+                f"features, not {extractor!r}; rebuild it (potbank index rebuild)"
+            )
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        self._index = faiss.read_index_binary(str(self.directory / "codes.faiss"), flags)
+        self._photos = set(np.load(self.directory / "photos.npy").tolist())
+        self._apply_nprobe()
+
+    @staticmethod
+    def stored_meta(directory: Path | str) -> dict[str, Any] | None:
+        """The metadata of the index in ``directory``, or None when there is none."""
+        path = Path(directory) / "meta.json"
+        if not path.exists() or not (Path(directory) / "codes.faiss").exists():
+            return None
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @staticmethod
+    def stamp(directory: Path | str) -> int:
+        """Changes whenever the index in ``directory`` is saved (0 when there is none)."""
+        path = Path(directory) / "meta.json"
+        return path.stat().st_mtime_ns if path.exists() else 0
+
+    @property
+    def kind(self) -> str:
+        inner = faiss.downcast_IndexBinary(self._index)
+        return f"ivf{inner.nlist}" if isinstance(inner, faiss.IndexBinaryIVF) else "exact"
+
+    def photos(self) -> set[int]:
+        """Ids of the photographs indexed."""
+        return set(self._photos)
+
+    def __contains__(self, photo_id: int) -> bool:
+        return photo_id in self._photos
+
+    def keypoint_count(self) -> int:
+        return int(self._index.ntotal)
+
+    def _flat(self) -> Any:
+        return faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(CODE_BYTES * 8))
+
+    def _apply_nprobe(self) -> None:
+        inner = faiss.downcast_IndexBinary(self._index)
+        if isinstance(inner, faiss.IndexBinaryIVF):
+            inner.nprobe = min(self.nprobe, inner.nlist)
+
+    def add(self, features: Mapping[int, LocalFeatures]) -> None:
+        """Index these photographs' features (by photograph id); one already held is replaced."""
+        if not features:
+            return
+        with self._lock:
+            self.remove(features.keys())
+            kept = [(photo, f) for photo, f in features.items() if len(f)]
+            if kept:
+                ids = np.concatenate([keypoint_ids(photo, f) for photo, f in kept])
+                codes = np.ascontiguousarray(np.concatenate([f.codes for _, f in kept]))
+                self._index.add_with_ids(codes, ids)
+            self._photos.update(features.keys())
+            inner = faiss.downcast_IndexBinary(self._index)
+            if isinstance(inner, faiss.IndexBinaryIVF):
+                if ivf_lists(self.keypoint_count()) >= 4 * inner.nlist:
+                    self.rebuild()
+            elif self.keypoint_count() >= APPROXIMATE_FROM:
+                self.rebuild()
+
+    def remove(self, photo_ids: Iterable[int]) -> int:
+        """Drop these photographs' keypoints; returns how many photographs were held."""
+        gone = {int(photo) for photo in photo_ids} & self._photos
+        if not gone:
+            return 0
+        with self._lock:
+            ids = self._ids()
+            doomed = ids[np.isin(ids >> 32, np.fromiter(gone, dtype=np.int64))]
+            if len(doomed):
+                self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(doomed)))
+            self._photos -= gone
+        return len(gone)
+
+    def _ids(self) -> np.ndarray:
+        inner = faiss.downcast_IndexBinary(self._index)
+        if isinstance(inner, faiss.IndexBinaryIDMap2):
+            return faiss.vector_to_array(inner.id_map).astype(np.int64)
+        lists = inner.invlists
+        parts = [
+            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+            for i in range(inner.nlist)
+            if lists.list_size(i)
+        ]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every keypoint's id and code."""
+        inner = faiss.downcast_IndexBinary(self._index)
+        if isinstance(inner, faiss.IndexBinaryIDMap2):
+            flat = faiss.downcast_IndexBinary(inner.index)
+            codes = faiss.vector_to_array(flat.xb).reshape(-1, CODE_BYTES)
+            return self._ids(), codes
+        lists = inner.invlists
+        ids, codes = [], []
+        for i in range(inner.nlist):
+            size = lists.list_size(i)
+            if size:
+                ids.append(faiss.rev_swig_ptr(lists.get_ids(i), size).copy())
+                codes.append(
+                    faiss.rev_swig_ptr(lists.get_codes(i), size * CODE_BYTES)
+                    .copy()
+                    .reshape(size, CODE_BYTES)
+                )
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros((0, CODE_BYTES), np.uint8)
+        return np.concatenate(ids).astype(np.int64), np.concatenate(codes)
+
+    def rebuild(self) -> None:
+        """Re-choose exact or inverted-file search for the number of keypoints held."""
+        with self._lock:
+            ids, codes = self._all()
+            self._index = build_binary_index(codes, ids)
+            self._apply_nprobe()
+
+    def search(
+        self, query: LocalFeatures, neighbours: int = NEIGHBOURS, allowed: set[int] | None = None
+    ) -> Correspondences:
+        """Each query keypoint's nearest indexed keypoints within MAX_DISTANCE bits; with
+        ``allowed``, only those of these photographs."""
+        if not len(query) or not self.keypoint_count():
+            return no_correspondences()
+        distances, ids = self._index.search(
+            np.ascontiguousarray(query.codes), min(neighbours, self.keypoint_count())
+        )
+        rows = np.repeat(np.arange(len(query)), distances.shape[1])
+        ids, distances = ids.ravel(), distances.ravel()
+        keep = (ids >= 0) & (distances <= MAX_DISTANCE)
+        photos = ids >> 32
+        if allowed is not None:
+            keep &= np.isin(photos, np.fromiter(allowed, dtype=np.int64))
+        ids = ids[keep]
+        return Correspondences(
+            rows[keep],
+            photos[keep],
+            np.stack([(ids >> 16) & 0xFFFF, ids & 0xFFFF], axis=1),
+            distances[keep],
+        )
+
+    def save(self) -> None:
+        """Write the index, its photographs and its metadata, each atomically."""
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _fsync_write(
+                self.directory / "codes.faiss",
+                lambda temp: faiss.write_index_binary(self._index, temp),
+            )
+            photos = np.array(sorted(self._photos), dtype=np.int64)
+            _fsync_write(self.directory / "photos.npy", lambda temp: _save_npy(temp, photos))
+            meta = {
+                "extractor": self.extractor,
+                "photographs": len(self._photos),
+                "keypoints": self.keypoint_count(),
+                "kind": self.kind,
+            }
+            _fsync_write(
+                self.directory / "meta.json",
+                lambda temp: Path(temp).write_text(json.dumps(meta, indent=2) + "\n", "utf-8"),
+            )
+
+    def verify(self, expected: Iterable[int]) -> tuple[list[int], list[int]]:
+        """Photographs ``expected`` but missing, and photographs held that should not be."""
+        wanted = set(expected)
+        held = self._photos
+        return sorted(wanted - held), sorted(held - wanted)
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        np.save(handle, array)
+
+
+def build_binary_index(codes: np.ndarray, ids: np.ndarray, seed: int = 1234) -> Any:
+    """A FAISS binary index holding ``codes`` under ``ids``: exact when small, an inverted
+    file trained on a sample of the codes when large."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    bits = CODE_BYTES * 8
+    if len(codes) < APPROXIMATE_FROM:
+        index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(bits))
+    else:
+        lists = ivf_lists(len(codes))
+        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(bits), bits, lists)
+        index.cp.seed = seed
+        sample = np.random.default_rng(seed).choice(
+            len(codes), min(len(codes), TRAINING_SAMPLE), replace=False
+        )
+        index.train(codes[np.sort(sample)])
+    if len(codes):
+        index.add_with_ids(codes, ids)
+    return index

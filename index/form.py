@@ -1,0 +1,188 @@
+"""The form of a ware: a compact vector of its silhouette and outline, and a fused similarity.
+
+"A meiping finds meiping and vases before dishes": the form vector describes the segmented
+object (index.segment), not its decoration or colour:
+
+- silhouette: the aspect of the object's box, its width profile (the share of each of 16 rows
+  along the height that the object fills, a vase's neck and shoulder, a bowl's foot) and the log
+  Hu moments of the mask (OpenCV);
+- outline: magnitudes of the contour's first Fourier descriptors (scale, rotation and start point
+  removed);
+- edge geometry, which speaks for the form even when the object fills the frame (most close-ups
+  have no ground to segment from): how the gradients align with the radius from the centre (a
+  dish seen from above is concentric rings; a vase's edges are vertical and horizontal) and the
+  orientation histogram of the strong edges.
+
+``FormDescriptor`` has the embedder interface (name, dim, embed_images -> unit vectors) so its
+vectors can be kept and searched like any other; ``fused_similarity`` mixes a global descriptor's
+cosine with the form's, which is how "similar form" ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from index.descriptor_v2 import load_rgb
+from index.segment import segment
+
+WORK_SIZE = 160
+_EPS = 1e-6
+_PROFILE_ROWS = 16
+_FOURIER = 12
+# Weights of the unit-length blocks, measured with bench/eval_visual.py ("similar form"): the
+# aspect carries most (close-ups leave little silhouette to see; a vase is framed tall).
+_WEIGHTS = {
+    "aspect": 1.5,
+    "profile": 0.3,
+    "hu": 0.5,
+    "fourier": 0.3,
+    "radial": 0.3,
+    "edges": 0.5,
+}
+# Share of the form in the fused similarity (the rest is the global descriptor's cosine).
+FORM_SHARE = 0.4
+
+
+def _profile(mask: np.ndarray) -> np.ndarray:
+    """Width of the object in each of _PROFILE_ROWS bands along its height, over its widest."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return np.zeros(_PROFILE_ROWS)
+    box = mask[y : y + h, x : x + w].astype(np.float32)
+    widths = box.sum(axis=1)
+    bands = cv2.resize(widths[:, None], (1, _PROFILE_ROWS), interpolation=cv2.INTER_AREA).ravel()
+    return bands / (bands.max() + _EPS)
+
+
+def _fourier(mask: np.ndarray) -> np.ndarray:
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return np.zeros(_FOURIER)
+    contour = max(contours, key=len)[:, 0, :].astype(np.float32)
+    if len(contour) < 2 * _FOURIER + 2:
+        return np.zeros(_FOURIER)
+    # Resample to 64 points evenly along the outline, then take |FFT| over the first.
+    points = contour[:, 0] + 1j * contour[:, 1]
+    steps = np.abs(np.diff(np.append(points, points[0])))
+    arc = np.concatenate([[0], np.cumsum(steps)])[:-1]
+    even = np.linspace(0, arc[-1] + steps[-1], 64, endpoint=False)
+    sampled = np.interp(even, arc, points.real) + 1j * np.interp(even, arc, points.imag)
+    spectrum = np.abs(np.fft.fft(sampled - sampled.mean()))
+    scale = spectrum[1] + spectrum[-1] + _EPS
+    coefficients = np.concatenate(
+        [spectrum[2 : 2 + _FOURIER // 2], spectrum[-_FOURIER // 2 - 1 : -1]]
+    )
+    return coefficients / scale
+
+
+def _edge_geometry(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Radial alignment of gradients in three rings, and the orientation of strong edges."""
+    blurred = cv2.GaussianBlur(grey, (0, 0), 1.2)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude, angle = cv2.cartToPolar(gx, gy)
+    magnitude = magnitude / (float(magnitude.mean()) + _EPS)
+    strong = magnitude * (magnitude > 1.0)
+    h, w = grey.shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    dy, dx = y - (h - 1) / 2, x - (w - 1) / 2
+    radius = np.hypot(dy / (h / 2), dx / (w / 2))
+    # |cos| of the angle between the gradient and the radius: 1 on concentric rings.
+    alignment = np.abs(np.cos(angle - np.arctan2(dy, dx)))
+    radial = []
+    for lo, hi in ((0.0, 0.4), (0.4, 0.75), (0.75, 1.1)):
+        ring = strong * ((radius >= lo) & (radius < hi))
+        hist = np.bincount(
+            np.minimum((alignment * 6).astype(np.int64), 5).ravel(), ring.ravel(), minlength=6
+        )
+        radial.append(hist / (hist.sum() + _EPS))
+    unsigned = np.mod(angle, np.pi)
+    edges = np.bincount(
+        np.minimum((unsigned / np.pi * 8).astype(np.int64), 7).ravel(), strong.ravel(), minlength=8
+    )
+    return np.concatenate(radial), edges / (edges.sum() + _EPS)
+
+
+def form_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """The form's blocks (each of unit length) of a uint8 RGB array."""
+    seg = segment(rgb)
+    mask = seg.mask
+    x, y, w, h = seg.box
+    aspect = np.log((h + 1) / (w + 1))
+    # Aspect as a soft one-hot over 7 bins from flat (1:3) to tall (3:1).
+    centres = np.linspace(-1.1, 1.1, 7)
+    aspect_block = np.exp(-((aspect - centres) ** 2) / (2 * 0.25**2))
+    hu = cv2.HuMoments(cv2.moments(mask, binaryImage=True)).ravel()[:4]
+    hu = -np.sign(hu) * np.log10(np.abs(hu) + 1e-12) / 10
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    box_grey = cv2.resize(grey[y : y + h, x : x + w], (96, 96), interpolation=cv2.INTER_AREA)
+    radial, edges = _edge_geometry(box_grey)
+    blocks = {
+        "aspect": aspect_block,
+        "profile": _profile(mask) - 0.5,
+        "hu": hu - hu.mean(),
+        "fourier": _fourier(mask),
+        "radial": radial - 1 / 6,
+        "edges": edges - 1 / 8,
+    }
+    return {name: block / (np.linalg.norm(block) + _EPS) for name, block in blocks.items()}
+
+
+def form_vector(rgb: np.ndarray) -> np.ndarray:
+    """The unit form vector of a uint8 RGB array."""
+    blocks = form_blocks(rgb)
+    vector = np.concatenate([weight * blocks[name] for name, weight in _WEIGHTS.items()])
+    return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
+
+
+class FormDescriptor:
+    """The form vector with an embedder's interface (no weights, portable)."""
+
+    name = "potbank-form-v1"
+    derivative = "thumb"
+    min_side = 0
+    portable = True
+
+    def __init__(self) -> None:
+        self.dim = int(form_vector(np.full((32, 48, 3), 128, dtype=np.uint8)).shape[0])
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([form_vector(load_rgb(image, WORK_SIZE)) for image in images])
+
+
+def form_similarity(query: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Cosine of form vectors: (n,) for one query vector, (q, n) for several."""
+    return base @ query if query.ndim == 1 else query @ base.T
+
+
+def fused_similarity(
+    query_global: np.ndarray,
+    query_form: np.ndarray,
+    base_global: np.ndarray,
+    base_form: np.ndarray,
+    form_share: float = FORM_SHARE,
+) -> np.ndarray:
+    """(1 - form_share) x the global cosine + form_share x the form cosine, (q, n) or (n,)."""
+    return (1 - form_share) * form_similarity(query_global, base_global) + form_share * (
+        form_similarity(query_form, base_form)
+    )
+
+
+def fused_ranking(
+    query_global: np.ndarray,
+    query_form: np.ndarray,
+    base_global: np.ndarray,
+    base_form: np.ndarray,
+    k: int = 50,
+    form_share: float = FORM_SHARE,
+) -> list[tuple[int, float]]:
+    """Positions in the base and fused scores of the ``k`` most similar, best first."""
+    scores = fused_similarity(query_global, query_form, base_global, base_form, form_share)
+    top = np.argsort(-scores, kind="stable")[:k]
+    return [(int(i), float(scores[i])) for i in top]

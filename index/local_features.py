@@ -1,0 +1,159 @@
+"""Local features of a photograph: keypoints with binary descriptors, for instance retrieval.
+
+A sherd, a detail or a mark shares little with its whole ware as a global picture, but it shares
+keypoints: corners and blobs of the pattern, with descriptors that survive rotation, scale,
+recolouring and a new background. These are what the local-feature index votes with and what
+geometric verification fits a transform to.
+
+Two extractors, both from OpenCV (measured in bench/bench_local_features.py):
+
+- ``rootsift``: SIFT keypoints (scale and rotation invariant) with RootSIFT descriptors (the
+  Hellinger kernel: L1-normalise, square root), binarised with a fixed random projection
+  (sign random projections, an angle-preserving hash), 256 bits per keypoint. No training: a
+  photograph's codes depend on nothing but its own pixels, so the index can be added to,
+  removed from and rebuilt one photograph at a time, in any order, with identical results.
+- ``orb``: OpenCV's ORB (FAST corners, rotated BRIEF), 256 bits natively; faster, less
+  invariant to scale.
+
+Keypoint positions are kept as fractions of the image's longer side (0..65535), so a match can
+be drawn on any derivative or on the original (the IIIF region).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+CODE_BYTES = 32  # 256-bit descriptors
+# 400 keypoints × (32 bytes of code + 8 of id in the index) = 16,000 bytes per photograph.
+MAX_KEYPOINTS = 400
+# Features are extracted with the longer side at this many pixels: the display derivative is
+# 1200 px; 640 px keeps the pattern's detail while SIFT runs four times faster.
+WORK_SIDE = 640
+_PROJECTION_SEED = 20261130
+
+
+@dataclass(frozen=True)
+class LocalFeatures:
+    """Keypoints of one image: positions as fractions of the image's longer side scaled to
+    0..65535 (``(n, 2)`` uint16, x then y: one scale for both, so shapes keep their
+    proportions) and 256-bit descriptors (``(n, 32)`` uint8)."""
+
+    positions: np.ndarray
+    codes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.positions.nbytes + self.codes.nbytes)
+
+    @classmethod
+    def empty(cls) -> LocalFeatures:
+        return cls(np.zeros((0, 2), np.uint16), np.zeros((0, CODE_BYTES), np.uint8))
+
+
+def _projection() -> np.ndarray:
+    # Fixed by its seed: the same codes on every machine and in every process.
+    rng = np.random.Generator(np.random.PCG64(_PROJECTION_SEED))
+    return rng.standard_normal((128, CODE_BYTES * 8)).astype(np.float32)
+
+
+_PROJECTION = _projection()
+
+
+def rootsift_codes(descriptors: np.ndarray) -> np.ndarray:
+    """256-bit sign-projection codes of SIFT descriptors via RootSIFT (Arandjelović & Zisserman
+    2012). Descriptors are centred on their own mean so the signs split the angle between them
+    rather than all agree (SIFT's entries are non-negative)."""
+    if not len(descriptors):
+        return np.zeros((0, CODE_BYTES), np.uint8)
+    root = np.sqrt(descriptors / (descriptors.sum(axis=1, keepdims=True) + 1e-7))
+    root -= root.mean(axis=1, keepdims=True)
+    return np.packbits(root @ _PROJECTION > 0, axis=1)
+
+
+def _grey(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
+    """8-bit grey pixels with the longer side at most WORK_SIDE, and the image's own size.
+
+    Contrast is equalised locally (CLAHE) so a dim, hazy or warm-lit photograph gives the same
+    corners as a well-lit one."""
+    size = image.size
+    scale = min(1.0, WORK_SIDE / max(size))
+    if image.mode != "L":
+        image = image.convert("L")
+    if scale < 1.0:
+        if image.format == "JPEG":
+            image.draft("L", (round(size[0] * scale), round(size[1] * scale)))
+        image = image.resize(
+            (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))),
+            Image.Resampling.BILINEAR,
+            reducing_gap=2.0,
+        )
+    grey = np.asarray(image, dtype=np.uint8)
+    return _CLAHE.apply(grey), size
+
+
+_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+
+
+def spread(keypoints: list[cv2.KeyPoint], shape: tuple[int, int], count: int) -> list[int]:
+    """Indices of ``count`` keypoints spread over the image: the strongest of each cell of a
+    4 × 4 grid first, round by round, so that a sherd cut from a quiet part of a ware still
+    finds that part's keypoints in the index (detectors crowd onto the busiest texture)."""
+    if len(keypoints) <= count:
+        return list(range(len(keypoints)))
+    height, width = shape
+    cells: dict[int, list[int]] = {}
+    for index in sorted(range(len(keypoints)), key=lambda i: -keypoints[i].response):
+        x, y = keypoints[index].pt
+        cells.setdefault(min(3, int(4 * y / height)) * 4 + min(3, int(4 * x / width)), []).append(
+            index
+        )
+    chosen: list[int] = []
+    depth = 0
+    while len(chosen) < count:
+        chosen.extend(c[depth] for c in cells.values() if depth < len(c))
+        depth += 1
+    return chosen[:count]
+
+
+class LocalFeatureExtractor:
+    """Extracts at most ``max_keypoints`` local features from an image (see the module)."""
+
+    def __init__(self, kind: str = "orb", max_keypoints: int = MAX_KEYPOINTS) -> None:
+        if kind not in ("rootsift", "orb"):
+            raise ValueError(f"unknown local feature kind {kind!r}: use rootsift or orb")
+        self.kind = kind
+        self.max_keypoints = max_keypoints
+        self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}"
+        # OpenCV's detectors are not safe to share between threads: one per extractor, and
+        # the search service and ingest each hold their own.
+        detect = max_keypoints * 4
+        if kind == "rootsift":
+            self._detector = cv2.SIFT_create(nfeatures=detect, contrastThreshold=0.02)
+        else:
+            self._detector = cv2.ORB_create(
+                nfeatures=detect, scaleFactor=1.25, nlevels=10, fastThreshold=12
+            )
+
+    def extract(self, image: Image.Image, max_keypoints: int | None = None) -> LocalFeatures:
+        """The image's local features (empty for a blank image); a query may ask for more
+        keypoints than the index keeps per photograph (``max_keypoints``)."""
+        grey, _ = _grey(image)
+        keypoints = self._detector.detect(grey, None)
+        if not keypoints:
+            return LocalFeatures.empty()
+        keep = spread(list(keypoints), grey.shape, max_keypoints or self.max_keypoints)
+        keypoints, descriptors = self._detector.compute(grey, [keypoints[i] for i in keep])
+        if descriptors is None or not keypoints:
+            return LocalFeatures.empty()
+        codes = rootsift_codes(descriptors) if self.kind == "rootsift" else descriptors
+        points = np.array([kp.pt for kp in keypoints], dtype=np.float64)
+        fractions = (points + 0.5) / max(grey.shape)
+        positions = np.clip(np.round(fractions * 65535), 0, 65535).astype(np.uint16)
+        return LocalFeatures(positions, np.ascontiguousarray(codes, dtype=np.uint8))

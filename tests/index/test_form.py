@@ -1,0 +1,88 @@
+"""The form vector tells a tall vase from a flat dish from a bowl by silhouette alone, whatever
+their colour, size and ground; the fused ranking mixes it with a global descriptor."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from index.descriptor_v2 import VisualDescriptorV2
+from index.form import FormDescriptor, form_similarity, fused_ranking, fused_similarity
+
+
+def silhouette(kind: str, seed: int) -> Image.Image:
+    """A plain-coloured ware of one kind on a plain ground, at a random size and place."""
+    rng = random.Random(seed)
+    ground = tuple(rng.randint(170, 235) for _ in range(3))
+    body = tuple(rng.randint(20, 120) for _ in range(3))
+    image = Image.new("RGB", (320, 320), ground)
+    draw = ImageDraw.Draw(image)
+    scale = rng.uniform(0.7, 1.0)
+    cx, cy = 160 + rng.randint(-20, 20), 160 + rng.randint(-20, 20)
+
+    def box(w: float, h: float, dy: float = 0) -> tuple[float, float, float, float]:
+        return (
+            cx - w * scale / 2,
+            cy + (dy - h / 2) * scale,
+            cx + w * scale / 2,
+            cy + (dy + h / 2) * scale,
+        )
+
+    if kind == "vase":  # tall: a slim body, a neck and a foot
+        draw.ellipse(box(110, 200, 30), fill=body)
+        draw.rectangle(box(36, 110, -80), fill=body)
+        draw.rectangle(box(70, 16, -132), fill=body)
+    elif kind == "dish":  # flat and wide: a shallow lens on a low foot
+        draw.ellipse(box(260, 60), fill=body)
+        draw.rectangle(box(90, 40, 30), fill=body)
+    else:  # bowl: a half disc on a foot, wider than tall
+        draw.pieslice(box(220, 220, -40), 0, 180, fill=body)
+        draw.rectangle(box(70, 24, 78), fill=body)
+    return image
+
+
+KINDS = ("vase", "dish", "bowl")
+
+
+@pytest.fixture(scope="module")
+def forms() -> tuple[np.ndarray, list[str]]:
+    images, labels = [], []
+    for kind in KINDS:
+        for seed in range(6):
+            images.append(silhouette(kind, seed))
+            labels.append(kind)
+    return FormDescriptor().embed_images(images), labels
+
+
+def test_form_vectors_are_unit_and_fixed_size(forms) -> None:
+    vectors, _ = forms
+    assert vectors.shape == (18, FormDescriptor().dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert FormDescriptor().embed_images([]).shape == (0, FormDescriptor().dim)
+
+
+def test_the_nearest_forms_are_of_the_same_kind(forms) -> None:
+    vectors, labels = forms
+    similarity = form_similarity(vectors, vectors)
+    np.fill_diagonal(similarity, -np.inf)
+    for i, kind in enumerate(labels):
+        nearest = np.argsort(-similarity[i])[:3]
+        assert [labels[j] for j in nearest] == [kind] * 3, (i, kind)
+
+
+def test_fused_ranking_mixes_form_with_the_global_descriptor(forms) -> None:
+    vectors, labels = forms
+    images = [silhouette(kind, seed) for kind in KINDS for seed in range(6)]
+    global_vectors = VisualDescriptorV2().embed_images(images)
+    ranked = fused_ranking(global_vectors[0], vectors[0], global_vectors, vectors, k=5)
+    assert ranked[0][0] == 0 and len(ranked) == 5
+    assert all(labels[i] == "vase" for i, _ in ranked)
+    assert [score for _, score in ranked] == sorted((score for _, score in ranked), reverse=True)
+    both = fused_similarity(global_vectors[:2], vectors[:2], global_vectors, vectors)
+    alone = fused_similarity(global_vectors[1], vectors[1], global_vectors, vectors)
+    assert both.shape == (2, 18) and np.allclose(both[1], alone)
+    only_form = fused_similarity(global_vectors[1], vectors[1], global_vectors, vectors, 1.0)
+    assert np.allclose(only_form, form_similarity(vectors[1], vectors))

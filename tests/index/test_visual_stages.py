@@ -1,0 +1,165 @@
+"""Each visual-search stage on its own: local features, the local-feature index and RANSAC
+verification."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from index import feature_index
+from index.feature_index import Correspondences, FeatureIndexError, LocalFeatureIndex
+from index.local_features import CODE_BYTES, MAX_KEYPOINTS, LocalFeatureExtractor, LocalFeatures
+from index.verification import MIN_INLIERS, verify
+from tests.index.visual_images import sherd_bytes, ware_image
+
+
+def _open(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+@pytest.fixture(scope="module")
+def extractor() -> LocalFeatureExtractor:
+    return LocalFeatureExtractor()
+
+
+@pytest.fixture(scope="module")
+def wares(extractor) -> dict[int, LocalFeatures]:
+    return {seed + 1: extractor.extract(ware_image(seed)) for seed in range(4)}
+
+
+def test_features_are_compact_deterministic_and_in_the_image(extractor, wares):
+    features = wares[1]
+    assert 100 <= len(features) <= MAX_KEYPOINTS
+    assert features.codes.shape[1] == CODE_BYTES and features.codes.dtype == np.uint8
+    # The per-photograph budget: 16 KB on disk with the index's 8-byte ids.
+    assert len(features) * (CODE_BYTES + 8) <= 16_000
+    # Positions are fractions of the longer side (1200 px): x stays within 900/1200 of it.
+    assert features.positions[:, 0].max() <= 0.75 * 65535 + 100
+    again = extractor.extract(ware_image(0))
+    assert np.array_equal(again.codes, features.codes)
+    assert len(extractor.extract(Image.new("RGB", (300, 200), "white"))) == 0
+
+
+def test_rootsift_codes_are_an_option_of_the_same_shape():
+    features = LocalFeatureExtractor("rootsift", max_keypoints=50).extract(ware_image(0))
+    assert 0 < len(features) <= 50 and features.codes.shape[1] == CODE_BYTES
+    with pytest.raises(ValueError, match="unknown local feature kind"):
+        LocalFeatureExtractor("surf")
+
+
+def test_the_index_votes_for_the_source_of_a_sherd(tmp_path, extractor, wares):
+    index = LocalFeatureIndex(tmp_path, extractor.name)
+    index.add(wares)
+    sherd = extractor.extract(_open(sherd_bytes(2, area=0.2)), 600)
+    votes = index.search(sherd).votes()
+    assert max(votes, key=votes.__getitem__) == 3
+    restricted = index.search(sherd, allowed={1, 2})
+    assert set(restricted.photo.tolist()) <= {1, 2}
+
+
+def test_add_remove_save_reopen_and_verify(tmp_path, extractor, wares):
+    index = LocalFeatureIndex(tmp_path, extractor.name)
+    index.add(wares)
+    index.add({9: LocalFeatures.empty()})  # a blank photograph is held, with no keypoints
+    index.add({1: wares[1]})  # re-adding replaces
+    assert index.keypoint_count() == sum(len(f) for f in wares.values())
+    assert index.remove([2, 9, 77]) == 2
+    index.save()
+    reopened = LocalFeatureIndex(tmp_path, extractor.name)
+    assert reopened.photos() == {1, 3, 4}
+    assert reopened.verify([1, 2, 3]) == ([2], [4])
+    assert reopened.keypoint_count() == sum(len(wares[i]) for i in (1, 3, 4))
+    with pytest.raises(FeatureIndexError, match="rebuild"):
+        LocalFeatureIndex(tmp_path, "another-extractor")
+
+
+def test_a_large_index_becomes_an_inverted_file_and_still_finds(
+    tmp_path, extractor, wares, monkeypatch
+):
+    monkeypatch.setattr(feature_index, "APPROXIMATE_FROM", 500)
+    index = LocalFeatureIndex(tmp_path, extractor.name, nprobe=64)
+    index.add(wares)
+    assert index.kind.startswith("ivf")
+    index.remove([4])
+    index.save()
+    mapped = LocalFeatureIndex(tmp_path, extractor.name, mmap=True, nprobe=64)
+    assert mapped.kind.startswith("ivf") and mapped.photos() == {1, 2, 3}
+    votes = mapped.search(extractor.extract(_open(sherd_bytes(1, area=0.25)), 600)).votes()
+    assert max(votes, key=votes.__getitem__) == 2
+
+
+def _correspondences(query: np.ndarray, target: np.ndarray) -> Correspondences:
+    n = len(query)
+    return Correspondences(np.arange(n), np.full(n, 5), target, np.zeros(n, np.int32))
+
+
+def test_verification_finds_a_turned_scaled_copy_and_its_region():
+    rng = np.random.default_rng(3)
+    query = rng.uniform(5000, 30000, (60, 2))
+    angle, scale, shift = np.radians(40), 0.8, np.array([20000, 15000])
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    target = query @ (scale * turn).T + shift
+    target[:20] = rng.uniform(0, 65535, (20, 2))  # a third are wrong matches
+    found = verify(query, _correspondences(query, target.astype(np.int64)), 5)
+    assert found is not None and found.confirmed and 38 <= found.inliers <= 42
+    x, y, w, h = found.region
+    inside = target[20:] / 65535
+    assert np.isclose(x, inside[:, 0].min(), atol=0.01) and np.isclose(
+        w, np.ptp(inside[:, 0]), atol=0.02
+    )
+    assert np.isclose(y, inside[:, 1].min(), atol=0.01) and np.isclose(
+        h, np.ptp(inside[:, 1]), atol=0.02
+    )
+
+
+def test_chance_correspondences_are_not_verified():
+    rng = np.random.default_rng(4)
+    query = rng.uniform(0, 65535, (200, 2))
+    target = rng.uniform(0, 65535, (200, 2)).astype(np.int64)
+    found = verify(query, _correspondences(query, target), 5)
+    assert found is None or found.inliers < MIN_INLIERS
+    assert verify(query[:3], _correspondences(query[:3], target[:3]), 5) is None
+
+
+def test_sherd_of_a_real_ware_is_verified_against_it_and_not_against_others(
+    tmp_path, extractor, wares
+):
+    index = LocalFeatureIndex(tmp_path, extractor.name)
+    index.add(wares)
+    sherd = extractor.extract(_open(sherd_bytes(0, area=0.15, turn=120)), 600)
+    matches = index.search(sherd)
+    results = {photo: verify(sherd.positions, matches.of(photo), photo) for photo in wares}
+    assert results[1] is not None and results[1].confirmed
+    assert all(r is None or not r.confirmed for photo, r in results.items() if photo != 1)
+
+
+def _unit(cosine: float, dim: int = 4) -> np.ndarray:
+    vector = np.zeros(dim, dtype=np.float32)
+    vector[0], vector[1] = cosine, np.sqrt(1 - cosine**2)
+    return vector
+
+
+def test_composition_reasons_form_fusion_and_cut_off(tmp_path):
+    from index.vectors import VectorIndex
+    from index.visual_search import REASON_FORM, REASON_LOOK, PhotoTable, Query, VisualSearch
+
+    looks = {1: 0.95, 2: 0.90, 3: 0.50}  # photographs 1-3 of wares 10, 20, 30
+    forms = {1: 0.60, 2: 0.97, 3: 0.99}
+    vectors = VectorIndex(tmp_path / "v.faiss", "test", 4)
+    vectors.add(list(looks), np.stack([_unit(c) for c in looks.values()]))
+    form_index = VectorIndex(tmp_path / "f.faiss", "form", 4)
+    form_index.add(list(forms), np.stack([_unit(c) for c in forms.values()]))
+    ids = np.array([1, 2, 3])
+    table = PhotoTable(ids, ids * 10, ids * 100, ids * 100, np.zeros(3, bool))
+    search = VisualSearch(table, vectors, None, form_index, close_enough=0.85)
+    query = Query(_unit(1.0), LocalFeatures.empty(), _unit(1.0))
+    result = search.search(query)
+    # Form re-orders (0.6 × 0.90 + 0.4 × 0.97 beats 0.6 × 0.95 + 0.4 × 0.60) and names itself;
+    # the third looks like nothing, however alike its form: it is cut, and counted.
+    assert [(h.ware_id, h.reason) for h in result.hits] == [(20, REASON_FORM), (10, REASON_LOOK)]
+    assert result.below_cutoff == 1 and all(h.region is None for h in result.hits)
+    assert [h.ware_id for h in search.search(query, exclude_wares=frozenset({20})).hits] == [10]
+    assert not search.search(query, allowed_wares={30}).hits
