@@ -18,6 +18,8 @@ from archive.catalogue import (
     get_or_create_maker,
     upsert_ware,
 )
+from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition, set_exhibition_status
+from archive.exhibitions import ExhibitionStatus
 from archive.models import MakerRole, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
@@ -203,3 +205,29 @@ def live_server(app: Flask) -> Iterator[str]:
     """The app served on a free loopback port in a thread; answers its base URL."""
     with serving(app) as base:
         yield base
+
+
+def willow_exhibition(
+    session_factory: sessionmaker[Session], catalogue: Catalogue, *, publish: bool, **fields: str
+) -> None:
+    """An exhibition 'willow' showing the published plate and the draft, published or not."""
+    with session_factory() as session:
+        exhibition = save_exhibition(
+            session,
+            None,
+            {"slug": "willow", "title_en": "The Willow pattern", "intro_en": "Blue and white."}
+            | fields,
+            [
+                SectionDraft(
+                    heading_en="Plates",
+                    items=[
+                        ItemDraft(catalogue.wares["plate"]),
+                        ItemDraft(catalogue.wares["draft"]),
+                    ],
+                )
+            ],
+            actor="test",
+        )
+        if publish:
+            set_exhibition_status(session, exhibition, ExhibitionStatus.PUBLISHED, actor="test")
+        session.commit()

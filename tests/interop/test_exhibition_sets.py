@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition, set_exhibition_status
-from archive.exhibitions import ExhibitionStatus
+from tests.interop.conftest import willow_exhibition
 from tests.interop.test_oai import OAI, _error, _oai
 
 
-def _exhibition(session_factory, catalogue, *, publish: bool) -> None:
-    with session_factory() as session:
-        exhibition = save_exhibition(
-            session,
-            None,
-            {"slug": "willow", "title_en": "The Willow pattern", "intro_en": "Blue and white."},
-            [
-                SectionDraft(
-                    heading_en="Plates",
-                    items=[
-                        ItemDraft(catalogue.wares["plate"]),
-                        ItemDraft(catalogue.wares["draft"]),
-                    ],
-                )
-            ],
-            actor="test",
-        )
-        if publish:
-            set_exhibition_status(session, exhibition, ExhibitionStatus.PUBLISHED, actor="test")
-        session.commit()
-
-
 def test_a_published_exhibition_is_a_set_of_its_public_wares(app, catalogue, session_factory):
-    _exhibition(session_factory, catalogue, publish=True)
+    willow_exhibition(session_factory, catalogue, publish=True)
     client = app.test_client()
     sets = _oai(client, verb="ListSets")
     specs = {
@@ -45,7 +22,7 @@ def test_a_published_exhibition_is_a_set_of_its_public_wares(app, catalogue, ses
 
 
 def test_a_draft_exhibition_is_no_set(app, catalogue, session_factory):
-    _exhibition(session_factory, catalogue, publish=False)
+    willow_exhibition(session_factory, catalogue, publish=False)
     client = app.test_client()
     sets = _oai(client, verb="ListSets")
     assert "exhibition:willow" not in [s.findtext(f"{OAI}setSpec") for s in sets.iter(f"{OAI}set")]

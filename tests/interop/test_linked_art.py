@@ -12,11 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from archive.catalogue import upsert_ware
-from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition, set_exhibition_status
-from archive.exhibitions import ExhibitionStatus
 from archive.models import Maker, Ware
 from archive.store import ImageStore
-from tests.interop.conftest import add_ware
+from tests.interop.conftest import add_ware, willow_exhibition
 from tests.interop.linked_art_checks import DATA, assert_linked_art, schema_errors
 from web.cli_interop import export_command
 from web.linked_art import vocabulary
@@ -361,36 +359,10 @@ def test_glossary_aat_column_is_read(tmp_path):
     )
 
 
-def _willow(session_factory, catalogue, *, publish: bool) -> None:
-    with session_factory() as session:
-        exhibition = save_exhibition(
-            session,
-            None,
-            {
-                "slug": "willow",
-                "title_en": "The Willow pattern",
-                "title_zh": "柳树图案",
-                "intro_en": "Blue and white.",
-                "intro_zh": "青花。",
-            },
-            [
-                SectionDraft(
-                    heading_en="Plates",
-                    items=[
-                        ItemDraft(catalogue.wares["plate"]),
-                        ItemDraft(catalogue.wares["draft"]),
-                    ],
-                )
-            ],
-            actor="test",
-        )
-        if publish:
-            set_exhibition_status(session, exhibition, ExhibitionStatus.PUBLISHED, actor="test")
-        session.commit()
-
-
 def test_a_published_exhibition_is_a_linked_art_activity(app, catalogue, session_factory):
-    _willow(session_factory, catalogue, publish=True)
+    willow_exhibition(
+        session_factory, catalogue, publish=True, title_zh="柳树图案", intro_zh="青花。"
+    )
     document = _get(app.test_client(), "/linked-art/activity/willow")
     assert_linked_art(document)
     assert document["type"] == "Activity"
@@ -405,6 +377,6 @@ def test_a_published_exhibition_is_a_linked_art_activity(app, catalogue, session
 
 
 def test_a_draft_exhibition_has_no_linked_art(app, catalogue, session_factory):
-    _willow(session_factory, catalogue, publish=False)
+    willow_exhibition(session_factory, catalogue, publish=False)
     assert app.test_client().get("/linked-art/activity/willow").status_code == 404
     assert app.test_client().get("/linked-art/activity/nothing").status_code == 404
