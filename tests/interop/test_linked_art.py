@@ -227,16 +227,21 @@ def test_content_negotiation_on_the_ware_page(app, catalogue, more_wares):
         assert "Accept" in page.headers["Vary"]
 
 
+def _reuse_links(page: str) -> str:
+    """The ware page's "reuse" paragraphs (reuse this record; compare and gather), together."""
+    return "".join(re.findall(r'<p class="reuse">.*?</p>', page, re.S))
+
+
 def test_reuse_links_on_the_ware_page(app, catalogue, more_wares):
     client = app.test_client()
     with_photo = client.get(f"/wares/{catalogue.wares['plate']}").get_data(as_text=True)
-    reuse = re.search(r'<p class="reuse">.*?</p>', with_photo, re.S).group(0)
+    reuse = _reuse_links(with_photo)
     assert f"/iiif/3/manifests/ware/{catalogue.wares['plate']}" in reuse
     assert f"/linked-art/object/{catalogue.wares['plate']}" in reuse
     alternate = '<link rel="alternate" type="application/ld+json" href="/linked-art/object/'
     assert alternate + f'{catalogue.wares["plate"]}">' in with_photo
     without = client.get(f"/wares/{more_wares['bowl']}").get_data(as_text=True)
-    reuse = re.search(r'<p class="reuse">.*?</p>', without, re.S).group(0)
+    reuse = _reuse_links(without)
     assert "/iiif/3/manifests/" not in without
     assert f"/linked-art/object/{more_wares['bowl']}" in reuse
     assert client.get(f"/iiif/3/manifests/ware/{more_wares['bowl']}").status_code == 404
