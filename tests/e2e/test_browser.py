@@ -140,7 +140,9 @@ def test_everything_works_without_javascript(browser, live_site: LiveSite) -> No
         page.locator("#photo").set_input_files(str(live_site.upload))
         with page.expect_navigation(url=re.compile(r"\?image=[0-9a-f]{32}$")):
             page.get_by_role("button", name="Search by photograph").click()
-        assert page.locator(".grid .card").count() >= 5
+        # Without script too, only close matches are listed: the photographed ware, verified.
+        first = page.locator(".grid .card").first
+        assert "Same object or pattern" in first.inner_text()
         # The helper scrolls with script, which this page has not got: a plain screenshot.
         page.screenshot(path=str(SCREENSHOTS / "10-no-javascript-photograph-results.png"))
     finally:
