@@ -32,6 +32,7 @@ from archive.models import User
 from ingest.oai_harvest import parse_xml
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, Site, sign_in
+from tests.interop.xml_schemas import schema_errors
 from tests.web.test_query_images import png_header_only, truncated_jpeg
 
 # 2^31 (PostgreSQL's integer), 2^63 (SQLite's), 10^20, and digits Python's int() reads but a
@@ -224,6 +225,8 @@ def test_oai_answers_well_formed_xml_to_hostile_arguments(client: FlaskClient, s
             assert response.status_code == 200, arguments
             body = response.get_data()
             root = parse_xml(body)  # raises when the XML is not well-formed
+            # ... and valid against the official OAI-PMH schema, like every other OAI answer.
+            assert schema_errors(body) == [], arguments
             errors = root.findall("{http://www.openarchives.org/OAI/2.0/}error")
             assert errors, (arguments, body[:300])
             assert errors[0].get("code") in {

@@ -303,6 +303,14 @@ def _load(conditions: list[ColumnElement[bool]], limit: int | None = None) -> li
     return list(db_session().scalars(query))
 
 
+# The forms OAI-PMH.xsd gives setSpec and metadataPrefix (setSpecType, metadataPrefixType).
+_SPEC_CHARACTERS = r"[A-Za-z0-9\-_.!~*'()]"
+_SYNTAX = {
+    "set": re.compile(rf"{_SPEC_CHARACTERS}+(?::{_SPEC_CHARACTERS}+)*"),
+    "metadataPrefix": re.compile(rf"{_SPEC_CHARACTERS}+"),
+}
+
+
 def _arguments() -> dict[str, str]:
     values = request.form if request.method == "POST" else request.args
     verbs = values.getlist("verb")
@@ -322,6 +330,11 @@ def _arguments() -> dict[str, str]:
         if has_illegal_xml(given[0]):
             code = "badResumptionToken" if name == "resumptionToken" else "badArgument"
             raise OAIError(code, f"the argument {name!r} holds control characters")
+        pattern = _SYNTAX.get(name)
+        if pattern is not None and not pattern.fullmatch(given[0]):
+            # Not even the form of a set or metadata prefix: echoed in <request>, it would
+            # make the answer invalid against OAI-PMH.xsd, so it is a bad argument.
+            raise OAIError("badArgument", f"the argument {name!r} is not a valid {name}")
         arguments[name] = given[0]
     if "resumptionToken" in arguments:
         if len(arguments) > 1:
