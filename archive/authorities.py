@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.catalogue import record_audit
+from archive.db import in_chunks
 from archive.models import Maker, MakerName, MakerRole, Ware, WareMaker, utcnow
 from archive.workbench import MakerMerge
 
@@ -27,17 +28,18 @@ class AuthorityRefused(ValueError):
 
 def maker_credits(session: Session, ware_ids: set[int]) -> dict[int, list[list[Any]]]:
     """Each ware's makers as the history shows them."""
-    if not ware_ids:
-        return {}
-    wares = session.scalars(
-        select(Ware)
-        .where(Ware.id.in_(ware_ids))
-        .options(selectinload(Ware.makers).selectinload(WareMaker.maker))
-    )
-    return {
-        ware.id: [[link.maker.name, link.role.value, link.qualifier] for link in ware.makers]
-        for ware in wares
-    }
+    credits: dict[int, list[list[Any]]] = {}
+    for chunk in in_chunks(sorted(ware_ids)):
+        wares = session.scalars(
+            select(Ware)
+            .where(Ware.id.in_(chunk))
+            .options(selectinload(Ware.makers).selectinload(WareMaker.maker))
+        )
+        for ware in wares:
+            credits[ware.id] = [
+                [link.maker.name, link.role.value, link.qualifier] for link in ware.makers
+            ]
+    return credits
 
 
 def _audit_wares(
@@ -155,13 +157,15 @@ def merge_makers(
         raise AuthorityRefused("a maker cannot be merged into itself")
     credits = list(session.scalars(select(WareMaker).where(WareMaker.maker_id == merged.id)))
     before = maker_credits(session, {credit.ware_id for credit in credits})
-    taken = set(
-        session.execute(
+    taken = {
+        (ware_id, role)
+        for chunk in in_chunks(sorted(before))
+        for ware_id, role in session.execute(
             select(WareMaker.ware_id, WareMaker.role).where(
-                WareMaker.maker_id == kept.id, WareMaker.ware_id.in_(list(before))
+                WareMaker.maker_id == kept.id, WareMaker.ware_id.in_(chunk)
             )
-        ).all()
-    )
+        )
+    }
     moves = []
     for credit in credits:
         moved = (credit.ware_id, credit.role) not in taken

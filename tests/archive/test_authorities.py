@@ -129,3 +129,25 @@ def test_edit_keeps_the_old_name_as_an_alias_and_audits(session: Session):
         pass
     else:
         raise AssertionError("merged into itself")
+
+
+def test_merge_queries_its_wares_in_bounded_in_lists(session: Session, monkeypatch):
+    """A maker on more wares than one IN list holds merges the same (one chunk per ware here)."""
+    import archive.db
+
+    monkeypatch.setattr(archive.db, "IN_LIST_SIZE", 1)
+    sons, limited, ids = _setup(session)
+    original = _credits(session)
+    record, changed = merge_makers(session, sons, limited, actor="c", user_id=None)
+    session.commit()
+    assert sorted(changed) == sorted(ids[1:])
+    assert [name for _, name, _ in _credits(session)] == ["Josiah Wedgwood & Sons"] * 3
+    assert ware_history(session, ids[2])[-1].before == {
+        "makers": [
+            ["Josiah Wedgwood & Sons", "maker", None],
+            ["Josiah Wedgwood & Sons Ltd.", "maker", None],
+        ]
+    }
+    undo_merge(session, record, actor="c", user_id=None)
+    session.commit()
+    assert _credits(session) == original
