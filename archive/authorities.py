@@ -20,6 +20,8 @@ from archive.workbench import MakerMerge
 # The maker's own columns an undo can put back (plain values only: the snapshot is JSON).
 _PLAIN = (str, int, float, bool, type(None))
 EDITABLE = ("name", "name_zh", "kind", "place")
+# The maker's names that its wares' index documents hold (as archive.index_log watches them).
+INDEXED = {"name", "name_zh"}
 
 
 class AuthorityRefused(ValueError):
@@ -76,7 +78,7 @@ def _wares_of(session: Session, maker_id: int) -> set[int]:
 def edit_maker(
     session: Session, maker: Maker, values: dict[str, Any], *, actor: str, user_id: int | None
 ) -> list[int]:
-    """Change the maker's names, kind or place; returns the wares to re-index (its name shows
+    """Change the maker's names, kind or place; returns the wares to re-index (its names show
     on them). A replaced name is kept as an alias, so it is still found."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
@@ -102,7 +104,7 @@ def edit_maker(
         before={key: before[key] for key in changed},
         after=changed,
     )
-    return sorted(_wares_of(session, maker.id)) if "name" in changed else []
+    return sorted(_wares_of(session, maker.id)) if changed.keys() & INDEXED else []
 
 
 def add_alias(

@@ -116,6 +116,12 @@ def test_edit_keeps_the_old_name_as_an_alias_and_audits(session: Session):
     )
     assert event is not None and event.after == {"name": "Wedgwood", "name_zh": "韦奇伍德父子"}
     assert edit_maker(session, sons, {"name": "Wedgwood"}, actor="c", user_id=None) == []
+    # The Chinese name is indexed on the wares too; the place is not.
+    assert edit_maker(session, sons, {"name_zh": "韦奇伍德"}, actor="c", user_id=None) == [
+        ids[0],
+        ids[2],
+    ]
+    assert edit_maker(session, sons, {"place": "Etruria"}, actor="c", user_id=None) == []
     assert not add_alias(session, sons, "Wedgwood", None, actor="c", user_id=None)
     for bad in ({"key": "x"}, {"name": ""}):
         try:
