@@ -28,7 +28,7 @@ import faiss
 import numpy as np
 
 from index.local_features import CODE_BYTES, LocalFeatures
-from index.vectors import _fsync_write
+from index.vectors import _fsync_write, stored_ids
 
 APPROXIMATE_FROM = 300_000
 TRAINING_SAMPLE = 200_000
@@ -195,16 +195,7 @@ class LocalFeatureIndex:
         return len(gone)
 
     def _ids(self) -> np.ndarray:
-        inner = faiss.downcast_IndexBinary(self._index)
-        if isinstance(inner, faiss.IndexBinaryIDMap2):
-            return faiss.vector_to_array(inner.id_map).astype(np.int64)
-        lists = inner.invlists
-        parts = [
-            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
-            for i in range(inner.nlist)
-            if lists.list_size(i)
-        ]
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        return stored_ids(faiss.downcast_IndexBinary(self._index))
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every keypoint's id and code."""

@@ -43,6 +43,19 @@ def _as_matrix(vectors: np.ndarray | Sequence[Sequence[float]], dim: int) -> np.
     return matrix
 
 
+def stored_ids(inner: Any) -> np.ndarray:
+    """All ids held by a downcast FAISS index (float or binary): an ID map's or an IVF's lists."""
+    if isinstance(inner, (faiss.IndexIDMap2, faiss.IndexBinaryIDMap2)):
+        return faiss.vector_to_array(inner.id_map).astype(np.int64)
+    invlists = inner.invlists
+    parts = [
+        faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
+        for i in range(inner.nlist)
+        if invlists.list_size(i)
+    ]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _fsync_write(path: Path, write: Any) -> None:
     """Write via `write(temp_path)`, fsync, then atomically rename onto `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,16 +180,7 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """All ids held, as int64."""
-        inner = faiss.downcast_index(self._index)
-        if isinstance(inner, faiss.IndexIDMap2):
-            return faiss.vector_to_array(inner.id_map).astype(np.int64)
-        invlists = inner.invlists
-        parts = [
-            faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
-            for i in range(inner.nlist)
-            if invlists.list_size(i)
-        ]
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+        return stored_ids(faiss.downcast_index(self._index))
 
     def vector(self, item: int) -> np.ndarray | None:
         """The stored vector of one id (for "more like this"), or None if it is not held."""
