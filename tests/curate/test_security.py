@@ -389,7 +389,9 @@ def test_errors_show_no_internals(signed_in):
     assert not re.search(r"Traceback|sqlalchemy|File \"", page.get_data(as_text=True))
 
 
-@pytest.mark.parametrize("path", ["/login", "/curate/", "/curate/review"])
+@pytest.mark.parametrize(
+    "path", ["/login", "/curate/", "/curate/review", "/curate/suggest?field=maker&q=a"]
+)
 def test_curating_pages_are_never_cached(signed_in, path: str):
     client, _ = signed_in("curator")
     response = client.get(path)

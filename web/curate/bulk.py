@@ -184,9 +184,7 @@ def bulk_resume(job_id: int) -> Response:
 @access(Rule.SIGNED_IN)
 def bulk_status(job_id: int) -> Response:
     """The progress as JSON (the progress page polls it)."""
-    response = jsonify(job_state(_job_or_404(job_id)))
-    response.cache_control.no_store = True
-    return response
+    return jsonify(job_state(_job_or_404(job_id)))
 
 
 @curate.get("/bulk/<int:job_id>/report.csv")

@@ -262,9 +262,7 @@ def suggest() -> Response:
     values: list[dict[str, str]] = []
     if words:
         values = _suggestions(field, words)
-    response = jsonify({"suggestions": values})
-    response.cache_control.no_store = True
-    return response
+    return jsonify({"suggestions": values})
 
 
 def _suggestions(field: str, words: str) -> list[dict[str, str]]:

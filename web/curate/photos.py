@@ -166,7 +166,4 @@ def photo_image(photo_id: int, size: str) -> Response:
     path = app_state().store.derivative_path(photo.sha256, size)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0)
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
+    return send_file(path, mimetype="image/jpeg", max_age=0)

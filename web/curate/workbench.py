@@ -321,9 +321,7 @@ def _detail(job: BatchJob) -> str:
 @access(Rule.CURATOR)
 def batch_status(job_id: int) -> Response:
     """The progress as JSON (the progress page polls it)."""
-    response = jsonify(job_state(_job_or_404(job_id)))
-    response.cache_control.no_store = True
-    return response
+    return jsonify(job_state(_job_or_404(job_id)))
 
 
 @curate.post("/batch/<int:job_id>/undo")

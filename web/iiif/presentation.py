@@ -245,7 +245,6 @@ def _years(earliest: int | None, latest: int | None) -> str | None:
 
 def _canvas(manifest_id: str, ware: Ware, photo: Photograph, number: int) -> dict[str, Any]:
     canvas_id = f"{manifest_id}/canvas/{number}"
-    page_id = f"{canvas_id}/page"
     en, zh = LABELS["photograph"]
     view = VIEW_LABELS.get(photo.view.value)
     label = {
@@ -276,22 +275,26 @@ def _canvas(manifest_id: str, ware: Ware, photo: Photograph, number: int) -> dic
     licence = rights_uri(photo.licence)
     if licence:
         canvas["rights"] = licence
-    canvas["items"] = [
-        {
-            "id": page_id,
-            "type": "AnnotationPage",
-            "items": [
-                {
-                    "id": f"{page_id}/painting",
-                    "type": "Annotation",
-                    "motivation": "painting",
-                    "body": body,
-                    "target": canvas_id,
-                }
-            ],
-        }
-    ]
+    canvas["items"] = [painting_page(canvas_id, body)]
     return canvas
+
+
+def painting_page(canvas_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The annotation page that paints ``body`` (an image) onto the canvas ``canvas_id``."""
+    page_id = f"{canvas_id}/page"
+    return {
+        "id": page_id,
+        "type": "AnnotationPage",
+        "items": [
+            {
+                "id": f"{page_id}/painting",
+                "type": "Annotation",
+                "motivation": "painting",
+                "body": body,
+                "target": canvas_id,
+            }
+        ],
+    }
 
 
 def manifest_reference(ware: Ware) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from web.iiif.presentation import (
     image_service,
     language_map,
     manifest_reference,
+    painting_page,
     rights_uri,
 )
 from web.views.exhibition_view import parse_region
@@ -50,7 +51,6 @@ def _canvas(manifest_id: str, item: ExhibitionItem, number: int) -> dict[str, An
     )
     x, y, w, h = region
     canvas_id = f"{manifest_id}/canvas/{number}"
-    page_id = f"{canvas_id}/page"
     body = {
         "id": url_for(
             "iiif.image",
@@ -86,21 +86,7 @@ def _canvas(manifest_id: str, item: ExhibitionItem, number: int) -> dict[str, An
                 "format": "text/html",
             }
         ],
-        "items": [
-            {
-                "id": page_id,
-                "type": "AnnotationPage",
-                "items": [
-                    {
-                        "id": f"{page_id}/painting",
-                        "type": "Annotation",
-                        "motivation": "painting",
-                        "body": body,
-                        "target": canvas_id,
-                    }
-                ],
-            }
-        ],
+        "items": [painting_page(canvas_id, body)],
     }
     if item.caption_en or item.caption_zh:
         canvas["summary"] = language_map(item.caption_en, item.caption_zh)
