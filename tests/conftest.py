@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,6 +174,30 @@ def make_image_bytes(
     buffer = io.BytesIO()
     image.save(buffer, fmt, **save_options)
     return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims ``width``×``height`` but carries (almost) no pixels: what a decompression
+    bomb's header looks like, cheap to make."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def truncated_jpeg() -> bytes:
+    """The first half of a JPEG: a file cut short in transfer."""
+    whole = make_image_bytes((800, 600), seed=5)
+    return whole[: len(whole) // 2]
 
 
 @pytest.fixture

@@ -30,10 +30,9 @@ from werkzeug.test import encode_multipart
 
 from archive.models import User
 from ingest.oai_harvest import parse_xml
-from tests.conftest import make_image_bytes
+from tests.conftest import make_image_bytes, png_header_only, truncated_jpeg
 from tests.curate.conftest import EMAILS, Site, sign_in
 from tests.interop.xml_schemas import schema_errors
-from tests.web.test_query_images import png_header_only, truncated_jpeg
 
 # 2^31 (PostgreSQL's integer), 2^63 (SQLite's), 10^20, and digits Python's int() reads but a
 # URL id must not: superscript two, Arabic-Indic three, full-width three; and a 5,000-digit one.

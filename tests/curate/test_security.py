@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 
 import pytest
 from flask import Flask, url_for
@@ -13,7 +11,7 @@ from sqlalchemy import func, select
 
 from archive.accounts import reset_password, set_active
 from archive.models import Photograph, Ware, WareStatus
-from tests.conftest import make_image_bytes
+from tests.conftest import make_image_bytes, png_header_only
 from tests.curate.conftest import EMAILS, PASSWORD, Site, page_token, sign_in
 from tests.web.conftest import CC_BY, XSS
 from web.app import create_app
@@ -289,30 +287,13 @@ def _post_photo(client, token: str, ware_id: int, data: bytes, name: str):  # ty
     )
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width``×``height`` with almost no data: a decompression bomb."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.parametrize(
     ("payload", "name", "reason"),
     [
         (b"<html><script>alert(1)</script></html>", "innocent.jpg", "not an image"),
         (b"GIF89a/*" + b"\0" * 20 + b"*/=alert(1);", "polyglot.gif", "not an image"),
         (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "x.svg", "not an image"),
-        (_png_header_only(100_000, 100_000), "bomb.png", "too large"),
+        (png_header_only(100_000, 100_000), "bomb.png", "too large"),
         (b"", "empty.jpg", "not an image"),
     ],
 )

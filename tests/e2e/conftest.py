@@ -7,10 +7,12 @@ import csv
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from archive.catalogue import (
@@ -127,29 +129,44 @@ def _load_samples(settings: Settings, session: Session) -> int:
     return marked
 
 
+def fresh_instance(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> tuple[Path, Settings, Engine]:
+    """A migrated, empty SQLite instance in a new temporary folder (the test skips without
+    Chromium): its home, its settings and an engine on its database."""
+    chromium_or_skip()
+    home = tmp_path_factory.mktemp(name) / "instance"
+    url = f"sqlite:///{home / 'potbank.sqlite3'}"
+    upgrade_database(url)
+    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
+    return home, settings, make_engine(url)
+
+
+@contextmanager
+def served(settings: Settings, engine: Engine) -> Iterator[str]:
+    """Potbank on ``settings`` served on a free port from a thread; yields its base URL and
+    closes the app's state and ``engine`` afterwards."""
+    app = create_app(settings)
+    try:
+        with serving(app) as base:
+            yield base
+    finally:
+        app_state(app).close()
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     """Potbank served on a free port of 127.0.0.1 from a thread, over a few demo wares, with
     its keyword and image indexes built as ``potbank index rebuild`` builds them."""
-    chromium_or_skip()
-    home = tmp_path_factory.mktemp("e2e") / "instance"
-    url = f"sqlite:///{home / 'potbank.sqlite3'}"
-    upgrade_database(url)
-    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    with sessions() as session:
+    home, settings, engine = fresh_instance(tmp_path_factory, "e2e")
+    with make_session_factory(engine)() as session:
         marked = _load_samples(settings, session)
         IndexSync(settings).rebuild(session)
-    app = create_app(settings)
     upload = home.parent / "my-pot.jpg"
     shutil.copy(SAMPLES / "images" / "porcelain_vase_minghongwu1000.jpg", upload)
-    try:
-        with serving(app) as base:
-            yield LiveSite(base, marked, upload)
-    finally:
-        app_state(app).close()
-        engine.dispose()
+    with served(settings, engine) as base:
+        yield LiveSite(base, marked, upload)
 
 
 @pytest.fixture

@@ -13,17 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from archive.authority import update_authority
-from archive.db import make_engine, make_session_factory, upgrade_database
+from archive.db import make_session_factory
 from archive.featuring import set_featured
 from archive.models import Maker, Role, Ware
-from archive.settings import load_settings
 from archive.users import create_user
 from index.sync import IndexSync
-from tests.conftest import chromium_or_skip, serving
-from tests.e2e.conftest import _load_samples, screenshot, wait_until
-from web.app import create_app
+from tests.e2e.conftest import _load_samples, fresh_instance, screenshot, served, wait_until
 from web.demo_setup import DEMO_EXHIBITION_SLUG, ensure_demo_exhibition
-from web.views.context import app_state
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a long test password"
@@ -76,14 +72,8 @@ class PublicSite:
 def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite]:
     """A live Potbank over some demo wares, with the demo exhibition, a curator account, a
     maker's authority record and two featured wares."""
-    chromium_or_skip()
-    home = tmp_path_factory.mktemp("public-e2e") / "instance"
-    url = f"sqlite:///{home / 'potbank.sqlite3'}"
-    upgrade_database(url)
-    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    with sessions() as session:
+    _, settings, engine = fresh_instance(tmp_path_factory, "public-e2e")
+    with make_session_factory(engine)() as session:
         marked = _load_samples(settings, session)
         create_user(session, CURATOR, PASSWORD, Role.CURATOR)
         ensure_demo_exhibition(session)
@@ -110,13 +100,8 @@ def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite
         IndexSync(settings).rebuild(session)
         other = next(w.id for w in wares if w.id != marked and w.photographs)
         maker_id = maker.id
-    app = create_app(settings)
-    try:
-        with serving(app) as base:
-            yield PublicSite(base, marked, other, maker_id)
-    finally:
-        app_state(app).close()
-        engine.dispose()
+    with served(settings, engine) as base:
+        yield PublicSite(base, marked, other, maker_id)
 
 
 def _pages(site: PublicSite) -> dict[str, str]:

@@ -4,8 +4,6 @@ in a cache bounded by count and bytes."""
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,32 +11,9 @@ from PIL import Image
 
 from archive.imaging import ImageRejected, open_query_image
 from archive.settings import Settings
-from tests.conftest import make_image_bytes
+from tests.conftest import make_image_bytes, png_header_only, truncated_jpeg
 from tests.web.conftest import csrf_token
 from web.views.query_images import CacheBounds, query_dir, query_image_path, save_query_image
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims ``width``×``height`` but carries (almost) no pixels: what a decompression
-    bomb's header looks like, cheap to make."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
-def truncated_jpeg() -> bytes:
-    whole = make_image_bytes((800, 600), seed=5)
-    return whole[: len(whole) // 2]
 
 
 def test_a_jpeg_is_decoded_at_reduced_scale() -> None:
