@@ -77,11 +77,12 @@ def rootsift_codes(descriptors: np.ndarray) -> np.ndarray:
     return np.packbits(root @ _PROJECTION > 0, axis=1)
 
 
-def _grey(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
+def _grey(image: Image.Image, clahe: cv2.CLAHE) -> tuple[np.ndarray, tuple[int, int]]:
     """8-bit grey pixels with the longer side at most WORK_SIDE, and the image's own size.
 
     Contrast is equalised locally (CLAHE) so a dim, hazy or warm-lit photograph gives the same
-    corners as a well-lit one."""
+    corners as a well-lit one. ``clahe`` is the caller's own: OpenCV's CLAHE keeps working
+    buffers, and one shared between ingest threads corrupts them (an ROI assertion)."""
     size = image.size
     scale = min(1.0, WORK_SIDE / max(size))
     if image.mode != "L":
@@ -95,10 +96,7 @@ def _grey(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]]:
             reducing_gap=2.0,
         )
     grey = np.asarray(image, dtype=np.uint8)
-    return _CLAHE.apply(grey), size
-
-
-_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    return clahe.apply(grey), size
 
 
 def spread(keypoints: list[cv2.KeyPoint], shape: tuple[int, int], count: int) -> list[int]:
@@ -140,11 +138,12 @@ class LocalFeatureExtractor:
             self._detector = cv2.ORB_create(
                 nfeatures=detect, scaleFactor=1.25, nlevels=10, fastThreshold=12
             )
+        self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
     def extract(self, image: Image.Image, max_keypoints: int | None = None) -> LocalFeatures:
         """The image's local features (empty for a blank image); a query may ask for more
         keypoints than the index keeps per photograph (``max_keypoints``)."""
-        grey, _ = _grey(image)
+        grey, _ = _grey(image, self._clahe)
         keypoints = self._detector.detect(grey, None)
         if not keypoints:
             return LocalFeatures.empty()
