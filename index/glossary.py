@@ -50,6 +50,8 @@ class GlossaryEntry:
     category: str
     years: tuple[int, int | None] | None
     source: str
+    # A Getty AAT id ("300203596") where one was checked against a published label, else None.
+    aat: str | None = None
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -202,6 +204,7 @@ def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
                 category=row["category"].strip(),
                 years=_years(row["year_from"], row["year_to"]),
                 source=row["source"].strip(),
+                aat=(row.get("aat") or "").strip().removeprefix("aat:") or None,
             )
             for row in reader
         ]

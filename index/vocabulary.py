@@ -50,6 +50,7 @@ def _glossary_terms(glossary: Glossary) -> list[Term]:
             zh=entry.zh[0],
             category=entry.category,
             names=entry.terms,
+            aat_id=entry.aat,
             source=entry.source,
         )
         for entry in glossary.entries

@@ -344,6 +344,48 @@ def test_every_aat_id_is_one_the_linked_art_project_publishes():
         assert known.get(row["aat"]) == row["label"], row
 
 
+def _label_words(label: str) -> set[str]:
+    """An AAT label's head word, singular and plural: "bowls (vessels)" -> {bowls, bowl}."""
+    head = re.sub(r"\s*\(.*\)$", "", label).lower()
+    return {head, head.removesuffix("s")}
+
+
+def test_shipped_glossary_aat_ids_name_one_of_the_entrys_english_words():
+    from index.glossary import default_glossary
+
+    known = _vocabulary_ids()
+    with_ids = [entry for entry in default_glossary().entries if entry.aat]
+    assert len(with_ids) >= 5
+    for entry in with_ids:
+        label = known.get(entry.aat)
+        assert label is not None, entry
+        assert _label_words(label) & {e.lower() for e in entry.en}, (entry, label)
+    # The glossary's ids reach the catalogue's vocabulary and the Linked Art classification.
+    from index import vocabulary as catalogue_vocabulary
+
+    assert catalogue_vocabulary.build().term("胸像").aat_id == "300047457"
+    assert [t.number for t in vocabulary.terms_for("portrait bust", "object_type")] == ["300047457"]
+
+
+def test_a_curators_aat_id_classifies_wares():
+    from index import vocabulary as catalogue_vocabulary
+
+    before = catalogue_vocabulary.current()
+    assert vocabulary.terms_for("钾玻璃", "material") == []
+    curated = catalogue_vocabulary.curated_term(
+        "material", "potash glass", "钾玻璃", None, "300010662"
+    )
+    catalogue_vocabulary.set_current(catalogue_vocabulary.Vocabulary([], [curated]))
+    try:
+        assert [t.number for t in vocabulary.terms_for("钾玻璃", "material")] == ["300010662"]
+        assert [t.number for t in vocabulary.terms_for("potash glass", "material")] == ["300010662"]
+        # Another kind of word, or a word the shipped table knows, is not taken from it.
+        assert vocabulary.terms_for("钾玻璃", "object_type") == []
+        assert vocabulary.terms_for("glass", "material")[0].number == "300010797"
+    finally:
+        catalogue_vocabulary.set_current(before)
+
+
 def test_glossary_aat_column_is_read(tmp_path):
     glossary = tmp_path / "glossary.tsv"
     glossary.write_text(

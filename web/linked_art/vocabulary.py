@@ -3,9 +3,10 @@
 Two kinds of term. The structural ones (Primary Name, Accession Number, Height, English, ...)
 are the ids the Linked Art model requires or recommends (its "vocab" pages); they are constants
 here. Catalogue words (a ware's object type and material) get an id only where a vocabulary
-knows it: the small table ``aat_terms.tsv`` beside this module, and the bilingual glossary
-(``index/glossary.tsv``) when it carries an ``aat`` column. A word no vocabulary knows is kept
-as text in a statement: an id is never guessed.
+knows it: the small table ``aat_terms.tsv`` beside this module, the bilingual glossary's ``aat``
+column (``index/glossary.tsv``; both held by a test to the labels the Linked Art project
+publishes), and the ids curators give vocabulary terms in the browser. A word no vocabulary
+knows is kept as text in a statement: an id is never guessed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from index import vocabulary as catalogue_vocabulary
 from index.glossary import GLOSSARY_PATH, normalise_term
 
 AAT = "http://vocab.getty.edu/aat/"
@@ -144,14 +146,27 @@ def catalogue_terms(
     return known
 
 
+def _curated_term(word: str, category: str) -> Term | None:
+    """The AAT id a curator gave the vocabulary term ``word`` names (audited, in the browser)."""
+    term = catalogue_vocabulary.current().term(word)
+    if term is None or not term.aat_id:
+        return None
+    if _GLOSSARY_CATEGORIES.get(term.category, term.category) != category:
+        return None
+    return Term(term.aat_id, term.en)
+
+
 def terms_for(text: str | None, category: str) -> list[Term]:
-    """The AAT terms a vocabulary knows for the words of ``text`` (a catalogue cell)."""
+    """The AAT terms a vocabulary knows for the words of ``text`` (a catalogue cell): the
+    shipped table and glossary first, then the ids curators gave the vocabulary's terms."""
     if not text:
         return []
     known = catalogue_terms()
     found: list[Term] = []
     for part in [text, *_SEPARATORS.split(text)]:
-        term = known.get((category, normalise_term(part))) if part else None
+        if not part:
+            continue
+        term = known.get((category, normalise_term(part))) or _curated_term(part, category)
         if term and term not in found:
             found.append(term)
     return found
