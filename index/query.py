@@ -64,13 +64,28 @@ _WORD = re.compile(r"^[^\W\d_]+$")
 _IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[\w]+(?:[./-][\w]+)+$")
 
 
+class QueryNote(str):
+    """A note on how a query was read ("An unmatched quotation mark was ignored."): the English
+    sentence itself, which also keeps its template and values so that a page can say it in the
+    visitor's language (the web layer translates ``template`` and then fills in ``values``)."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> QueryNote:
+        note = super().__new__(cls, template.format(**values) if values else template)
+        note.template = template
+        note.values = values
+        return note
+
+
 @dataclass
 class PreparedQuery:
     """A user query made ready for Whoosh's parser."""
 
     text: str
     date_clauses: list[list[YearRange]] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
+    messages: list[QueryNote] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
     # (term as typed, [other names it was also searched as]) for the page to say what it did.
     expansions: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -98,22 +113,24 @@ def parse_date_value(value: str, glossary: Glossary) -> list[YearRange]:
     return [(first, last) for first, last in glossary.year_ranges(value)]
 
 
-def _clean(raw: str, messages: list[str]) -> str:
+def _clean(raw: str, messages: list[QueryNote]) -> str:
     text = _CONTROL.sub(" ", raw)
     if text != raw and text.strip() != raw.strip():
-        messages.append("Control characters in the query were ignored.")
+        messages.append(QueryNote("Control characters in the query were ignored."))
     if len(text) > MAX_QUERY_CHARS:
         cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
         text = text[: cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS]
-        messages.append(f"The query was cut to its first {len(text)} characters.")
+        messages.append(
+            QueryNote("The query was cut to its first {count} characters.", count=len(text))
+        )
     if text.count('"') % 2:
         last = text.rfind('"')
         text = text[:last] + " " + text[last + 1 :]
-        messages.append("An unmatched quotation mark was ignored.")
+        messages.append(QueryNote("An unmatched quotation mark was ignored."))
     return _balance_brackets(text, messages)
 
 
-def _balance_brackets(text: str, messages: list[str]) -> str:
+def _balance_brackets(text: str, messages: list[QueryNote]) -> str:
     """Drop brackets that have no partner (outside quoted phrases)."""
     chars = list(text)
     open_at: list[int] = []
@@ -136,7 +153,7 @@ def _balance_brackets(text: str, messages: list[str]) -> str:
         chars[i] = " "
         dropped = True
     if dropped:
-        messages.append("Unmatched brackets were ignored.")
+        messages.append(QueryNote("Unmatched brackets were ignored."))
     return "".join(chars)
 
 
@@ -265,12 +282,16 @@ class _Rewriter:
     def fielded(self, token: str) -> None:
         name, _, value = token.partition(":")
         if name.lower() not in self.fields:
-            self.prepared.messages.append(f"Unknown field '{name}'; all fields were searched.")
+            self.prepared.messages.append(
+                QueryNote("Unknown field '{name}'; all fields were searched.", name=name)
+            )
             self.plain(value.strip('"()'))
             return
         self.flush()
         if not value.strip('"() '):
-            self.prepared.messages.append(f"'{name}:' needs a value after the colon.")
+            self.prepared.messages.append(
+                QueryNote("'{name}:' needs a value after the colon.", name=name)
+            )
             return
         inner = value.strip('"').strip()
         if not value.startswith("(") and (
@@ -313,7 +334,10 @@ def prepare_query(raw: str, glossary: Glossary, fields: Collection[str]) -> Prep
             prepared.date_clauses.append(ranges)
         else:
             prepared.messages.append(
-                f"Could not read the date '{match.group(1)}'; try date:1700-1800 or date:Kangxi."
+                QueryNote(
+                    "Could not read the date '{value}'; try date:1700-1800 or date:Kangxi.",
+                    value=match.group(1),
+                )
             )
         return " "
 
@@ -321,7 +345,9 @@ def prepare_query(raw: str, glossary: Glossary, fields: Collection[str]) -> Prep
     tokens = [m for m in _TOKEN.finditer(text)]
     if len(tokens) > MAX_TOKENS:
         tokens = tokens[:MAX_TOKENS]
-        prepared.messages.append(f"Only the first {MAX_TOKENS} words of the query were used.")
+        prepared.messages.append(
+            QueryNote("Only the first {count} words of the query were used.", count=MAX_TOKENS)
+        )
     rewriter = _Rewriter(glossary, fields, prepared)
     for match in tokens:
         kind, token = match.lastgroup, match.group()

@@ -91,6 +91,8 @@ class SearchPage:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     message: str | None = None
+    # The message's notes one by one, each with its template (``index.query.QueryNote``).
+    notes: list[str] = field(default_factory=list)
     suggestion: str | None = None
     # What query terms were also searched as (glossary, pinyin, parts): [(term, [others])].
     expansions: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -257,6 +259,7 @@ class SearchService:
             hits=[Hit(hit.id, hit.score, hit.highlight, ("keyword",)) for hit in results.hits],
             facets=_facet_pairs(results.facets),
             message=results.message or None,
+            notes=list(results.notes),
             suggestion=results.suggestion or None,
             expansions=results.expansions,
         )
@@ -403,6 +406,7 @@ class SearchService:
             ],
             facets=_facet_pairs(words.facets) if words else {},
             message=(words.message or None) if words else None,
+            notes=list(words.notes) if words else [],
             suggestion=(words.suggestion or None) if words else None,
             expansions=words.expansions if words else [],
         )

@@ -37,7 +37,7 @@ from index.doctable import ROW_COLUMN, DocTable, FacetCount, encode_row
 from index.documents import document_fingerprint
 from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
-from index.query import PreparedQuery, prepare_query
+from index.query import PreparedQuery, QueryNote, prepare_query
 from index.vocabulary import current as current_vocabulary
 from index.whoosh_compat import VarintPositions
 
@@ -210,6 +210,10 @@ class TextHit:
         return self.highlight
 
 
+# The note that offers a spelling; pages show it as a link instead of as text.
+DID_YOU_MEAN = "Did you mean: {suggestion}?"
+
+
 @dataclass
 class TextResults:
     """One page of keyword results with facet counts over all matches."""
@@ -220,6 +224,8 @@ class TextResults:
     hits: list[TextHit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     message: str = ""
+    # The same notes one by one, each with its template for the page to translate.
+    notes: list[QueryNote] = field(default_factory=list)
     suggestion: str = ""
     query: str = ""
     # What each query term was also searched as (glossary, pinyin, parts): [(term, [other])].
@@ -460,7 +466,7 @@ class TextIndex:
         total = len(docnums)
         suggestion = self._suggest(searcher, prepared, query) if total == 0 else ""
         if suggestion:
-            messages.append(f"Did you mean: {suggestion}?")
+            messages.append(QueryNote(DID_YOU_MEAN, suggestion=suggestion))
         return TextResults(
             total=total,
             page=page,
@@ -468,6 +474,7 @@ class TextIndex:
             hits=hits,
             facets=table.count(docnums, facet_limit),
             message=" ".join(messages),
+            notes=list(messages),
             suggestion=suggestion,
             query=query or "",
             expansions=list(prepared.expansions),
@@ -479,18 +486,22 @@ class TextIndex:
         try:
             return engine.evaluate(whoosh_query)
         except Exception:  # a failure on some query shape must not become an HTTP 500
-            messages.append("The query could not be run as written; its words were searched.")
+            messages.append(
+                QueryNote("The query could not be run as written; its words were searched.")
+            )
             words = " ".join(re.findall(r"\w+", query or ""))
             return engine.evaluate(self._parse(PreparedQuery(words), messages))
 
-    def _parse(self, prepared: PreparedQuery, messages: list[str]) -> Query:
+    def _parse(self, prepared: PreparedQuery, messages: list[QueryNote]) -> Query:
         if not prepared.text:
             return Every()
         try:
             parsed = self._parser.parse(prepared.text)
         except Exception:  # Whoosh's parser can fail on odd input; fall back to plain words.
             words = re.findall(r"\w+", prepared.text)
-            messages.append("The query syntax was not understood; its words were searched.")
+            messages.append(
+                QueryNote("The query syntax was not understood; its words were searched.")
+            )
             parsed = self._parser.parse(" ".join(words)) if words else Every()
         return parsed if parsed is not None else Every()
 

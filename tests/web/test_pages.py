@@ -112,6 +112,24 @@ def test_did_you_mean_and_query_messages(client: FlaskClient) -> None:
     assert "&#39;title:&#39; needs a value after the colon." in message
 
 
+def test_query_messages_are_said_in_chinese_with_their_values(client: FlaskClient) -> None:
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    response = client.get('/?q=colour:blue "celadon date:sometime', headers=chinese)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "未知字段“colour”；已在所有字段中搜索。" in page
+    assert "无法识别日期“sometime”" in page
+    assert "未配对的引号已被忽略。" in page
+    assert "Unknown field" not in page and "quotation mark" not in page
+    # The API answers in the client's language too, and in English by default.
+    api = client.get("/api/v1/search?q=title:(", headers=chinese).get_json()
+    assert "未配对的括号已被忽略。" in api["message"]
+    assert (
+        "Unmatched brackets were ignored."
+        in client.get("/api/v1/search?q=title:(").get_json()["message"]
+    )
+
+
 def test_bad_parameters_on_the_search_page_are_explained(client: FlaskClient) -> None:
     assert "page must be a whole number" in _text(client, "/?q=vase&page=zero", status=400)
     assert "needs CLIP" in _text(client, "/?q=vase&mode=visual", status=400)

@@ -11,6 +11,8 @@ from werkzeug.datastructures import MultiDict
 
 from archive.catalogue import wares_by_ids
 from archive.models import Ware
+from index.query import QueryNote
+from index.text import DID_YOU_MEAN
 from index.text import FACETS as TEXT_FACETS
 from index.text import SORTS as TEXT_SORTS
 from web.views.context import db_session, search_service
@@ -144,11 +146,13 @@ class SearchOutcome:
 
     @property
     def message(self) -> str:
-        """The index's explanation, less the "did you mean" the page shows as a link."""
-        message = self.page.message or ""
-        if self.page.suggestion:
-            message = message.replace(f"Did you mean: {self.page.suggestion}?", "")
-        return message.strip()
+        """The index's notes on how it read the query, in the visitor's language, less the
+        "did you mean" the page shows as a link."""
+        return " ".join(
+            translate(note.template, **note.values)
+            for note in self.page.notes
+            if isinstance(note, QueryNote) and note.template != DID_YOU_MEAN
+        )
 
 
 def century_order(value: str) -> tuple[int, str]:
