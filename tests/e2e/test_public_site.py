@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from archive.authority import update_authority
+from archive.authorities import edit_maker
 from archive.db import make_session_factory
 from archive.featuring import set_featured
 from archive.models import Maker, Role, Ware
@@ -79,7 +79,7 @@ def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite
         ensure_demo_exhibition(session)
         maker = session.scalars(select(Maker)).first()
         assert maker is not None
-        update_authority(
+        edit_maker(
             session,
             maker,
             {
