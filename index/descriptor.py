@@ -34,11 +34,12 @@ _HUE_BINS, _SAT_BINS, _GREY_BINS = 12, 3, 4
 _ORIENT_BINS = 12
 
 
-def _load(image: Image.Image) -> np.ndarray:
-    """RGB float array in [0, 1], longest side WORK_SIZE (JPEGs are decoded at reduced size)."""
+def decoded_rgb(image: Image.Image, size: int) -> Image.Image:
+    """``image`` upright (EXIF orientation) in RGB, a JPEG decoded at the smallest reduced
+    scale that keeps its longest side at least twice ``size``."""
     if image.format == "JPEG":
         # draft() makes libjpeg decode at 1/2, 1/4 or 1/8 scale: far less work for big photos.
-        image.draft("RGB", (WORK_SIZE * 2, WORK_SIZE * 2))
+        image.draft("RGB", (size * 2, size * 2))
     image = ImageOps.exif_transpose(image) if image.getexif() else image
     if image.mode != "RGB":
         image = (
@@ -46,6 +47,12 @@ def _load(image: Image.Image) -> np.ndarray:
             if "A" in image.mode or image.mode == "P"
             else image.convert("RGB")
         )
+    return image
+
+
+def _load(image: Image.Image) -> np.ndarray:
+    """RGB float array in [0, 1], longest side WORK_SIZE (JPEGs are decoded at reduced size)."""
+    image = decoded_rgb(image, WORK_SIZE)
     scale = WORK_SIZE / max(image.size)
     size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
     image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)

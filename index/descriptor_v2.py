@@ -28,10 +28,10 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from index.descriptor import WORK_SIZE as POOLED_SIZE
-from index.descriptor import VisualDescriptor, lbp_codes
+from index.descriptor import VisualDescriptor, decoded_rgb, lbp_codes
 from index.descriptor import _soft_hist as soft_hist
 from index.segment import segment
 
@@ -63,16 +63,7 @@ _GREY_SATURATION = 0.02
 
 def load_rgb(image: Image.Image, size: int = WORK_SIZE) -> np.ndarray:
     """uint8 RGB array, longest side ``size`` (JPEGs decoded at reduced size)."""
-    if image.format == "JPEG":
-        image.draft("RGB", (size * 2, size * 2))
-    image = ImageOps.exif_transpose(image) if image.getexif() else image
-    if image.mode != "RGB":
-        image = (
-            image.convert("RGBA").convert("RGB")
-            if "A" in image.mode or image.mode == "P"
-            else image.convert("RGB")
-        )
-    rgb = np.asarray(image)
+    rgb = np.asarray(decoded_rgb(image, size))
     scale = size / max(rgb.shape[:2])
     width = max(8, round(rgb.shape[1] * scale))
     height = max(8, round(rgb.shape[0] * scale))
@@ -244,8 +235,13 @@ def describe_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
 
 def describe(rgb: np.ndarray) -> np.ndarray:
     """The v2 vector of a uint8 RGB array (any size; see load_rgb for the usual one)."""
-    blocks = describe_blocks(rgb)
-    vector = np.concatenate([weight * blocks[name] for name, weight in _WEIGHTS.items()])
+    return weighted_unit(describe_blocks(rgb), _WEIGHTS)
+
+
+def weighted_unit(blocks: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The blocks named in ``weights``, each times its weight, joined into one float32 vector
+    of unit length."""
+    vector = np.concatenate([weight * blocks[name] for name, weight in weights.items()])
     return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
 
 
