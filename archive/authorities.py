@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.catalogue import record_audit
+from archive.catalogue import apply_audited, changed_values, record_audit
 from archive.db import in_chunks
 from archive.models import Maker, MakerName, MakerRole, Ware, WareMaker, utcnow
 from archive.workbench import MakerMerge
@@ -146,25 +146,13 @@ def edit_maker(
         raise AuthorityRefused("a maker needs a name", "name")
     # A new year is checked against the one the record keeps: a death before a kept birth.
     check_authority(values, {year: getattr(maker, year) for year in YEARS})
-    before = {key: getattr(maker, key) for key in values}
-    changed = {key: value for key, value in values.items() if before[key] != value}
+    changed = changed_values(maker, values)
     if not changed:
         return MakerEdit()
     old_name = maker.name
-    for key, value in changed.items():
-        setattr(maker, key, value)
+    apply_audited(session, maker, changed, entity_type="maker", actor=actor, user_id=user_id)
     if "name" in changed and all(alias.name != old_name for alias in maker.aliases):
         maker.aliases.append(MakerName(name=old_name))
-    record_audit(
-        session,
-        actor=actor,
-        user_id=user_id,
-        action="update",
-        entity_type="maker",
-        entity_id=maker.id,
-        before={key: before[key] for key in changed},
-        after=changed,
-    )
     reindex = sorted(_wares_of(session, maker.id)) if changed.keys() & INDEXED else []
     return MakerEdit(changed, reindex)
 
