@@ -63,8 +63,12 @@ def test_a_curator_composes_previews_and_publishes_an_exhibition(
     zh = public.get("/exhibitions/blue-and-white", headers={"Accept-Language": "zh-CN"})
     text = zh.get_data(as_text=True)
     assert text.index("青花") < text.index("Blue and white")
-    assert "blue-and-white" in public.get("/exhibitions").get_data(as_text=True)
-    assert "/exhibitions/blue-and-white" in public.get("/").get_data(as_text=True)
+    # The exhibitions page and the home page list it alike, as a bilingual teaser.
+    for listing in ("/exhibitions", "/"):
+        teasers = public.get(listing).get_data(as_text=True).split('<ul class="teasers">')[1]
+        teaser = teasers.split("</li>")[0]
+        assert 'href="/exhibitions/blue-and-white"' in teaser, listing
+        assert "Blue and white" in teaser and 'lang="zh"' in teaser, listing
     history = curator.get(f"/curate/exhibitions/{exhibition_id}/history").get_data(as_text=True)
     assert "Published" in history and "Created" in history
     with site.sessions() as session:
