@@ -104,6 +104,10 @@ def test_the_exhibition_is_a_iiif_manifest_with_a_range_per_section(
     collection = public.get("/exhibitions/blue-and-white/iiif/collection.json").get_json()
     assert collection["type"] == "Collection" and len(collection["items"]) == 2
     assert all(item["type"] == "Manifest" for item in collection["items"])
+    # Both documents name the exhibition alike (label, homepage, introduction).
+    for key in ("label", "homepage", "summary"):
+        assert collection[key] == manifest[key], key
+    assert collection["homepage"][0]["id"].endswith("/exhibitions/blue-and-white")
 
 
 def test_items_whose_ware_is_no_longer_public_are_left_out(
