@@ -1,5 +1,6 @@
-"""Makers as authority records: edit a maker's names, add or remove aliases in any language,
-merge one maker into another (every ware follows, each audited) and undo a merge.
+"""Makers as authority records: edit a maker's names, kind, place, life dates, nationality,
+biography in both languages and its Wikidata/Getty ULAN identifiers; add or remove aliases in any
+language; merge one maker into another (every ware follows, each audited) and undo a merge.
 
 Every change writes an AuditEvent on the maker, and a merge one on each ware whose makers it
 changed, in the history's terms (``makers``: ``[name, role, qualifier]`` lists).
@@ -7,25 +8,76 @@ changed, in the history's terms (``makers``: ``[name, role, qualifier]`` lists).
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.catalogue import record_audit
+from archive.catalogue import apply_audited, changed_values, record_audit
 from archive.db import in_chunks
 from archive.models import Maker, MakerName, MakerRole, Ware, WareMaker, utcnow
 from archive.workbench import MakerMerge
 
 # The maker's own columns an undo can put back (plain values only: the snapshot is JSON).
 _PLAIN = (str, int, float, bool, type(None))
-EDITABLE = ("name", "name_zh", "kind", "place")
+# The authority record's fields (the curator's authority form edits exactly these).
+AUTHORITY_FIELDS = (
+    "name_zh",
+    "born",
+    "died",
+    "active_from",
+    "active_to",
+    "nationality",
+    "place",
+    "biography_en",
+    "biography_zh",
+    "wikidata_id",
+    "ulan_id",
+)
+YEARS = ("born", "died", "active_from", "active_to")
+EDITABLE = ("name", "kind", *AUTHORITY_FIELDS)
 # The maker's names that its wares' index documents hold (as archive.index_log watches them).
 INDEXED = {"name", "name_zh"}
+WIKIDATA = re.compile(r"^Q[1-9]\d{0,11}$")
+ULAN = re.compile(r"^5\d{8}$")
 
 
 class AuthorityRefused(ValueError):
-    """A change to a maker that cannot be made; the message says why."""
+    """A change to a maker that cannot be made; the message says why and ``field``, where there
+    is one, names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class MakerEdit:
+    """What ``edit_maker`` changed (field -> new value) and the wares to re-index for it."""
+
+    changed: dict[str, Any] = field(default_factory=dict)
+    reindex: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed)
+
+
+def check_authority(values: dict[str, Any], kept: dict[str, Any] | None = None) -> None:
+    """Raise ``AuthorityRefused`` for a malformed identifier or an impossible pair of years.
+    A pair is checked when ``values`` changes either year, against the other as ``kept``."""
+    if values.get("wikidata_id") and not WIKIDATA.match(values["wikidata_id"]):
+        raise AuthorityRefused("a Wikidata identifier looks like Q12345", "wikidata_id")
+    if values.get("ulan_id") and not ULAN.match(values["ulan_id"]):
+        raise AuthorityRefused("a ULAN identifier has nine digits and starts with 5", "ulan_id")
+    record = {**(kept or {}), **values}
+    for first, last in (("born", "died"), ("active_from", "active_to")):
+        if first not in values and last not in values:
+            continue
+        low, high = record.get(first), record.get(last)
+        if low is not None and high is not None and low > high:
+            raise AuthorityRefused("the later year comes before the earlier one", last)
 
 
 def maker_credits(session: Session, ware_ids: set[int]) -> dict[int, list[list[Any]]]:
@@ -76,35 +128,33 @@ def _wares_of(session: Session, maker_id: int) -> set[int]:
 
 
 def edit_maker(
-    session: Session, maker: Maker, values: dict[str, Any], *, actor: str, user_id: int | None
-) -> list[int]:
-    """Change the maker's names, kind or place; returns the wares to re-index (its names show
-    on them). A replaced name is kept as an alias, so it is still found."""
+    session: Session,
+    maker: Maker,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    user_id: int | None = None,
+) -> MakerEdit:
+    """Change any of the maker's ``EDITABLE`` fields (an empty string clears one); audited.
+    A replaced name is kept as an alias, so it is still found. The result's ``reindex`` lists
+    the wares whose index documents show a changed name."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise AuthorityRefused(f"not editable maker fields: {', '.join(sorted(unknown))}")
+    values = {key: None if value == "" else value for key, value in values.items()}
     if "name" in values and not values["name"]:
-        raise AuthorityRefused("a maker needs a name")
-    before = {key: getattr(maker, key) for key in values}
-    changed = {key: value for key, value in values.items() if before[key] != value}
+        raise AuthorityRefused("a maker needs a name", "name")
+    # A new year is checked against the one the record keeps: a death before a kept birth.
+    check_authority(values, {year: getattr(maker, year) for year in YEARS})
+    changed = changed_values(maker, values)
     if not changed:
-        return []
+        return MakerEdit()
     old_name = maker.name
-    for key, value in changed.items():
-        setattr(maker, key, value)
+    apply_audited(session, maker, changed, entity_type="maker", actor=actor, user_id=user_id)
     if "name" in changed and all(alias.name != old_name for alias in maker.aliases):
         maker.aliases.append(MakerName(name=old_name))
-    record_audit(
-        session,
-        actor=actor,
-        user_id=user_id,
-        action="update",
-        entity_type="maker",
-        entity_id=maker.id,
-        before={key: before[key] for key in changed},
-        after=changed,
-    )
-    return sorted(_wares_of(session, maker.id)) if changed.keys() & INDEXED else []
+    reindex = sorted(_wares_of(session, maker.id)) if changed.keys() & INDEXED else []
+    return MakerEdit(changed, reindex)
 
 
 def add_alias(

@@ -163,6 +163,62 @@ def record_audit(
     return event
 
 
+def audit_created(
+    session: Session,
+    record: Any,
+    details: dict[str, Any],
+    *,
+    entity_type: str,
+    actor: str,
+    user_id: int | None = None,
+) -> None:
+    """Flush the newly added ``record`` (for its id) and audit its creation with the values of
+    ``details`` that are set."""
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="create",
+        entity_type=entity_type,
+        entity_id=record.id,
+        before=None,
+        after={name: value for name, value in details.items() if value is not None},
+    )
+
+
+def changed_values(record: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+    """The values of ``wanted`` that differ from the record's own."""
+    return {name: value for name, value in wanted.items() if getattr(record, name) != value}
+
+
+def apply_audited(
+    session: Session,
+    record: Any,
+    changes: dict[str, Any],
+    *,
+    entity_type: str,
+    actor: str,
+    user_id: int | None = None,
+) -> None:
+    """Set ``changes`` (from ``changed_values``) on ``record`` and audit the update with each
+    changed field's value before and after."""
+    before = {name: getattr(record, name) for name in sorted(changes)}
+    for name, value in changes.items():
+        setattr(record, name, value)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="update",
+        entity_type=entity_type,
+        entity_id=record.id,
+        before=before,
+        after={name: changes[name] for name in sorted(changes)},
+    )
+
+
 def check_ware_fields(fields: dict[str, Any]) -> None:
     """Refuse (ValueError) field names that are not ware fields."""
     unknown = set(fields) - set(WARE_FIELDS)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from archive.catalogue import record_audit
+from archive.catalogue import apply_audited, audit_created, changed_values
 from archive.models import Institution, User, Ware, WareStatus
 
 INSTITUTION_FIELDS = ("name", "name_zh", "place", "url")
@@ -96,16 +96,8 @@ def create_institution(
     _check_names(session, details, None)
     institution = Institution(**details)
     session.add(institution)
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        user_id=user_id,
-        action="create",
-        entity_type="institution",
-        entity_id=institution.id,
-        before=None,
-        after={field: value for field, value in details.items() if value is not None},
+    audit_created(
+        session, institution, details, entity_type="institution", actor=actor, user_id=user_id
     )
     return institution
 
@@ -122,22 +114,10 @@ def update_institution(
     wanted = {field: values.get(field) or None for field in INSTITUTION_FIELDS}
     if not wanted["name"]:
         raise ValueError("an institution needs a name")
-    changed = {field for field, value in wanted.items() if getattr(institution, field) != value}
-    if not changed:
-        return changed
-    _check_names(session, {field: wanted[field] for field in changed}, institution.id)
-    before = {field: getattr(institution, field) for field in sorted(changed)}
-    for field in changed:
-        setattr(institution, field, wanted[field])
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        user_id=user_id,
-        action="update",
-        entity_type="institution",
-        entity_id=institution.id,
-        before=before,
-        after={field: wanted[field] for field in sorted(changed)},
-    )
-    return changed
+    changes = changed_values(institution, wanted)
+    if changes:
+        _check_names(session, changes, institution.id)
+        apply_audited(
+            session, institution, changes, entity_type="institution", actor=actor, user_id=user_id
+        )
+    return set(changes)

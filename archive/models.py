@@ -278,7 +278,11 @@ class AuditEvent(Base):
     """Who changed what, when, with the state before and after."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_entity", "entity_type", "entity_id"),
+        # The sign-in throttle counts one action's events since a moment (archive.accounts).
+        Index("ix_audit_event_action_at", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -76,22 +76,15 @@ def create_term(
     session: Session, values: dict[str, Any], *, actor: str, user_id: int | None = None
 ) -> VocabularyTerm:
     """Add a term from checked ``values`` (TERM_FIELDS), audited."""
-    from archive.catalogue import record_audit  # not at import: archive.models imports this
+    # Not at import: archive.models imports this module.
+    from archive.catalogue import audit_created
 
     details = {name: values.get(name) or None for name in TERM_FIELDS}
     _check(session, details, None)
     term = VocabularyTerm(**details)
     session.add(term)
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        user_id=user_id,
-        action="create",
-        entity_type="vocabulary_term",
-        entity_id=term.id,
-        before=None,
-        after={name: value for name, value in details.items() if value is not None},
+    audit_created(
+        session, term, details, entity_type="vocabulary_term", actor=actor, user_id=user_id
     )
     return term
 
@@ -105,25 +98,14 @@ def update_term(
     user_id: int | None = None,
 ) -> set[str]:
     """Change a term to checked ``values``; returns the fields that changed (audited)."""
-    from archive.catalogue import record_audit  # not at import: archive.models imports this
+    # Not at import: archive.models imports this module.
+    from archive.catalogue import apply_audited, changed_values
 
     wanted = {name: values.get(name) or None for name in TERM_FIELDS}
-    changed = {name for name, value in wanted.items() if getattr(term, name) != value}
-    if not changed:
-        return changed
-    _check(session, wanted, term.id)
-    before = {name: getattr(term, name) for name in sorted(changed)}
-    for name in changed:
-        setattr(term, name, wanted[name])
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        user_id=user_id,
-        action="update",
-        entity_type="vocabulary_term",
-        entity_id=term.id,
-        before=before,
-        after={name: wanted[name] for name in sorted(changed)},
-    )
-    return changed
+    changes = changed_values(term, wanted)
+    if changes:
+        _check(session, wanted, term.id)
+        apply_audited(
+            session, term, changes, entity_type="vocabulary_term", actor=actor, user_id=user_id
+        )
+    return set(changes)

@@ -34,11 +34,12 @@ _HUE_BINS, _SAT_BINS, _GREY_BINS = 12, 3, 4
 _ORIENT_BINS = 12
 
 
-def _load(image: Image.Image) -> np.ndarray:
-    """RGB float array in [0, 1], longest side WORK_SIZE (JPEGs are decoded at reduced size)."""
+def decoded_rgb(image: Image.Image, size: int) -> Image.Image:
+    """``image`` upright (EXIF orientation) in RGB, a JPEG decoded at the smallest reduced
+    scale that keeps its longest side at least twice ``size``."""
     if image.format == "JPEG":
         # draft() makes libjpeg decode at 1/2, 1/4 or 1/8 scale: far less work for big photos.
-        image.draft("RGB", (WORK_SIZE * 2, WORK_SIZE * 2))
+        image.draft("RGB", (size * 2, size * 2))
     image = ImageOps.exif_transpose(image) if image.getexif() else image
     if image.mode != "RGB":
         image = (
@@ -46,6 +47,12 @@ def _load(image: Image.Image) -> np.ndarray:
             if "A" in image.mode or image.mode == "P"
             else image.convert("RGB")
         )
+    return image
+
+
+def _load(image: Image.Image) -> np.ndarray:
+    """RGB float array in [0, 1], longest side WORK_SIZE (JPEGs are decoded at reduced size)."""
+    image = decoded_rgb(image, WORK_SIZE)
     scale = WORK_SIZE / max(image.size)
     size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
     image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -135,14 +142,16 @@ def _gradients(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.hypot(gx, gy), np.arctan2(gy, gx) % np.pi
 
 
-def _lbp(grey: np.ndarray) -> np.ndarray:
-    """Rotation-invariant uniform local binary pattern codes (0..9) of the interior pixels."""
+def lbp_codes(grey: np.ndarray, threshold: float = 0.02) -> np.ndarray:
+    """Rotation-invariant uniform local binary pattern codes (0..9) of the interior pixels: the
+    number of neighbours at least ``threshold`` brighter than the centre for a uniform pattern
+    (at most two bit changes around the circle), 9 for any other."""
     centre = grey[1:-1, 1:-1]
     h, w = grey.shape
     offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
     bits = np.stack(
-        [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + 0.02 for dy, dx in offsets]
-    ).astype(np.int64)
+        [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + threshold for dy, dx in offsets]
+    ).astype(np.int8)
     ones = bits.sum(axis=0)
     transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
     return np.where(transitions <= 2, ones, 9)
@@ -158,7 +167,7 @@ def _texture(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> di
         if scale == 2:
             g = g.reshape(g.shape[0] // 2, 2, g.shape[1] // 2, 2).mean(axis=(1, 3))
         magnitude, angle = _gradients(g)
-        codes = _lbp(g)
+        codes = lbp_codes(g)
         for ring in rings:
             weight = (ring * centre)[::scale, ::scale][: g.shape[0], : g.shape[1]]
             hist = _soft_hist(angle / np.pi, _ORIENT_BINS, magnitude * weight, circular=True)

@@ -28,10 +28,10 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from index.descriptor import WORK_SIZE as POOLED_SIZE
-from index.descriptor import VisualDescriptor
+from index.descriptor import VisualDescriptor, decoded_rgb, lbp_codes
 from index.descriptor import _soft_hist as soft_hist
 from index.segment import segment
 
@@ -41,6 +41,9 @@ _EPS = 1e-6
 _ORIENT_BINS = 8
 _PYRAMID = (1, 2, 4)
 _LAYOUT = 8
+# The blurred box's grey levels are [0, 1] ranks of a smoothed image: a slightly higher LBP
+# threshold than v1's keeps its noise out of the codes.
+_LBP_THRESHOLD = 0.03
 # Relative weights of the unit-length blocks: of the picture (inside any frame) and of the
 # object's box ("object_"), chosen with bench/eval_visual.py on its tuning transforms.
 _WEIGHTS = {
@@ -60,16 +63,7 @@ _GREY_SATURATION = 0.02
 
 def load_rgb(image: Image.Image, size: int = WORK_SIZE) -> np.ndarray:
     """uint8 RGB array, longest side ``size`` (JPEGs decoded at reduced size)."""
-    if image.format == "JPEG":
-        image.draft("RGB", (size * 2, size * 2))
-    image = ImageOps.exif_transpose(image) if image.getexif() else image
-    if image.mode != "RGB":
-        image = (
-            image.convert("RGBA").convert("RGB")
-            if "A" in image.mode or image.mode == "P"
-            else image.convert("RGB")
-        )
-    rgb = np.asarray(image)
+    rgb = np.asarray(decoded_rgb(image, size))
     scale = size / max(rgb.shape[:2])
     width = max(8, round(rgb.shape[1] * scale))
     height = max(8, round(rgb.shape[0] * scale))
@@ -141,19 +135,6 @@ def _hog_pyramid(magnitude: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.concatenate(levels)
 
 
-def _lbp(grey: np.ndarray) -> np.ndarray:
-    """Rotation-invariant uniform LBP codes (0..9) of the interior pixels."""
-    centre = grey[1:-1, 1:-1]
-    h, w = grey.shape
-    offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
-    bits = np.stack(
-        [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + 0.03 for dy, dx in offsets]
-    ).astype(np.int8)
-    ones = bits.sum(axis=0)
-    transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
-    return np.where(transitions <= 2, ones, 9)
-
-
 def _structure(grey: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
     """Blocks of the object box's luminance (GRID x GRID, float32 in [0, 1])."""
     blurred = cv2.GaussianBlur(grey, (0, 0), 0.8)
@@ -174,9 +155,9 @@ def _structure(grey: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         ring = ((radius >= lo) & (radius < hi)).astype(np.float32)
         hist = soft_hist(angle / np.pi, 12, magnitude * ring, circular=True)
         rings.append(np.abs(np.fft.rfft(hist))[:7])
-    codes = _lbp(blurred)
+    half_size = cv2.resize(blurred, (GRID // 2, GRID // 2), interpolation=cv2.INTER_AREA)
     lbp = []
-    for source in (codes, _lbp(cv2.resize(blurred, (GRID // 2, GRID // 2), cv2.INTER_AREA))):
+    for source in (lbp_codes(blurred, _LBP_THRESHOLD), lbp_codes(half_size, _LBP_THRESHOLD)):
         lbp.append(np.bincount(source.ravel(), minlength=10).astype(np.float64))
     layout = cv2.resize(_equalised(blurred), (_LAYOUT, _LAYOUT), interpolation=cv2.INTER_AREA)
     layout = layout - layout.mean()
@@ -254,8 +235,13 @@ def describe_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
 
 def describe(rgb: np.ndarray) -> np.ndarray:
     """The v2 vector of a uint8 RGB array (any size; see load_rgb for the usual one)."""
-    blocks = describe_blocks(rgb)
-    vector = np.concatenate([weight * blocks[name] for name, weight in _WEIGHTS.items()])
+    return weighted_unit(describe_blocks(rgb), _WEIGHTS)
+
+
+def weighted_unit(blocks: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The blocks named in ``weights``, each times its weight, joined into one float32 vector
+    of unit length."""
+    vector = np.concatenate([weight * blocks[name] for name, weight in weights.items()])
     return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
 
 

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from index.descriptor_v2 import load_rgb
+from index.descriptor_v2 import load_rgb, weighted_unit
 from index.segment import segment
 
 WORK_SIZE = 160
@@ -134,9 +134,7 @@ def form_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
 
 def form_vector(rgb: np.ndarray) -> np.ndarray:
     """The unit form vector of a uint8 RGB array."""
-    blocks = form_blocks(rgb)
-    vector = np.concatenate([weight * blocks[name] for name, weight in _WEIGHTS.items()])
-    return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
+    return weighted_unit(form_blocks(rgb), _WEIGHTS)
 
 
 class FormDescriptor:

@@ -16,6 +16,10 @@ What this adds to Whoosh's own syntax (phrases, AND/OR/NOT, prefixes, `field:val
 Ranking: the query's own words weigh most; another name in the same language weighs less, a
 name in the other language less again, and a name that also names other concepts least, so
 that a ware found only through an expansion never outranks one holding the words themselves.
+
+``prepare_query(..., ranked=False)`` gives the same query for a matcher that does not rank and
+searches substrings (the curators' SQL search): no boosts (the user's ``^2`` included) and no
+gram field; a run of Chinese words in a phrase is also searched as its characters in a row.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ _HAN_PHRASE = re.compile(f"^[{_HAN}\\s]+$")
 _WORD = re.compile(r"^[^\W\d_]+$")
 # Accession numbers and similar identifiers ("2001.12.2", "JDZ-7") are kept whole.
 _IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[\w]+(?:[./-][\w]+)+$")
+# Whoosh's boost after a term, a phrase or a bracket ("bowl^2", "^0.5" after a closing quote).
+_USER_BOOST = re.compile(r"\^[0-9.]*$")
 
 
 class QueryNote(str):
@@ -161,25 +167,29 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', " ") + '"'
 
 
-def _boosted(clause: str, boost: float) -> str:
-    return clause if boost >= 1.0 else f"{clause}^{boost:.3g}"
+def _boosted(clause: str, boost: float, ranked: bool = True) -> str:
+    return clause if boost >= 1.0 or not ranked else f"{clause}^{boost:.3g}"
 
 
-def _native(term: str, fieldname: str | None) -> str:
-    """The term itself, in `fieldname` or (None) in the default fields plus the gram field."""
+def _native(term: str, fieldname: str | None, ranked: bool = True) -> str:
+    """The term itself, in `fieldname` or (None) in the default fields, plus (ranked) the gram
+    field: an unranked matcher finds a word inside a longer one without it."""
     text = _quote(term) if not _WORD.match(term) or fieldname else term
     if fieldname:
         return f"{fieldname}:{text}"
-    if is_chinese(term):
+    if is_chinese(term) and ranked:
         return f"({text} OR {GRAM_FIELD}:{_quote(term)}^{GRAM_BOOST})"
     return text
 
 
 class _Rewriter:
-    def __init__(self, glossary: Glossary, fields: Collection[str], prepared: PreparedQuery):
+    def __init__(
+        self, glossary: Glossary, fields: Collection[str], prepared: PreparedQuery, ranked: bool
+    ):
         self.glossary = glossary
         self.fields = fields
         self.prepared = prepared
+        self.ranked = ranked
         self.out: list[str] = []
         self.pending: list[str] = []
 
@@ -218,7 +228,7 @@ class _Rewriter:
         if not entries and han:
             entries, parts = glossary.part_entries(term)
             factor = PART_FACTOR
-        clauses = [_native(term, fieldname)]
+        clauses = [_native(term, fieldname, self.ranked)]
         shown: list[str] = []
         others = glossary.names_of(entries, exclude=term)[:MAX_ALTERNATIVES]
         if han:
@@ -238,13 +248,15 @@ class _Rewriter:
             else:
                 boost = SAME_LANGUAGE_BOOST if same else OTHER_LANGUAGE_BOOST
                 boost = (AMBIGUOUS_BOOST if glossary.is_ambiguous(other) else boost) * factor
-            clauses.append(_boosted(_native(other, fieldname), min(boost, 1.0)))
+            clauses.append(
+                _boosted(_native(other, fieldname, self.ranked), min(boost, 1.0), self.ranked)
+            )
             shown.append(other)
             if is_chinese(other):
                 self.prepared.han_words.append(to_simplified(other))
         if parts:
             grouped = " AND ".join(self.group(part, fieldname) for part in parts)
-            clauses.append(_boosted(f"({grouped})", PART_FACTOR))
+            clauses.append(_boosted(f"({grouped})", PART_FACTOR, self.ranked))
         if shown:
             self.prepared.expansions.append((term, shown))
         return clauses[0] if len(clauses) == 1 else "(" + " OR ".join(clauses) + ")"
@@ -268,6 +280,10 @@ class _Rewriter:
         self.pending = []
 
     def plain(self, token: str) -> None:
+        if not self.ranked:
+            token = _USER_BOOST.sub("", token)
+            if not token:
+                return
         if token in OPERATORS or any(ch in token for ch in "*?~^") or _IDENTIFIER.match(token):
             self.flush()
             self.out.append(token)
@@ -281,6 +297,8 @@ class _Rewriter:
 
     def fielded(self, token: str) -> None:
         name, _, value = token.partition(":")
+        if not self.ranked:
+            value = _USER_BOOST.sub("", value)
         if name.lower() not in self.fields:
             self.prepared.messages.append(
                 QueryNote("Unknown field '{name}'; all fields were searched.", name=name)
@@ -315,15 +333,20 @@ class _Rewriter:
                 joined = to_simplified(re.sub(r"\s+", "", inner))
                 self.prepared.han_words.append(joined)
                 grams = f"{GRAM_FIELD}:{_quote(joined)}^{GRAM_BOOST}"
+                if not self.ranked:
+                    grams = _quote(joined)
                 self.out.append(f"({_quote(inner)} OR {grams})")
             else:
                 self.out.append(_quote(inner))
 
 
-def prepare_query(raw: str, glossary: Glossary, fields: Collection[str]) -> PreparedQuery:
+def prepare_query(
+    raw: str, glossary: Glossary, fields: Collection[str], *, ranked: bool = True
+) -> PreparedQuery:
     """Clean `raw`, pull out its date clauses and expand its glossary terms.
 
-    `fields` are the names a user may write before a colon (`maker:wedgwood`).
+    `fields` are the names a user may write before a colon (`maker:wedgwood`). With `ranked`
+    false the text is for a matcher that neither ranks nor knows the gram field (see above).
     """
     prepared = PreparedQuery(text="")
     text = _clean(raw, prepared.messages)
@@ -348,7 +371,7 @@ def prepare_query(raw: str, glossary: Glossary, fields: Collection[str]) -> Prep
         prepared.messages.append(
             QueryNote("Only the first {count} words of the query were used.", count=MAX_TOKENS)
         )
-    rewriter = _Rewriter(glossary, fields, prepared)
+    rewriter = _Rewriter(glossary, fields, prepared, ranked)
     for match in tokens:
         kind, token = match.lastgroup, match.group()
         if kind == "plain":

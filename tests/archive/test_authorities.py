@@ -109,19 +109,19 @@ def test_edit_keeps_the_old_name_as_an_alias_and_audits(session: Session):
         session, sons, {"name": "Wedgwood", "name_zh": "韦奇伍德父子"}, actor="c", user_id=None
     )
     session.commit()
-    assert sorted(changed) == [ids[0], ids[2]]
+    assert changed.reindex == [ids[0], ids[2]]
     assert "Josiah Wedgwood & Sons" in {alias.name for alias in sons.aliases}
     event = session.scalar(
         select(AuditEvent).where(AuditEvent.entity_type == "maker", AuditEvent.action == "update")
     )
     assert event is not None and event.after == {"name": "Wedgwood", "name_zh": "韦奇伍德父子"}
-    assert edit_maker(session, sons, {"name": "Wedgwood"}, actor="c", user_id=None) == []
+    unchanged = edit_maker(session, sons, {"name": "Wedgwood"}, actor="c", user_id=None)
+    assert not unchanged and unchanged.reindex == []
     # The Chinese name is indexed on the wares too; the place is not.
-    assert edit_maker(session, sons, {"name_zh": "韦奇伍德"}, actor="c", user_id=None) == [
-        ids[0],
-        ids[2],
-    ]
-    assert edit_maker(session, sons, {"place": "Etruria"}, actor="c", user_id=None) == []
+    renamed = edit_maker(session, sons, {"name_zh": "韦奇伍德"}, actor="c", user_id=None)
+    assert renamed.reindex == [ids[0], ids[2]]
+    placed = edit_maker(session, sons, {"place": "Etruria"}, actor="c", user_id=None)
+    assert placed and placed.changed == {"place": "Etruria"} and placed.reindex == []
     assert not add_alias(session, sons, "Wedgwood", None, actor="c", user_id=None)
     for bad in ({"key": "x"}, {"name": ""}):
         try:
@@ -157,3 +157,37 @@ def test_merge_queries_its_wares_in_bounded_in_lists(session: Session, monkeypat
     undo_merge(session, record, actor="c", user_id=None)
     session.commit()
     assert _credits(session) == original
+
+
+def test_the_authority_record_is_checked_and_edited_like_any_maker_field(session: Session):
+    sons, _, _ = _setup(session)
+    edit = edit_maker(
+        session,
+        sons,
+        {"born": 1730, "died": 1795, "wikidata_id": "Q1351116", "biography_en": ""},
+        actor="c",
+    )
+    assert edit.changed == {"born": 1730, "died": 1795, "wikidata_id": "Q1351116"}
+    assert edit.reindex == []  # dates and identifiers are not in the wares' index documents
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_type == "maker").order_by(AuditEvent.id.desc())
+    ).first()
+    assert event is not None and event.before == {"born": None, "died": None, "wikidata_id": None}
+    for bad, field in (
+        ({"wikidata_id": "wedgwood"}, "wikidata_id"),
+        ({"ulan_id": "400023435"}, "ulan_id"),
+        # A new death year is checked against the birth year the record keeps.
+        ({"died": 1700}, "died"),
+        ({"active_from": 1800, "active_to": 1759}, "active_to"),
+    ):
+        try:
+            edit_maker(session, sons, bad, actor="c")
+        except AuthorityRefused as refused:
+            assert refused.field == field, bad
+            continue
+        raise AssertionError(bad)
+    assert (sons.born, sons.died) == (1730, 1795)
+    # Clearing a field with an empty string stores no value.
+    assert edit_maker(session, sons, {"wikidata_id": ""}, actor="c").changed == {
+        "wikidata_id": None
+    }

@@ -63,8 +63,12 @@ def test_a_curator_composes_previews_and_publishes_an_exhibition(
     zh = public.get("/exhibitions/blue-and-white", headers={"Accept-Language": "zh-CN"})
     text = zh.get_data(as_text=True)
     assert text.index("青花") < text.index("Blue and white")
-    assert "blue-and-white" in public.get("/exhibitions").get_data(as_text=True)
-    assert "/exhibitions/blue-and-white" in public.get("/").get_data(as_text=True)
+    # The exhibitions page and the home page list it alike, as a bilingual teaser.
+    for listing in ("/exhibitions", "/"):
+        teasers = public.get(listing).get_data(as_text=True).split('<ul class="teasers">')[1]
+        teaser = teasers.split("</li>")[0]
+        assert 'href="/exhibitions/blue-and-white"' in teaser, listing
+        assert "Blue and white" in teaser and 'lang="zh"' in teaser, listing
     history = curator.get(f"/curate/exhibitions/{exhibition_id}/history").get_data(as_text=True)
     assert "Published" in history and "Created" in history
     with site.sessions() as session:
@@ -100,6 +104,10 @@ def test_the_exhibition_is_a_iiif_manifest_with_a_range_per_section(
     collection = public.get("/exhibitions/blue-and-white/iiif/collection.json").get_json()
     assert collection["type"] == "Collection" and len(collection["items"]) == 2
     assert all(item["type"] == "Manifest" for item in collection["items"])
+    # Both documents name the exhibition alike (label, homepage, introduction).
+    for key in ("label", "homepage", "summary"):
+        assert collection[key] == manifest[key], key
+    assert collection["homepage"][0]["id"].endswith("/exhibitions/blue-and-white")
 
 
 def test_items_whose_ware_is_no_longer_public_are_left_out(

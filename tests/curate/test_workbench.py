@@ -77,6 +77,9 @@ def test_the_search_syntax_works_on_drafts_too(signed_in: SignedIn):
     # The glossary bridges the languages: 青花 finds a record written "underglaze blue".
     assert listed(client, "q=景德镇") == ["CN-0001"]
     assert listed(client, "q=material:porcel*") == ["CN-0001"]
+    # A boost only ranks: the SQL search (which does not) drops it rather than look for "^2".
+    assert listed(client, 'q=maker:wedgwood^2+NOT+"teapot"^3') == ["CN-0001"]
+    assert listed(client, "q=secret^0.5") == ["CN-0003"]
     # A broken query is repaired with a message, never an error; a dangling operator is ignored.
     for odd in (
         '(bowl "unclosed',

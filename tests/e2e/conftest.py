@@ -1,9 +1,15 @@
 """Browser tests: a live Potbank on 127.0.0.1 over a temporary instance, driven by Debian's
-chromium through Playwright. Screenshots go to ``test-output/e2e/`` (git-ignored)."""
+chromium through Playwright. Screenshots go to ``test-output/e2e/`` (git-ignored).
+
+Live sites for any test file here: ``live_site`` (demo wares, indexes built), ``curate_site``
+(a curator and a partner, one photographed ware) and ``bench_site`` (200 wares, once per test
+database); ``fresh_instance``/``database_instance`` and ``served`` build another, and
+``sign_in`` signs in one of the accounts they create (``CURATOR``, ``PARTNER``; ``PASSWORD``)."""
 
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -12,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalogue import (
     MakerCredit,
@@ -24,12 +30,14 @@ from archive.catalogue import (
     upsert_ware,
 )
 from archive.db import make_engine, make_session_factory, upgrade_database
-from archive.models import MakerRole, PhotoView
+from archive.models import MakerRole, PhotoView, Role, Ware, WareMaker, WareStatus
 from archive.settings import Settings, load_settings
 from archive.store import ImageStore
+from archive.users import create_user
 from index.sync import IndexSync
 from tests.conftest import REPO_ROOT, chromium_or_skip, serving
 from web.app import create_app
+from web.curate import batch_jobs, jobs
 from web.views.context import app_state
 
 SAMPLES = REPO_ROOT / "samples" / "chinesenotes"
@@ -49,6 +57,12 @@ SAMPLE_ROWS = (
 )
 MARK_ROW = "CN-0033"
 MARKED_WARE = "CN-0046"
+# The accounts the live sites' fixtures create, all with one password.
+PASSWORD = "a long test password"
+CURATOR = "curator@potbank.example"
+PARTNER = "partner@jci.example"
+KNOWN_PHOTO = SAMPLES / "images" / "bajixiangwen_baoyueping1000.jpg"
+BENCH_WARES = 200
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,13 @@ class LiveSite:
     url: str
     marked_ware: int
     upload: Path
+
+
+@dataclass(frozen=True)
+class CurateSite:
+    """A running server with a curator, a partner and one published, photographed ware."""
+
+    url: str
 
 
 def _load_samples(settings: Settings, session: Session) -> int:
@@ -129,6 +150,14 @@ def _load_samples(settings: Settings, session: Session) -> int:
     return marked
 
 
+def instance_on(home: Path, url: str) -> tuple[Settings, Engine]:
+    """Settings for an instance at ``home`` on the migrated database ``url``, and an engine on
+    it (the test skips without Chromium)."""
+    chromium_or_skip()
+    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
+    return settings, make_engine(url)
+
+
 def fresh_instance(
     tmp_path_factory: pytest.TempPathFactory, name: str
 ) -> tuple[Path, Settings, Engine]:
@@ -138,21 +167,105 @@ def fresh_instance(
     home = tmp_path_factory.mktemp(name) / "instance"
     url = f"sqlite:///{home / 'potbank.sqlite3'}"
     upgrade_database(url)
-    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
-    return home, settings, make_engine(url)
+    return home, *instance_on(home, url)
+
+
+@pytest.fixture
+def database_instance(tmp_path: Path, database_url: str) -> tuple[Path, Settings, Engine]:
+    """An empty instance on the test database (SQLite, and PostgreSQL when the run has one),
+    as ``fresh_instance`` gives, for a live site that needs its test once per database."""
+    home = tmp_path / "instance"
+    return home, *instance_on(home, database_url)
 
 
 @contextmanager
 def served(settings: Settings, engine: Engine) -> Iterator[str]:
-    """Potbank on ``settings`` served on a free port from a thread; yields its base URL and
-    closes the app's state and ``engine`` afterwards."""
+    """Potbank on ``settings`` served on a free port from a thread; yields its base URL and,
+    once the background jobs a test started have ended, closes the app's state and
+    ``engine``."""
     app = create_app(settings)
     try:
         with serving(app) as base:
             yield base
     finally:
+        jobs.wait_all()
+        batch_jobs.wait_all()
         app_state(app).close()
         engine.dispose()
+
+
+def sign_in(page, base: str, email: str = CURATOR) -> None:  # type: ignore[no-untyped-def]
+    """Sign in as ``email`` (one of the fixtures' accounts) from the home page's link; waits
+    for the curating page that follows."""
+    page.goto(base + "/")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/curate/$"))
+
+
+@pytest.fixture(scope="module")
+def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite]:
+    """A live Potbank with a curator, a partner, and one published ware with a photograph."""
+    _, settings, engine = fresh_instance(tmp_path_factory, "curate-e2e")
+    with make_session_factory(engine)() as session:
+        museum = get_or_create_institution(session, "Capital Museum, Beijing")
+        university = get_or_create_institution(session, "Jingdezhen Ceramic University")
+        create_user(session, CURATOR, PASSWORD, Role.CURATOR)
+        create_user(session, PARTNER, PASSWORD, Role.PARTNER, university)
+        ware, _ = upsert_ware(
+            session,
+            institution=museum,
+            accession_number="CM-1",
+            fields={"title_en": "Moon flask already in the archive", "status": "published"},
+        )
+        store = ImageStore(settings.store_dir, settings.max_image_pixels)
+        attach_photograph(session, ware, store.put(KNOWN_PHOTO.read_bytes()))
+        session.commit()
+        IndexSync(settings).rebuild(session)
+    with served(settings, engine) as base:
+        yield CurateSite(base)
+
+
+@pytest.fixture
+def bench_site(
+    database_instance: tuple[Path, Settings, Engine],
+) -> Iterator[tuple[str, sessionmaker[Session], Settings]]:
+    """A live Potbank (once per test database) with a curator and ``BENCH_WARES`` published
+    wares accessioned BAT-nnnn, five more (OTHER-nnnn), and two makers: "Josiah Wedgwood & Sons"
+    on BAT-0000 and "Wedgwood of Etruria" on OTHER-0200 and OTHER-0201. Yields the base URL, a
+    session factory and the settings."""
+    _, settings, engine = database_instance
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        museum = get_or_create_institution(session, "Stoke Museum")
+        create_user(session, CURATOR, PASSWORD, Role.CURATOR)
+        rows = [
+            {
+                "institution_id": museum.id,
+                "accession_number": f"{'BAT' if n < BENCH_WARES else 'OTHER'}-{n:04d}",
+                "title_en": f"Transfer printed plate {n}",
+                "material": "earthenware",
+                "rights": "http://creativecommons.org/licenses/by/4.0/",
+                "status": WareStatus.PUBLISHED,
+            }
+            for n in range(BENCH_WARES + 5)
+        ]
+        session.execute(insert(Ware), rows)
+        wares = dict(session.execute(select(Ware.accession_number, Ware.id)).all())
+        sons = get_or_create_maker(session, "Josiah Wedgwood & Sons", "wedgwood sons")
+        etruria = get_or_create_maker(session, "Wedgwood of Etruria", "wedgwood etruria")
+        for accession, maker in (
+            ("BAT-0000", sons),
+            ("OTHER-0200", etruria),
+            ("OTHER-0201", etruria),
+        ):
+            session.add(WareMaker(ware_id=wares[accession], maker_id=maker.id))
+        session.commit()
+        IndexSync(settings).rebuild(session)
+    with served(settings, engine) as base:
+        yield base, sessions, settings
 
 
 @pytest.fixture(scope="session")

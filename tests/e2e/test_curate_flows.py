@@ -5,79 +5,15 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
-from archive.db import make_engine, make_session_factory, upgrade_database
-from archive.models import Role
-from archive.settings import load_settings
-from archive.store import ImageStore
-from archive.users import create_user
-from index.sync import IndexSync
-from tests.conftest import chromium_or_skip, serving
-from tests.e2e.conftest import SAMPLES, screenshot
-from web.app import create_app
-from web.views.context import app_state
+from tests.e2e.conftest import CURATOR, KNOWN_PHOTO, PARTNER, SAMPLES, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a long test password"
-CURATOR = "curator@potbank.example"
-PARTNER = "partner@jci.example"
 CC0 = "http://creativecommons.org/publicdomain/zero/1.0/"
-KNOWN_PHOTO = SAMPLES / "images" / "bajixiangwen_baoyueping1000.jpg"
 NEW_PHOTO = SAMPLES / "images" / "black_pottery_songze1000.jpg"
-
-
-@dataclass(frozen=True)
-class CurateSite:
-    url: str
-
-
-@pytest.fixture(scope="module")
-def curate_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite]:
-    """A live Potbank with a curator, a partner, and one published ware with a photograph."""
-    chromium_or_skip()
-    home = tmp_path_factory.mktemp("curate-e2e") / "instance"
-    url = f"sqlite:///{home / 'potbank.sqlite3'}"
-    upgrade_database(url)
-    settings = load_settings({"POTBANK_HOME": str(home), "POTBANK_DATABASE_URL": url})
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    with sessions() as session:
-        museum = get_or_create_institution(session, "Capital Museum, Beijing")
-        university = get_or_create_institution(session, "Jingdezhen Ceramic University")
-        create_user(session, CURATOR, PASSWORD, Role.CURATOR)
-        create_user(session, PARTNER, PASSWORD, Role.PARTNER, university)
-        ware, _ = upsert_ware(
-            session,
-            institution=museum,
-            accession_number="CM-1",
-            fields={"title_en": "Moon flask already in the archive", "status": "published"},
-        )
-        store = ImageStore(settings.store_dir, settings.max_image_pixels)
-        attach_photograph(session, ware, store.put(KNOWN_PHOTO.read_bytes()))
-        session.commit()
-        IndexSync(settings).rebuild(session)
-    app = create_app(settings)
-    try:
-        with serving(app) as base:
-            yield CurateSite(base)
-    finally:
-        app_state(app).close()
-        engine.dispose()
-
-
-def _sign_in(page, site: CurateSite, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(site.url + "/")
-    page.get_by_role("link", name="Sign in").click()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/curate/$"))
 
 
 def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
@@ -103,7 +39,7 @@ def _new_ware(page, accession: str, title: str, photo: Path) -> None:  # type: i
 
 
 def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_site) -> None:  # type: ignore[no-untyped-def]
-    _sign_in(page, curate_site, CURATOR)
+    sign_in(page, curate_site.url, CURATOR)
     _new_ware(page, "CM-2", "Celadon vase made in the browser", NEW_PHOTO)
     page.get_by_role("button", name="Publish").click()
     assert page.get_by_test_id("ware-status").inner_text() == "published"
@@ -114,7 +50,7 @@ def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_
 
 
 def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate_site) -> None:  # type: ignore[no-untyped-def]
-    _sign_in(page, curate_site, PARTNER)
+    sign_in(page, curate_site.url, PARTNER)
     _new_ware(page, "JCI-7", "Flask sent by the university", KNOWN_PHOTO)
     assert page.get_by_role("button", name="Publish").count() == 0
     page.get_by_role("button", name="Submit for review").click()
@@ -122,7 +58,7 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     screenshot(page, "curate-02-submitted")
     _sign_out(page)
 
-    _sign_in(page, curate_site, CURATOR)
+    sign_in(page, curate_site.url, CURATOR)
     page.get_by_role("link", name="Review queue").click()
     submission = page.get_by_test_id("submission").filter(has_text="Flask sent by the university")
     alert = submission.get_by_test_id("duplicate-alert")
@@ -137,7 +73,7 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     assert questions == ["Publish this submission now?"]
     _sign_out(page)
 
-    _sign_in(page, curate_site, PARTNER)
+    sign_in(page, curate_site.url, PARTNER)
     row = page.get_by_test_id("ware-list").locator("tr", has_text="JCI-7")
     assert "published" in row.inner_text() and "approved" in row.inner_text()
     screenshot(page, "curate-04-partner-outcome")
@@ -154,7 +90,7 @@ def test_bulk_upload_runs_in_the_background_and_reports(page, curate_site, tmp_p
     photos = tmp_path / "photos.zip"
     with zipfile.ZipFile(photos, "w") as archive:
         archive.write(NEW_PHOTO, "flask.jpg")
-    _sign_in(page, curate_site, CURATOR)
+    sign_in(page, curate_site.url, CURATOR)
     page.get_by_role("link", name="Bulk upload").click()
     page.get_by_label("Records (CSV or JSON)").set_input_files(str(rows))
     page.get_by_label("Photographs (ZIP, optional)").set_input_files(str(photos))

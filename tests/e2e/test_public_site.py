@@ -12,18 +12,25 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from archive.authority import update_authority
+from archive.authorities import edit_maker
 from archive.db import make_session_factory
 from archive.featuring import set_featured
 from archive.models import Maker, Role, Ware
 from archive.users import create_user
 from index.sync import IndexSync
-from tests.e2e.conftest import _load_samples, fresh_instance, screenshot, served, wait_until
+from tests.e2e.conftest import (
+    CURATOR,
+    PASSWORD,
+    _load_samples,
+    fresh_instance,
+    screenshot,
+    served,
+    sign_in,
+    wait_until,
+)
 from web.demo_setup import DEMO_EXHIBITION_SLUG, ensure_demo_exhibition
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a long test password"
-CURATOR = "curator@potbank.example"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 # How many focus stops each page is walked through (all of them on most pages).
@@ -79,7 +86,7 @@ def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite
         ensure_demo_exhibition(session)
         maker = session.scalars(select(Maker)).first()
         assert maker is not None
-        update_authority(
+        edit_maker(
             session,
             maker,
             {
@@ -186,11 +193,7 @@ def test_keyboard_only_walk_from_search_to_ware_to_compare_to_cite(
 
 
 def test_a_curator_builds_and_publishes_an_exhibition(page, public_site: PublicSite) -> None:  # type: ignore[no-untyped-def]
-    page.goto(public_site.url + "/login")
-    page.get_by_label("Email").fill(CURATOR)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/curate/$"))
+    sign_in(page, public_site.url)
     page.locator(".curate-nav").get_by_role("link", name="Exhibitions").click()
     page.get_by_role("link", name="New exhibition").click()
     page.get_by_label("Address (lower-case words and hyphens)").fill("dragons")

@@ -5,74 +5,17 @@ progress, then undo the whole batch from its page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from archive.catalogue import get_or_create_institution, get_or_create_maker
-from archive.db import make_engine, make_session_factory
 from archive.editing import ware_history
-from archive.models import Maker, Role, Ware, WareMaker, WareStatus
-from archive.settings import load_settings
-from archive.users import create_user
-from index.sync import IndexSync, text_index_for
-from tests.conftest import chromium_or_skip, serving
-from tests.e2e.conftest import screenshot, wait_until
-from web.app import create_app
-from web.curate import batch_jobs
-from web.views.context import app_state
+from archive.models import Maker, Ware, WareMaker
+from index.sync import text_index_for
+from tests.e2e.conftest import BENCH_WARES as WARES
+from tests.e2e.conftest import screenshot, sign_in, wait_until
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a long test password"
-CURATOR = "curator@potbank.example"
-WARES = 200
-
-
-@pytest.fixture
-def bench_site(tmp_path: Path, database_url: str) -> Iterator[tuple[str, object, object]]:
-    """A live Potbank with a curator and 200 published wares (plus a few others)."""
-    chromium_or_skip()
-    settings = load_settings(
-        {"POTBANK_HOME": str(tmp_path / "instance"), "POTBANK_DATABASE_URL": database_url}
-    )
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
-    with sessions() as session:
-        museum = get_or_create_institution(session, "Stoke Museum")
-        create_user(session, CURATOR, PASSWORD, Role.CURATOR)
-        rows = [
-            {
-                "institution_id": museum.id,
-                "accession_number": f"{'BAT' if n < WARES else 'OTHER'}-{n:04d}",
-                "title_en": f"Transfer printed plate {n}",
-                "material": "earthenware",
-                "rights": "http://creativecommons.org/licenses/by/4.0/",
-                "status": WareStatus.PUBLISHED,
-            }
-            for n in range(WARES + 5)
-        ]
-        session.execute(insert(Ware), rows)
-        wares = dict(session.execute(select(Ware.accession_number, Ware.id)).all())
-        sons = get_or_create_maker(session, "Josiah Wedgwood & Sons", "wedgwood sons")
-        etruria = get_or_create_maker(session, "Wedgwood of Etruria", "wedgwood etruria")
-        for accession, maker in (
-            ("BAT-0000", sons),
-            ("OTHER-0200", etruria),
-            ("OTHER-0201", etruria),
-        ):
-            session.add(WareMaker(ware_id=wares[accession], maker_id=maker.id))
-        session.commit()
-        IndexSync(settings).rebuild(session)
-    app = create_app(settings)
-    try:
-        with serving(app) as base:
-            yield base, sessions, settings
-    finally:
-        batch_jobs.wait_all()
-        app_state(app).close()
-        engine.dispose()
 
 
 def _materials(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -82,17 +25,9 @@ def _materials(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
         )
 
 
-def _sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(CURATOR)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/curate/$"))
-
-
 def test_batch_edit_of_200_wares_then_undo(bench_site, page) -> None:  # type: ignore[no-untyped-def]
     base, sessions, settings = bench_site
-    _sign_in(page, base)
+    sign_in(page, base)
 
     page.get_by_label("Search").fill("accession:BAT*")
     page.get_by_role("button", name="Filter").click()
@@ -140,7 +75,7 @@ def _credited(sessions) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def test_maker_merge_chosen_from_suggestions_then_undone(bench_site, page) -> None:  # type: ignore[no-untyped-def]
     base, sessions, _ = bench_site
-    _sign_in(page, base)
+    sign_in(page, base)
     page.get_by_role("link", name="Makers").click()
     page.get_by_role("link", name="Josiah Wedgwood & Sons").click()
     other = page.locator("input[name=other]")
@@ -167,7 +102,7 @@ def test_maker_merge_chosen_from_suggestions_then_undone(bench_site, page) -> No
 
 def test_the_ware_form_warns_before_leaving_unsaved_changes(bench_site, page) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = bench_site
-    _sign_in(page, base)
+    sign_in(page, base)
     page.goto(base + "/curate/wares/new")
     asked: list[str] = []
     answer = {"leave": False}

@@ -3,6 +3,7 @@ matching by parts, ranking of native matches above expansions, fielded glossary 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,25 @@ def test_query_weights_native_above_same_language_above_other() -> None:
     text = prepare_query("青花", default_glossary(), set()).text
     assert text.startswith('((青花 OR zh_grams:"青花"^0.6)')
     assert '"blue and white"^0.35' in text
+
+
+def test_unranked_query_has_no_boosts_or_gram_field_and_keeps_its_alternatives() -> None:
+    """The curators' SQL search reads the same rewrite without what only ranking needs."""
+    glossary, fields = default_glossary(), {"maker"}
+    for raw in ("青花", "盘子", "碧玉", "qinghua jingdezhen", "bowl^2", '"cobalt blue"^2'):
+        ranked = prepare_query(raw, glossary, fields).text
+        unranked = prepare_query(raw, glossary, fields, ranked=False).text
+        assert "^" not in unranked and "zh_grams" not in unranked, (raw, unranked)
+        # Every alternative the ranked query searches is still searched.
+        for name in re.findall(r'"[^"]+"|[^\s()"^]+', re.sub(r"\^[0-9.]+", "", ranked)):
+            if name not in ("OR", "AND", "zh_grams:"):
+                assert name.strip('"') in unranked, (raw, name, unranked)
+    assert prepare_query("青花", glossary, fields, ranked=False).text.startswith("(青花 OR 青花瓷")
+    # A phrase of Chinese words is also its characters in a row, wherever a record cuts them.
+    assert (
+        prepare_query('"青花 云龙"', glossary, fields, ranked=False).text
+        == '("青花 云龙" OR "青花云龙")'
+    )
+    assert prepare_query("maker:wedgwood^3", glossary, fields, ranked=False).text.startswith(
+        '(maker:"wedgwood" OR'
+    )

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from index.augment import TRANSFORMS
-from index.descriptor import VisualDescriptor
+from index.descriptor import VisualDescriptor, lbp_codes
 from tests.conftest import shared_data_or_skip
 
 
@@ -87,3 +87,21 @@ def test_real_photographs_copy_detection(descriptor: VisualDescriptor) -> None:
         hits += int(np.sum(np.argmax(queries @ base.T, axis=1) == np.arange(len(originals))))
         total += len(originals)
     assert hits / total >= 0.95
+
+
+def test_lbp_codes_count_brighter_neighbours_of_uniform_patterns_and_9_for_the_rest() -> None:
+    flat = np.full((5, 5), 0.5, dtype=np.float32)
+    assert lbp_codes(flat).tolist() == [[0] * 3] * 3
+    pit = flat.copy()
+    pit[2, 2] = 0.4  # every neighbour brighter: the uniform pattern of eight ones
+    assert lbp_codes(pit)[1, 1] == 8
+    edge = flat.copy()
+    edge[:, 3:] = 0.9  # the right-hand column of neighbours: three ones in a row
+    assert lbp_codes(edge)[1, 1] == 3
+    spots = flat.copy()
+    spots[1, 1] = spots[1, 3] = spots[3, 2] = 0.9  # three separate ones: not uniform
+    assert lbp_codes(spots)[1, 1] == 9
+    # The threshold is how much brighter a neighbour must be (v2 asks a little more).
+    faint = flat.copy()
+    faint[:, 3:] = 0.525
+    assert lbp_codes(faint)[1, 1] == 3 and lbp_codes(faint, 0.03)[1, 1] == 0

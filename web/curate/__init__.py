@@ -8,54 +8,42 @@ registering refuses a route that does not.
 from __future__ import annotations
 
 import os
+from importlib import import_module
 
 from flask import Flask, Response, request
 
-from web.curate import (
-    account,
-    bulk,
-    history,
-    institutions,
-    makers,
-    photos,
-    places,
-    public_site,
-    quality,
-    review,
-    status,
-    users,
-    vocabulary,
-    wares,
-    workbench,
-)
 from web.curate.blueprint import curate
+from web.curate.bulk import BULK_LIMIT_KEY
 
-# The modules above hold the views; importing them is what attaches them to the blueprint.
+# The modules that hold the views, one a line: importing one is what attaches its views to the
+# blueprint, so a new view module is added here.
 VIEW_MODULES = (
-    account,
-    bulk,
-    history,
-    institutions,
-    makers,
-    photos,
-    places,
-    public_site,
-    quality,
-    review,
-    status,
-    users,
-    vocabulary,
-    wares,
-    workbench,
+    "account",
+    "bulk",
+    "history",
+    "institutions",
+    "makers",
+    "photos",
+    "places",
+    "public_site",
+    "quality",
+    "review",
+    "status",
+    "users",
+    "vocabulary",
+    "wares",
+    "workbench",
 )
+for _module in VIEW_MODULES:
+    import_module(f"{__name__}.{_module}")
 RULED_BLUEPRINTS = ("auth", "curate")
 
 
 def register(app: Flask) -> None:
     """Add the curating pages to ``app`` (after ``web.auth.register``)."""
-    limit = os.environ.get(bulk.BULK_LIMIT_KEY, "").strip()
+    limit = os.environ.get(BULK_LIMIT_KEY, "").strip()
     if limit:
-        app.config[bulk.BULK_LIMIT_KEY] = int(limit)
+        app.config[BULK_LIMIT_KEY] = int(limit)
     app.register_blueprint(curate)
     app.after_request(_private_pages)
     unruled = [

@@ -144,8 +144,8 @@ def save_maker(maker_id: int) -> Response | tuple[str, int]:
         flash(_("A maker needs a name."), "error")
         return _maker_page(item, 422)
     email, user_id = actor()
-    changed = edit_maker(db_session(), item, values, actor=email, user_id=user_id)
-    _reindex(changed)
+    edit = edit_maker(db_session(), item, values, actor=email, user_id=user_id)
+    _reindex(edit.reindex)
     flash(_("Saved."))
     return redirect(url_for("curate.maker", maker_id=item.id))
 

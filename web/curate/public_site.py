@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from archive.authority import AUTHORITY_FIELDS, YEARS, AuthorityError, update_authority
+from archive.authorities import AUTHORITY_FIELDS, YEARS, AuthorityRefused, edit_maker
 from archive.exhibiting import (
     ExhibitionError,
     ItemDraft,
@@ -25,7 +25,7 @@ from archive.exhibiting import (
 )
 from archive.exhibitions import Exhibition, ExhibitionStatus
 from archive.featuring import set_featured
-from archive.models import Collection, Maker, Ware, WareMaker
+from archive.models import Collection, Maker, Ware
 from web.auth import Rule, access
 from web.curate.access import actor
 from web.curate.blueprint import curate
@@ -88,7 +88,7 @@ def _year(value: str, field: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise AuthorityError(field, "a year is a whole number, negative for BCE") from None
+        raise AuthorityRefused("a year is a whole number, negative for BCE", field) from None
 
 
 @curate.route("/makers/<int:maker_id>/authority", methods=["GET", "POST"])
@@ -114,8 +114,8 @@ def maker_authority(maker_id: int) -> Response | tuple[str, int]:
             for name in AUTHORITY_FIELDS
         }
         email, user_id = actor()
-        changed = update_authority(db_session(), maker, values, actor=email, user_id=user_id)
-    except AuthorityError as problem:
+        edit = edit_maker(db_session(), maker, values, actor=email, user_id=user_id)
+    except AuthorityRefused as problem:
         db_session().rollback()
         return render_template(
             "curate/maker_authority.html",
@@ -124,12 +124,10 @@ def maker_authority(maker_id: int) -> Response | tuple[str, int]:
             errors={problem.field: _(str(problem))},
         ), 422
     db_session().commit()
-    if changed:
-        # The Chinese name is searchable: refresh the maker's wares in the index.
-        ware_ids = db_session().scalars(
-            select(WareMaker.ware_id).where(WareMaker.maker_id == maker.id)
-        )
-        sync_wares(db_session(), list(ware_ids))
+    if edit:
+        # The Chinese name is searchable: a changed one refreshes the maker's wares.
+        if edit.reindex:
+            sync_wares(db_session(), edit.reindex)
         flash(_("{name} saved.", name=maker.name))
     else:
         flash(_("Nothing to save: the details are unchanged."))

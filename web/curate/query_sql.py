@@ -1,9 +1,10 @@
 """The search box's syntax evaluated in SQL over the whole catalogue, drafts and deleted wares
 included, for the curators' wares list (the keyword index holds only published wares).
 
-The query is cleaned and rewritten by ``index.query.prepare_query`` exactly as the public
-search does (repairs, glossary expansion across languages, ``date:`` clauses, Chinese
-segmentation); what it hands back is Whoosh syntax (words, "phrases", ``field:value``,
+The query is cleaned and rewritten by ``index.query.prepare_query`` as the public search does
+(repairs, glossary expansion across languages, ``date:`` clauses, Chinese segmentation), in its
+unranked mode (no boosts, no gram field: SQL matches substrings and does not rank); what it
+hands back is Whoosh syntax (words, "phrases", ``field:value``,
 ``AND``/``OR``/``NOT``, brackets, ``*`` wildcards), which is parsed here into a SQL condition:
 each word or phrase must occur (case-insensitively) in one of the record's text fields.
 """
@@ -19,7 +20,6 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, sele
 from archive.models import Collection, Institution, Maker, MakerName, Ware, WareMaker
 from index.glossary import Glossary, default_glossary
 from index.query import prepare_query
-from index.text import GRAM_FIELD
 
 _TOKEN = re.compile(
     r'(?P<fielded>[A-Za-z_]+:(?:"[^"]*"|\([^()]*\)|[^\s()"]+))'
@@ -198,11 +198,11 @@ class _Parser:
 
 def sql_query(raw: str) -> SqlQuery:
     """The condition on ``Ware`` that the search syntax ``raw`` means."""
-    prepared = prepare_query(raw, _glossary(), FIELDS)
+    prepared = prepare_query(raw, _glossary(), FIELDS, ranked=False)
     if not prepared.text.strip() and not prepared.date_clauses and raw.strip():
         # Only punctuation (a % or a _ typed on its own): looked for as it is, literally.
         return SqlQuery(term_condition(raw.strip()[:200]), list(prepared.messages))
-    parser = _Parser(_for_sql(prepared.text))
+    parser = _Parser(prepared.text)
     condition: ColumnElement[bool] = true()
     while parser.peek() is not None:
         if parser.peek() == ("paren", ")"):
@@ -212,14 +212,6 @@ def sql_query(raw: str) -> SqlQuery:
     for ranges in prepared.date_clauses:
         condition = and_(condition, or_(*(years_overlap(first, last) for first, last in ranges)))
     return SqlQuery(condition, list(prepared.messages))
-
-
-def _for_sql(text: str) -> str:
-    """The keyword index's rewrite without what only ranking or the index's layout needs: boosts
-    (``^0.35``: SQL matches, it does not rank) and the character-gram field (a sub-word search
-    there is what LIKE does on every column anyway)."""
-    text = re.sub(r"\^[0-9.]+", "", text)
-    return re.sub(rf"(?<![\w:]){re.escape(GRAM_FIELD)}:", "", text)
 
 
 def years_overlap(first: int | None, last: int | None) -> ColumnElement[bool]:

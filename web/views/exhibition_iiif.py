@@ -129,16 +129,7 @@ def exhibition_manifest(exhibition: Exhibition, sections: Items) -> dict[str, An
                     "items": section_canvases,
                 }
             )
-    document: dict[str, Any] = {
-        "@context": PRESENTATION_CONTEXT,
-        "id": manifest_id,
-        "type": "Manifest",
-        "label": _label(exhibition),
-        "homepage": _homepage(exhibition),
-        "items": canvases,
-    }
-    if exhibition.intro_en or exhibition.intro_zh:
-        document["summary"] = language_map(exhibition.intro_en, exhibition.intro_zh)
+    document = _document(exhibition, manifest_id, "Manifest", canvases)
     if ranges:
         document["structures"] = ranges
     return document
@@ -153,13 +144,21 @@ def exhibition_collection(exhibition: Exhibition, sections: Items) -> dict[str, 
             if item.ware.id not in seen:
                 seen.add(item.ware.id)
                 references.append(manifest_reference(item.ware))
+    identifier = url_for("exhibitions.iiif_collection", slug=exhibition.slug, _external=True)
+    return _document(exhibition, identifier, "Collection", references)
+
+
+def _document(
+    exhibition: Exhibition, identifier: str, kind: str, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the exhibition's Manifest and Collection share: label, homepage, introduction."""
     document: dict[str, Any] = {
         "@context": PRESENTATION_CONTEXT,
-        "id": url_for("exhibitions.iiif_collection", slug=exhibition.slug, _external=True),
-        "type": "Collection",
+        "id": identifier,
+        "type": kind,
         "label": _label(exhibition),
         "homepage": _homepage(exhibition),
-        "items": references,
+        "items": items,
     }
     if exhibition.intro_en or exhibition.intro_zh:
         document["summary"] = language_map(exhibition.intro_en, exhibition.intro_zh)
