@@ -28,7 +28,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String, event, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    String,
+    event,
+    false,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm import attributes as orm_attributes
@@ -48,18 +59,27 @@ from archive.models import (
 
 HEAD_ID = 1
 _PENDING_KEY = "potbank.index_changes"
+# A transaction logging at most this many changes is "small" (a curator's save, a photograph
+# added): the writer applies small changes ahead of a bulk backlog, so a save is searchable in
+# about a second even while an ingest's thousands of changes wait.
+SMALL_TRANSACTION = 32
 
 
 class IndexChange(Base):
     """One ware to re-index (and, for a removed photograph, the vector to drop)."""
 
     __tablename__ = "index_change"
-    __table_args__ = (Index("ix_index_change_recorded_at", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_index_change_recorded_at", "recorded_at"),
+        Index("ix_index_change_small_seq", "small", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     ware_id: Mapped[int | None] = mapped_column(BigInteger)
     photo_id: Mapped[int | None] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Written by a transaction of at most SMALL_TRANSACTION changes (see there).
+    small: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IndexLogHead(Base):
@@ -203,8 +223,15 @@ def append_changes(session: Session, rows: list[tuple[int | None, int | None]]) 
     last = int(connection.scalar(select(head.c.last_seq).where(head.c.id == HEAD_ID)) or 0)
     first = last - len(rows) + 1
     now = utcnow()
+    small = len(rows) <= SMALL_TRANSACTION
     values = [
-        {"seq": first + offset, "ware_id": ware, "photo_id": photo, "recorded_at": now}
+        {
+            "seq": first + offset,
+            "ware_id": ware,
+            "photo_id": photo,
+            "recorded_at": now,
+            "small": small,
+        }
         for offset, (ware, photo) in enumerate(rows)
     ]
     for start in range(0, len(values), 1000):
@@ -250,6 +277,20 @@ def changes_after(
     rows = session.execute(
         select(IndexChange.seq, IndexChange.ware_id, IndexChange.photo_id)
         .where(IndexChange.seq > seq)
+        .order_by(IndexChange.seq)
+        .limit(limit)
+    )
+    return [(int(s), w, p) for s, w, p in rows]
+
+
+def small_changes_after(
+    session: Session, seq: int, limit: int
+) -> list[tuple[int, int | None, int | None]]:
+    """Up to ``limit`` changes of small transactions after ``seq``, in order (see
+    SMALL_TRANSACTION): what the writer applies ahead of the backlog before them."""
+    rows = session.execute(
+        select(IndexChange.seq, IndexChange.ware_id, IndexChange.photo_id)
+        .where(IndexChange.small.is_(True), IndexChange.seq > seq)
         .order_by(IndexChange.seq)
         .limit(limit)
     )

@@ -40,6 +40,7 @@ from archive.index_log import (
     note_applied,
     prune_log,
     release_lease,
+    small_changes_after,
 )
 from archive.jobs import interrupt_expired
 from index.generations import Generation, Generations
@@ -52,10 +53,20 @@ POLL_SECONDS = 0.2
 # Changes read and applied at once; the cursor moves after each chunk. Small enough that a
 # curator's save waits at most about a second behind a bulk ingest's changes.
 CHUNK = 1000
+# Small transactions' changes (a curator's save) applied ahead of a chunk of backlog, at most.
+SMALL_AHEAD = 200
 # How long the log keeps changes every live instance has applied (for instances catching up).
 KEEP_LOG_SECONDS = 7 * 24 * 3600.0
 HOUSEKEEPING_SECONDS = 60.0
 LOCK_RETRIES = 20
+
+
+def _change_set(rows: list[tuple[int, int | None, int | None]]) -> ChangeSet:
+    """The wares and removed photographs of ``(seq, ware_id, photo_id)`` log rows."""
+    return ChangeSet(
+        {ware for _, ware, _ in rows if ware is not None},
+        {photo for _, _, photo in rows if photo is not None},
+    )
 
 
 class RebuildRunning(RuntimeError):
@@ -79,6 +90,8 @@ class IndexWriter:
         # (generation, seq) applied except for a keyword batch still in its writer process.
         self._deferred: tuple[Generation, int] | None = None
         self._deferred_writer: object = None
+        # Per generation folder: the last small change applied ahead of the backlog.
+        self._ahead: dict[Path, int] = {}
 
     # -- the lease ---------------------------------------------------------------------------
 
@@ -169,11 +182,9 @@ class IndexWriter:
             if self._deferred is not None and self._deferred[0] == target:
                 cursor = max(cursor, self._deferred[1])
             while rows := changes_after(session, cursor, CHUNK):
-                changes = ChangeSet(
-                    {ware for _, ware, _ in rows if ware is not None},
-                    {photo for _, _, photo in rows if photo is not None},
-                )
-                self._apply(session, target, changes, hints)
+                if len(rows) == CHUNK:
+                    self._apply_small_ahead(session, target, rows[-1][0], hints)
+                self._apply(session, target, _change_set(rows), hints)
                 cursor = rows[-1][0]
                 if hints.text_writer is not None:
                     if self._deferred is not None and self._deferred[0] == target:
@@ -187,6 +198,20 @@ class IndexWriter:
                     note_applied(session, self.instance, cursor)
                     acquire_lease(session, self.instance, self.holder, self.lease_seconds)
             return cursor
+
+    def _apply_small_ahead(
+        self, session: Session, target: Generation, chunk_end: int, hints: ApplyHints
+    ) -> None:
+        """Apply the changes of small transactions logged beyond this chunk first, so a
+        curator's save does not wait behind an ingest's backlog. Each kind's ``apply`` reads the
+        catalogue as it is now, so applying a change early, and again when the cursor reaches
+        it, gives the same index."""
+        after = max(chunk_end, self._ahead.get(target.path, 0))
+        rows = small_changes_after(session, after, SMALL_AHEAD)
+        if not rows:
+            return
+        self._apply(session, target, _change_set(rows), hints)
+        self._ahead[target.path] = rows[-1][0]
 
     def settle(self) -> None:
         """Wait for a keyword batch handed to a writer process, then record it as applied."""

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
-from archive.index_log import IndexChange, log_position
+from archive.index_log import SMALL_TRANSACTION, IndexChange, log_position
 from archive.models import Maker, Photograph, Ware, WareMaker
 from archive.settings import Settings, load_settings
 from archive.store import ImageStore
+from index import writer as writer_module
 from index.generations import Generations
-from index.kinds import ApplyHints, ChangeSet, KeywordKind, default_kinds
+from index.kinds import ApplyHints, ChangeSet, KeywordKind, KindDrift, default_kinds
 from index.service import SearchService
 from index.sync import IndexSync, text_index_for
 from index.text import TextIndex
@@ -282,3 +283,59 @@ def test_log_rows_count(settings, session_factory):
             _ware(session, f"N-{n}", f"Counted {n}")
         session.commit()
         assert session.scalar(select(func.count()).select_from(IndexChange)) == 3
+
+
+class _ApplyRecorder:
+    """An index kind that keeps nothing but the wares of each ``apply``, in order, so a test
+    can see in which order the writer applied the log (beside the real keyword index)."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.applied: list[set[int]] = []
+
+    def build(self, folder, session, progress) -> int:
+        return 0
+
+    def apply(self, folder, session, changes, hints) -> None:
+        self.applied.append(set(changes.ware_ids))
+
+    def verify(self, folder, session) -> KindDrift:
+        return KindDrift()
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_curators_save_is_applied_ahead_of_a_bulk_backlog(settings, session_factory, monkeypatch):
+    monkeypatch.setattr(writer_module, "CHUNK", 10)
+    with session_factory() as session:
+        bulk = [_ware(session, f"B-{n}", f"Bulk piece {n}") for n in range(SMALL_TRANSACTION + 8)]
+        session.commit()
+        saved = _ware(session, "S-1", "Saved saucer")
+        session.commit()
+        lanes = dict(session.execute(select(IndexChange.ware_id, IndexChange.small)).all())
+        assert lanes[saved.id] is True
+        assert not any(lanes[ware.id] for ware in bulk)
+        recorder = _ApplyRecorder()
+        writer = IndexWriter(settings.index_dir, [KeywordKind(), recorder])
+        assert writer.hold(session)
+        writer.catch_up(session)
+        writer.release(session)
+    # The save, logged after forty bulk changes, went first; the backlog followed in order
+    # and the save was applied again, harmlessly, when its turn came.
+    assert recorder.applied[0] == {saved.id}
+    assert recorder.applied[1] == {ware.id for ware in bulk[:10]}
+    assert saved.id in recorder.applied[-1]
+    assert len(recorder.applied) == 1 + 5
+    assert _found(settings, session_factory, "saucer") == {saved.id}
+    assert len(_found(settings, session_factory, "bulk")) == len(bulk)
+    # With no backlog beyond a chunk nothing is applied twice.
+    recorder.applied.clear()
+    with session_factory() as session:
+        session.get(Ware, saved.id).title_en = "Saved saucer, again"
+        session.commit()
+        assert writer.hold(session)
+        writer.catch_up(session)
+        writer.release(session)
+    assert recorder.applied == [{saved.id}]
