@@ -82,10 +82,13 @@ def init(admin_email: str | None) -> None:
 @main.command()
 @click.argument("source", required=False)
 @click.option(
+    "--profile",
     "--mapping",
+    "mapping",
     default="potbank",
     show_default=True,
-    help="Mapping profile: a built-in name (potbank, cmoa) or the path of a .toml profile.",
+    help="Mapping profile: a built-in name (potbank, cmoa), the name of one saved from the bulk "
+    "upload's mapping screen, or the path of a .toml profile.",
 )
 @click.option(
     "--images",
@@ -159,13 +162,14 @@ def ingest(
         raise click.BadParameter(f"{source} does not exist", param_hint="SOURCE")
     from ingest.pipeline import IngestOptions, ingest_source
     from ingest.profiles import ProfileError, load_profile
+    from ingest.records import ordered
     from ingest.sources import SourceError
 
-    try:
-        profile = load_profile(mapping)
-    except ProfileError as error:
-        raise click.BadParameter(str(error), param_hint="--mapping") from None
     settings = load_settings()
+    try:
+        profile = load_profile(mapping, settings.home)
+    except ProfileError as error:
+        raise click.BadParameter(str(error), param_hint="--profile") from None
     initialise_instance(settings)
     with (
         _sessions(settings) as factory,
@@ -182,7 +186,7 @@ def ingest(
     _echo_problems(report.errors, report.warnings)
     click.echo(f"Ingest run {report.run_id}: {report.summary}")
     if report_path is not None:
-        _write_report(report_path, [problem.as_dict() for problem in report.problems])
+        _write_report(report_path, [problem.as_dict() for problem in ordered(report.problems)])
     if report.unstored:
         # A fault of this instance, not of the data: the run failed, whatever else it loaded.
         click.echo(
@@ -251,12 +255,13 @@ def _write_report(path: Path, problems: list[dict[str, Any]]) -> None:
         path.write_text(json.dumps(problems, ensure_ascii=False, indent=2), encoding="utf-8")
         return
     with path.open("w", newline="", encoding="utf-8") as handle:
-        fields = ["line", "severity", "accession_number", "field", "reason"]
+        fields = ["line", "severity", "accession_number", "field", "reason", "details"]
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for problem in problems:
+            row = {**problem, "details": "; ".join(problem.get("details") or [])}
             # A leading = + - @ would make a spreadsheet run the cell as a formula.
-            writer.writerow({k: _spreadsheet_safe(v) for k, v in problem.items()})
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in row.items()})
 
 
 def _spreadsheet_safe(value: Any) -> Any:
