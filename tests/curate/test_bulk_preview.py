@@ -110,9 +110,9 @@ def _snapshot(site: Site) -> dict[str, object]:
 def _mapping_form(page: str) -> dict[str, str]:
     """The mapping screen's selects as the page sets them (what a browser would post)."""
     form = {"assigned": "1"}
-    for select in re.finditer(r'<select id="(target-\d+)".*?</select>', page, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0))
-        form[select.group(1)] = chosen.group(1) if chosen else ""
+    for found in re.finditer(r'<select id="(target-\d+)".*?</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', found.group(0))
+        form[found.group(1)] = chosen.group(1) if chosen else ""
     profile = re.search(r'name="profile".*?<option value="([^"]*)" selected>', page, re.S)
     form["profile"] = profile.group(1) if profile else ""
     return form
