@@ -393,6 +393,11 @@ CASES: list[Case] = [
         UPLOADER_A,
     ),
     Case(
+        "curate.bulk_preview_discard",
+        lambda s, r: ("POST", _waiting_upload(s, _user(s, "partner_a")) + "/discard", {}),
+        UPLOADER_A,
+    ),
+    Case(
         "curate.bulk_preview_save_profile",
         lambda s, r: (
             "POST",

@@ -267,6 +267,34 @@ def test_partners_cannot_save_profiles_or_open_anothers_preview(signed_in, site:
     assert "submitted" in partner.get(own).get_data(as_text=True)
 
 
+def test_a_discarded_upload_leaves_nothing_behind(signed_in, site: Site):
+    client, token = signed_in("curator")
+    before = _snapshot(site)
+    location = _preview(client, token, _museum_csv(2))
+    folder = site.settings.home / "uploads" / location.rsplit("/", 1)[1]
+    assert folder.is_dir()
+    response = client.post(f"{location}/discard", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert not folder.exists()
+    assert client.get(location).status_code == 404
+    assert _snapshot(site) == before
+
+
+def test_hostile_mapping_input_is_refused_or_ignored(signed_in, site: Site):
+    client, token = signed_in("curator")
+    location = _preview(client, token, _museum_csv(2))
+    # An unknown field, a path for a profile, a token that is not one: never a 500.
+    odd = {"csrf_token": token, "assigned": "1", "target-0": "__class__", "profile": "../x"}
+    response = client.post(location, data=odd)
+    assert response.status_code == 200
+    assert "the profile must say where the accession number comes from" in response.get_data(
+        as_text=True
+    )
+    assert client.post(f"{location}/import", data=odd).status_code == 422
+    assert client.get("/curate/bulk/preview/..%2F..%2Fetc").status_code == 404
+    assert client.get("/curate/bulk/preview/" + "g" * 32).status_code == 404
+
+
 def test_progress_says_it_is_reading_until_the_rows_are_counted(signed_in, site: Site):
     client, _ = signed_in("curator")
     with site.sessions() as session:

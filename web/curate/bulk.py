@@ -227,7 +227,7 @@ def _preview_page(
 def bulk_preview_page(token: str) -> tuple[str, int]:
     """The dry run of a waiting upload with the mapping chosen when it was sent."""
     waiting = _waiting(token)
-    columns = bulk_preview.columns(app_state(), waiting)
+    columns = bulk_preview.columns(app_state(), waiting, waiting.mapping)
     return _preview_page(waiting, columns, _asked_mapping(columns, waiting.mapping))
 
 
@@ -236,7 +236,7 @@ def bulk_preview_page(token: str) -> tuple[str, int]:
 def bulk_preview_update(token: str) -> tuple[str, int]:
     """The dry run again with the mapping as the screen now sets it."""
     waiting = _waiting(token)
-    columns = bulk_preview.columns(app_state(), waiting)
+    columns = bulk_preview.columns(app_state(), waiting, request.form.get("profile"))
     return _preview_page(waiting, columns, _asked_mapping(columns))
 
 
@@ -245,7 +245,7 @@ def bulk_preview_update(token: str) -> tuple[str, int]:
 def bulk_preview_import(token: str) -> Response | tuple[str, int]:
     """Start the real import of the waiting files with the mapping on the screen."""
     waiting = _waiting(token)
-    columns = bulk_preview.columns(app_state(), waiting)
+    columns = bulk_preview.columns(app_state(), waiting, request.form.get("profile"))
     mapping = _asked_mapping(columns)
     if mapping.profile is None:
         return _preview_page(waiting, columns, mapping, 422, _("Fix the mapping first."))
@@ -265,13 +265,22 @@ def bulk_preview_import(token: str) -> Response | tuple[str, int]:
     return redirect(url_for("curate.bulk_job", job_id=job.id))
 
 
+@curate.post("/bulk/preview/<token>/discard")
+@access(Rule.SIGNED_IN)
+def bulk_preview_discard(token: str) -> Response:
+    """Drop a waiting upload without importing it: its files are removed at once."""
+    bulk_preview.discard(_waiting(token))
+    flash(_("The upload was discarded; nothing was imported."))
+    return redirect(url_for("curate.bulk_form"))
+
+
 @curate.post("/bulk/preview/<token>/profile")
 @access(Rule.CURATOR)
 def bulk_preview_save_profile(token: str) -> tuple[str, int]:
     """Save the mapping built on the screen as a named profile of this instance (for later
     uploads and ``potbank ingest --profile NAME``), then show the dry run with it."""
     waiting = _waiting(token)
-    columns = bulk_preview.columns(app_state(), waiting)
+    columns = bulk_preview.columns(app_state(), waiting, request.form.get("profile"))
     mapping = _asked_mapping(columns, bulk_preview.COLUMNS_MODE)
     name = request.form.get("profile_name", "").strip()
     description = request.form.get("profile_description", "").strip()[:300]

@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,17 +137,24 @@ def claim(preview: Preview, mapping: Mapping) -> str:
     return COLUMNS_PROFILE if mapping.mode == COLUMNS_MODE else mapping.mode
 
 
-def columns(state: AppState, preview: Preview) -> list[str]:
-    """The source's columns in the order they first appear (top-level keys of JSON records)."""
+def discard(preview: Preview) -> None:
+    """Remove a waiting upload's files (the curator chose not to import them)."""
+    shutil.rmtree(preview.folder, ignore_errors=True)
+
+
+def columns(state: AppState, preview: Preview, mode: str | None) -> list[str]:
+    """The source's columns in the order they first appear (top-level keys of JSON records),
+    read with the delimiter and encoding of the profile ``mode`` names, if it names one."""
+    home = state.settings.home
+    reader = load_profile(mode if mode in profile_names(home) else "potbank", home)
     found: dict[str, None] = {}
-    # Any profile opens the file; only its delimiter and encoding matter here.
-    with jobs.opened_upload(state, preview.folder, load_profile("potbank")) as (rows, _):
-        try:
+    try:
+        with jobs.opened_upload(state, preview.folder, reader) as (rows, _):
             for _, row in itertools.islice(rows, COLUMN_SAMPLE):
                 if not isinstance(row, RowError):
                     found.update(dict.fromkeys(str(key) for key in row))
-        except SourceError:
-            pass  # the dry run reports it
+    except (SourceError, UploadRejected):
+        pass  # the dry run reports why the file cannot be read
     return [name for name in found if name][:MAX_COLUMNS]
 
 
