@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.db import in_chunks
 from archive.imaging import ImageRejected, open_validated
+from archive.models import Institution, Ware
 from ingest.bundles import PhotoReader
 from ingest.records import (
     IngestProblem,
@@ -46,6 +51,8 @@ class PreviewRow:
     record: SourceRecord | None
     error: RowError | None = None
     photos: tuple[PhotoCheck, ...] = ()
+    # The (institution, accession number) the row would load under, if it would load.
+    key: tuple[str, str] | None = None
 
 
 @dataclass
@@ -61,6 +68,14 @@ class DryRun:
     problems: list[IngestProblem] = field(default_factory=list)
     # False when the file cannot be read to its end: an import would fail the same way.
     readable: bool = True
+    # (institution, accession number) of every row that would load, with its line.
+    keys: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Those of ``keys`` already in the catalogue: the import updates them (see mark_existing).
+    existing: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def new_rows(self) -> int:
+        return len(self.keys) - len(self.existing)
 
     @property
     def errors(self) -> int:
@@ -109,7 +124,6 @@ class _RowChecker:
         self.photos = photos
         self.institution = institution
         self.max_pixels = max_pixels
-        self.seen: dict[tuple[str, str], int] = {}
         self.checked: dict[str, PhotoCheck] = {}
 
     def check(self, line: int, item: SourceRecord | RowError) -> PreviewRow:
@@ -121,6 +135,7 @@ class _RowChecker:
             self._problem(line, item.accession_number, refusal.field, refusal.reason)
             return PreviewRow(line, item, refusal)
         self.result.accepted_rows += 1
+        key = (item.institution or self.institution or "", item.accession_number)
         checks = tuple(self._photo(photo.filename) for photo in item.photos)
         for check in checks:
             if check.problem is not None:
@@ -128,7 +143,7 @@ class _RowChecker:
                 self._problem(line, item.accession_number, "images", reason)
         for field_name, reason in item.warnings:
             self._problem(line, item.accession_number, field_name, reason, "warning")
-        return PreviewRow(line, item, None, checks)
+        return PreviewRow(line, item, None, checks, key)
 
     def _refusal(self, line: int, record: SourceRecord) -> RowError | None:
         # The same refusals as the loader's (ingest.pipeline._Loader._accept).
@@ -136,10 +151,11 @@ class _RowChecker:
         if not institution:
             return RowError("no institution: fill the column or choose one", "institution")
         key = (institution, record.accession_number)
-        if key in self.seen:
-            reason = f"duplicate accession number in this file (first on line {self.seen[key]})"
+        if key in self.result.keys:
+            first = self.result.keys[key]
+            reason = f"duplicate accession number in this file (first on line {first})"
             return RowError(reason, "accession_number")
-        self.seen[key] = line
+        self.result.keys[key] = line
         return None
 
     def _photo(self, name: str) -> PhotoCheck:
@@ -167,3 +183,21 @@ class _RowChecker:
         severity: str = "error",
     ) -> None:
         self.result.problems.append(IngestProblem(line, accession, field_name, reason, severity))
+
+
+def mark_existing(session: Session, result: DryRun) -> None:
+    """Note which rows that would load are already in the catalogue (the import updates them;
+    the rest it creates): one query per institution and chunk of accession numbers, reading
+    only."""
+    by_institution: dict[str, list[str]] = {}
+    for institution, accession in result.keys:
+        by_institution.setdefault(institution, []).append(accession)
+    for name, accessions in by_institution.items():
+        institution_id = session.scalar(select(Institution.id).where(Institution.name == name))
+        if institution_id is None:
+            continue  # an institution the import would create: every row of it is new
+        for chunk in in_chunks(accessions):
+            query = select(Ware.accession_number).where(
+                Ware.institution_id == institution_id, Ware.accession_number.in_(chunk)
+            )
+            result.existing.update((name, accession) for accession in session.scalars(query))

@@ -161,6 +161,7 @@ def test_the_dry_run_shows_rows_as_catalogued_and_every_problem_and_writes_nothi
     assert "<details>" in problems and "spare-b.jpg" in problems
     assert "27 rows: 25 would be loaded, 2 refused" in page
     assert "2 of 3 photographs found" in page
+    assert "25 new wares, 0 already in the catalogue" in page
     # Updating the preview with another mapping is a dry run too.
     form[_column_index(page, "Note")] = "marks"
     again = client.post(location, data={"csrf_token": token, **form})
@@ -249,6 +250,11 @@ def test_a_mapping_saved_as_a_profile_is_reused_by_the_web_and_the_cli(
         ware = session.scalar(select(Ware).where(Ware.accession_number == "MX-1"))
         assert ware is not None and ware.description_en == "kept raw"
     assert load_profile("museum-x", site.settings.home).description == 'Museum X "export"'
+    # The same file again: the dry run says each row updates a ware already catalogued.
+    page = client.get(_preview(client, token, _museum_csv(2), mapping="museum-x"))
+    text = page.get_data(as_text=True)
+    assert "0 new wares, 3 already in the catalogue (updated)" in text
+    assert text.count("updates the ware") == 3
 
 
 def test_partners_cannot_save_profiles_or_open_anothers_preview(signed_in, site: Site):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from archive.models import Institution
-from ingest.dry_run import DryRun, dry_run
+from ingest.dry_run import DryRun, dry_run, mark_existing
 from ingest.mapping import guess_targets, profile_columns
 from ingest.profiles import (
     TARGETS,
@@ -198,5 +198,6 @@ def check(state: AppState, session: Session, preview: Preview, profile: Profile)
             )
     except UploadRejected as error:
         return DryRun(problems=[IngestProblem(0, None, "source", str(error))], readable=False)
+    mark_existing(session, result)
     result.problems = ordered(result.problems + noted)
     return result
