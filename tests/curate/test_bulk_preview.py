@@ -273,6 +273,21 @@ def test_partners_cannot_save_profiles_or_open_anothers_preview(signed_in, site:
     assert "submitted" in partner.get(own).get_data(as_text=True)
 
 
+def test_a_saved_profile_broken_by_hand_is_left_out_not_a_failed_page(signed_in, site: Site):
+    folder = saved_profiles_dir(site.settings.home)
+    folder.mkdir(parents=True)
+    (folder / "broken.toml").write_text("[fields\naccession_number = ", encoding="utf-8")
+    client, token = signed_in("curator")
+    form = client.get("/curate/bulk")
+    assert form.status_code == 200 and 'value="broken"' not in form.get_data(as_text=True)
+    location = _preview(client, token, _museum_csv(2))
+    page = client.post(location, data={"csrf_token": token, "profile": "broken"})
+    assert page.status_code == 200
+    assert "This mapping cannot be used" in page.get_data(as_text=True)
+    refused = client.post(f"{location}/import", data={"csrf_token": token, "profile": "broken"})
+    assert refused.status_code == 422
+
+
 def test_a_discarded_upload_leaves_nothing_behind(signed_in, site: Site):
     client, token = signed_in("curator")
     before = _snapshot(site)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import secrets
 from typing import Any
 
@@ -45,6 +46,7 @@ from web.exports import spreadsheet_safe
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
+logger = logging.getLogger(__name__)
 RECENT_JOBS = 20
 BULK_LIMIT_KEY = "POTBANK_MAX_BULK_UPLOAD_BYTES"
 # A ZIP of a collection's photographs is far larger than one photograph: by default the limit
@@ -110,9 +112,16 @@ def bulk_form() -> tuple[str, int]:
 
 
 def _profiles() -> dict[str, str]:
-    """Every profile usable by name, with its description (its name where it has none)."""
+    """Every profile usable by name, with its description (its name where it has none); a
+    saved profile someone broke by hand is left out (and logged), never a failed page."""
     home = app_state().settings.home
-    return {name: load_profile(name, home).description or name for name in profile_names(home)}
+    found = {}
+    for name in profile_names(home):
+        try:
+            found[name] = load_profile(name, home).description or name
+        except ProfileError as error:
+            logger.warning("mapping profile %s cannot be used: %s", name, error)
+    return found
 
 
 def _institution_id() -> int | None:
@@ -136,7 +145,7 @@ def bulk_upload() -> Response | tuple[str, int]:
     photos = request.files.get("photos")
     preview = request.form.get("action") == "preview"
     mapping = request.form.get("mapping", "potbank")
-    known = profile_names(state.settings.home)
+    known = _profiles()
     if mapping not in known and not (preview and mapping == bulk_preview.COLUMNS_MODE):
         return _form(422, _("Choose one of the mapping profiles."))
     if records is None or not records.filename:

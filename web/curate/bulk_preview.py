@@ -146,8 +146,11 @@ def columns(state: AppState, preview: Preview, mode: str | None) -> list[str]:
     """The source's columns in the order they first appear (top-level keys of JSON records),
     read with the delimiter and encoding of the profile ``mode`` names, if it names one."""
     home = state.settings.home
-    reader = load_profile(mode if mode in profile_names(home) else "potbank", home)
     found: dict[str, None] = {}
+    try:
+        reader = load_profile(mode if mode in profile_names(home) else "potbank", home)
+    except ProfileError:
+        reader = load_profile("potbank")  # the mapping screen says what is wrong with it
     try:
         with jobs.opened_upload(state, preview.folder, reader) as (rows, _):
             for _, row in itertools.islice(rows, COLUMN_SAMPLE):
@@ -165,7 +168,10 @@ def mapping_from(
     columns as assigned on the screen; with neither, the columns as guessed from their names."""
     home = state.settings.home
     if mode and mode in profile_names(home):
-        profile = load_profile(mode, home)
+        try:
+            profile = load_profile(mode, home)
+        except ProfileError as error:
+            return Mapping(mode, dict.fromkeys(names, ""), None, str(error))
         return Mapping(mode, profile_columns(profile, names), profile)
     if assigned is None:
         builtin = [load_profile(name) for name in builtin_profiles()]

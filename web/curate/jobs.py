@@ -25,7 +25,7 @@ from archive.models import Institution, User, Ware, WareStatus, utcnow
 from ingest.bundles import PhotoReader, ZipPhotos, open_source
 from ingest.mapping import map_record
 from ingest.pipeline import IngestOptions, IngestReport, run_ingest
-from ingest.profiles import Profile, load_profile
+from ingest.profiles import Profile, ProfileError, load_profile
 from ingest.records import IngestProblem, RowError, SourceRecord, ordered
 from ingest.sources import RowStream, SourceError
 from web.curate.uploads import PHOTOS_NAME, RECORDS_STEM, UploadRejected, zip_base
@@ -255,7 +255,13 @@ def _execute(state: AppState, job_id: int) -> None:
 def job_profile(state: AppState, job: BulkJob) -> Profile:
     """The profile a job maps its rows with: the mapping built for it, else a named profile."""
     built = upload_folder(state, job) / MAPPING_FILE
-    return load_profile(built if built.is_file() else job.mapping, state.settings.home)
+    try:
+        return load_profile(built if built.is_file() else job.mapping, state.settings.home)
+    except ProfileError as error:
+        # A saved profile removed or broken since the upload: say so, not "unexpected error"
+        # (the details, with the server's paths, go to the log).
+        logger.warning("bulk job %s: %s", job.id, error)
+        raise UploadRejected(f"the mapping profile {job.mapping!r} cannot be used") from None
 
 
 @contextmanager
