@@ -11,8 +11,9 @@ photograph already there) is left to the run itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,9 @@ from sqlalchemy.orm import Session
 from archive.db import in_chunks
 from archive.imaging import ImageRejected, open_validated
 from archive.models import Institution, Ware
-from ingest.bundles import PhotoReader
+from ingest.bundles import PhotoReader, open_source
+from ingest.mapping import map_record
+from ingest.profiles import Profile
 from ingest.records import (
     IngestProblem,
     RowError,
@@ -28,7 +31,7 @@ from ingest.records import (
     ordered,
     unused_photos_problem,
 )
-from ingest.sources import SourceError
+from ingest.sources import RowStream, SourceError
 
 # Rows shown as they will be catalogued; the problems cover the whole file.
 SAMPLE_ROWS = 20
@@ -112,6 +115,40 @@ def dry_run(
         result.problems.append(unused_photos_problem(unused))
     result.problems = ordered(result.problems)
     return result
+
+
+def dry_run_source(
+    path: Path,
+    profile: Profile,
+    *,
+    images_dir: Path | None,
+    institution: str | None,
+    default_status: str,
+    max_photo_bytes: int,
+    max_pixels: int,
+) -> DryRun:
+    """The dry run of a source as ``potbank ingest`` would read it (``--dry-run``): a file that
+    cannot be opened at all raises SourceError, as the ingest does."""
+    with open_source(
+        path,
+        images_dir,
+        delimiter=profile.delimiter,
+        encoding=profile.encoding,
+        max_photo_bytes=max_photo_bytes,
+    ) as source:
+        records = _mapped(source.rows, profile, default_status)
+        return dry_run(records, source.photos, institution=institution, max_pixels=max_pixels)
+
+
+def _mapped(rows: RowStream, profile: Profile, default_status: str) -> Iterator[Item]:
+    for line, row in rows:
+        if isinstance(row, RowError):
+            yield line, row
+            continue
+        try:
+            yield line, map_record(profile, row, default_status)
+        except RowError as error:
+            yield line, error
 
 
 class _RowChecker:

@@ -23,6 +23,8 @@ from web.cli_interop import register as register_interop_commands
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from ingest.profiles import Profile
+
 DEFAULT_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
@@ -107,6 +109,11 @@ def init(admin_email: str | None) -> None:
 @click.option(
     "--template", is_flag=True, help="Print the empty native CSV template (no SOURCE) and stop."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check every row and photograph and report the problems, writing nothing.",
+)
 @click.option("--set", "set_spec", help="oai: sources: harvest only this OAI-PMH set.")
 @click.option(
     "--metadata-prefix",
@@ -122,6 +129,7 @@ def ingest(
     institution: str | None,
     report_path: Path | None,
     template: bool,
+    dry_run: bool,
     set_spec: str | None,
     metadata_prefix: str | None,
     full: bool,
@@ -170,6 +178,9 @@ def ingest(
         profile = load_profile(mapping, settings.home)
     except ProfileError as error:
         raise click.BadParameter(str(error), param_hint="--profile") from None
+    if dry_run:
+        _dry_run(settings, path, profile, images_dir, institution, report_path)
+        return
     initialise_instance(settings)
     with (
         _sessions(settings) as factory,
@@ -195,6 +206,45 @@ def ingest(
             err=True,
         )
         raise SystemExit(1)
+
+
+def _dry_run(
+    settings: Settings,
+    path: Path,
+    profile: Profile,
+    images_dir: Path | None,
+    institution: str | None,
+    report_path: Path | None,
+) -> None:
+    """``ingest --dry-run``: the file's rows and photographs checked, nothing written (not even
+    the instance created); the catalogue is not consulted, so a row's own institution or
+    --institution must name where it would go."""
+    from ingest.dry_run import dry_run_source
+    from ingest.sources import SourceError
+
+    try:
+        result = dry_run_source(
+            path,
+            profile,
+            images_dir=images_dir,
+            institution=institution,
+            default_status="published",
+            max_photo_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+        )
+    except SourceError as error:
+        raise click.ClickException(f"{path}: {error.reason}") from None
+    errors = [problem for problem in result.problems if problem.severity == "error"]
+    warnings = [problem for problem in result.problems if problem.severity != "error"]
+    _echo_problems(errors, warnings)
+    click.echo(
+        f"Dry run: {result.total_rows} rows, {result.accepted_rows} would be loaded, "
+        f"{result.total_rows - result.accepted_rows} refused; {result.photos_found} of "
+        f"{result.photos_named} photographs found; {len(errors)} errors, {len(warnings)} "
+        "warnings. Nothing was written."
+    )
+    if report_path is not None:
+        _write_report(report_path, [problem.as_dict() for problem in result.problems])
 
 
 @contextmanager
