@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.models import Base, _enum, utcnow
@@ -66,6 +66,11 @@ class BulkJob(Base):
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.QUEUED)
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)
+    # What the running job is doing (web.curate.jobs.Phase), and its photographs: named by its
+    # rows (counted with them) and added so far.
+    phase: Mapped[str | None] = mapped_column(String(20))
+    photos_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    photos_done: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
     summary: Mapped[str | None] = mapped_column(Text)
     problems: Mapped[list[Any]] = mapped_column(default=list)

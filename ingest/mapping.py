@@ -24,7 +24,7 @@ from ingest.normalise import (
 )
 from ingest.normalise.dimensions import Dimensions
 from ingest.normalise.languages import HAN_PATTERN
-from ingest.profiles import PLAIN_TARGETS, Profile
+from ingest.profiles import PLAIN_TARGETS, TARGETS, Profile
 from ingest.records import MakerMention, PhotoReference, RowError, SourceRecord
 
 # Ware fields copied as they are from the profile's plain targets (status is checked on its own).
@@ -114,7 +114,10 @@ def _present(value: Any) -> bool:
 
 
 def _lookup(row: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path ("creator.0.full_name") in a nested record, or None."""
+    """The value at a dotted path ("creator.0.full_name") in a nested record, or None; a key
+    that is the whole path ("Obj. No." in a spreadsheet's header) is read as it is."""
+    if path in row:
+        return row[path]
     value: Any = row
     for part in path.split("."):
         if isinstance(value, dict):
@@ -235,3 +238,93 @@ def _makers(profile: Profile, row: dict[str, Any], values: dict[str, str]) -> li
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
+
+
+# Column names people give catalogue fields beyond the fields' own names and the columns the
+# built-in profiles read; compared as words (lower case, punctuation as spaces).
+_COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "accession_number": (
+        "accession",
+        "accession no",
+        "object number",
+        "object no",
+        "obj no",
+        "inventory number",
+        "inventory no",
+        "inv no",
+        "registration number",
+        "catalogue number",
+        "identifier",
+        "id",
+        "藏品编号",
+        "编号",
+    ),
+    "title": ("title", "name", "object name", "标题", "名称", "题名"),
+    "makers": ("maker", "artist", "creator", "manufacturer", "factory", "potter", "作者", "窑口"),
+    "date_text": ("date", "dating", "dated", "production date", "date made", "年代", "时代"),
+    "year_earliest": ("earliest", "year from", "date from", "start year", "begin year"),
+    "year_latest": ("latest", "year to", "date to", "end year"),
+    "object_type": ("type", "object type", "classification", "category", "form", "器型", "类别"),
+    "material": ("materials", "medium", "body", "材质", "质地"),
+    "place": ("origin", "place made", "place of production", "country", "region", "产地"),
+    "description": ("description", "notes", "remarks", "说明", "描述"),
+    "dimensions": ("size", "measurements", "尺寸"),
+    "images": ("image", "photo", "photos", "photograph", "photographs", "file", "filename"),
+    "rights": ("rights statement", "copyright", "license", "licence"),
+    "collection": ("department",),
+    "technique": ("techniques", "decoration", "工艺"),
+    "marks": ("mark", "inscription", "inscriptions", "款识"),
+}
+
+
+def _words(name: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", name.lower()).split())
+
+
+def _known_columns(profiles: list[Profile]) -> dict[str, str]:
+    """Column name (as words) → target: the targets' own names, the plain columns the given
+    profiles read, then the synonyms; the first claim on a name wins."""
+    known: dict[str, str] = {}
+    for target in TARGETS:
+        known.setdefault(_words(target), target)
+    for profile in profiles:
+        for target, rule in profile.fields.items():
+            if rule.vocabulary is None:
+                for source in rule.sources:
+                    known.setdefault(_words(source), target)
+    for target, names in _COLUMN_SYNONYMS.items():
+        for name in names:
+            known.setdefault(_words(name), target)
+    return known
+
+
+def guess_targets(columns: list[str], profiles: list[Profile]) -> dict[str, str]:
+    """A first guess at the target of each column ("" for none), from column names and the
+    columns ``profiles`` (the built-in ones) read; no target is guessed for two columns."""
+    known = _known_columns(profiles)
+    taken: set[str] = set()
+    guesses: dict[str, str] = {}
+    for column in columns:
+        target = known.get(_words(column), "")
+        if target in taken:
+            target = ""
+        # The language pairs: a mixed "title" column would compete with "title_en" for a row.
+        if target in ("title", "description") and {f"{target}_en", f"{target}_zh"} & taken:
+            target = ""
+        guesses[column] = target
+        if target:
+            taken.add(target)
+    return guesses
+
+
+def profile_columns(profile: Profile, columns: list[str]) -> dict[str, str]:
+    """The target ``profile`` gives each of ``columns`` ("" where it reads none of them), so a
+    chosen profile can be shown, and changed, on the mapping screen."""
+    assigned: dict[str, str] = dict.fromkeys(columns, "")
+    for target, rule in profile.fields.items():
+        if rule.vocabulary is not None:
+            continue
+        for source in rule.sources:
+            if source in assigned and not assigned[source]:
+                assigned[source] = target
+    return assigned

@@ -69,7 +69,13 @@ from ingest.normalise.makers import MakerCredit as NormalisedCredit
 from ingest.normalise.makers import maker_key
 from ingest.photo_workers import ModelInput, PhotoWorkers, PreparedPhoto, prepare_photo
 from ingest.profiles import Profile, load_profile
-from ingest.records import IngestProblem, MakerMention, RowError, SourceRecord
+from ingest.records import (
+    IngestProblem,
+    MakerMention,
+    RowError,
+    SourceRecord,
+    unused_photos_problem,
+)
 from ingest.sources import SourceError
 
 logger = logging.getLogger(__name__)
@@ -299,9 +305,9 @@ def run_ingest(
             sync.writer.abandon()
             if text_writer is not None:
                 text_writer.close()
-        for name in photos.unused():
-            reason = f"{name}: no row (that could be read) names this photograph; not loaded"
-            report.problems.append(IngestProblem(0, None, "images", reason, "warning"))
+        unused = photos.unused()
+        if unused:
+            report.problems.append(unused_photos_problem(unused))
         run.created, run.updated = report.created, report.updated
         run.unchanged, run.rejected = report.unchanged, report.rejected
         run.errors = [problem.as_dict() for problem in report.problems]

@@ -1,13 +1,17 @@
 """Field mapping profiles: TOML files that say which source field feeds which catalogue field.
 
 Built-in profiles live in ``ingest/profiles/`` (``potbank``: the native template; ``cmoa``: the
-Carnegie Museum of Art's records); any other TOML file in the same format can be given by path.
-The format is documented in docs/ingest.md.
+Carnegie Museum of Art's records). Profiles a curator saves from the bulk upload's mapping screen
+live in the instance's ``profiles/`` folder (never the repository) and are found by name just
+like the built-in ones; any other TOML file in the same format can be given by path. The format is
+documented in docs/ingest.md.
 """
 
 from __future__ import annotations
 
 import codecs
+import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+# Under an instance's home: the profiles its curators saved.
+SAVED_PROFILES = "profiles"
+# A saved profile's name: also its file name, so nothing that could be a path.
+PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # Catalogue fields a profile may fill, and what each expects from its source.
 PLAIN_TARGETS = (
@@ -113,7 +122,8 @@ class Profile:
             paths.append(self.makers.source)
         if self.dimensions:
             paths += self.dimensions.measures.values()
-        return {path.split(".")[0] for path in paths}
+        # A column whose own name has a dot ("Obj. No.") is read whole, so both forms count.
+        return {path.split(".")[0] for path in paths} | set(paths)
 
 
 def builtin_profiles() -> list[str]:
@@ -121,13 +131,42 @@ def builtin_profiles() -> list[str]:
     return sorted(path.stem for path in PROFILES_DIR.glob("*.toml"))
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
-    """A built-in profile by name, or a user's TOML file by path."""
+def saved_profiles_dir(home: Path) -> Path:
+    """Where an instance keeps the profiles its curators saved."""
+    return home / SAVED_PROFILES
+
+
+def saved_profiles(home: Path | None) -> list[str]:
+    """Names of the profiles saved in the instance at ``home`` (a built-in name always wins)."""
+    if home is None or not saved_profiles_dir(home).is_dir():
+        return []
+    builtin = set(builtin_profiles())
+    return sorted(
+        path.stem
+        for path in saved_profiles_dir(home).glob("*.toml")
+        if PROFILE_NAME.match(path.stem) and path.stem not in builtin
+    )
+
+
+def profile_names(home: Path | None) -> list[str]:
+    """Every profile usable by name: the built-in ones, then the instance's saved ones."""
+    return builtin_profiles() + saved_profiles(home)
+
+
+def load_profile(name_or_path: str | Path, home: Path | None = None) -> Profile:
+    """A built-in profile by name, one saved in the instance at ``home`` by name, or a user's
+    TOML file by path."""
     text = str(name_or_path)
-    path = PROFILES_DIR / f"{text}.toml" if text in builtin_profiles() else Path(text)
+    if text in builtin_profiles():
+        path = PROFILES_DIR / f"{text}.toml"
+    elif text in saved_profiles(home):
+        assert home is not None
+        path = saved_profiles_dir(home) / f"{text}.toml"
+    else:
+        path = Path(text)
     if not path.is_file():
         raise ProfileError(
-            f"no mapping profile {text!r}: use one of {', '.join(builtin_profiles())} "
+            f"no mapping profile {text!r}: use one of {', '.join(profile_names(home))} "
             "or the path of a .toml profile"
         )
     try:
@@ -135,6 +174,77 @@ def load_profile(name_or_path: str | Path) -> Profile:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProfileError(f"{path}: not a valid TOML file ({error})") from None
     return parse_profile(data, default_name=path.stem)
+
+
+def check_profile_name(name: str) -> str:
+    """``name`` if a profile may be saved under it, else a ProfileError saying why."""
+    if not PROFILE_NAME.match(name):
+        raise ProfileError(
+            "a profile name is 1 to 40 lower-case letters, digits, - or _, starting with a "
+            "letter or digit"
+        )
+    if name in builtin_profiles():
+        raise ProfileError(f"{name!r} is a built-in profile: choose another name")
+    return name
+
+
+def column_profile(name: str, description: str, columns: dict[str, str]) -> dict[str, Any]:
+    """A profile's tables from a column → target assignment (the mapping screen's result);
+    columns feeding one target are tried in the order given. Checked by ``parse_profile``."""
+    fields: dict[str, list[str]] = {}
+    for column, target in columns.items():
+        if target:
+            fields.setdefault(target, []).append(column)
+    data: dict[str, Any] = {
+        "profile": {"name": name, "description": description},
+        "fields": {
+            target: sources[0] if len(sources) == 1 else sources
+            for target, sources in fields.items()
+        },
+    }
+    parse_profile(data, default_name=name)
+    return data
+
+
+def profile_toml(data: dict[str, Any]) -> str:
+    """Profile tables (strings and lists of strings) as TOML in the built-in files' layout.
+
+    A JSON string is a valid TOML basic string (the same escapes), so names from any
+    spreadsheet, quotes and all, are written safely as keys and values."""
+    lines = ["# Saved from the bulk upload's mapping screen; edit freely (docs/ingest.md)."]
+    for table, values in data.items():
+        lines += ["", f"[{table}]"]
+        for key, value in values.items():
+            written = (
+                "[" + ", ".join(_toml_string(item) for item in value) + "]"
+                if isinstance(value, list)
+                else _toml_string(str(value))
+            )
+            lines.append(f"{_toml_key(key)} = {written}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _toml_string(key)
+
+
+def save_profile(home: Path, data: dict[str, Any]) -> Path:
+    """Write a profile (checked first) into the instance's saved profiles, replacing one of the
+    same name atomically, and return its path."""
+    name = check_profile_name(str(data["profile"]["name"]))
+    text = profile_toml(data)
+    parse_profile(tomllib.loads(text), default_name=name)
+    folder = saved_profiles_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    partial = folder / f".{name}.toml.tmp"
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
 
 
 def parse_profile(data: dict[str, Any], default_name: str = "custom") -> Profile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,13 +64,40 @@ class IngestProblem:
     field: str | None
     reason: str
     severity: str = "error"
+    # What a grouped problem stands for (the names of unused photographs), shown on demand.
+    details: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The problem as a JSON-able dict (for IngestRun.errors and --report)."""
-        return {
+        found = {
             "line": self.line,
             "severity": self.severity,
             "accession_number": self.accession_number,
             "field": self.field,
             "reason": self.reason,
         }
+        if self.details:
+            found["details"] = list(self.details)
+        return found
+
+
+# The names a grouped problem lists; past this many it says how many more there are.
+MAX_DETAILS = 1000
+
+
+def unused_photos_problem(names: list[str]) -> IngestProblem:
+    """One warning for every photograph the source offers and no row names: listed one by one,
+    a ZIP of spare photographs would bury the problems of the rows."""
+    shown = tuple(names[:MAX_DETAILS])
+    if len(names) > MAX_DETAILS:
+        shown += (f"... and {len(names) - MAX_DETAILS:,} more",)
+    count = len(names)
+    noun = "photograph" if count == 1 else "photographs"
+    reason = f"{count:,} {noun} in the source named by no row (that could be read); not loaded"
+    return IngestProblem(0, None, "images", reason, "warning", shown)
+
+
+def ordered(problems: Iterable[IngestProblem]) -> list[IngestProblem]:
+    """Errors before warnings, each in line order (problems of the whole file, line 0, first):
+    the rows that were refused are what a person must fix first."""
+    return sorted(problems, key=lambda problem: (problem.severity != "error", problem.line))

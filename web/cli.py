@@ -23,6 +23,8 @@ from web.cli_interop import register as register_interop_commands
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from ingest.profiles import Profile
+
 DEFAULT_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
@@ -82,10 +84,13 @@ def init(admin_email: str | None) -> None:
 @main.command()
 @click.argument("source", required=False)
 @click.option(
+    "--profile",
     "--mapping",
+    "mapping",
     default="potbank",
     show_default=True,
-    help="Mapping profile: a built-in name (potbank, cmoa) or the path of a .toml profile.",
+    help="Mapping profile: a built-in name (potbank, cmoa), the name of one saved from the bulk "
+    "upload's mapping screen, or the path of a .toml profile.",
 )
 @click.option(
     "--images",
@@ -104,6 +109,11 @@ def init(admin_email: str | None) -> None:
 @click.option(
     "--template", is_flag=True, help="Print the empty native CSV template (no SOURCE) and stop."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check every row and photograph and report the problems, writing nothing.",
+)
 @click.option("--set", "set_spec", help="oai: sources: harvest only this OAI-PMH set.")
 @click.option(
     "--metadata-prefix",
@@ -119,6 +129,7 @@ def ingest(
     institution: str | None,
     report_path: Path | None,
     template: bool,
+    dry_run: bool,
     set_spec: str | None,
     metadata_prefix: str | None,
     full: bool,
@@ -159,13 +170,17 @@ def ingest(
         raise click.BadParameter(f"{source} does not exist", param_hint="SOURCE")
     from ingest.pipeline import IngestOptions, ingest_source
     from ingest.profiles import ProfileError, load_profile
+    from ingest.records import ordered
     from ingest.sources import SourceError
 
-    try:
-        profile = load_profile(mapping)
-    except ProfileError as error:
-        raise click.BadParameter(str(error), param_hint="--mapping") from None
     settings = load_settings()
+    try:
+        profile = load_profile(mapping, settings.home)
+    except ProfileError as error:
+        raise click.BadParameter(str(error), param_hint="--profile") from None
+    if dry_run:
+        _dry_run(settings, path, profile, images_dir, institution, report_path)
+        return
     initialise_instance(settings)
     with (
         _sessions(settings) as factory,
@@ -182,7 +197,7 @@ def ingest(
     _echo_problems(report.errors, report.warnings)
     click.echo(f"Ingest run {report.run_id}: {report.summary}")
     if report_path is not None:
-        _write_report(report_path, [problem.as_dict() for problem in report.problems])
+        _write_report(report_path, [problem.as_dict() for problem in ordered(report.problems)])
     if report.unstored:
         # A fault of this instance, not of the data: the run failed, whatever else it loaded.
         click.echo(
@@ -191,6 +206,45 @@ def ingest(
             err=True,
         )
         raise SystemExit(1)
+
+
+def _dry_run(
+    settings: Settings,
+    path: Path,
+    profile: Profile,
+    images_dir: Path | None,
+    institution: str | None,
+    report_path: Path | None,
+) -> None:
+    """``ingest --dry-run``: the file's rows and photographs checked, nothing written (not even
+    the instance created); the catalogue is not consulted, so a row's own institution or
+    --institution must name where it would go."""
+    from ingest.dry_run import dry_run_source
+    from ingest.sources import SourceError
+
+    try:
+        result = dry_run_source(
+            path,
+            profile,
+            images_dir=images_dir,
+            institution=institution,
+            default_status="published",
+            max_photo_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+        )
+    except SourceError as error:
+        raise click.ClickException(f"{path}: {error.reason}") from None
+    errors = [problem for problem in result.problems if problem.severity == "error"]
+    warnings = [problem for problem in result.problems if problem.severity != "error"]
+    _echo_problems(errors, warnings)
+    click.echo(
+        f"Dry run: {result.total_rows} rows, {result.accepted_rows} would be loaded, "
+        f"{result.total_rows - result.accepted_rows} refused; {result.photos_found} of "
+        f"{result.photos_named} photographs found; {len(errors)} errors, {len(warnings)} "
+        "warnings. Nothing was written."
+    )
+    if report_path is not None:
+        _write_report(report_path, [problem.as_dict() for problem in result.problems])
 
 
 @contextmanager
@@ -251,12 +305,13 @@ def _write_report(path: Path, problems: list[dict[str, Any]]) -> None:
         path.write_text(json.dumps(problems, ensure_ascii=False, indent=2), encoding="utf-8")
         return
     with path.open("w", newline="", encoding="utf-8") as handle:
-        fields = ["line", "severity", "accession_number", "field", "reason"]
+        fields = ["line", "severity", "accession_number", "field", "reason", "details"]
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for problem in problems:
+            row = {**problem, "details": "; ".join(problem.get("details") or [])}
             # A leading = + - @ would make a spreadsheet run the cell as a formula.
-            writer.writerow({k: _spreadsheet_safe(v) for k, v in problem.items()})
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in row.items()})
 
 
 def _spreadsheet_safe(value: Any) -> Any:

@@ -9,6 +9,7 @@ public nor listed here fails ``test_every_route_is_in_the_matrix``.
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,12 +39,15 @@ OWN_B = {**SIGNED, "partner_a": HIDDEN}
 CURATORS = {**SIGNED, "partner_a": FORBIDDEN, "partner_b": FORBIDDEN}
 CURATORS_ONLY_EDIT_PUBLISHED = {**OWN_A, "partner_a": FORBIDDEN}
 ADMINS = {**CURATORS, "curator": FORBIDDEN}
+# A bulk upload's dry run is its uploader's alone, curators included.
+UPLOADER_A = {**SIGNED, "partner_b": HIDDEN, "curator": HIDDEN, "admin": HIDDEN}
 EVERYONE = dict.fromkeys(ROLES, OK)
 # Which expectation goes with which declared rule (the matrix checks the declaration too).
 RULE_OF = {
     id(SIGNED): Rule.SIGNED_IN,
     id(OWN_A): Rule.SIGNED_IN,
     id(OWN_B): Rule.SIGNED_IN,
+    id(UPLOADER_A): Rule.SIGNED_IN,
     id(CURATORS_ONLY_EDIT_PUBLISHED): Rule.SIGNED_IN,
     id(CURATORS): Rule.CURATOR,
     id(ADMINS): Rule.ADMIN,
@@ -176,6 +180,17 @@ def _delete_photo(site: Site, role: str) -> Request:
 def _bulk(site: Site, role: str) -> Request:
     rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
     return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
+
+
+def _waiting_upload(site: Site, owner: int) -> str:
+    """A dry run's kept files, as the bulk form leaves them (web.curate.bulk_preview)."""
+    token = uuid.uuid4().hex
+    folder = site.settings.home / "uploads" / token
+    folder.mkdir(parents=True)
+    (folder / "records.csv").write_text("accession_number,title_en\nWAIT-1,Waiting\n")
+    manifest = {"user_id": owner, "institution_id": site.institution_a, "mapping": ""}
+    (folder / "preview.json").write_text(json.dumps(manifest))
+    return f"/curate/bulk/preview/{token}"
 
 
 def _owner(site: Site, role: str) -> int:
@@ -361,6 +376,35 @@ CASES: list[Case] = [
         "curate.bulk_report",
         lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/report.csv", None),
         OWN_A,
+    ),
+    Case(
+        "curate.bulk_preview_page",
+        lambda s, r: ("GET", _waiting_upload(s, _user(s, "partner_a")), None),
+        UPLOADER_A,
+    ),
+    Case(
+        "curate.bulk_preview_update",
+        lambda s, r: ("POST", _waiting_upload(s, _user(s, "partner_a")), {}),
+        UPLOADER_A,
+    ),
+    Case(
+        "curate.bulk_preview_import",
+        lambda s, r: ("POST", _waiting_upload(s, _user(s, "partner_a")) + "/import", {}),
+        UPLOADER_A,
+    ),
+    Case(
+        "curate.bulk_preview_discard",
+        lambda s, r: ("POST", _waiting_upload(s, _user(s, "partner_a")) + "/discard", {}),
+        UPLOADER_A,
+    ),
+    Case(
+        "curate.bulk_preview_save_profile",
+        lambda s, r: (
+            "POST",
+            _waiting_upload(s, _owner(s, r)) + "/profile",
+            {"profile_name": f"matrix-{r.replace('_', '-')}"},
+        ),
+        CURATORS,
     ),
     Case("curate.users", lambda s, r: ("GET", "/curate/users", None), ADMINS),
     Case(

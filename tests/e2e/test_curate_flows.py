@@ -79,17 +79,21 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     screenshot(page, "curate-04-partner-outcome")
 
 
-def test_bulk_upload_runs_in_the_background_and_reports(page, curate_site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    rows = tmp_path / "wares.csv"
+def test_bulk_upload_dry_run_with_a_mapping_built_in_the_browser_then_import(  # type: ignore[no-untyped-def]
+    page, curate_site, tmp_path
+) -> None:
+    # A museum's own export: its column names are not the catalogue's.
+    rows = tmp_path / "export.csv"
     rows.write_text(
-        "accession_number,title_en,rights,images\n"
-        f"BU-1,Bulk flask,{CC0},flask.jpg\n"
-        ",No accession number,,\n",
+        "Object No.,Name,When made,Mark,Licence,Photo\n"
+        f"BU-1,Bulk flask,circa 1430,six-character mark,{CC0},flask.jpg\n"
+        ",No accession number,,,,\n",
         encoding="utf-8",
     )
     photos = tmp_path / "photos.zip"
     with zipfile.ZipFile(photos, "w") as archive:
         archive.write(NEW_PHOTO, "flask.jpg")
+        archive.write(KNOWN_PHOTO, "spare.jpg")
     sign_in(page, curate_site.url, CURATOR)
     page.get_by_role("link", name="Bulk upload").click()
     page.get_by_label("Records (CSV or JSON)").set_input_files(str(rows))
@@ -97,13 +101,36 @@ def test_bulk_upload_runs_in_the_background_and_reports(page, curate_site, tmp_p
     page.get_by_label("Institution for rows that name none").select_option(
         "Capital Museum, Beijing"
     )
-    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_url(re.compile(r"/curate/bulk/preview/[0-9a-f]{32}$"))
+    # The dry run: the row as it will be catalogued, every problem, nothing loaded yet.
+    preview = page.get_by_test_id("preview-rows")
+    assert "Bulk flask" in preview.inner_text() and "✓ flask.jpg" in preview.inner_text()
+    problems = page.get_by_test_id("problems").inner_text()
+    assert problems.index("accession number is missing") < problems.index("named by no row")
+    # "When made" and "Mark" were not recognised: map them in the browser; the preview follows.
+    assert page.get_by_label("When made", exact=True).input_value() == ""
+    with page.expect_navigation():
+        page.get_by_label("When made", exact=True).select_option("date_text")
+    assert "[14" in page.get_by_test_id("years").first.inner_text()
+    with page.expect_navigation():
+        page.get_by_label("Mark", exact=True).select_option("marks")
+    assert page.get_by_label("Mark", exact=True).input_value() == "marks"
+    screenshot(page, "curate-05-bulk-dry-run")
+    # Saved as a profile for later uploads (and potbank ingest --profile museum-export).
+    page.get_by_label("Profile name (lower-case letters, digits, - or _)").fill("museum-export")
+    with page.expect_navigation():
+        page.get_by_test_id("save-profile").click()
+    assert page.get_by_label("Mapping profile").input_value() == "museum-export"
+    page.get_by_test_id("import").click()
     page.wait_for_url(re.compile(r"/curate/bulk/\d+$"))
     # The page follows the job by itself (curate.js) and shows the report when it is done.
     page.get_by_test_id("job-status").filter(has_text="finished").wait_for(timeout=60_000)
     assert "1 created" in page.get_by_test_id("job-summary").inner_text()
     assert "accession number" in page.locator("table").inner_text().lower()
-    screenshot(page, "curate-05-bulk-report")
+    screenshot(page, "curate-06-bulk-report")
     page.reload()
     assert page.get_by_test_id("job-status").inner_text() == "finished"
+    page.goto(curate_site.url + "/curate/bulk")
+    assert page.locator("option[value='museum-export']").count() == 1
     _sign_out(page)

@@ -68,3 +68,42 @@ def test_unreadable_folder_is_a_clear_error(settings, tmp_path):
     (tmp_path / "b.csv").write_text("accession_number\nB\n")
     result = CliRunner().invoke(main, ["ingest", str(tmp_path)], env=_env(settings))
     assert result.exit_code == 1 and "several tables" in result.output
+
+
+def test_a_dry_run_reports_every_problem_and_writes_nothing(settings, tmp_path):
+    source = tmp_path / "wares.csv"
+    source.write_text(
+        "accession_number,title_en,date_text,images\n"
+        "D-1,Dish,circa 1430,dish.jpg\n"
+        ",No number,,\n"
+        "D-3,Bowl,sometime,\n"
+        "D-1,Again,,\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "report.json"
+    before = _files(settings.home)
+    args = ["ingest", str(source), "--dry-run", "--institution", "M", "--report", str(report)]
+    result = CliRunner().invoke(main, args, env=_env(settings))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Dry run: 4 rows, 2 would be loaded, 2 refused; 0 of 1 photographs found; "
+        "3 errors, 1 warnings. Nothing was written." in result.output
+    )
+    problems = json.loads(report.read_text(encoding="utf-8"))
+    # Errors first, each in line order, then the warnings.
+    assert [(p["line"], p["severity"]) for p in problems] == [
+        (2, "error"),
+        (3, "error"),
+        (5, "error"),
+        (4, "warning"),
+    ]
+    # Nothing in the instance changed: no store, no index, no database file written.
+    assert _files(settings.home) == before
+
+
+def _files(root):  # type: ignore[no-untyped-def]
+    if not root.exists():
+        return []
+    return sorted(
+        (str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in root.rglob("*")
+    )

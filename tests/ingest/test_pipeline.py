@@ -234,10 +234,12 @@ def test_folder_and_zip_sources(settings, session_factory, tmp_path):
     options = IngestOptions(institution="Folder Museum")
     report = ingest_source(settings, session_factory, folder, "potbank", options)
     assert (report.created, report.photos_added, report.errors) == (1, 1, [])
-    # A photograph in the bundle that no row names is reported, not silently left behind.
-    assert [(p.line, p.field, p.reason.split(":")[0]) for p in report.warnings] == [
-        (0, "images", "images/forgotten.jpg")
+    # A photograph in the bundle that no row names is reported, not silently left behind: the
+    # unused ones together, as one warning on the source listing their names.
+    assert [(p.line, p.field, p.details) for p in report.warnings] == [
+        (0, "images", ("images/forgotten.jpg",))
     ]
+    assert report.warnings[0].reason.startswith("1 photograph in the source named by no row")
 
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
@@ -249,7 +251,7 @@ def test_folder_and_zip_sources(settings, session_factory, tmp_path):
         settings, session_factory, archive, "potbank", IngestOptions(institution="Zip Museum")
     )
     assert (zipped.created, zipped.photos_added, zipped.errors) == (1, 1, [])
-    assert [p.reason.split(":")[0] for p in zipped.warnings] == ["images/extra.png"]
+    assert [p.details for p in zipped.warnings] == [("images/extra.png",)]
     with session_factory() as session:
         text = text_index_for(settings)
         assert len(text.ids()) == 2
@@ -565,7 +567,7 @@ def test_unnamed_photographs_are_reported_where_photographs_were_offered(
     assert beside.photos_added == 1 and beside.warnings == []
     offered = IngestOptions(institution="U", images_dir=images)
     again = ingest_source(settings, session_factory, source, "potbank", offered)
-    assert [(w.line, w.reason.split(":")[0]) for w in again.warnings] == [(0, "b.jpg")]
+    assert [(w.line, w.details) for w in again.warnings] == [(0, ("b.jpg",))]
     with session_factory() as session:
         run = session.scalars(select(IngestRun).order_by(IngestRun.id.desc())).first()
-        assert any("b.jpg" in problem["reason"] for problem in run.errors)
+        assert any("b.jpg" in problem.get("details", []) for problem in run.errors)

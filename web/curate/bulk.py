@@ -1,10 +1,14 @@
-"""Bulk upload from the browser: a records file (CSV or JSON in the native template) plus a ZIP
-of photographs, processed in the background, with a progress page and a downloadable report."""
+"""Bulk upload from the browser: a records file (CSV, TSV, JSON or a ZIP with its photographs)
+plus a ZIP of photographs. The browser's form first makes a dry run (web.curate.bulk_preview):
+the first rows as they will be catalogued and every problem of the file, with a mapping screen
+whose result can be saved as a profile; "Import" then processes the kept files in the
+background, with a progress page and a downloadable report."""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import secrets
 from typing import Any
 
@@ -21,11 +25,20 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from archive.catalogue import record_audit
 from archive.curation import BulkJob, JobStatus
 from archive.models import Institution
-from ingest.profiles import builtin_profiles, load_profile
+from ingest.profiles import (
+    PARSED_TARGETS,
+    PLAIN_TARGETS,
+    ProfileError,
+    column_profile,
+    load_profile,
+    profile_names,
+    save_profile,
+)
 from web.auth import Rule, access
-from web.curate import jobs
+from web.curate import bulk_preview, jobs
 from web.curate.access import signed_in
 from web.curate.blueprint import curate
 from web.curate.uploads import PHOTOS_NAME, records_name
@@ -33,6 +46,7 @@ from web.exports import spreadsheet_safe
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
+logger = logging.getLogger(__name__)
 RECENT_JOBS = 20
 BULK_LIMIT_KEY = "POTBANK_MAX_BULK_UPLOAD_BYTES"
 # A ZIP of a collection's photographs is far larger than one photograph: by default the limit
@@ -82,7 +96,7 @@ def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
     ]
     page = render_template(
         "curate/bulk.html",
-        mappings={name: load_profile(name).description for name in builtin_profiles()},
+        mappings=_profiles(),
         institutions=institutions if account.is_curator else [],
         recent=recent,
         error=error,
@@ -97,27 +111,61 @@ def bulk_form() -> tuple[str, int]:
     return _form()
 
 
+def _profiles() -> dict[str, str]:
+    """Every profile usable by name, with its description (its name where it has none); a
+    saved profile someone broke by hand is left out (and logged), never a failed page."""
+    home = app_state().settings.home
+    found = {}
+    for name in profile_names(home):
+        try:
+            found[name] = load_profile(name, home).description or name
+        except ProfileError as error:
+            logger.warning("mapping profile %s cannot be used: %s", name, error)
+    return found
+
+
+def _institution_id() -> int | None:
+    account = signed_in()
+    if not account.is_curator:
+        return account.institution_id
+    name = request.form.get("institution", "")
+    chosen = db_session().scalar(select(Institution).where(Institution.name == name))
+    return chosen.id if chosen else None
+
+
 @curate.post("/bulk")
 @access(Rule.SIGNED_IN)
 def bulk_upload() -> Response | tuple[str, int]:
-    """Accept the files, queue the job, start it in the background and show its progress."""
+    """Accept the files. The browser's form asks for a dry run (``action=preview``): the files
+    wait for the mapping and the import. Without it (a script), the job starts at once with a
+    named profile."""
     account = signed_in()
     state = app_state()
     records = request.files.get("records")
     photos = request.files.get("photos")
+    preview = request.form.get("action") == "preview"
     mapping = request.form.get("mapping", "potbank")
-    if mapping not in builtin_profiles():
+    known = _profiles()
+    if mapping not in known and not (preview and mapping == bulk_preview.COLUMNS_MODE):
         return _form(422, _("Choose one of the mapping profiles."))
     if records is None or not records.filename:
         return _form(422, _("Choose a records file (CSV or JSON)."))
     data = records.stream.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
         return _form(413, _("The records file is larger than this archive accepts."))
-    institution_id = account.institution_id
-    if account.is_curator:
-        name = request.form.get("institution", "")
-        chosen = db_session().scalar(select(Institution).where(Institution.name == name))
-        institution_id = chosen.id if chosen else None
+    institution_id = _institution_id()
+    if preview:
+        waiting = bulk_preview.create(
+            state,
+            user_id=account.id,
+            institution_id=institution_id,
+            as_submission=not account.is_curator,
+            records=records,
+            data=data,
+            photos=photos,
+            mapping=mapping,
+        )
+        return redirect(url_for("curate.bulk_preview_page", token=waiting.token))
     job = BulkJob(
         user_id=account.id,
         institution_id=institution_id,
@@ -125,6 +173,7 @@ def bulk_upload() -> Response | tuple[str, int]:
         mapping=mapping,
         source_name=(records.filename or "upload")[-300:],
         folder=secrets.token_hex(16),
+        phase=jobs.Phase.READING,
     )
     db_session().add(job)
     db_session().flush()
@@ -140,14 +189,145 @@ def bulk_upload() -> Response | tuple[str, int]:
     return redirect(url_for("curate.bulk_job", job_id=job.id))
 
 
+def _waiting(token: str) -> bulk_preview.Preview:
+    found = bulk_preview.find(app_state(), token, signed_in().id)
+    if found is None:
+        # Another account's upload, an imported one, or one removed after a day: all alike.
+        abort(404)
+    return found
+
+
+def _asked_mapping(columns: list[str], mode: str | None = None) -> bulk_preview.Mapping:
+    """The mapping the form asks for; the column selects are read only when the form has them."""
+    form = request.form
+    assigned = None
+    if form.get("assigned"):
+        assigned = {name: form.get(f"target-{index}", "") for index, name in enumerate(columns)}
+    chosen = mode if mode is not None else form.get("profile", bulk_preview.COLUMNS_MODE)
+    return bulk_preview.mapping_from(app_state(), chosen, assigned, columns)
+
+
+def _preview_page(
+    waiting: bulk_preview.Preview,
+    columns: list[str],
+    mapping: bulk_preview.Mapping,
+    status: int = 200,
+    error: str | None = None,
+) -> tuple[str, int]:
+    check = None
+    if mapping.profile is not None:
+        check = bulk_preview.check(app_state(), db_session(), waiting, mapping.profile)
+    page = render_template(
+        "curate/bulk_preview.html",
+        waiting=waiting,
+        columns=columns,
+        mapping=mapping,
+        check=check,
+        problem_dicts=[problem.as_dict() for problem in check.problems] if check else [],
+        profiles=_profiles(),
+        targets=PLAIN_TARGETS + PARSED_TARGETS,
+        error=error,
+    )
+    return page, status
+
+
+@curate.get("/bulk/preview/<token>")
+@access(Rule.SIGNED_IN)
+def bulk_preview_page(token: str) -> tuple[str, int]:
+    """The dry run of a waiting upload with the mapping chosen when it was sent."""
+    waiting = _waiting(token)
+    columns = bulk_preview.columns(app_state(), waiting, waiting.mapping)
+    return _preview_page(waiting, columns, _asked_mapping(columns, waiting.mapping))
+
+
+@curate.post("/bulk/preview/<token>")
+@access(Rule.SIGNED_IN)
+def bulk_preview_update(token: str) -> tuple[str, int]:
+    """The dry run again with the mapping as the screen now sets it."""
+    waiting = _waiting(token)
+    columns = bulk_preview.columns(app_state(), waiting, request.form.get("profile"))
+    return _preview_page(waiting, columns, _asked_mapping(columns))
+
+
+@curate.post("/bulk/preview/<token>/import")
+@access(Rule.SIGNED_IN)
+def bulk_preview_import(token: str) -> Response | tuple[str, int]:
+    """Start the real import of the waiting files with the mapping on the screen."""
+    waiting = _waiting(token)
+    columns = bulk_preview.columns(app_state(), waiting, request.form.get("profile"))
+    mapping = _asked_mapping(columns)
+    if mapping.profile is None:
+        return _preview_page(waiting, columns, mapping, 422, _("Fix the mapping first."))
+    job = BulkJob(
+        user_id=waiting.user_id,
+        institution_id=waiting.institution_id,
+        as_submission=waiting.as_submission,
+        mapping=bulk_preview.claim(waiting, mapping),
+        source_name=waiting.source_name,
+        folder=waiting.token,
+        phase=jobs.Phase.READING,
+    )
+    db_session().add(job)
+    db_session().commit()
+    jobs.start(app_state(), job.id)
+    flash(_("Import started: it is being processed."))
+    return redirect(url_for("curate.bulk_job", job_id=job.id))
+
+
+@curate.post("/bulk/preview/<token>/discard")
+@access(Rule.SIGNED_IN)
+def bulk_preview_discard(token: str) -> Response:
+    """Drop a waiting upload without importing it: its files are removed at once."""
+    bulk_preview.discard(_waiting(token))
+    flash(_("The upload was discarded; nothing was imported."))
+    return redirect(url_for("curate.bulk_form"))
+
+
+@curate.post("/bulk/preview/<token>/profile")
+@access(Rule.CURATOR)
+def bulk_preview_save_profile(token: str) -> tuple[str, int]:
+    """Save the mapping built on the screen as a named profile of this instance (for later
+    uploads and ``potbank ingest --profile NAME``), then show the dry run with it."""
+    waiting = _waiting(token)
+    columns = bulk_preview.columns(app_state(), waiting, request.form.get("profile"))
+    mapping = _asked_mapping(columns, bulk_preview.COLUMNS_MODE)
+    name = request.form.get("profile_name", "").strip()
+    description = request.form.get("profile_description", "").strip()[:300]
+    try:
+        data = column_profile(name, description, mapping.columns)
+        save_profile(app_state().settings.home, data)
+    except ProfileError as error:
+        return _preview_page(waiting, columns, mapping, 422, str(error))
+    account = signed_in()
+    record_audit(
+        db_session(),
+        actor=account.email,
+        user_id=account.id,
+        action="save_profile",
+        entity_type="mapping_profile",
+        entity_id=None,
+        before=None,
+        after=data,
+    )
+    db_session().commit()
+    flash(_("Mapping profile {name} saved.", name=name))
+    return _preview_page(waiting, columns, _asked_mapping(columns, name))
+
+
 def job_state(job: BulkJob) -> dict[str, Any]:
-    """What the progress page shows, as JSON for its script."""
+    """What the progress page shows, as JSON for its script: the total is null until the
+    rows are counted (the phase is then "reading"), never a made-up 0."""
+    active = job.status in jobs.ACTIVE
+    counting = active and job.phase in (None, jobs.Phase.READING)
     return {
         "id": job.id,
         "status": job.status.value,
-        "active": job.status in jobs.ACTIVE,
-        "total": job.total_rows,
+        "active": active,
+        "phase": job.phase if active else None,
+        "total": None if counting else job.total_rows,
         "processed": job.processed_rows,
+        "photos_total": None if counting else job.photos_total,
+        "photos_done": job.photos_done,
         "summary": job.summary,
         "message": job.message,
         "problems": len(job.problems or []),
@@ -197,12 +377,13 @@ def bulk_report(job_id: int) -> Response:
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer,
-        fieldnames=["line", "severity", "accession_number", "field", "reason"],
+        fieldnames=["line", "severity", "accession_number", "field", "reason", "details"],
         extrasaction="ignore",
     )
     writer.writeheader()
     for problem in job.problems or []:
-        writer.writerow({key: spreadsheet_safe(value) for key, value in problem.items()})
+        row = {**problem, "details": "; ".join(problem.get("details") or [])}
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="upload-{job.id}-report.csv"'
     return response

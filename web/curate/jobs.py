@@ -12,10 +12,9 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,12 +22,12 @@ from sqlalchemy.orm import Session
 from archive.curation import BulkJob, JobStatus
 from archive.jobs import interrupt_expired, leased_job
 from archive.models import Institution, User, Ware, WareStatus, utcnow
-from ingest.bundles import ZipPhotos, open_source
+from ingest.bundles import PhotoReader, ZipPhotos, open_source
 from ingest.mapping import map_record
 from ingest.pipeline import IngestOptions, IngestReport, run_ingest
-from ingest.profiles import Profile, load_profile
-from ingest.records import IngestProblem, RowError, SourceRecord
-from ingest.sources import SourceError
+from ingest.profiles import Profile, ProfileError, load_profile
+from ingest.records import IngestProblem, RowError, SourceRecord, ordered
+from ingest.sources import RowStream, SourceError
 from web.curate.uploads import PHOTOS_NAME, RECORDS_STEM, UploadRejected, zip_base
 from web.views.context import AppState
 
@@ -53,6 +52,21 @@ INTERRUPTED_MESSAGE = (
 KEEP_INTERRUPTED = timedelta(hours=24)
 # An upload folder no job names (a request that died between saving and committing).
 KEEP_UNCLAIMED = timedelta(hours=1)
+# A dry run's files wait this long for the curator to map and import them.
+KEEP_PREVIEW = timedelta(hours=24)
+# Marks an upload folder that holds a dry run not yet imported (web.curate.bulk_preview).
+PREVIEW_MANIFEST = "preview.json"
+# A mapping built on the mapping screen and not saved as a profile travels with the upload.
+MAPPING_FILE = "mapping.toml"
+
+
+class Phase:
+    """What a running job is doing, for its progress page."""
+
+    READING = "reading"  # reading and mapping the file: the number of rows is not known yet
+    LOADING = "loading"  # rows and photographs going into the catalogue and the indexes
+    FINISHING = "finishing"  # the last index writes and the report
+
 
 _threads: dict[int, threading.Thread] = {}
 _threads_lock = threading.Lock()
@@ -164,6 +178,8 @@ def resume(state: AppState, session: Session, job: BulkJob) -> bool:
             message=None,
             finished_at=None,
             processed_rows=0,
+            photos_done=0,
+            phase=Phase.READING,
             created_at=utcnow(),
         )
     ).rowcount
@@ -186,7 +202,8 @@ def remove_abandoned_uploads(state: AppState, session: Session) -> list[str]:
         job = jobs.get(folder.name)
         if job is None:
             age = now - datetime.fromtimestamp(folder.stat().st_mtime, tz=UTC)
-            abandoned = age > KEEP_UNCLAIMED
+            preview = (folder / PREVIEW_MANIFEST).is_file()
+            abandoned = age > (KEEP_PREVIEW if preview else KEEP_UNCLAIMED)
         elif job.status is JobStatus.INTERRUPTED:
             abandoned = now - (_aware(job.finished_at) or now) > KEEP_INTERRUPTED
         else:
@@ -235,20 +252,34 @@ def _execute(state: AppState, job_id: int) -> None:
             _ingest_upload(state, session, job, lease.job_id)
 
 
-def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: int) -> None:
+def job_profile(state: AppState, job: BulkJob) -> Profile:
+    """The profile a job maps its rows with: the mapping built for it, else a named profile."""
+    built = upload_folder(state, job) / MAPPING_FILE
+    try:
+        return load_profile(built if built.is_file() else job.mapping, state.settings.home)
+    except ProfileError as error:
+        # A saved profile removed or broken since the upload: say so, not "unexpected error"
+        # (the details, with the server's paths, go to the log).
+        logger.warning("bulk job %s: %s", job.id, error)
+        raise UploadRejected(f"the mapping profile {job.mapping!r} cannot be used") from None
+
+
+@contextmanager
+def opened_upload(
+    state: AppState, folder: Path, profile: Profile
+) -> Iterator[tuple[RowStream, PhotoReader]]:
+    """The rows of an upload folder's records file and where its photographs are read from
+    (the records' own ZIP, or the separate ZIP of photographs); an unreadable file raises
+    UploadRejected."""
     settings = state.settings
-    job_id = job.id
-    folder = upload_folder(state, job)
-    profile = load_profile(job.mapping)
-    institution = session.get(Institution, job.institution_id) if job.institution_id else None
-    report = IngestReport()
     with ExitStack() as stack:
-        records_path = next(folder.glob(f"{RECORDS_STEM}.*"))
         try:
+            records_path = next(folder.glob(f"{RECORDS_STEM}.*"))
             source = stack.enter_context(
                 open_source(
                     records_path,
                     delimiter=profile.delimiter,
+                    encoding=profile.encoding,
                     max_photo_bytes=settings.max_upload_bytes,
                 )
             )
@@ -256,10 +287,42 @@ def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: in
             if (folder / PHOTOS_NAME).exists():
                 archive = stack.enter_context(zipfile.ZipFile(folder / PHOTOS_NAME))
                 photos = ZipPhotos(archive, zip_base(archive), settings.max_upload_bytes)
-            records = list(_records(session, job, profile, institution, source.rows, report))
+        except StopIteration:
+            raise UploadRejected("the records file is missing: upload it again") from None
         except (SourceError, zipfile.BadZipFile) as error:
             raise UploadRejected(str(error)) from None
+        yield source.rows, photos
+
+
+def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: int) -> None:
+    settings = state.settings
+    job_id = job.id
+    profile = job_profile(state, job)
+    institution = session.get(Institution, job.institution_id) if job.institution_id else None
+    report = IngestReport()
+    job.phase = Phase.READING
+    session.commit()
+    with opened_upload(state, upload_folder(state, job), profile) as (rows, photos):
+        try:
+            records = list(
+                upload_records(
+                    session, job.as_submission, profile, institution, rows, report.problems
+                )
+            )
+        except SourceError as error:
+            raise UploadRejected(str(error)) from None
+        # Counted before the first row is loaded, so the progress page shows rows done of a
+        # known total rather than "0 / 0".
         job.total_rows = len(records)
+        job.photos_total = len(
+            {
+                photo.filename
+                for _, record in records
+                if isinstance(record, SourceRecord)
+                for photo in record.photos
+            }
+        )
+        job.phase = Phase.LOADING
         session.commit()
         options = IngestOptions(
             institution=institution.name if institution else None,
@@ -273,6 +336,9 @@ def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: in
                 live = progress_session.get(BulkJob, job_id)
                 if live is not None:
                     live.processed_rows += count
+                    live.photos_done = report.photos_added
+                    if live.processed_rows >= live.total_rows:
+                        live.phase = Phase.FINISHING
                     live.heartbeat_at = utcnow()
                     progress_session.commit()
 
@@ -289,8 +355,10 @@ def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: in
     session.refresh(job)
     job.ingest_run_id = report.run_id
     job.summary = report.summary
-    job.problems = [problem.as_dict() for problem in report.problems]
+    job.problems = [problem.as_dict() for problem in ordered(report.problems)]
     job.processed_rows = job.total_rows
+    job.photos_done = report.photos_added
+    job.phase = None
     job.status = JobStatus.FAILED if report.unstored else JobStatus.FINISHED
     if report.unstored:
         job.message = STORE_FAILED_MESSAGE.format(count=report.unstored)
@@ -303,17 +371,19 @@ def _actor_of(session: Session, job: BulkJob) -> str:
     return user.email if user else "bulk upload"
 
 
-def _records(
+def upload_records(
     session: Session,
-    job: BulkJob,
+    as_submission: bool,
     profile: Profile,
     institution: Institution | None,
-    rows: Iterator[tuple[int, dict[str, Any] | RowError]],
-    report: IngestReport,
+    rows: RowStream,
+    problems: list[IngestProblem],
 ) -> Iterator[tuple[int, SourceRecord | RowError]]:
     """Mapped rows with the uploader's rules applied: a partner's rows belong to the partner's
-    institution and arrive as submissions; nothing is published without a rights statement."""
-    default_status = WareStatus.SUBMITTED if job.as_submission else WareStatus.PUBLISHED
+    institution and arrive as submissions; nothing is published without a rights statement
+    (noted in ``problems``). Reads only: the dry run uses it too. A file that cannot be read
+    on raises SourceError."""
+    default_status = WareStatus.SUBMITTED if as_submission else WareStatus.PUBLISHED
     for line, row in rows:
         if isinstance(row, RowError):
             yield line, row
@@ -323,7 +393,7 @@ def _records(
         except RowError as error:
             yield line, error
             continue
-        if job.as_submission:
+        if as_submission:
             assert institution is not None
             record.institution = institution.name
             record.fields["status"] = WareStatus.SUBMITTED.value
@@ -338,7 +408,7 @@ def _records(
                 continue
         elif record.fields.get("status") == "published" and not record.fields.get("rights"):
             record.fields["status"] = WareStatus.DRAFT.value
-            report.problems.append(
+            problems.append(
                 IngestProblem(
                     line,
                     record.accession_number,

@@ -20,12 +20,24 @@
         if (!state) {
           return;
         }
-        show("processed", state.processed);
-        show("total", state.total);
-        var bar = panel.querySelector("[data-job-progress]");
-        if (bar) {
-          bar.max = Math.max(state.total, 1);
-          bar.value = state.processed;
+        // Until the rows are counted the total is null: the page says it is reading the file.
+        var phase = panel.querySelector("[data-job-field='phase-text']");
+        var text = phase && phase.getAttribute("data-phase-" + (state.total === null ? "reading" : state.phase));
+        if (text) {
+          phase.textContent = text;
+        }
+        var counts = panel.querySelector("[data-job-counts]");
+        if (counts && state.total !== null) {
+          counts.hidden = false;
+          show("processed", state.processed);
+          show("total", state.total);
+          show("photos_done", state.photos_done);
+          show("photos_total", state.photos_total);
+          var bar = panel.querySelector("[data-job-progress]");
+          if (bar) {
+            bar.max = Math.max(state.total, 1);
+            bar.value = state.processed;
+          }
         }
         if (!state.active) {
           window.location.reload();
@@ -36,4 +48,34 @@
       .catch(function () { window.setTimeout(poll, 5000); });
   }
   window.setTimeout(poll, 1000);
+})();
+
+// The bulk upload's mapping screen: the dry run follows each change of the mapping (the
+// "Update the preview" button does the same without this script). Changing a column's field
+// means a mapping of one's own, so the profile choice switches to the columns.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-mapping-form]");
+  if (!form) {
+    return;
+  }
+  var profile = form.querySelector("[data-mapping-profile]");
+  function update() {
+    if (form.requestSubmit) {
+      form.requestSubmit();
+    } else {
+      form.submit();
+    }
+  }
+  if (profile) {
+    profile.addEventListener("change", update);
+  }
+  Array.prototype.forEach.call(form.querySelectorAll("[data-mapping-target]"), function (select) {
+    select.addEventListener("change", function () {
+      if (profile) {
+        profile.value = "";
+      }
+      update();
+    });
+  });
 })();
