@@ -27,6 +27,7 @@ from web.curate import (
     vocabulary,
     wares,
     workbench,
+    working_copy,
 )
 from web.curate.blueprint import curate
 
@@ -47,6 +48,7 @@ VIEW_MODULES = (
     vocabulary,
     wares,
     workbench,
+    working_copy,
 )
 RULED_BLUEPRINTS = ("auth", "curate")
 
