@@ -23,8 +23,8 @@ from archive.authorities import add_alias, merge_makers
 from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
-from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
 from archive.editing import remove_photograph
+from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
 from archive.models import AuditEvent, Maker, Role, User, Ware, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
