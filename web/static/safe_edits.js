@@ -41,22 +41,29 @@
       status.classList.toggle("autosave--failed", Boolean(failed));
     }
 
+    function send(keepalive) {
+      var token = edited.querySelector('input[name="csrf_token"]');
+      return fetch(url, {
+        method: "POST",
+        body: new FormData(edited),
+        credentials: "same-origin",
+        keepalive: keepalive,
+        redirect: "error",  // an expired sign-in answers with a redirect: that is a failure
+        headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" }
+      });
+    }
+
     function save() {
       timer = null;
       if (inFlight) { again = true; return; }
       inFlight = true;
       dirty = false;
       say(status ? status.getAttribute("data-saving") : "", false);
-      var body = new FormData(edited);
-      var token = edited.querySelector('input[name="csrf_token"]');
-      fetch(url, {
-        method: "POST",
-        body: body,
-        credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" }
-      })
+      send(false)
         .then(function (response) {
-          return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
+          var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
+          return (json ? response.json() : Promise.resolve({ message: response.statusText }))
+            .then(function (answer) { return { ok: response.ok, answer: answer }; });
         })
         .then(function (result) {
           if (!result.ok) { throw new Error(result.answer && result.answer.message); }
@@ -81,6 +88,10 @@
     edited.addEventListener("submit", function () {
       submitting = true;
       if (timer) { window.clearTimeout(timer); timer = null; }
+    });
+    // A tab closed within the moment before an autosave still sends what was typed.
+    window.addEventListener("pagehide", function () {
+      if (url && timer && !submitting) { window.clearTimeout(timer); timer = null; send(true); }
     });
     window.addEventListener("beforeunload", function (event) {
       if (submitting) { return; }
