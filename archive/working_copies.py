@@ -64,7 +64,7 @@ def save_working_copy(
     draft.user_id = user_id
     draft.updated_at = utcnow()
     pending = draft.pending()
-    if not pending:
+    if not pending or values == current:
         session.delete(draft)
         session.flush()
         return None

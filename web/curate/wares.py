@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from archive.catalogue import get_or_create_collection, get_or_create_maker
-from archive.curation import ReviewDecision, ReviewNote
+from archive.curation import ReviewDecision, ReviewNote, WareDraft
 from archive.editing import (
     EditRefused,
     create_ware,
@@ -151,17 +152,7 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     if form.errors:
         return form_page(form, item, 422)
     if item.status is WareStatus.PUBLISHED:
-        email, user_id = actor()
-        kept = save_working_copy(
-            db_session(),
-            item.id,
-            form.typed(),
-            current=WareForm.of_ware(item).typed(),
-            actor=email,
-            user_id=user_id,
-            audited=True,
-        )
-        db_session().commit()
+        kept = keep_in_working_copy(item, form, audited=True)
         if dated:
             flash(*dated)
         flash(
@@ -174,6 +165,31 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
         )
         return redirect(url_for("curate.ware", ware_id=item.id))
     return apply_form(item, form, dated, action="update")
+
+
+def keep_in_working_copy(item: Ware, form: WareForm, *, audited: bool) -> WareDraft | None:
+    """Save the form as typed into the ware's working copy and commit; returns the copy (None
+    when nothing differs from the record)."""
+    email, user_id = actor()
+    for attempt in (1, 2):
+        try:
+            draft = save_working_copy(
+                db_session(),
+                item.id,
+                form.typed(),
+                current=WareForm.of_ware(item).typed(),
+                actor=email,
+                user_id=user_id,
+                audited=audited,
+            )
+            db_session().commit()
+            return draft
+        except IntegrityError:
+            # Another tab or curator began the ware's copy at the same moment: save onto it.
+            db_session().rollback()
+            if attempt == 2:
+                raise
+    return None
 
 
 def apply_form(

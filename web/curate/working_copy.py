@@ -11,12 +11,7 @@ from werkzeug.wrappers import Response
 
 from archive.editing import full_snapshot
 from archive.models import Ware, WareStatus
-from archive.working_copies import (
-    discard_working_copy,
-    save_working_copy,
-    undo_discard,
-    working_copy,
-)
+from archive.working_copies import discard_working_copy, undo_discard, working_copy
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware
 from web.curate.blueprint import curate
@@ -24,7 +19,7 @@ from web.curate.dating import fill_years
 from web.curate.forms import WareForm, read_form, typed_data
 from web.curate.history import changes_of
 from web.curate.safety import offer_undo, unconfirmed
-from web.curate.wares import apply_form, form_page
+from web.curate.wares import apply_form, form_page, keep_in_working_copy
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
@@ -61,18 +56,7 @@ def autosave(ware_id: int) -> tuple[Response, int]:
     item = editable_ware(ware_id)
     if item.deleted_at is not None:
         return jsonify(saved=False, message=_("A deleted ware cannot be edited.")), 409
-    form = read_form(request.form)
-    email, user_id = actor()
-    draft = save_working_copy(
-        db_session(),
-        item.id,
-        form.typed(),
-        current=_current(item),
-        actor=email,
-        user_id=user_id,
-        audited=False,
-    )
-    db_session().commit()
+    draft = keep_in_working_copy(item, read_form(request.form), audited=False)
     if draft is None:
         return jsonify(saved=True, pending=0, message=_("No changes to save.")), 200
     return jsonify(
