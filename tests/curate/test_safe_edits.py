@@ -88,6 +88,7 @@ def test_a_published_wares_edit_stays_private_until_published(real_app: Flask, s
     assert "Publish changes" in mine and "Compare with public" in mine
     compared = client.get(f"/curate/wares/{ware.id}/working-copy/compare").get_data(as_text=True)
     assert f"<del>{old}</del>" in compared and "<ins>Zanzibar tureen</ins>" in compared
+    assert compared.count('<th scope="row">') == 1  # the title alone: nothing else differs
     with site.sessions() as session:
         saved_event = session.scalar(
             select(AuditEvent).where(

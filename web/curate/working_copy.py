@@ -17,7 +17,7 @@ from web.curate.access import actor, editable_ware
 from web.curate.blueprint import curate
 from web.curate.dating import fill_years
 from web.curate.forms import WareForm, read_form, typed_data
-from web.curate.history import changes_of
+from web.curate.history import FieldChange, changes_of
 from web.curate.safety import offer_undo, unconfirmed
 from web.curate.wares import apply_form, form_page, keep_in_working_copy
 from web.views.context import db_session
@@ -46,6 +46,14 @@ def _proposed_snapshot(item: Ware, form: WareForm) -> dict[str, Any]:
         "collection": form.collection or None,
         "makers": [[row.name, row.role, row.qualifier or None] for row in form.makers],
     }
+
+
+def _changes(item: Ware, form: WareForm) -> list[FieldChange]:
+    """What publishing would change, field by field (the record's other parts, its status or
+    photographs, are not in a working copy)."""
+    proposed = _proposed_snapshot(item, form)
+    record = full_snapshot(item)
+    return changes_of({key: record.get(key) for key in proposed}, proposed)
 
 
 @curate.post("/wares/<int:ware_id>/working-copy")
@@ -81,7 +89,7 @@ def compare_working_copy(ware_id: int) -> str | Response:
         "curate/working_copy.html",
         ware=item,
         draft=draft,
-        changes=changes_of(full_snapshot(item), _proposed_snapshot(item, form)),
+        changes=_changes(item, form),
         errors=form.errors,
         public=item.status is WareStatus.PUBLISHED and item.deleted_at is None,
     )
