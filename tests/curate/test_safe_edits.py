@@ -86,6 +86,12 @@ def test_a_published_wares_edit_stays_private_until_published(real_app: Flask, s
     mine = client.get(f"/curate/wares/{ware.id}").get_data(as_text=True)
     assert 'value="Zanzibar tureen"' in mine and "Unpublished changes" in mine
     assert "Publish changes" in mine and "Compare with public" in mine
+    # A partner of the ware's institution, who may not edit a published ware, sees the record.
+    partner = real_app.test_client()
+    sign_in(partner, "partner_a")
+    theirs = partner.get(f"/curate/wares/{ware.id}").get_data(as_text=True)
+    assert old in theirs and "Zanzibar" not in theirs
+    assert partner.get(f"/curate/wares/{ware.id}/working-copy/compare").status_code == 403
     compared = client.get(f"/curate/wares/{ware.id}/working-copy/compare").get_data(as_text=True)
     assert f"<del>{old}</del>" in compared and "<ins>Zanzibar tureen</ins>" in compared
     assert compared.count('<th scope="row">') == 1  # the title alone: nothing else differs

@@ -18,7 +18,7 @@ from archive.editing import (
 )
 from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected
-from archive.models import PhotoView
+from archive.models import PhotoView, WareStatus
 from archive.store import StoreUnwritable
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
@@ -155,8 +155,15 @@ def delete_photo(ware_id: int, photo_id: int) -> Response | tuple[str, int]:
     photo = next((item for item in ware.photographs if item.id == photo_id), None)
     if photo is None:
         abort(404)
+    public = ware.status is WareStatus.PUBLISHED and ware.deleted_at is None
     asked = unconfirmed(
-        _("Remove photograph {n} from {title}?", n=photo.position + 1, title=ware.title),
+        _(
+            "Remove photograph {n} from {title}? The public page changes at once.",
+            n=photo.position + 1,
+            title=ware.title,
+        )
+        if public
+        else _("Remove photograph {n} from {title}?", n=photo.position + 1, title=ware.title),
         _("Remove"),
         back=url_for("curate.ware", ware_id=ware.id) + "#photographs",
     )
