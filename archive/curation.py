@@ -1,4 +1,5 @@
-"""Tables for curating: review notes on submissions and background bulk-upload jobs.
+"""Tables for curating: review notes on submissions, background bulk-upload jobs and wares'
+working copies (pending edits; see ``archive.working_copies``).
 
 They live beside ``archive.models`` (which imports this module, so one metadata holds every
 table for Alembic) and follow the same conventions.
@@ -80,3 +81,27 @@ class BulkJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WareDraft(Base):
+    """The pending edit of one ware (at most one per ware, shared by its curators)."""
+
+    __tablename__ = "ware_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ware_id: Mapped[int] = mapped_column(ForeignKey("ware.id", ondelete="CASCADE"), unique=True)
+    # The form as typed and the record as it was when the copy began, both in that shape.
+    values: Mapped[dict[str, Any]] = mapped_column()
+    base: Mapped[dict[str, Any]] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def pending(self) -> dict[str, Any]:
+        """The values the curator changed since the copy began."""
+        return {key: value for key, value in self.values.items() if self.base.get(key) != value}
+
+    def merged_onto(self, current: dict[str, Any]) -> dict[str, Any]:
+        """``current`` (the record now, same shape) with the curator's changes on top."""
+        return {**current, **self.pending()}

@@ -14,6 +14,7 @@ from archive.catalogue import (
     WARE_FIELDS,
     MakerCredit,
     attach_photograph,
+    photograph_values,
     record_audit,
     ware_snapshot,
 )
@@ -30,7 +31,7 @@ from archive.models import (
     WareStatus,
     utcnow,
 )
-from archive.store import StoredImage
+from archive.store import ImageStore, StoredImage
 
 # Restoring a version brings back the record, never its publication state or deletion: those
 # have their own actions (and rules about who may take them).
@@ -45,8 +46,34 @@ STATUS_ACTIONS = {
 }
 
 
+# The key under which an event's ``before`` keeps the full details of photographs it took off
+# a ware (the snapshot names them only by view and digest prefix).
+PHOTO_DETAILS = "photograph_details"
+# What is kept of such a photograph: everything but its ware, id and position.
+PHOTO_COLUMNS = (
+    "sha256",
+    "format",
+    "width",
+    "height",
+    "byte_size",
+    "phash",
+    "original_filename",
+    "photographer",
+    "licence",
+    "attribution",
+)
+
+
 class EditRefused(ValueError):
     """An edit that cannot be made; the message says why."""
+
+
+def photo_detail(photo: Photograph) -> dict[str, Any]:
+    """A photograph as plain values, enough to attach it again from the content-addressed store."""
+    return {column: getattr(photo, column) for column in PHOTO_COLUMNS} | {
+        "view": photo.view.value,
+        "position": photo.position,
+    }
 
 
 def full_snapshot(ware: Ware) -> dict[str, Any]:
@@ -69,24 +96,32 @@ class Change:
         self.user_id = user_id
         self.before = full_snapshot(ware)
 
-    def record(self, session: Session, action: str) -> bool:
-        """Write the event if anything changed; returns whether it did."""
+    def record(
+        self, session: Session, action: str, *, left: Sequence[Photograph] = ()
+    ) -> AuditEvent | None:
+        """Write the event if anything changed; returns it (None when nothing changed).
+
+        ``left`` are photographs this change took off the ware: their details go into the
+        event, so an undo or a restore can bring each back as it was.
+        """
         session.flush()
         after = full_snapshot(self.ware)
         changed = sorted(key for key in after if self.before.get(key) != after[key])
         if not changed:
-            return False
-        record_audit(
+            return None
+        before = {key: self.before.get(key) for key in changed}
+        if left:
+            before[PHOTO_DETAILS] = [photo_detail(photo) for photo in left]
+        return record_audit(
             session,
             actor=self.actor,
             user_id=self.user_id,
             action=action,
             entity_type="ware",
             entity_id=self.ware.id,
-            before={key: self.before.get(key) for key in changed},
+            before=before,
             after={key: after[key] for key in changed},
         )
-        return True
 
 
 def accession_taken(
@@ -143,14 +178,16 @@ def edit_ware(
     collection: Collection | None,
     actor: str,
     user_id: int | None,
+    action: str = "update",
 ) -> bool:
-    """Change the record of ``ware``; returns whether anything changed."""
+    """Change the record of ``ware``; returns whether anything changed. ``action`` names the
+    event ("publish_working_copy" when a curator's pending changes go live)."""
     if accession_taken(session, ware.institution_id, accession_number, ware.id):
         raise EditRefused(f"another ware already has the accession number {accession_number}")
     change = Change(ware, actor=actor, user_id=user_id)
     ware.accession_number = accession_number
     _apply(ware, fields, makers, collection)
-    return change.record(session, "update")
+    return change.record(session, action) is not None
 
 
 def _apply(
@@ -192,7 +229,7 @@ def set_status(
         raise EditRefused("a licence or rights statement is required to publish")
     change = Change(ware, actor=actor, user_id=user_id)
     ware.status = status
-    return change.record(session, STATUS_ACTIONS[status])
+    return change.record(session, STATUS_ACTIONS[status]) is not None
 
 
 def soft_delete(session: Session, ware: Ware, *, actor: str, user_id: int | None) -> bool:
@@ -200,14 +237,14 @@ def soft_delete(session: Session, ware: Ware, *, actor: str, user_id: int | None
     change = Change(ware, actor=actor, user_id=user_id)
     if ware.deleted_at is None:
         ware.deleted_at = utcnow()
-    return change.record(session, "delete")
+    return change.record(session, "delete") is not None
 
 
 def undelete(session: Session, ware: Ware, *, actor: str, user_id: int | None) -> bool:
     """Bring a soft-deleted ware back with the status it had."""
     change = Change(ware, actor=actor, user_id=user_id)
     ware.deleted_at = None
-    return change.record(session, "restore")
+    return change.record(session, "restore") is not None
 
 
 def add_photograph(
@@ -241,13 +278,52 @@ def add_photograph(
 
 def remove_photograph(
     session: Session, ware: Ware, photo: Photograph, *, actor: str, user_id: int | None
-) -> None:
-    """Take a photograph off ``ware``; the file stays in the content-addressed store."""
+) -> AuditEvent | None:
+    """Take a photograph off ``ware``; the file stays in the content-addressed store and the
+    event keeps its details, so ``undo_photograph_removal`` can put it back."""
     change = Change(ware, actor=actor, user_id=user_id)
     ware.photographs.remove(photo)
     for position, remaining in enumerate(ware.photographs):
         remaining.position = position
-    change.record(session, "remove_photograph")
+    return change.record(session, "remove_photograph", left=[photo])
+
+
+def undo_photograph_removal(
+    session: Session, ware: Ware, event_id: int, *, actor: str, user_id: int | None
+) -> bool:
+    """Put back the photographs that event ``event_id`` took off ``ware``, where they were and
+    as they were; returns whether anything came back (False when they are there again)."""
+    event = session.get(AuditEvent, event_id)
+    if event is None or event.entity_type != "ware" or event.entity_id != ware.id:
+        raise EditRefused("that change is not in this ware's history")
+    details = (event.before or {}).get(PHOTO_DETAILS) or []
+    if not details:
+        raise EditRefused("that change took no photograph off the ware")
+    change = Change(ware, actor=actor, user_id=user_id)
+    present = {photo.sha256 for photo in ware.photographs}
+    for detail in sorted(details, key=lambda item: item.get("position", 0)):
+        if detail["sha256"] in present:
+            continue
+        photo = _photograph_of(detail)
+        ware.photographs.insert(min(detail.get("position", 0), len(ware.photographs)), photo)
+    _renumber(ware)
+    return change.record(session, "undo_remove_photograph") is not None
+
+
+def _photograph_of(detail: dict[str, Any]) -> Photograph:
+    view = detail.get("view")
+    return Photograph(
+        **{column: detail.get(column) for column in PHOTO_COLUMNS},
+        view=PhotoView(view) if view in PhotoView._value2member_map_ else PhotoView.FRONT,
+        created_at=utcnow(),
+    )
+
+
+def _renumber(ware: Ware) -> None:
+    for position, photo in enumerate(ware.photographs):
+        photo.position = position
+    # The record harvesters see changed with its photographs, so its datestamp moves on.
+    ware.updated_at = utcnow()
 
 
 def arrange_photographs(
@@ -269,7 +345,7 @@ def arrange_photographs(
         photo.position = position
         photo.view = views.get(photo_id, photo.view)
     ware.photographs.sort(key=lambda photo: photo.position)
-    return change.record(session, "arrange_photographs")
+    return change.record(session, "arrange_photographs") is not None
 
 
 def ware_history(session: Session, ware_id: int) -> list[AuditEvent]:
@@ -302,8 +378,11 @@ def restore_version(
     collection_for: Callable[[str], Collection],
     actor: str,
     user_id: int | None,
+    store: ImageStore | None = None,
 ) -> bool:
-    """Bring back the record as it was after ``event_id`` (not its status or photographs)."""
+    """Bring back the record and its photographs as they were after ``event_id`` (not its
+    status or deletion). A photograph removed since is attached again from the store, with the
+    details kept when it left; ``store`` is where to look for one no event kept."""
     version = version_after(session, ware.id, event_id)
     if version is None:
         raise EditRefused("that version is not in this ware's history")
@@ -325,7 +404,55 @@ def restore_version(
             raise EditRefused(f"another ware now has the accession number {accession}")
         ware.accession_number = accession
     _apply(ware, fields, makers, collection)
-    return change.record(session, "restore_version")
+    left: list[Photograph] = []
+    if "photographs" in version:
+        left = _restore_photographs(session, ware, version["photographs"], store)
+    return change.record(session, "restore_version", left=left) is not None
+
+
+def _restore_photographs(
+    session: Session, ware: Ware, entries: Sequence[str], store: ImageStore | None
+) -> list[Photograph]:
+    """Make the ware's photographs those of a snapshot ("<view> <digest prefix>" each, in
+    order); returns the ones taken off."""
+    wanted: list[Photograph] = []
+    for entry in entries:
+        view, _, prefix = entry.partition(" ")
+        photo = next((item for item in ware.photographs if item.sha256.startswith(prefix)), None)
+        if photo is None:
+            detail = _kept_photograph(session, ware.id, prefix, store)
+            if detail is None:
+                raise EditRefused(f"the photograph {prefix} is no longer in the image store")
+            photo = _photograph_of(detail)
+        if view in PhotoView._value2member_map_:
+            photo.view = PhotoView(view)
+        wanted.append(photo)
+    left = [photo for photo in ware.photographs if photo not in wanted]
+    if left or [photo.sha256 for photo in wanted] != [p.sha256 for p in ware.photographs]:
+        ware.photographs[:] = wanted
+        _renumber(ware)
+    return left
+
+
+def _kept_photograph(
+    session: Session, ware_id: int, prefix: str, store: ImageStore | None
+) -> dict[str, Any] | None:
+    """The details of a photograph that is no longer on the ware, found by its digest prefix:
+    as the ware's history kept them when it left, else from another ware's copy of the same
+    image, else from the store itself (which keeps every image it was given)."""
+    for event in reversed(ware_history(session, ware_id)):
+        for detail in (event.before or {}).get(PHOTO_DETAILS) or []:
+            if detail["sha256"].startswith(prefix):
+                return detail
+    twin = session.scalar(
+        select(Photograph).where(Photograph.sha256.startswith(prefix, autoescape=True)).limit(1)
+    )
+    if twin is not None:
+        return {column: getattr(twin, column) for column in PHOTO_COLUMNS[:6]}
+    if store is None:
+        return None
+    stored = store.find(prefix)
+    return None if stored is None else photograph_values(stored)
 
 
 def ware_makers(ware: Ware) -> list[MakerCredit]:

@@ -102,6 +102,18 @@ class ImageStore:
     def has(self, sha256: str, extension: str) -> bool:
         return self.original_path(sha256, extension).exists()
 
+    def find(self, prefix: str) -> StoredImage | None:
+        """The stored image whose digest starts with ``prefix`` (12 hex digits at least, as the
+        history names photographs), read back with its derivatives made sure of; None when the
+        store has none or more than one."""
+        if not re.fullmatch(r"[0-9a-f]{12,64}", prefix):
+            return None
+        folder = self.root / "originals" / prefix[:2] / prefix[2:4]
+        found = sorted(folder.glob(f"{prefix}*.*")) if folder.is_dir() else []
+        if len(found) != 1:
+            return None
+        return self.put(found[0].read_bytes())
+
     def sync(self) -> None:
         """Flush everything written to the store's file system (files, renames) to disk."""
         self.root.mkdir(parents=True, exist_ok=True)

@@ -112,3 +112,21 @@ def test_puts_without_fsync_write_whole_files_and_sync_flushes_them(
         assert not image.already_stored
     assert store.put(data[0]).already_stored
     assert not list((tmp_path / "store").rglob(".tmp-*"))
+
+
+def test_find_reads_an_image_back_by_the_digest_prefix_the_history_keeps(tmp_path):
+    store = ImageStore(tmp_path)
+    stored = store.put(make_image_bytes((300, 200), fmt="PNG"))
+    store.derivative_path(stored.sha256, "thumb").unlink()  # made again on the way back
+    found = store.find(stored.sha256[:12])
+    assert found is not None
+    assert (found.sha256, found.format, found.width, found.height) == (
+        stored.sha256,
+        "PNG",
+        300,
+        200,
+    )
+    assert store.derivative_path(stored.sha256, "thumb").is_file()
+    assert store.find("0" * 12) is None  # not stored
+    assert store.find(stored.sha256[:8]) is None  # too short to name one image
+    assert store.find("../../etc/passwd") is None  # not a digest at all

@@ -147,6 +147,14 @@ def app(settings: Settings, site: Site, session_factory: sessionmaker[Session]) 
 
 
 @pytest.fixture
+def real_app(settings: Settings, site: Site) -> Iterator[Flask]:
+    """An app whose index updates are the real ones (the public search follows the curators)."""
+    application = create_app(settings, testing=True)
+    yield application
+    app_state(application).close()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

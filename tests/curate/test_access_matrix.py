@@ -24,10 +24,12 @@ from archive.authorities import add_alias, merge_makers
 from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
+from archive.editing import remove_photograph
 from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
-from archive.models import AuditEvent, Maker, Role, User, WareStatus
+from archive.models import AuditEvent, Maker, Role, User, Ware, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
+from archive.working_copies import discard_working_copy, save_working_copy
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, Site, sign_in
 from web.auth import Rule
@@ -55,6 +57,8 @@ RULE_OF = {
 }
 
 Request = tuple[str, str, dict[str, Any] | None]
+# Destructive actions ask first; the matrix answers yes so the action itself is checked.
+YES = {"confirmed": "yes"}
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,46 @@ def _arrange(site: Site, role: str) -> Request:
 
 def _delete_photo(site: Site, role: str) -> Request:
     ware, photo = _photo_of(site)
-    return "POST", f"/curate/wares/{ware}/photos/{photo}/delete", {}
+    return "POST", f"/curate/wares/{ware}/photos/{photo}/delete", YES
+
+
+def _removal(site: Site, role: str) -> Request:
+    ware_id, photo_id = _photo_of(site)
+    with site.sessions() as session:
+        ware = session.get(Ware, ware_id)
+        assert ware is not None
+        photo = next(item for item in ware.photographs if item.id == photo_id)
+        event = remove_photograph(session, ware, photo, actor="fixture", user_id=None)
+        assert event is not None
+        session.commit()
+        return "POST", f"/curate/wares/{ware_id}/photos/undo/{event.id}", {}
+
+
+def _with_copy(site: Site, status: WareStatus = WareStatus.DRAFT) -> int:
+    """A ware of institution A with a working copy that changes its title."""
+    ware = site.make_ware(status=status)
+    with site.sessions() as session:
+        current = {"title_en": ware.title_en}
+        save_working_copy(
+            session,
+            ware.id,
+            {"title_en": f"{ware.title_en} (edited)"},
+            current=current,
+            actor="fixture",
+            user_id=None,
+            audited=True,
+        )
+        session.commit()
+    return ware.id
+
+
+def _discarded(site: Site, role: str) -> Request:
+    ware_id = _with_copy(site)
+    with site.sessions() as session:
+        event = discard_working_copy(session, ware_id, actor="fixture", user_id=None)
+        assert event is not None
+        session.commit()
+        return "POST", f"/curate/wares/{ware_id}/working-copy/undo-discard/{event.id}", {}
 
 
 def _bulk(site: Site, role: str) -> Request:
@@ -319,13 +362,13 @@ CASES: list[Case] = [
     ),
     Case(
         "curate.unpublish",
-        lambda s, r: ("POST", f"/curate/wares/{published_a(s)}/unpublish", {}),
+        lambda s, r: ("POST", f"/curate/wares/{published_a(s)}/unpublish", YES),
         CURATORS,
     ),
-    Case("curate.delete", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/delete", {}), OWN_A),
+    Case("curate.delete", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/delete", YES), OWN_A),
     Case(
         "curate.delete",
-        lambda s, r: ("POST", f"/curate/wares/{published_a(s)}/delete", {}),
+        lambda s, r: ("POST", f"/curate/wares/{published_a(s)}/delete", YES),
         CURATORS_ONLY_EDIT_PUBLISHED,
     ),
     Case(
@@ -344,13 +387,53 @@ CASES: list[Case] = [
         lambda s, r: (
             "POST",
             f"/curate/wares/{(w := draft_a(s))}/history/{_first_event(s, w)}/restore",
-            {},
+            YES,
         ),
         OWN_A,
     ),
     Case("curate.upload_photos", _upload, OWN_A),
     Case("curate.arrange_photos", _arrange, OWN_A),
     Case("curate.delete_photo", _delete_photo, OWN_A),
+    Case("curate.undo_remove_photo", _removal, OWN_A),
+    Case(
+        "curate.autosave",
+        lambda s, r: ("POST", f"/curate/wares/{(w := draft_a(s))}/working-copy", _record(r, w)),
+        OWN_A,
+    ),
+    Case(
+        "curate.autosave",
+        lambda s, r: (
+            "POST",
+            f"/curate/wares/{(w := published_a(s))}/working-copy",
+            _record(r, f"P{w}"),
+        ),
+        CURATORS_ONLY_EDIT_PUBLISHED,
+    ),
+    Case(
+        "curate.compare_working_copy",
+        lambda s, r: ("GET", f"/curate/wares/{_with_copy(s)}/working-copy/compare", None),
+        OWN_A,
+    ),
+    Case(
+        "curate.publish_working_copy",
+        lambda s, r: ("POST", f"/curate/wares/{_with_copy(s)}/working-copy/publish", {}),
+        OWN_A,
+    ),
+    Case(
+        "curate.publish_working_copy",
+        lambda s, r: (
+            "POST",
+            f"/curate/wares/{_with_copy(s, WareStatus.PUBLISHED)}/working-copy/publish",
+            {},
+        ),
+        CURATORS_ONLY_EDIT_PUBLISHED,
+    ),
+    Case(
+        "curate.discard_changes",
+        lambda s, r: ("POST", f"/curate/wares/{_with_copy(s)}/working-copy/discard", YES),
+        OWN_A,
+    ),
+    Case("curate.undo_discard_changes", _discarded, OWN_A),
     Case(
         "curate.photo_image",
         lambda s, r: ("GET", f"/curate/photos/{_photo_of(s)[1]}/thumb.jpg", None),
@@ -364,7 +447,7 @@ CASES: list[Case] = [
     Case("curate.review_queue", lambda s, r: ("GET", "/curate/review", None), CURATORS),
     Case(
         "curate.decide",
-        lambda s, r: ("POST", f"/curate/review/{submitted_a(s)}", {"decision": "approve"}),
+        lambda s, r: ("POST", f"/curate/review/{submitted_a(s)}", {"decision": "approve", **YES}),
         CURATORS,
     ),
     Case("curate.bulk_form", lambda s, r: ("GET", "/curate/bulk", None), SIGNED),

@@ -183,7 +183,8 @@ def test_partner_submits_and_curator_asks_for_changes_then_approves(signed_in, s
     assert "Changes since the last review" in queue
     assert "Qianlong seal mark" in queue
     curator.post(
-        f"/curate/review/{ware_id}", data={"csrf_token": curator_token, "decision": "approve"}
+        f"/curate/review/{ware_id}",
+        data={"csrf_token": curator_token, "decision": "approve", "confirmed": "yes"},
     )
     with site.sessions() as session:
         assert session.get(Ware, ware_id).status is WareStatus.PUBLISHED  # type: ignore[union-attr]
@@ -209,7 +210,9 @@ def test_soft_delete_and_restore(signed_in, site: Site):
     client, token = signed_in("partner_a")
     ware = site.make_ware()
     assert (
-        client.post(f"/curate/wares/{ware.id}/delete", data={"csrf_token": token}).status_code
+        client.post(
+            f"/curate/wares/{ware.id}/delete", data={"csrf_token": token, "confirmed": "yes"}
+        ).status_code
         == 302
     )
     listing = client.get("/curate/?status=deleted").get_data(as_text=True)
@@ -240,7 +243,8 @@ def test_history_shows_a_readable_diff_and_restores_a_version(signed_in, site: S
         ).all()
         version_one = events[1].id
     restored = client.post(
-        f"/curate/wares/{ware.id}/history/{version_one}/restore", data={"csrf_token": token}
+        f"/curate/wares/{ware.id}/history/{version_one}/restore",
+        data={"csrf_token": token, "confirmed": "yes"},
     )
     assert restored.status_code == 302
     with site.sessions() as session:

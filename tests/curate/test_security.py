@@ -210,7 +210,8 @@ def test_xss_in_every_field_is_escaped_on_every_page_and_in_the_api(signed_in, s
     )
     client.post(f"/curate/wares/{ware_id}/submit", data={"csrf_token": token})
     curator.post(
-        f"/curate/review/{ware_id}", data={"csrf_token": curator_token, "decision": "approve"}
+        f"/curate/review/{ware_id}",
+        data={"csrf_token": curator_token, "decision": "approve", "confirmed": "yes"},
     )
     pages = {
         "queue": queue,

@@ -33,6 +33,7 @@ VIEW_MODULES = (
     "vocabulary",
     "wares",
     "workbench",
+    "working_copy",
 )
 for _module in VIEW_MODULES:
     import_module(f"{__name__}.{_module}")

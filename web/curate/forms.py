@@ -112,6 +112,28 @@ class WareForm:
         """The typed makers plus blank rows to add more."""
         return [*self.makers, *(MakerRow() for _ in range(MAKER_ROWS))]
 
+    def typed(self) -> dict[str, Any]:
+        """The form as typed, keyed like the history's snapshots: what a working copy keeps."""
+        return {
+            "accession_number": self.accession_number,
+            "collection": self.collection,
+            **{spec.name: self.values.get(spec.name, "") for spec in FIELDS},
+            "makers": [[row.name, row.role, row.qualifier] for row in self.makers],
+        }
+
+    @classmethod
+    def of_typed(cls, typed: dict[str, Any], institution: str) -> WareForm:
+        """The form refilled from ``typed`` (a working copy), as the curator left it."""
+        return cls(
+            accession_number=str(typed.get("accession_number") or ""),
+            collection=str(typed.get("collection") or ""),
+            institution=institution,
+            values={spec.name: str(typed.get(spec.name) or "") for spec in FIELDS},
+            makers=[MakerRow(*(str(part or "") for part in row[:3])) for row in typed["makers"]]
+            if isinstance(typed.get("makers"), list)
+            else [],
+        )
+
     @classmethod
     def of_ware(cls, ware: Ware) -> WareForm:
         """The form filled from a stored ware."""
@@ -129,6 +151,21 @@ class WareForm:
                 for link in ware.makers
             ],
         )
+
+
+def typed_data(typed: dict[str, Any]) -> MultiDict[str, str]:
+    """``typed`` (a working copy) as the request data ``read_form`` reads, to check it again."""
+    data: MultiDict[str, str] = MultiDict()
+    for key, value in typed.items():
+        if key == "makers":
+            for row in value if isinstance(value, list) else []:
+                name, role, qualifier = [*row, "", "", ""][:3]
+                data.add("maker_name", str(name or ""))
+                data.add("maker_role", str(role or MakerRole.MAKER.value))
+                data.add("maker_qualifier", str(qualifier or ""))
+        else:
+            data.add(key, str(value or ""))
+    return data
 
 
 def clean_text(value: str | None) -> str:

@@ -9,14 +9,16 @@ from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from archive.editing import EditRefused, restore_version, ware_history
-from archive.models import AuditEvent
+from archive.models import AuditEvent, WareStatus
+from archive.working_copies import copy_history
 from web.auth import Rule, access
 from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
 from web.curate.blueprint import curate
 from web.curate.forms import FIELDS
 from web.curate.indexing import sync_wares
+from web.curate.safety import offer_undo, unconfirmed
 from web.curate.wares import collection_for, maker_for
-from web.views.context import db_session
+from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
 LABELS = {spec.name: spec.label for spec in FIELDS} | {
@@ -52,6 +54,11 @@ ACTIONS = {
     "batch_send_to_review": "Sent to review by a batch",
     "batch_delete": "Deleted by a batch",
     "batch_undo": "Batch undone",
+    "undo_remove_photograph": "Photograph removal undone",
+    "publish_working_copy": "Working copy published",
+    "save_working_copy": "Working copy saved (not public yet)",
+    "discard_working_copy": "Working copy discarded",
+    "undo_discard_working_copy": "Discarded working copy brought back",
     "maker_merge": "Makers merged",
     "maker_merge_undone": "Maker merge undone",
 }
@@ -106,22 +113,49 @@ def describe(event: AuditEvent) -> str:
 def history(ware_id: int) -> str:
     """Every change to the ware, newest first, each with a restore button."""
     ware = visible_ware(ware_id)
-    events = list(reversed(ware_history(db_session(), ware.id)))
+    editable = can_edit(signed_in(), ware)
+    events = ware_history(db_session(), ware.id)
+    # The record's events can be restored; the working copy's own (shown to those who may edit
+    # it) tell its story between publications.
+    restorable = {event.id for event in events[:-1]}
+    if editable:
+        events = sorted([*events, *copy_history(db_session(), ware.id)], key=lambda e: (e.at, e.id))
     return render_template(
         "curate/history.html",
         ware=ware,
         entries=[
-            (event, describe(event), changes_of(event.before, event.after)) for event in events
+            (event, describe(event), changes_of(event.before, event.after))
+            for event in reversed(events)
         ],
-        editable=can_edit(signed_in(), ware),
+        restorable=restorable,
+        editable=editable,
     )
 
 
 @curate.post("/wares/<int:ware_id>/history/<int:event_id>/restore")
 @access(Rule.SIGNED_IN)
-def restore_to(ware_id: int, event_id: int) -> Response:
-    """Make the record what it was right after ``event_id`` (a new event, nothing is lost)."""
+def restore_to(ware_id: int, event_id: int) -> Response | tuple[str, int]:
+    """Make the record and its photographs what they were right after ``event_id`` (asked
+    first; a new event, nothing is lost, and the Undo offered after goes back)."""
     ware = editable_ware(ware_id)
+    public = ware.status is WareStatus.PUBLISHED and ware.deleted_at is None
+    asked = unconfirmed(
+        _(
+            "Restore the record and photographs as they were then? The public page changes "
+            "at once; the current version stays in the history."
+        )
+        if public
+        else _(
+            "Restore the record and photographs as they were then? The current version stays "
+            "in the history."
+        ),
+        _("Restore"),
+        back=url_for("curate.history", ware_id=ware.id),
+    )
+    if asked:
+        return asked
+    # The version before this restore, for its Undo.
+    previous = ware_history(db_session(), ware.id)
     email, user_id = actor()
     try:
         changed = restore_version(
@@ -132,6 +166,7 @@ def restore_to(ware_id: int, event_id: int) -> Response:
             collection_for=lambda name: collection_for(ware.institution, name),
             actor=email,
             user_id=user_id,
+            store=app_state().store,
         )
     except EditRefused as refusal:
         db_session().rollback()
@@ -140,5 +175,12 @@ def restore_to(ware_id: int, event_id: int) -> Response:
     db_session().commit()
     if changed:
         sync_wares(db_session(), [ware.id])
+        if previous:
+            offer_undo(
+                _("An earlier version was restored."),
+                "curate.restore_to",
+                ware_id=ware.id,
+                event_id=previous[-1].id,
+            )
     flash(_("Earlier version restored.") if changed else _("That version is the current one."))
     return redirect(url_for("curate.history", ware_id=ware.id))

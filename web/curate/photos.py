@@ -9,16 +9,23 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from archive.editing import EditRefused, add_photograph, arrange_photographs, remove_photograph
+from archive.editing import (
+    EditRefused,
+    add_photograph,
+    arrange_photographs,
+    remove_photograph,
+    undo_photograph_removal,
+)
 from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected
-from archive.models import PhotoView
+from archive.models import PhotoView, WareStatus
 from archive.store import StoreUnwritable
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
 from web.curate.blueprint import curate
 from web.curate.forms import RIGHTS_PATTERN, clean_text
 from web.curate.indexing import sync_wares
+from web.curate.safety import offer_undo, unconfirmed
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
@@ -141,17 +148,60 @@ def arrange_photos(ware_id: int) -> Response:
 
 @curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/delete")
 @access(Rule.SIGNED_IN)
-def delete_photo(ware_id: int, photo_id: int) -> Response:
-    """Remove one photograph from the ware."""
+def delete_photo(ware_id: int, photo_id: int) -> Response | tuple[str, int]:
+    """Remove one photograph from the ware (asked first; the Undo offered after puts it back,
+    as does restoring an earlier version from the history)."""
     ware = editable_ware(ware_id)
     photo = next((item for item in ware.photographs if item.id == photo_id), None)
     if photo is None:
         abort(404)
+    public = ware.status is WareStatus.PUBLISHED and ware.deleted_at is None
+    asked = unconfirmed(
+        _(
+            "Remove photograph {n} from {title}? The public page changes at once.",
+            n=photo.position + 1,
+            title=ware.title,
+        )
+        if public
+        else _("Remove photograph {n} from {title}?", n=photo.position + 1, title=ware.title),
+        _("Remove"),
+        back=url_for("curate.ware", ware_id=ware.id) + "#photographs",
+    )
+    if asked:
+        return asked
     email, user_id = actor()
-    remove_photograph(db_session(), ware, photo, actor=email, user_id=user_id)
+    event = remove_photograph(db_session(), ware, photo, actor=email, user_id=user_id)
     db_session().commit()
     sync_wares(db_session(), [ware.id])
     flash(_("Photograph removed."))
+    if event is not None:
+        offer_undo(
+            _("A photograph was removed."),
+            "curate.undo_remove_photo",
+            ware_id=ware.id,
+            event_id=event.id,
+        )
+    return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+
+
+@curate.post("/wares/<int:ware_id>/photos/undo/<int:event_id>")
+@access(Rule.SIGNED_IN)
+def undo_remove_photo(ware_id: int, event_id: int) -> Response:
+    """Put back the photographs a removal took off, where and as they were."""
+    ware = editable_ware(ware_id)
+    email, user_id = actor()
+    try:
+        changed = undo_photograph_removal(
+            db_session(), ware, event_id, actor=email, user_id=user_id
+        )
+    except EditRefused as refusal:
+        db_session().rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+    db_session().commit()
+    if changed:
+        sync_wares(db_session(), [ware.id])
+    flash(_("Photograph put back.") if changed else _("Nothing had changed."))
     return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
 
 

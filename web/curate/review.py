@@ -20,6 +20,7 @@ from web.curate.blueprint import curate
 from web.curate.forms import clean_text
 from web.curate.history import FieldChange, changes_of
 from web.curate.indexing import sync_wares
+from web.curate.safety import unconfirmed
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
@@ -110,8 +111,9 @@ def review_queue() -> str:
 
 @curate.post("/review/<int:ware_id>")
 @access(Rule.CURATOR)
-def decide(ware_id: int) -> Response:
-    """Approve (publish), reject with a reason, or ask for changes with a comment."""
+def decide(ware_id: int) -> Response | tuple[str, int]:
+    """Approve (publish), reject with a reason, or ask for changes with a comment; approving and
+    rejecting are confirmed first (a page without JavaScript, a dialog with it)."""
     ware = load_ware(ware_id)
     if ware is None or ware.deleted_at is not None:
         abort(404)
@@ -125,6 +127,16 @@ def decide(ware_id: int) -> Response:
     if decision is not ReviewDecision.APPROVED and not comment:
         flash(_("Say why, so the partner knows what to change."), "error")
         return redirect(url_for("curate.review_queue") + f"#ware-{ware.id}")
+    if decision is not ReviewDecision.CHANGES_REQUESTED:
+        asked = unconfirmed(
+            _("Publish {accession} now?", accession=ware.accession_number)
+            if decision is ReviewDecision.APPROVED
+            else _("Reject {accession}?", accession=ware.accession_number),
+            _("Approve and publish") if decision is ReviewDecision.APPROVED else _("Reject"),
+            back=url_for("curate.review_queue") + f"#ware-{ware.id}",
+        )
+        if asked:
+            return asked
     email, user_id = actor()
     try:
         set_status(db_session(), ware, status, actor=email, user_id=user_id)

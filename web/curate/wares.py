@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from archive.catalogue import get_or_create_collection, get_or_create_maker
-from archive.curation import ReviewDecision, ReviewNote
+from archive.curation import ReviewDecision, ReviewNote, WareDraft
 from archive.editing import (
     EditRefused,
     create_ware,
@@ -18,6 +19,7 @@ from archive.editing import (
     undelete,
 )
 from archive.models import Collection, Institution, Maker, Ware, WareStatus
+from archive.working_copies import drop_working_copy, save_working_copy, working_copy
 from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
 from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
@@ -26,6 +28,7 @@ from web.curate.dating import fill_years
 from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
 from web.curate.indexing import sync_wares
 from web.curate.makers import SUGGESTED_FIELDS
+from web.curate.safety import offer_undo, unconfirmed
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
@@ -48,7 +51,7 @@ def _institutions() -> list[Institution]:
     return list(db_session().scalars(query))
 
 
-def _form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str, int]:
+def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str, int]:
     notes = []
     if ware is not None:
         notes = list(
@@ -59,6 +62,7 @@ def _form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[st
             )
         )
     editable = ware is None or can_edit(signed_in(), ware)
+    draft = working_copy(db_session(), ware.id) if ware is not None and editable else None
     page = render_template(
         "curate/ware.html",
         form=form,
@@ -71,6 +75,7 @@ def _form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[st
         institutions=_institutions(),
         views=("front", "base", "mark", "detail", "other"),
         suggested=SUGGESTED_FIELDS,
+        draft=draft,
     )
     return page, status
 
@@ -89,14 +94,14 @@ def new_ware() -> Response | tuple[str, int]:
     """A blank ware form; saving creates a draft."""
     account = signed_in()
     if request.method == "GET":
-        return _form_page(WareForm(institution=account.institution_name or ""), None)
+        return form_page(WareForm(institution=account.institution_name or ""), None)
     form = read_form(request.form)
     dated = fill_years(form)
     institution = _chosen_institution(form)
     if institution is None:
         form.errors["institution"] = _("Choose one of the institutions.")
     if form.errors:
-        return _form_page(form, None, 422)
+        return form_page(form, None, 422)
     assert institution is not None
     email, user_id = actor()
     try:
@@ -113,7 +118,7 @@ def new_ware() -> Response | tuple[str, int]:
     except EditRefused as refusal:
         db_session().rollback()
         form.errors["accession_number"] = str(refusal)
-        return _form_page(form, None, 422)
+        return form_page(form, None, 422)
     db_session().commit()
     if dated:
         flash(*dated)
@@ -124,21 +129,74 @@ def new_ware() -> Response | tuple[str, int]:
 @curate.get("/wares/<int:ware_id>")
 @access(Rule.SIGNED_IN)
 def ware(ware_id: int) -> tuple[str, int]:
-    """A ware's curating page: its form, photographs, status actions and review comments."""
+    """A ware's curating page: its form (showing the working copy, if there is one), its
+    photographs, status actions and review comments."""
     item = visible_ware(ware_id)
-    return _form_page(WareForm.of_ware(item), item)
+    form = WareForm.of_ware(item)
+    if can_edit(signed_in(), item):
+        draft = working_copy(db_session(), item.id)
+        if draft is not None:
+            form = WareForm.of_typed(draft.merged_onto(form.typed()), item.institution.name)
+    return form_page(form, item)
 
 
 @curate.post("/wares/<int:ware_id>")
 @access(Rule.SIGNED_IN)
 def save_ware(ware_id: int) -> Response | tuple[str, int]:
-    """Save the edited record."""
+    """Save the edited record: into the working copy while the ware is published (the public
+    keeps the published version until the changes are published), else into the record."""
     item = editable_ware(ware_id)
     form = read_form(request.form)
     dated = fill_years(form)
     form.institution = item.institution.name
     if form.errors:
-        return _form_page(form, item, 422)
+        return form_page(form, item, 422)
+    if item.status is WareStatus.PUBLISHED:
+        kept = keep_in_working_copy(item, form, audited=True)
+        if dated:
+            flash(*dated)
+        flash(
+            _(
+                "Saved in the working copy. The public still sees the published version "
+                "until you publish the changes."
+            )
+            if kept
+            else _("Nothing had changed.")
+        )
+        return redirect(url_for("curate.ware", ware_id=item.id))
+    return apply_form(item, form, dated, action="update")
+
+
+def keep_in_working_copy(item: Ware, form: WareForm, *, audited: bool) -> WareDraft | None:
+    """Save the form as typed into the ware's working copy and commit; returns the copy (None
+    when nothing differs from the record)."""
+    email, user_id = actor()
+    for attempt in (1, 2):
+        try:
+            draft = save_working_copy(
+                db_session(),
+                item.id,
+                form.typed(),
+                current=WareForm.of_ware(item).typed(),
+                actor=email,
+                user_id=user_id,
+                audited=audited,
+            )
+            db_session().commit()
+            return draft
+        except IntegrityError:
+            # Another tab or curator began the ware's copy at the same moment: save onto it.
+            db_session().rollback()
+            if attempt == 2:
+                raise
+    return None
+
+
+def apply_form(
+    item: Ware, form: WareForm, dated: tuple[str, str] | None, *, action: str
+) -> Response | tuple[str, int]:
+    """Write a checked form into the ware's record (its working copy is then used up), index
+    the change and go back to the ware; the form again, marked, when it cannot be saved."""
     email, user_id = actor()
     try:
         changed = edit_ware(
@@ -150,17 +208,24 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
             collection=collection_for(item.institution, form.collection),
             actor=email,
             user_id=user_id,
+            action=action,
         )
     except EditRefused as refusal:
         db_session().rollback()
         form.errors["accession_number"] = str(refusal)
-        return _form_page(form, item, 422)
+        return form_page(form, item, 422)
+    drop_working_copy(db_session(), item.id)
     db_session().commit()
     if changed:
         sync_wares(db_session(), [item.id])
     if dated:
         flash(*dated)
-    flash(_("Saved.") if changed else _("Nothing had changed."))
+    if action == "update":
+        flash(_("Saved.") if changed else _("Nothing had changed."))
+    elif item.status is WareStatus.PUBLISHED:
+        flash(_("Changes published.") if changed else _("Nothing had changed."))
+    else:
+        flash(_("Changes applied.") if changed else _("Nothing had changed."))
     return redirect(url_for("curate.ware", ware_id=item.id))
 
 
@@ -210,21 +275,43 @@ def publish(ware_id: int) -> Response:
 
 @curate.post("/wares/<int:ware_id>/unpublish")
 @access(Rule.CURATOR)
-def unpublish(ware_id: int) -> Response:
-    """Take the ware off the public site, back to draft."""
-    return _change_status(ware_id, WareStatus.DRAFT, _("Unpublished: it is a draft again."))
+def unpublish(ware_id: int) -> Response | tuple[str, int]:
+    """Take the ware off the public site, back to draft (asked first; Publish undoes it)."""
+    editable_ware(ware_id)
+    asked = unconfirmed(
+        _("Take this ware off the public site? It becomes a draft again."),
+        _("Unpublish"),
+        back=url_for("curate.ware", ware_id=ware_id),
+    )
+    if asked:
+        return asked
+    answer = _change_status(ware_id, WareStatus.DRAFT, _("Unpublished: it is a draft again."))
+    offer_undo(_("The ware was unpublished."), "curate.publish", ware_id=ware_id)
+    return answer
 
 
 @curate.post("/wares/<int:ware_id>/delete")
 @access(Rule.SIGNED_IN)
-def delete(ware_id: int) -> Response:
-    """Soft-delete the ware: hidden everywhere, restorable from the deleted list."""
+def delete(ware_id: int) -> Response | tuple[str, int]:
+    """Soft-delete the ware (asked first): hidden everywhere, restorable from the deleted list
+    and undone at once with the Undo offered on the next page."""
     item = editable_ware(ware_id)
+    asked = unconfirmed(
+        _(
+            "Delete {title}? It leaves the public site and every list; it can be restored.",
+            title=item.title,
+        ),
+        _("Delete"),
+        back=url_for("curate.ware", ware_id=item.id),
+    )
+    if asked:
+        return asked
     email, user_id = actor()
     soft_delete(db_session(), item, actor=email, user_id=user_id)
     db_session().commit()
     sync_wares(db_session(), [item.id])
     flash(_("Deleted. It can be restored from the list of deleted wares."))
+    offer_undo(_("{title} was deleted.", title=item.title), "curate.restore", ware_id=item.id)
     return redirect(url_for("curate.dashboard", status="deleted"))
 
 

@@ -41,21 +41,6 @@
       if (question && !window.confirm(question)) { event.preventDefault(); }
     });
   }
-  // A form with data-warn-unsaved makes the browser ask before leaving it with unsaved changes.
-  document.querySelectorAll("form[data-warn-unsaved]").forEach(function (edited) {
-    var dirty = false;
-    edited.addEventListener("input", function () { dirty = true; });
-    edited.addEventListener("submit", function () { dirty = false; });
-    window.addEventListener("beforeunload", function (event) {
-      if (dirty) { event.preventDefault(); event.returnValue = ""; }
-    });
-  });
-  // Any other form (or the button that submits it) with data-confirm asks first.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form === document.querySelector("[data-batch-form]")) { return; }
-    var button = event.submitter;
-    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) { event.preventDefault(); }
-  });
+  // Leaving a form with unsaved changes, autosave and the confirmations of other forms:
+  // safe_edits.js.
 })();

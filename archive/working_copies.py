@@ -1,0 +1,162 @@
+"""A ware's working copy: the curator's pending edit, kept apart from the record until it is
+published (or applied) or discarded.
+
+The public doors (pages, API, search index, IIIF, OAI-PMH, exports) read only the ``ware`` row,
+so a published ware keeps its public version while a curator works on a copy. The copy holds
+the form *as typed* (plain strings keyed like the history's snapshots), so an autosave never
+loses a half-typed or still-invalid value; the web layer checks it when it is applied.
+
+``base`` is the record as it stood when the copy was started: publishing applies only the
+fields the curator changed since then, so a batch edit made meanwhile to another field is not
+silently reverted (a three-way merge on whole fields).
+
+Saving a copy explicitly, publishing and discarding it are audited (entity ``ware_draft`` for
+the copy's own history, ``ware`` for the publication, as every other change of the record).
+
+The table, ``WareDraft``, is in ``archive.curation`` with the other curating tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.catalogue import record_audit
+from archive.curation import WareDraft
+from archive.models import AuditEvent, utcnow
+
+# The audit entity of a working copy's own history; its entity_id is the ware's id.
+ENTITY = "ware_draft"
+
+
+def working_copy(session: Session, ware_id: int) -> WareDraft | None:
+    """The ware's working copy, if it has one."""
+    return session.scalar(select(WareDraft).where(WareDraft.ware_id == ware_id))
+
+
+def save_working_copy(
+    session: Session,
+    ware_id: int,
+    values: dict[str, Any],
+    *,
+    current: dict[str, Any],
+    actor: str,
+    user_id: int | None,
+    audited: bool,
+) -> WareDraft | None:
+    """Keep ``values`` (the form as typed) as the ware's working copy; ``current`` is the record
+    now in the same shape. Returns the copy, or None when nothing differs from the record (an
+    existing copy is then dropped: there is nothing left to publish).
+
+    ``audited`` saves (the curator pressed Save) write a history entry with what is pending;
+    autosaves while typing only keep the latest text.
+    """
+    draft = working_copy(session, ware_id)
+    if draft is None:
+        if values == current:
+            return None
+        draft = WareDraft(ware_id=ware_id, base=dict(current), values={})
+        session.add(draft)
+    draft.values = dict(values)
+    draft.actor = actor
+    draft.user_id = user_id
+    draft.updated_at = utcnow()
+    pending = draft.pending()
+    if not pending or values == current:
+        session.delete(draft)
+        session.flush()
+        return None
+    session.flush()
+    if audited:
+        record_audit(
+            session,
+            actor=actor,
+            user_id=user_id,
+            action="save_working_copy",
+            entity_type=ENTITY,
+            entity_id=ware_id,
+            before={key: draft.base.get(key) for key in pending},
+            after=pending,
+        )
+    return draft
+
+
+def drop_working_copy(session: Session, ware_id: int) -> None:
+    """Remove the copy once its changes are in the record (the record's own event says so)."""
+    draft = working_copy(session, ware_id)
+    if draft is not None:
+        session.delete(draft)
+        session.flush()
+
+
+def discard_working_copy(
+    session: Session, ware_id: int, *, actor: str, user_id: int | None
+) -> AuditEvent | None:
+    """Throw the pending changes away; the event keeps them, so the discard can be undone."""
+    draft = working_copy(session, ware_id)
+    if draft is None:
+        return None
+    pending = draft.pending()
+    event = record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="discard_working_copy",
+        entity_type=ENTITY,
+        entity_id=ware_id,
+        before={**pending, "working_copy": {"values": draft.values, "base": draft.base}},
+        after={key: draft.base.get(key) for key in pending},
+    )
+    session.delete(draft)
+    session.flush()
+    return event
+
+
+def undo_discard(
+    session: Session, ware_id: int, event_id: int, *, actor: str, user_id: int | None
+) -> WareDraft | None:
+    """Bring back the copy that event ``event_id`` discarded, unless another copy began since
+    (then nothing is overwritten and None is returned)."""
+    event = session.get(AuditEvent, event_id)
+    if (
+        event is None
+        or event.entity_type != ENTITY
+        or event.entity_id != ware_id
+        or event.action != "discard_working_copy"
+        or working_copy(session, ware_id) is not None
+    ):
+        return None
+    kept = (event.before or {}).get("working_copy") or {}
+    draft = WareDraft(
+        ware_id=ware_id,
+        values=dict(kept.get("values") or {}),
+        base=dict(kept.get("base") or {}),
+        actor=actor,
+        user_id=user_id,
+    )
+    session.add(draft)
+    record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="undo_discard_working_copy",
+        entity_type=ENTITY,
+        entity_id=ware_id,
+        before=event.after,
+        after={key: value for key, value in event.before.items() if key != "working_copy"},
+    )
+    session.flush()
+    return draft
+
+
+def copy_history(session: Session, ware_id: int) -> list[AuditEvent]:
+    """The working copy's own events for one ware, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == ENTITY, AuditEvent.entity_id == ware_id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
