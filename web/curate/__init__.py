@@ -28,6 +28,7 @@ VIEW_MODULES = (
     "public_site",
     "quality",
     "review",
+    "safety",
     "status",
     "users",
     "vocabulary",
