@@ -15,31 +15,24 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import (
-    CheckConstraint,
     ColumnElement,
-    DateTime,
-    ForeignKey,
-    String,
     false,
     or_,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Session
 
+from archive.account_tables import Grant
 from archive.catalogue import record_audit
 from archive.models import (
-    Base,
     Collection,
     Institution,
     Role,
     User,
     Ware,
     WareStatus,
-    _enum,
-    utcnow,
 )
 
 # How much each role may do: a higher rank includes everything below it.
@@ -48,32 +41,6 @@ RANK = {Role.PARTNER: 1, Role.CURATOR: 2, Role.ADMIN: 3}
 
 class GrantError(ValueError):
     """A grant that cannot be given or taken back; the message says why."""
-
-
-class Grant(Base):
-    """One role of one account in one institution or one collection (never both)."""
-
-    __tablename__ = "access_grant"
-    __table_args__ = (
-        CheckConstraint("(institution_id IS NULL) <> (collection_id IS NULL)", name="one_scope"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    role: Mapped[Role] = mapped_column(_enum(Role))
-    institution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("institution.id", ondelete="CASCADE")
-    )
-    collection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("collection.id", ondelete="CASCADE")
-    )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    granted_by: Mapped[str] = mapped_column(String(254))
-
-    institution: Mapped[Institution | None] = relationship()
-    collection: Mapped[Collection | None] = relationship()
 
 
 class Action(enum.StrEnum):

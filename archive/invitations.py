@@ -13,18 +13,18 @@ invitation gives, by role and scope:
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import DateTime, ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from archive.account_tables import Invitation, InvitationState, _aware
 from archive.catalogue import record_audit
 from archive.grants import RANK, Action, Permissions, give_grant, may_in_institution
-from archive.models import Base, Collection, Institution, Role, User, _enum, utcnow
+from archive.models import Collection, Institution, Role, User, utcnow
 from archive.users import AccountError, create_user, find_user, normalise_email
 
 LIFETIME = timedelta(days=7)
@@ -38,56 +38,6 @@ class InvitationError(ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-class InvitationState(enum.StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-
-
-class Invitation(Base):
-    """An invitation to make an account, by email link."""
-
-    __tablename__ = "invitation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
-    institution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("institution.id", ondelete="CASCADE")
-    )
-    collection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("collection.id", ondelete="CASCADE")
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    invited_by: Mapped[str] = mapped_column(String(254))
-    invited_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL")
-    )
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    institution: Mapped[Institution | None] = relationship()
-    collection: Mapped[Collection | None] = relationship()
-
-    def state(self, now: datetime | None = None) -> InvitationState:
-        if self.accepted_at is not None:
-            return InvitationState.ACCEPTED
-        if self.revoked_at is not None:
-            return InvitationState.REVOKED
-        if _aware(self.expires_at) <= (now or utcnow()):
-            return InvitationState.EXPIRED
-        return InvitationState.PENDING
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def digest(token: str) -> str:

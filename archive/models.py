@@ -329,14 +329,13 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+# Roles per institution and collection, and invitations (see archive.grants, .invitations).
+from archive import account_tables as _account_tables  # noqa: E402, F401
+
 # The index change log and the index writer's lease (see archive.index_log).
 # Exhibitions likewise.
 from archive import exhibitions as _exhibitions  # noqa: E402, F401
-
-# Roles per institution and collection, and invitations by email link (see archive.grants).
-from archive import grants as _grants  # noqa: E402, F401
 from archive import index_log as _index_log  # noqa: E402, F401
-from archive import invitations as _invitations  # noqa: E402, F401
 
 # Long jobs with leases (see archive.jobs).
 from archive import jobs as _jobs  # noqa: E402, F401

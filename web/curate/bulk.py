@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from archive.curation import BulkJob, JobStatus
+from archive.grants import Action, may_in_institution
 from archive.models import Institution
 from ingest.profiles import builtin_profiles, load_profile
 from web.auth import Rule, access
@@ -73,9 +74,17 @@ def _job_or_404(job_id: int) -> BulkJob:
     return jobs.settle(db_session(), job)
 
 
+def _institutions() -> list[Institution]:
+    """The institutions this account may upload wares to."""
+    allowed = signed_in().permissions.institution_ids(Action.CONTRIBUTE)
+    query = select(Institution).order_by(Institution.name)
+    if allowed is not None:
+        query = query.where(Institution.id.in_(allowed))
+    return list(db_session().scalars(query))
+
+
 def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
-    account = signed_in()
-    institutions = list(db_session().scalars(select(Institution).order_by(Institution.name)))
+    institutions = _institutions()
     recent = [
         jobs.settle(db_session(), job)
         for job in db_session().scalars(_visible_jobs().limit(RECENT_JOBS))
@@ -83,7 +92,10 @@ def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
     page = render_template(
         "curate/bulk.html",
         mappings={name: load_profile(name).description for name in builtin_profiles()},
-        institutions=institutions if account.is_curator else [],
+        # One choice needs no question: a partner uploads to their own institution.
+        institutions=institutions if len(institutions) > 1 else [],
+        submissions_only=len(institutions) == 1
+        and not may_in_institution(signed_in().permissions, Action.PUBLISH, institutions[0].id),
         recent=recent,
         error=error,
     )
@@ -113,15 +125,18 @@ def bulk_upload() -> Response | tuple[str, int]:
     data = records.stream.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
         return _form(413, _("The records file is larger than this archive accepts."))
-    institution_id = account.institution_id
-    if account.is_curator:
-        name = request.form.get("institution", "")
-        chosen = db_session().scalar(select(Institution).where(Institution.name == name))
-        institution_id = chosen.id if chosen else None
+    allowed = _institutions()
+    name = request.form.get("institution", "")
+    chosen = allowed[0] if len(allowed) == 1 else next((i for i in allowed if i.name == name), None)
+    # Only an account that contributes everywhere may leave the institution to the rows.
+    if chosen is None and account.permissions.institution_ids(Action.CONTRIBUTE) is not None:
+        return _form(422, _("Choose one of the institutions."))
     job = BulkJob(
         user_id=account.id,
-        institution_id=institution_id,
-        as_submission=not account.is_curator,
+        institution_id=chosen.id if chosen else None,
+        # Rows become submissions for review unless this account curates the institution.
+        as_submission=chosen is not None
+        and not may_in_institution(account.permissions, Action.PUBLISH, chosen.id),
         mapping=mapping,
         source_name=(records.filename or "upload")[-300:],
         folder=secrets.token_hex(16),

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.curation import BulkJob, JobStatus
+from archive.grants import Action, permissions_of
 from archive.jobs import interrupt_expired, leased_job
 from archive.models import Institution, User, Ware, WareStatus, utcnow
 from ingest.bundles import ZipPhotos, open_source
@@ -312,8 +313,15 @@ def _records(
     report: IngestReport,
 ) -> Iterator[tuple[int, SourceRecord | RowError]]:
     """Mapped rows with the uploader's rules applied: a partner's rows belong to the partner's
-    institution and arrive as submissions; nothing is published without a rights statement."""
+    institution and arrive as submissions, a scoped curator's to the chosen institution; nothing
+    is published without a rights statement."""
     default_status = WareStatus.SUBMITTED if job.as_submission else WareStatus.PUBLISHED
+    uploader = session.get(User, job.user_id)
+    # Rows of an account that does not contribute everywhere all go to the chosen institution,
+    # whatever institution they name (a curator of one museum cannot write into another).
+    pinned = uploader is None or (
+        permissions_of(session, uploader).institution_ids(Action.CONTRIBUTE) is not None
+    )
     for line, row in rows:
         if isinstance(row, RowError):
             yield line, row
@@ -323,9 +331,10 @@ def _records(
         except RowError as error:
             yield line, error
             continue
+        if institution is not None and (pinned or job.as_submission):
+            record.institution = institution.name
         if job.as_submission:
             assert institution is not None
-            record.institution = institution.name
             record.fields["status"] = WareStatus.SUBMITTED.value
             if _published(session, institution.id, record.accession_number):
                 yield (
