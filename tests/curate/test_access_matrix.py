@@ -24,7 +24,9 @@ from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
 from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
-from archive.models import AuditEvent, Maker, Role, User, WareStatus
+from archive.grants import give_grant
+from archive.invitations import invite
+from archive.models import AuditEvent, Institution, Maker, Role, User, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from tests.conftest import make_image_bytes
@@ -40,6 +42,8 @@ CURATORS_ONLY_EDIT_PUBLISHED = {**OWN_A, "partner_a": FORBIDDEN}
 # Curators of an institution or a collection pass these routes too; the ware decides (below).
 SCOPED_CURATORS = {**CURATORS}
 ADMINS = {**CURATORS, "curator": FORBIDDEN}
+# An institution's admins pass too, for their institution (tests/curate/test_scoped_roles.py).
+ACCOUNT_ADMINS = {**ADMINS}
 EVERYONE = dict.fromkeys(ROLES, OK)
 # Which expectation goes with which declared rule (the matrix checks the declaration too).
 RULE_OF = {
@@ -50,6 +54,7 @@ RULE_OF = {
     id(CURATORS): Rule.CURATOR,
     id(SCOPED_CURATORS): Rule.SCOPED_CURATOR,
     id(ADMINS): Rule.ADMIN,
+    id(ACCOUNT_ADMINS): Rule.ACCOUNT_ADMIN,
     id(EVERYONE): Rule.PUBLIC,
 }
 
@@ -121,14 +126,39 @@ def _exhibition_form(site: Site, role: str) -> dict[str, Any]:
     }
 
 
-def _new_account(site: Site, role: str) -> dict[str, Any]:
+def _invitation_form(site: Site, role: str) -> dict[str, Any]:
     return {
-        "email": f"new-{role}@example.org",
+        "email": f"invited-{role}-{uuid.uuid4().hex[:8]}@example.org",
         "role": "partner",
-        "institution": str(site.institution_a),
-        "password": "a long new password",
-        "password_again": "a long new password",
+        "scope": f"institution:{site.institution_a}",
     }
+
+
+def _invitation(site: Site, role: str) -> tuple[int, str]:
+    with site.sessions() as session:
+        issued = invite(
+            session,
+            f"pending-{role}-{uuid.uuid4().hex[:8]}@example.org",
+            Role.PARTNER,
+            institution=session.get(Institution, site.institution_a),
+            actor="fixture",
+        )
+        session.commit()
+        return issued.invitation.id, issued.token
+
+
+def _grant(site: Site, role: str) -> int:
+    with site.sessions() as session:
+        user = session.get(User, _fresh_user(site, f"granted-{role}-{uuid.uuid4().hex[:6]}"))
+        grant = give_grant(
+            session,
+            user,
+            Role.CURATOR,
+            institution=session.get(Institution, site.institution_b),
+            actor="fixture",
+        )
+        session.commit()
+        return grant.id
 
 
 def _new_password(site: Site, role: str) -> Request:
@@ -303,7 +333,9 @@ CASES: list[Case] = [
     ),
     Case("curate.submit", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/submit", {}), OWN_A),
     Case(
-        "curate.publish", lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/publish", {}), SCOPED_CURATORS
+        "curate.publish",
+        lambda s, r: ("POST", f"/curate/wares/{draft_a(s)}/publish", {}),
+        SCOPED_CURATORS,
     ),
     Case(
         "curate.unpublish",
@@ -365,14 +397,42 @@ CASES: list[Case] = [
         lambda s, r: ("GET", f"/curate/bulk/{_job(s)}/report.csv", None),
         OWN_A,
     ),
-    Case("curate.users", lambda s, r: ("GET", "/curate/users", None), ADMINS),
+    Case("curate.users", lambda s, r: ("GET", "/curate/users", None), ACCOUNT_ADMINS),
     Case(
         "curate.set_user_active",
         lambda s, r: ("POST", f"/curate/users/{_user(s, 'partner_b')}/active", {"active": "1"}),
         ADMINS,
     ),
-    Case("curate.new_user", lambda s, r: ("GET", "/curate/users/new", None), ADMINS),
-    Case("curate.new_user", lambda s, r: ("POST", "/curate/users/new", _new_account(s, r)), ADMINS),
+    Case("curate.invite", lambda s, r: ("GET", "/curate/users/invite", None), ACCOUNT_ADMINS),
+    Case(
+        "curate.invite",
+        lambda s, r: ("POST", "/curate/users/invite", _invitation_form(s, r)),
+        ACCOUNT_ADMINS,
+    ),
+    Case(
+        "curate.revoke_invitation",
+        lambda s, r: ("POST", f"/curate/invitations/{_invitation(s, r)[0]}/revoke", {}),
+        ACCOUNT_ADMINS,
+    ),
+    Case(
+        "curate.add_grant",
+        lambda s, r: (
+            "POST",
+            f"/curate/users/{_fresh_user(s, f'{r}-grantee')}/grants",
+            {"role": "curator", "scope": f"institution:{s.institution_b}"},
+        ),
+        ACCOUNT_ADMINS,
+    ),
+    Case(
+        "curate.remove_grant",
+        lambda s, r: ("POST", f"/curate/grants/{_grant(s, r)}/delete", {}),
+        ACCOUNT_ADMINS,
+    ),
+    Case(
+        "auth.accept_invitation",
+        lambda s, r: ("GET", f"/invitations/{_invitation(s, r)[1]}", None),
+        EVERYONE,
+    ),
     Case(
         "curate.reset_user_password",
         lambda s, r: ("GET", f"/curate/users/{_user(s, 'partner_b')}/password", None),
@@ -511,7 +571,11 @@ CASES: list[Case] = [
         SIGNED,
     ),
     Case("curate.sets", lambda s, r: ("GET", "/curate/sets", None), SCOPED_CURATORS),
-    Case("curate.new_set", lambda s, r: ("POST", "/curate/sets", {"name": f"{r} set"}), SCOPED_CURATORS),
+    Case(
+        "curate.new_set",
+        lambda s, r: ("POST", "/curate/sets", {"name": f"{r} set"}),
+        SCOPED_CURATORS,
+    ),
     Case(
         "curate.delete_set",
         lambda s, r: ("POST", f"/curate/sets/{_ware_set(s, r)}/delete", {}),
