@@ -8,7 +8,7 @@ from flask import redirect, request, url_for
 from flask_login import LoginManager, login_user
 from werkzeug.wrappers import Response
 
-from archive.grants import Action, Permissions, may, permissions_of
+from archive.grants import RANK, Action, Permissions, may, permissions_of
 from archive.models import Role, User, Ware
 from archive.user_sessions import open_session, user_of_session
 from web.views.context import db_session
@@ -64,6 +64,13 @@ class Account:
     def manages_accounts(self) -> bool:
         """Admin everywhere or of an institution: may invite people and give roles."""
         return self.permissions.anywhere(Action.MANAGE_ACCOUNTS)
+
+    @property
+    def home_role(self) -> Role:
+        """The role to name beside the account: its own, or the one a grant gives it in its
+        institution (a partner made curator of their museum is shown as its curator)."""
+        rank = self.permissions.rank_in(self.institution_id)
+        return next((role for role, value in RANK.items() if value == rank), self.role)
 
     def may(self, action: Action, ware: Ware) -> bool:
         """Whether this account may do ``action`` to ``ware`` (see archive.grants.may)."""
