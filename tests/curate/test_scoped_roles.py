@@ -22,6 +22,7 @@ from archive.users import create_user
 from archive.workbench import BatchJob
 from tests.curate.conftest import PASSWORD, Site, page_token
 from tests.curate.test_access_matrix import FORBIDDEN, HIDDEN, OK, outcome
+from tests.curate.test_bulk import _upload
 
 SCOPED = {
     "curator_b": "curator-of-b@museum.example",
@@ -29,6 +30,8 @@ SCOPED = {
     "admin_a": "admin-of-a@museum.example",
 }
 COLLECTION = "Export porcelain"
+MUSEUM = "Capital Museum, Beijing"
+CC0 = "http://creativecommons.org/publicdomain/zero/1.0/"
 
 
 def _collection(site: Site) -> int:
@@ -292,3 +295,24 @@ def test_a_partners_navigation_has_no_curators_pages(signed_in):
     nav = nav.split("</nav>")[0]
     for label in ("Review queue", "Sets", "Batches", "Makers", "Accounts"):
         assert f">{label}</a>" not in nav, label
+
+
+def test_a_scoped_curators_upload_stays_in_the_chosen_institution(app: Flask, scoped: Site):
+    client, token = _sign_in(app, "curator_b")
+    form = client.get("/curate/bulk").get_data(as_text=True)
+    assert "Capital Museum, Beijing" in form and "Jingdezhen Ceramic University" in form
+    # The row names another museum, where this curator may not write: the chosen one wins.
+    header = "accession_number,title_en,institution,rights,status\n"
+    row = ',Claims another museum,"Capital Museum, Beijing",{CC0},published\n'
+    for accession, chosen in (("UP-1", "Jingdezhen Ceramic University"), ("UP-2", MUSEUM)):
+        records = (header + accession + row.format(CC0=CC0)).encode()
+        _upload(client, token, records, f"{accession}.csv", institution=chosen)
+    with scoped.sessions() as session:
+        curated = session.scalar(select(Ware).where(Ware.accession_number == "UP-1"))
+        assert curated is not None and curated.institution_id == scoped.institution_b
+        # Curator of B: published as asked.
+        assert curated.status is WareStatus.PUBLISHED
+        contributed = session.scalar(select(Ware).where(Ware.accession_number == "UP-2"))
+        # Only a partner of A: a submission for A's curators.
+        assert contributed is not None and contributed.institution_id == scoped.institution_a
+        assert contributed.status is WareStatus.SUBMITTED
