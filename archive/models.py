@@ -333,6 +333,9 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+# Roles per institution and collection, and invitations (see archive.grants, .invitations).
+from archive import account_tables as _account_tables  # noqa: E402, F401
+
 # The index change log and the index writer's lease (see archive.index_log).
 # Exhibitions likewise.
 from archive import exhibitions as _exhibitions  # noqa: E402, F401

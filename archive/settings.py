@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,22 @@ class Settings:
     query_cache_bytes: int = 64 * 1024 * 1024
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Outgoing mail (invitations): off unless POTBANK_SMTP_HOST is set, and then nothing else
+    # ever tries to connect anywhere. Without it, invitation links are shown to the inviting
+    # admin once (and printed by the CLI) to pass on by hand.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    # STARTTLS on a plain connection (the usual port 587); off only for a local relay.
+    smtp_starttls: bool = True
+    mail_from: str = ""
+    # The site's address as visitors reach it, for links made outside a request (the CLI).
+    public_url: str = "http://localhost:5000/"
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def store_dir(self) -> Path:
@@ -62,6 +79,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             for part in env.get("POTBANK_TRUSTED_PROXIES", "").split(",")
             if part.strip()
         ),
+        smtp_host=env.get("POTBANK_SMTP_HOST", "").strip(),
+        smtp_port=int(env.get("POTBANK_SMTP_PORT", "587")),
+        smtp_user=env.get("POTBANK_SMTP_USER", ""),
+        smtp_password=env.get("POTBANK_SMTP_PASSWORD", ""),
+        smtp_starttls=env.get("POTBANK_SMTP_STARTTLS", "1").strip().lower() not in FALSE_WORDS,
+        mail_from=env.get("POTBANK_MAIL_FROM", "").strip(),
+        public_url=env.get("POTBANK_PUBLIC_URL", "http://localhost:5000/").strip(),
     )
 
 

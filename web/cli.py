@@ -510,6 +510,10 @@ def user() -> None:
     """Manage user accounts."""
 
 
+# `potbank users …` reads as well as `potbank user …`.
+main.add_command(user, name="users")
+
+
 @user.command("add")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "curator", "partner"]), required=True)
@@ -537,6 +541,97 @@ def _add_user(
             raise click.ClickException(str(error)) from None
         session.commit()
         click.echo(f"Added {created.role.value} {created.email}")
+
+
+def _scope(session: Session, institution: str | None, collection: str | None) -> tuple[Any, Any]:
+    """The named institution and collection (ClickException for a name that does not exist)."""
+    from sqlalchemy import select
+
+    from archive.models import Collection, Institution
+
+    home = None
+    if institution:
+        home = session.scalar(select(Institution).where(Institution.name == institution))
+        if home is None:
+            raise click.ClickException(f"no institution named {institution!r}")
+    chosen = None
+    if collection:
+        if home is None:
+            raise click.ClickException("name the collection's --institution too")
+        chosen = session.scalar(
+            select(Collection).where(
+                Collection.institution_id == home.id, Collection.name == collection
+            )
+        )
+        if chosen is None:
+            raise click.ClickException(f"no collection named {collection!r} in {institution!r}")
+    return home, chosen
+
+
+@user.command("invite")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "curator", "partner"]), required=True)
+@click.option("--institution", help="Where the role applies (a partner's institution).")
+@click.option("--collection", help="A collection of --institution: its curator.")
+def user_invite(email: str, role: str, institution: str | None, collection: str | None) -> None:
+    """Invite someone by email: prints the link (and mails it when POTBANK_SMTP_HOST is set).
+
+    The invited person opens the link within 7 days and chooses their own password.
+    """
+    from archive.invitations import LIFETIME, InvitationError, invite
+    from archive.models import Role
+    from web.mail import MailFailed, send_invitation
+
+    settings = load_settings()
+    with _sessions(settings) as factory, factory() as session:
+        home, chosen = _scope(session, institution, collection)
+        try:
+            issued = invite(
+                session, email, Role(role), institution=home, collection=chosen, actor="cli"
+            )
+        except InvitationError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        link = f"{settings.public_url.rstrip('/')}/invitations/{issued.token}"
+        address = issued.invitation.email
+    try:
+        mailed = send_invitation(settings, address, link, "Potbank", LIFETIME.days)
+    except MailFailed as error:
+        click.echo(f"The mail could not be sent ({error}); pass the link on yourself.", err=True)
+        mailed = False
+    click.echo(f"Invited {address} as {role}{' (mailed)' if mailed else ''}; the link, once:")
+    click.echo(link)
+
+
+@user.command("grant")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "curator", "partner"]), required=True)
+@click.option("--institution", required=True, help="Where the role applies.")
+@click.option("--collection", help="Only this collection of the institution.")
+def user_grant(email: str, role: str, institution: str, collection: str | None) -> None:
+    """Give an account a role in one institution, or one collection of it."""
+    from archive.grants import GrantError, give_grant
+    from archive.models import Role
+    from archive.users import find_user
+
+    with _sessions(load_settings()) as factory, factory() as session:
+        home, chosen = _scope(session, institution, collection)
+        account = find_user(session, email)
+        if account is None:
+            raise click.ClickException(f"no user {email}")
+        try:
+            give_grant(
+                session,
+                account,
+                Role(role),
+                institution=None if chosen else home,
+                collection=chosen,
+                actor="cli",
+            )
+        except GrantError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"{account.email} is {role} of {collection or institution}")
 
 
 @user.command("list")

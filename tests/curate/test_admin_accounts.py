@@ -1,12 +1,14 @@
-"""Admins add accounts and set new passwords in the browser: checked input, audited changes."""
+"""Admins invite people and set new passwords in the browser: checked input, audited changes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from archive.invitations import Invitation
 from archive.models import AuditEvent, Institution, User
 from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, Site, page_token
 from tests.web.conftest import XSS
@@ -17,6 +19,17 @@ NEW_PASSWORD = "a brand new password"
 def _user(site: Site, email: str) -> User | None:
     with site.sessions() as session:
         return session.scalar(select(User).where(User.email == email))
+
+
+def _invitation_events(site: Site, action: str) -> list[AuditEvent]:
+    with site.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.entity_type == "invitation", AuditEvent.action == action)
+                .order_by(AuditEvent.id)
+            )
+        )
 
 
 def _events(site: Site, action: str) -> list[AuditEvent]:
@@ -30,13 +43,11 @@ def _events(site: Site, action: str) -> list[AuditEvent]:
         )
 
 
-def _account(site: Site, **changes: Any) -> dict[str, Any]:
+def _invitation(site: Site, **changes: Any) -> dict[str, Any]:
     return {
         "email": "new.partner@jci.example",
         "role": "partner",
-        "institution": str(site.institution_b),
-        "password": NEW_PASSWORD,
-        "password_again": NEW_PASSWORD,
+        "scope": f"institution:{site.institution_b}",
     } | changes
 
 
@@ -46,36 +57,67 @@ def _signs_in(client, email: str, password: str) -> bool:  # type: ignore[no-unt
     return client.post("/login", data=data).status_code == 302
 
 
-def test_admin_adds_a_partner_who_can_then_sign_in(signed_in, site: Site):
+def _link(page: str) -> str:
+    match = re.search(r'value="(http://localhost/invitations/[^"]+)"', page)
+    assert match, "the invitation link is shown once"
+    return match.group(1).removeprefix("http://localhost")
+
+
+def test_admin_invites_a_partner_who_chooses_a_password_and_is_signed_in(signed_in, site: Site):
     admin, token = signed_in("admin")
-    form = admin.get("/curate/users/new").get_data(as_text=True)
+    form = admin.get("/curate/users/invite").get_data(as_text=True)
     assert INSTITUTION_B in form and 'name="csrf_token"' in form
+    # Admins no longer type anyone's password: the form has no password field.
+    assert 'type="password"' not in form
     response = admin.post(
-        "/curate/users/new",
-        data={**_account(site, email="  New.Partner@JCI.example "), "csrf_token": token},
-        follow_redirects=True,
+        "/curate/users/invite",
+        data={**_invitation(site, email="  New.Partner@JCI.example "), "csrf_token": token},
     )
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "new.partner@jci.example added as partner." in page
+    assert response.status_code == 200 and "No mail is configured" in page
+    link = _link(page)
+    assert _user(site, "new.partner@jci.example") is None
+    [event] = _invitation_events(site, "invite")
+    assert event.actor == EMAILS["admin"] and event.after is not None
+    assert event.after["email"] == "new.partner@jci.example" and event.after["role"] == "partner"
+    # The link is never stored: only its digest is.
+    token_in_link = link.rsplit("/", 1)[1]
+    with site.sessions() as session:
+        assert token_in_link not in str([tuple(row) for row in session.execute(select(Invitation))])
+
+    invited = admin.application.test_client()
+    opened = invited.get(link)
+    assert opened.status_code == 200 and opened.headers["Referrer-Policy"] == "no-referrer"
+    accept_token = page_token(invited, link)
+    done = invited.post(
+        link,
+        data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "csrf_token": accept_token},
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/curate/"
+    # Signed in at once, as the new partner of institution B.
+    assert "new.partner@jci.example" in invited.get("/curate/").get_data(as_text=True)
     user = _user(site, "new.partner@jci.example")
     assert user is not None and user.role.value == "partner"
-    assert user.institution_id == site.institution_b and user.active
-    assert NEW_PASSWORD not in user.password_hash
-    [event] = _events(site, "create")
-    assert event.entity_id == user.id and event.actor == EMAILS["admin"]
-    assert event.user_id is not None and event.before is None
-    assert event.after == {
-        "email": "new.partner@jci.example",
-        "role": "partner",
-        "institution": INSTITUTION_B,
-    }
+    assert user.institution_id == site.institution_b and NEW_PASSWORD not in user.password_hash
+    [accepted] = _invitation_events(site, "accept_invitation")
+    assert accepted.actor == "new.partner@jci.example" and accepted.user_id == user.id
     assert _signs_in(admin.application.test_client(), "new.partner@jci.example", NEW_PASSWORD)
 
 
-def test_a_curator_needs_no_institution(signed_in, site: Site):
+def test_a_curator_everywhere_is_invited_without_an_institution(signed_in, site: Site):
     admin, token = signed_in("admin")
-    data = _account(site, email="second.curator@potbank.example", role="curator", institution="")
-    assert admin.post("/curate/users/new", data={**data, "csrf_token": token}).status_code == 302
+    data = _invitation(site, email="second.curator@potbank.example", role="curator", scope="")
+    link = _link(
+        admin.post("/curate/users/invite", data={**data, "csrf_token": token}).get_data(
+            as_text=True
+        )
+    )
+    invited = admin.application.test_client()
+    accept_token = page_token(invited, link)
+    invited.post(
+        link,
+        data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "csrf_token": accept_token},
+    )
     user = _user(site, "second.curator@potbank.example")
     assert user is not None and user.institution_id is None and user.role.value == "curator"
 
@@ -90,45 +132,30 @@ def test_a_curator_needs_no_institution(signed_in, site: Site):
         ({"email": "x" * 250 + "@example.org"}, "An email address, such as name@museum.org."),
         ({"email": EMAILS["curator"].upper()}, "An account with this email already exists."),
         ({"role": "superuser"}, "Choose a role."),
-        ({"institution": ""}, "A partner belongs to an institution: choose one."),
-        ({"institution": "999999"}, "Choose one of the institutions."),
-        ({"institution": "1 OR 1=1"}, "Choose one of the institutions."),
-        (
-            {"password": "short", "password_again": "short"},
-            "The password must have at least 10 characters.",
-        ),
-        (
-            {"password": "p" * 1025, "password_again": "p" * 1025},
-            "The password is too long: 1,024 characters at most.",
-        ),
-        ({"password_again": "something else"}, "The two passwords are not the same."),
+        ({"scope": ""}, "A partner belongs to an institution: choose one."),
+        ({"scope": "institution:999999"}, "Choose where the role applies."),
+        ({"scope": "1 OR 1=1"}, "Choose where the role applies."),
     ],
 )
-def test_bad_account_input_is_refused_with_a_reason(signed_in, site: Site, changes, message):
+def test_bad_invitation_input_is_refused_with_a_reason(signed_in, site: Site, changes, message):
     admin, token = signed_in("admin")
-    with site.sessions() as session:
-        before = len(list(session.scalars(select(User))))
     response = admin.post(
-        "/curate/users/new", data={**_account(site, **changes), "csrf_token": token}
+        "/curate/users/invite", data={**_invitation(site, **changes), "csrf_token": token}
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in page
-    # Hostile input comes back escaped, and a password is never echoed into the page.
-    assert XSS not in page and NEW_PASSWORD not in page
-    with site.sessions() as session:
-        assert len(list(session.scalars(select(User)))) == before
-    assert _events(site, "create") == []
+    # Hostile input comes back escaped.
+    assert XSS not in page
+    assert _invitation_events(site, "invite") == []
 
 
-def test_adding_an_account_needs_the_csrf_token(signed_in, site: Site):
+def test_inviting_needs_the_csrf_token(signed_in, site: Site):
     admin, _ = signed_in("admin")
-    assert admin.post("/curate/users/new", data=_account(site)).status_code == 400
-    assert (
-        admin.post("/curate/users/new", data={**_account(site), "csrf_token": "forged"}).status_code
-        == 400
-    )
-    assert _user(site, "new.partner@jci.example") is None
+    assert admin.post("/curate/users/invite", data=_invitation(site)).status_code == 400
+    forged = {**_invitation(site), "csrf_token": "forged"}
+    assert admin.post("/curate/users/invite", data=forged).status_code == 400
+    assert _invitation_events(site, "invite") == []
 
 
 def test_an_xss_institution_name_is_escaped_on_the_account_pages(signed_in, site: Site):
@@ -138,10 +165,10 @@ def test_an_xss_institution_name_is_escaped_on_the_account_pages(signed_in, site
         hostile = session.scalar(select(Institution.id).where(Institution.name.like("Museum <%")))
     assert hostile is not None
     admin.post(
-        "/curate/users/new",
-        data={**_account(site, institution=str(hostile)), "csrf_token": token},
+        "/curate/users/invite",
+        data={**_invitation(site, scope=f"institution:{hostile}"), "csrf_token": token},
     )
-    for path in ("/curate/users", "/curate/users/new", "/curate/institutions"):
+    for path in ("/curate/users", "/curate/users/invite", "/curate/institutions"):
         page = admin.get(path).get_data(as_text=True)
         assert XSS not in page, path
         assert "Museum &lt;script&gt;" in page, path
@@ -217,7 +244,7 @@ def test_an_admin_setting_their_own_password_stays_signed_in(signed_in, site: Si
 def test_the_accounts_page_links_to_the_new_pages(signed_in, site: Site):
     admin, _ = signed_in("admin")
     page = admin.get("/curate/users").get_data(as_text=True)
-    assert 'href="/curate/users/new"' in page
+    assert 'href="/curate/users/invite"' in page
     target = _user(site, EMAILS["partner_b"])
     assert target is not None and f'href="/curate/users/{target.id}/password"' in page
     assert 'href="/curate/institutions"' in page

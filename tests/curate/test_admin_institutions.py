@@ -76,7 +76,7 @@ def test_admin_adds_an_institution(signed_in, site: Site):
     assert (event.action, event.entity_id, event.actor) == ("create", created.id, EMAILS["admin"])
     assert event.before is None and event.after == _details()
     # The new institution can be chosen for a partner account at once.
-    assert "Gladstone Pottery Museum" in admin.get("/curate/users/new").get_data(as_text=True)
+    assert "Gladstone Pottery Museum" in admin.get("/curate/users/invite").get_data(as_text=True)
 
 
 def test_only_a_name_is_required(signed_in, site: Site):
@@ -149,7 +149,7 @@ def test_xss_in_every_institution_field_is_escaped(signed_in, site: Site):
         response.get_data(as_text=True),
         admin.get("/curate/institutions").get_data(as_text=True),
         admin.get(f"/curate/institutions/{created.id}").get_data(as_text=True),
-        admin.get("/curate/users/new").get_data(as_text=True),
+        admin.get("/curate/users/invite").get_data(as_text=True),
     ]
     for page in pages:
         assert XSS not in page and "<script>alert(1)</script>" not in page

@@ -9,6 +9,7 @@ import os
 
 from flask import Flask
 
+from web.auth import invitations as _invitations  # noqa: F401  (its views join the blueprint)
 from web.auth.accounts import login_manager
 from web.auth.rules import Rule, access, current_account
 from web.auth.views import auth

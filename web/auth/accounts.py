@@ -8,6 +8,7 @@ from flask import redirect, request, url_for
 from flask_login import LoginManager, login_user
 from werkzeug.wrappers import Response
 
+from archive.grants import RANK, Action, Permissions, may, permissions_of
 from archive.models import Role, User, Ware
 from archive.user_sessions import open_session, user_of_session
 from web.views.context import db_session
@@ -27,6 +28,8 @@ class Account:
     institution_id: int | None
     institution_name: str | None
     session_token: str
+    # Its roles everywhere, per institution and per collection (see archive.grants).
+    permissions: Permissions
 
     is_authenticated = True
     is_active = True
@@ -39,19 +42,42 @@ class Account:
 
     @property
     def is_curator(self) -> bool:
-        """Curators and admins curate every institution's wares."""
+        """Curators and admins of their own role curate every institution's wares."""
         return self.role in (Role.CURATOR, Role.ADMIN)
 
     @property
     def is_admin(self) -> bool:
+        """An admin everywhere (an institution's admin is not)."""
         return self.role is Role.ADMIN
 
-    def owns(self, ware: Ware) -> bool:
-        """Whether ``ware`` belongs to this account's institution."""
-        return self.institution_id is not None and ware.institution_id == self.institution_id
+    @property
+    def curates_somewhere(self) -> bool:
+        """Curator of something: everywhere, an institution or a collection."""
+        return self.permissions.anywhere(Action.PUBLISH)
+
+    @property
+    def contributes(self) -> bool:
+        """May add wares to some institution (the new-ware form, bulk upload)."""
+        return self.permissions.anywhere(Action.CONTRIBUTE)
+
+    @property
+    def manages_accounts(self) -> bool:
+        """Admin everywhere or of an institution: may invite people and give roles."""
+        return self.permissions.anywhere(Action.MANAGE_ACCOUNTS)
+
+    @property
+    def home_role(self) -> Role:
+        """The role to name beside the account: its own, or the one a grant gives it in its
+        institution (a partner made curator of their museum is shown as its curator)."""
+        rank = self.permissions.rank_in(self.institution_id)
+        return next((role for role, value in RANK.items() if value == rank), self.role)
+
+    def may(self, action: Action, ware: Ware) -> bool:
+        """Whether this account may do ``action`` to ``ware`` (see archive.grants.may)."""
+        return may(self.permissions, action, ware)
 
     @classmethod
-    def of(cls, user: User, session_token: str) -> Account:
+    def of(cls, user: User, session_token: str, permissions: Permissions) -> Account:
         return cls(
             id=user.id,
             email=user.email,
@@ -59,6 +85,7 @@ class Account:
             institution_id=user.institution_id,
             institution_name=user.institution.name if user.institution else None,
             session_token=session_token,
+            permissions=permissions,
         )
 
 
@@ -66,8 +93,11 @@ class Account:
 def load_account(session_token: str) -> Account | None:
     """The account whose server-side session the cookie names, while that session is open and
     the account active (checked on every request)."""
-    user = user_of_session(db_session(), session_token)
-    return Account.of(user, session_token) if user is not None else None
+    session = db_session()
+    user = user_of_session(session, session_token)
+    if user is None:
+        return None
+    return Account.of(user, session_token, permissions_of(session, user))
 
 
 @login_manager.unauthorized_handler
@@ -82,4 +112,4 @@ def sign_in_as(user: User) -> None:
     """Open a server-side session for ``user`` (committed) and make it this browser's."""
     token = open_session(db_session(), user)
     db_session().commit()
-    login_user(Account.of(user, token))
+    login_user(Account.of(user, token, permissions_of(db_session(), user)))

@@ -22,7 +22,11 @@ class Rule(enum.StrEnum):
     PUBLIC = "anyone"
     SIGNED_IN = "any signed-in account"
     CURATOR = "curators and admins"
+    # Curators and admins of an institution or a collection pass too; the view then checks
+    # each ware against the account's scope (archive.grants.may).
+    SCOPED_CURATOR = "curators and admins, everywhere or of an institution or collection"
     ADMIN = "admins"
+    ACCOUNT_ADMIN = "admins, and admins of an institution"
 
 
 def current_account() -> Account | None:
@@ -33,8 +37,12 @@ def current_account() -> Account | None:
 def _allowed(rule: Rule, account: Account) -> bool:
     if rule is Rule.CURATOR:
         return account.is_curator
+    if rule is Rule.SCOPED_CURATOR:
+        return account.curates_somewhere
     if rule is Rule.ADMIN:
         return account.is_admin
+    if rule is Rule.ACCOUNT_ADMIN:
+        return account.manages_accounts
     return True
 
 

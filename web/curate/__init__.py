@@ -22,6 +22,7 @@ VIEW_MODULES = (
     "bulk",
     "history",
     "institutions",
+    "invitations",
     "makers",
     "photos",
     "places",

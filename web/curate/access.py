@@ -1,8 +1,10 @@
 """Object rules on top of the route rules: which wares an account may see and change.
 
-A partner sees and changes only their own institution's wares, and never a published one
-(publishing is for curators). Another institution's unpublished ware is answered with 404, as
-if it did not exist, so its existence does not leak either.
+Each check asks ``archive.grants.may`` with the account's roles: curators everywhere see and
+change every ware; an institution's or collection's curator those of their scope; a partner
+their institution's, and never a published one (publishing is for curators). A ware outside
+the account's scope is answered with 404, as if it did not exist, so its existence does not
+leak either.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from archive.models import Photograph, Ware, WareMaker, WareStatus
+from archive.grants import Action
+from archive.models import Photograph, Ware, WareMaker
 from web.auth import current_account
 from web.auth.accounts import Account
 from web.views.context import db_session
@@ -26,15 +29,13 @@ def signed_in() -> Account:
 
 
 def can_see(account: Account, ware: Ware) -> bool:
-    """Curators see every ware; partners see their own institution's."""
-    return account.is_curator or account.owns(ware)
+    """Whether the ware is in the account's scope (any role there)."""
+    return account.may(Action.SEE, ware)
 
 
 def can_edit(account: Account, ware: Ware) -> bool:
-    """Curators edit every ware; partners their own institution's until it is published."""
-    if account.is_curator:
-        return True
-    return account.owns(ware) and ware.status is not WareStatus.PUBLISHED
+    """Whether the account may change the ware (a published one: only its curators)."""
+    return account.may(Action.EDIT, ware)
 
 
 def load_ware(ware_id: int) -> Ware | None:
@@ -63,6 +64,15 @@ def editable_ware(ware_id: int) -> Ware:
     """The ware if this account may change it: 404 if it may not see it, 403 if only see."""
     ware = visible_ware(ware_id)
     if not can_edit(signed_in(), ware):
+        abort(403)
+    return ware
+
+
+def curated_ware(ware_id: int) -> Ware:
+    """The ware if this account may publish it or decide its review: 404 if it may not see it,
+    403 if it may see but not curate it."""
+    ware = visible_ware(ware_id)
+    if not signed_in().may(Action.PUBLISH, ware):
         abort(403)
     return ware
 

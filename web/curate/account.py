@@ -10,10 +10,10 @@ from archive.models import User
 from archive.users import MIN_PASSWORD_LENGTH, AccountError
 from web.auth import Rule, access
 from web.auth.accounts import sign_in_as
+from web.auth.passwords import check_password
 from web.auth.views import MAX_PASSWORD_LENGTH
 from web.curate.access import signed_in
 from web.curate.blueprint import curate
-from web.curate.users import check_password
 from web.views.context import db_session
 from web.views.formatting import translate as _
 

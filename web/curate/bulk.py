@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from archive.catalogue import record_audit
 from archive.curation import BulkJob, JobStatus
+from archive.grants import Action, may_in_institution
 from archive.models import Institution
 from ingest.profiles import (
     PARSED_TARGETS,
@@ -87,9 +88,17 @@ def _job_or_404(job_id: int) -> BulkJob:
     return jobs.settle(db_session(), job)
 
 
+def _institutions() -> list[Institution]:
+    """The institutions this account may upload wares to."""
+    allowed = signed_in().permissions.institution_ids(Action.CONTRIBUTE)
+    query = select(Institution).order_by(Institution.name)
+    if allowed is not None:
+        query = query.where(Institution.id.in_(allowed))
+    return list(db_session().scalars(query))
+
+
 def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
-    account = signed_in()
-    institutions = list(db_session().scalars(select(Institution).order_by(Institution.name)))
+    institutions = _institutions()
     recent = [
         jobs.settle(db_session(), job)
         for job in db_session().scalars(_visible_jobs().limit(RECENT_JOBS))
@@ -97,7 +106,10 @@ def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
     page = render_template(
         "curate/bulk.html",
         mappings=_profiles(),
-        institutions=institutions if account.is_curator else [],
+        # One choice needs no question: a partner uploads to their own institution.
+        institutions=institutions if len(institutions) > 1 else [],
+        submissions_only=len(institutions) == 1
+        and not may_in_institution(signed_in().permissions, Action.PUBLISH, institutions[0].id),
         recent=recent,
         error=error,
     )
@@ -124,15 +136,6 @@ def _profiles() -> dict[str, str]:
     return found
 
 
-def _institution_id() -> int | None:
-    account = signed_in()
-    if not account.is_curator:
-        return account.institution_id
-    name = request.form.get("institution", "")
-    chosen = db_session().scalar(select(Institution).where(Institution.name == name))
-    return chosen.id if chosen else None
-
-
 @curate.post("/bulk")
 @access(Rule.SIGNED_IN)
 def bulk_upload() -> Response | tuple[str, int]:
@@ -153,13 +156,22 @@ def bulk_upload() -> Response | tuple[str, int]:
     data = records.stream.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
         return _form(413, _("The records file is larger than this archive accepts."))
-    institution_id = _institution_id()
+    allowed = _institutions()
+    name = request.form.get("institution", "")
+    chosen = allowed[0] if len(allowed) == 1 else next((i for i in allowed if i.name == name), None)
+    # Only an account that contributes everywhere may leave the institution to the rows.
+    if chosen is None and account.permissions.institution_ids(Action.CONTRIBUTE) is not None:
+        return _form(422, _("Choose one of the institutions."))
+    # Rows become submissions for review unless this account curates the institution.
+    as_submission = chosen is not None and not may_in_institution(
+        account.permissions, Action.PUBLISH, chosen.id
+    )
     if preview:
         waiting = bulk_preview.create(
             state,
             user_id=account.id,
-            institution_id=institution_id,
-            as_submission=not account.is_curator,
+            institution_id=chosen.id if chosen else None,
+            as_submission=as_submission,
             records=records,
             data=data,
             photos=photos,
@@ -168,8 +180,8 @@ def bulk_upload() -> Response | tuple[str, int]:
         return redirect(url_for("curate.bulk_preview_page", token=waiting.token))
     job = BulkJob(
         user_id=account.id,
-        institution_id=institution_id,
-        as_submission=not account.is_curator,
+        institution_id=chosen.id if chosen else None,
+        as_submission=as_submission,
         mapping=mapping,
         source_name=(records.filename or "upload")[-300:],
         folder=secrets.token_hex(16),

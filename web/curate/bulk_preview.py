@@ -194,7 +194,7 @@ def check(state: AppState, session: Session, preview: Preview, profile: Profile)
     try:
         with jobs.opened_upload(state, preview.folder, profile) as (rows, photos):
             mapped = jobs.upload_records(
-                session, preview.as_submission, profile, institution, rows, noted
+                session, preview.user_id, preview.as_submission, profile, institution, rows, noted
             )
             result = dry_run(
                 mapped,

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.curation import BulkJob, JobStatus
+from archive.grants import Action, permissions_of
 from archive.jobs import interrupt_expired, leased_job
 from archive.models import Institution, User, Ware, WareStatus, utcnow
 from ingest.bundles import PhotoReader, ZipPhotos, open_source
@@ -306,7 +307,13 @@ def _ingest_upload(state: AppState, session: Session, job: BulkJob, lease_id: in
         try:
             records = list(
                 upload_records(
-                    session, job.as_submission, profile, institution, rows, report.problems
+                    session,
+                    job.user_id,
+                    job.as_submission,
+                    profile,
+                    institution,
+                    rows,
+                    report.problems,
                 )
             )
         except SourceError as error:
@@ -373,6 +380,7 @@ def _actor_of(session: Session, job: BulkJob) -> str:
 
 def upload_records(
     session: Session,
+    uploader_id: int | None,
     as_submission: bool,
     profile: Profile,
     institution: Institution | None,
@@ -380,10 +388,16 @@ def upload_records(
     problems: list[IngestProblem],
 ) -> Iterator[tuple[int, SourceRecord | RowError]]:
     """Mapped rows with the uploader's rules applied: a partner's rows belong to the partner's
-    institution and arrive as submissions; nothing is published without a rights statement
-    (noted in ``problems``). Reads only: the dry run uses it too. A file that cannot be read
-    on raises SourceError."""
+    institution and arrive as submissions, a scoped curator's to the chosen institution; nothing
+    is published without a rights statement (noted in ``problems``). Reads only: the dry run
+    uses it too. A file that cannot be read on raises SourceError."""
     default_status = WareStatus.SUBMITTED if as_submission else WareStatus.PUBLISHED
+    uploader = session.get(User, uploader_id) if uploader_id is not None else None
+    # Rows of an account that does not contribute everywhere all go to the chosen institution,
+    # whatever institution they name (a curator of one museum cannot write into another).
+    pinned = uploader is None or (
+        permissions_of(session, uploader).institution_ids(Action.CONTRIBUTE) is not None
+    )
     for line, row in rows:
         if isinstance(row, RowError):
             yield line, row
@@ -393,9 +407,10 @@ def upload_records(
         except RowError as error:
             yield line, error
             continue
+        if institution is not None and (pinned or as_submission):
+            record.institution = institution.name
         if as_submission:
             assert institution is not None
-            record.institution = institution.name
             record.fields["status"] = WareStatus.SUBMITTED.value
             if _published(session, institution.id, record.accession_number):
                 yield (

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.datastructures import MultiDict
 
+from archive.grants import Action
 from archive.ids import parse_bounded_int, parse_id
 from archive.models import Collection, Institution, Maker, Photograph, Ware, WareMaker, WareStatus
 from archive.workbench import SavedSearch, WareSet, WareSetMember
@@ -159,11 +160,15 @@ def owned_or_shared(model: type[WareSet] | type[SavedSearch], account: Account) 
     return select(model).where(or_(mine, shared))
 
 
-def conditions(account: Account, chosen: WareFilter) -> list[ColumnElement[bool]]:
-    """The SQL conditions of the filter, within what ``account`` may see."""
+def conditions(
+    account: Account, chosen: WareFilter, action: Action = Action.SEE
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions of the filter, within the wares ``account`` may do ``action`` to
+    (see them, for the list; publish them, for a batch)."""
     where: list[ColumnElement[bool]] = []
-    if not account.is_curator:
-        where.append(Ware.institution_id == account.institution_id)
+    scope = account.permissions.ware_condition(action)
+    if scope is not None:
+        where.append(scope)
     if chosen.status == "deleted":
         where.append(Ware.deleted_at.is_not(None))
     else:

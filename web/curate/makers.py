@@ -19,6 +19,7 @@ from archive.authorities import (
     remove_alias,
     undo_merge,
 )
+from archive.grants import Action
 from archive.ids import parse_bounded_int
 from archive.models import Collection, Maker, MakerName, Ware, WareMaker, WareStatus
 from archive.workbench import MakerMerge
@@ -239,14 +240,12 @@ def undo_maker_merge(merge_id: int) -> Response:
 
 
 def _visible_wares() -> ColumnElement[bool] | None:
-    """Which wares' values a suggestion may come from: all for curators; for a partner the
-    published ones and their own institution's."""
-    account = signed_in()
-    if account.is_curator:
+    """Which wares' values a suggestion may come from: all for curators everywhere; for
+    others the published ones and those of their scope."""
+    scope = signed_in().permissions.ware_condition(Action.SEE)
+    if scope is None:
         return None
-    return or_(
-        Ware.status == WareStatus.PUBLISHED, Ware.institution_id == account.institution_id
-    ) & Ware.deleted_at.is_(None)
+    return or_(Ware.status == WareStatus.PUBLISHED, scope) & Ware.deleted_at.is_(None)
 
 
 @curate.get("/suggest")

@@ -12,10 +12,11 @@ from werkzeug.wrappers import Response
 
 from archive.curation import ReviewDecision, ReviewNote
 from archive.editing import EditRefused, full_snapshot, set_status
+from archive.grants import Action
 from archive.models import Ware, WareMaker, WareStatus
 from ingest.duplicates import PhotoHashes
 from web.auth import Rule, access
-from web.curate.access import actor, load_ware
+from web.curate.access import actor, can_see, curated_ware, load_ware, signed_in
 from web.curate.blueprint import curate
 from web.curate.forms import clean_text
 from web.curate.history import FieldChange, changes_of
@@ -65,7 +66,8 @@ def _near_duplicates(ware: Ware, hashes: PhotoHashes) -> list[NearDuplicate]:
     for position, photo in enumerate(ware.photographs, start=1):
         match = hashes.closest(photo.phash, ware.id) if photo.phash else None
         other = load_ware(match.ware_id) if match else None
-        if match and other is not None:
+        # Only a ware the reviewer may see is named: another institution's draft stays unknown.
+        if match and other is not None and can_see(signed_in(), other):
             found.append(NearDuplicate(position, other, match.distance))
     return found
 
@@ -90,12 +92,14 @@ def _submission(ware: Ware, hashes: PhotoHashes) -> Submission:
 
 
 @curate.get("/review")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def review_queue() -> str:
-    """Every submission awaiting review, oldest first."""
+    """Every submission this curator may decide on, oldest first."""
+    scope = signed_in().permissions.ware_condition(Action.PUBLISH)
     wares = db_session().scalars(
         select(Ware)
         .where(Ware.status == WareStatus.SUBMITTED, Ware.deleted_at.is_(None))
+        .where(*([] if scope is None else [scope]))
         .options(
             selectinload(Ware.photographs),
             selectinload(Ware.institution),
@@ -110,12 +114,12 @@ def review_queue() -> str:
 
 
 @curate.post("/review/<int:ware_id>")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def decide(ware_id: int) -> Response | tuple[str, int]:
     """Approve (publish), reject with a reason, or ask for changes with a comment; approving and
     rejecting are confirmed first (a page without JavaScript, a dialog with it)."""
-    ware = load_ware(ware_id)
-    if ware is None or ware.deleted_at is not None:
+    ware = curated_ware(ware_id)
+    if ware.deleted_at is not None:
         abort(404)
     if ware.status is not WareStatus.SUBMITTED:
         abort(409)

@@ -1,42 +1,32 @@
-"""Accounts for admins: who can sign in, with which role and institution; adding an account,
-giving one a new password, and turning an account off or on again."""
+"""Accounts for admins: who can sign in, with which role and institution and which roles in
+other scopes; giving one a new password, and turning an account off or on again. New accounts
+come by invitation (``web.curate.invitations``): nobody types another person's password."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from archive.account_tables import Grant
 from archive.accounts import list_users, reset_password, set_active
-from archive.catalogue import record_audit
-from archive.ids import parse_id
-from archive.models import Institution, Role, User
-from archive.users import MIN_PASSWORD_LENGTH, AccountError, create_user, find_user
+from archive.grants import Action, GrantError, give_grant, grants_of_users, revoke_grant
+from archive.invitations import list_invitations
+from archive.models import Collection, Institution, Role, User, utcnow
+from archive.users import MIN_PASSWORD_LENGTH
 from web.auth import Rule, access
-from web.auth.accounts import sign_in_as
-from web.auth.views import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
-from web.curate.access import actor
+from web.auth.accounts import Account, sign_in_as
+from web.auth.passwords import check_password
+from web.auth.views import MAX_EMAIL_LENGTH
+from web.curate.access import actor, signed_in
 from web.curate.blueprint import curate
-from web.curate.forms import clean_text
 from web.views.context import db_session
 from web.views.formatting import translate as _
 
 ROLES = tuple(role.value for role in Role)
 NOT_IN_EMAIL = set("@<>\"'`()[]\\,;:")
-
-
-@dataclass
-class AccountForm:
-    """The new-account form as submitted (never the password), and what is wrong with it."""
-
-    email: str = ""
-    role: str = Role.PARTNER.value
-    institution: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def _user(user_id: int) -> User:
@@ -46,30 +36,140 @@ def _user(user_id: int) -> User:
     return user
 
 
-def _institutions() -> list[Institution]:
-    return list(db_session().scalars(select(Institution).order_by(Institution.name)))
+@dataclass(frozen=True)
+class Scope:
+    """Where a role applies: everywhere, one institution, or one collection."""
+
+    key: str
+    label: str
+    institution: Institution | None = None
+    collection: Collection | None = None
+
+    @property
+    def institution_id(self) -> int | None:
+        if self.collection is not None:
+            return self.collection.institution_id
+        return self.institution.id if self.institution is not None else None
 
 
-def check_password(data: MultiDict[str, str], errors: dict[str, str]) -> str:
-    """The new password of a form (``password`` typed twice), or an error in ``errors``.
+def scopes(account: Account) -> list[Scope]:
+    """The scopes this account may give roles in: everywhere for admins, else the institutions
+    it administers and their collections."""
+    managed = account.permissions.institution_ids(Action.MANAGE_ACCOUNTS)
+    institutions = select(Institution).order_by(Institution.name)
+    collections = select(Collection).join(Institution).order_by(Institution.name, Collection.name)
+    found = []
+    if managed is None:
+        found.append(Scope("", _("everywhere")))
+    else:
+        institutions = institutions.where(Institution.id.in_(managed))
+        collections = collections.where(Collection.institution_id.in_(managed))
+    for institution in db_session().scalars(institutions):
+        found.append(Scope(f"institution:{institution.id}", institution.name, institution))
+    for collection in db_session().scalars(collections):
+        label = f"{collection.institution.name} · {collection.name}"
+        found.append(Scope(f"collection:{collection.id}", label, collection=collection))
+    return found
 
-    The rules are ``create_user``'s, plus the most that the sign-in form reads.
-    """
-    password = data.get("password", "")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = _(
-            "The password must have at least {n} characters.", n=MIN_PASSWORD_LENGTH
+
+def chosen_scope(account: Account, key: str) -> Scope | None:
+    """The scope a form names, if this account may give roles in it."""
+    return next((scope for scope in scopes(account) if scope.key == key), None)
+
+
+def _managed_users(account: Account) -> list[User]:
+    """Every account for admins; for an institution's admin, the accounts of its institutions
+    and those holding a role in them or their collections."""
+    every = list_users(db_session())
+    managed = account.permissions.institution_ids(Action.MANAGE_ACCOUNTS)
+    if managed is None:
+        return every
+    collections = set(
+        db_session().scalars(select(Collection.id).where(Collection.institution_id.in_(managed)))
+    )
+    holders = set(
+        db_session().scalars(
+            select(Grant.user_id).where(
+                Grant.institution_id.in_(managed) | Grant.collection_id.in_(collections)
+            )
         )
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        errors["password"] = _(
-            "The password is too long: {n} characters at most.", n=f"{MAX_PASSWORD_LENGTH:,}"
+    )
+    return [user for user in every if user.institution_id in managed or user.id in holders]
+
+
+@curate.get("/users")
+@access(Rule.ACCOUNT_ADMIN)
+def users() -> str:
+    """The accounts this admin manages, with their roles, and the invitations."""
+    account = signed_in()
+    shown = _managed_users(account)
+    managed = account.permissions.institution_ids(Action.MANAGE_ACCOUNTS)
+    return render_template(
+        "curate/users.html",
+        users=shown,
+        grants=grants_of_users(db_session(), [user.id for user in shown]),
+        invitations=list_invitations(db_session(), managed),
+        scopes=[scope for scope in scopes(account) if scope.key],
+        roles=ROLES,
+        now=utcnow(),
+    )
+
+
+@curate.post("/users/<int:user_id>/grants")
+@access(Rule.ACCOUNT_ADMIN)
+def add_grant(user_id: int) -> Response:
+    """Give an account a role in one institution or collection (audited)."""
+    account = signed_in()
+    # Any account may be given a role in a scope this admin manages (only that scope's wares).
+    user = _user(user_id)
+    scope = chosen_scope(account, request.form.get("scope", ""))
+    role = request.form.get("role", "")
+    if scope is None or role not in ROLES or scope.institution_id is None:
+        flash(_("Choose a role and where it applies."), "error")
+        return redirect(url_for("curate.users"))
+    email, admin_id = actor()
+    try:
+        give_grant(
+            db_session(),
+            user,
+            Role(role),
+            institution=scope.institution,
+            collection=scope.collection,
+            actor=email,
+            actor_id=admin_id,
         )
-    elif data.get("password_again", "") != password:
-        errors["password_again"] = _("The two passwords are not the same.")
-    return password
+    except GrantError:
+        db_session().rollback()
+        flash(_("An admin's role is for a whole institution."), "error")
+        return redirect(url_for("curate.users"))
+    db_session().commit()
+    flash(_("{email} is now {role} of {scope}.", email=user.email, role=_(role), scope=scope.label))
+    return redirect(url_for("curate.users"))
 
 
-def _valid_email(address: str) -> bool:
+@curate.post("/grants/<int:grant_id>/delete")
+@access(Rule.ACCOUNT_ADMIN)
+def remove_grant(grant_id: int) -> Response:
+    """Take back a role in one scope (audited)."""
+    account = signed_in()
+    grant = db_session().get(Grant, grant_id)
+    if grant is None:
+        abort(404)
+    key = (
+        f"institution:{grant.institution_id}"
+        if grant.institution_id is not None
+        else f"collection:{grant.collection_id}"
+    )
+    if chosen_scope(account, key) is None:
+        abort(404)
+    email, admin_id = actor()
+    revoke_grant(db_session(), grant, actor=email, actor_id=admin_id)
+    db_session().commit()
+    flash(_("Role taken back."))
+    return redirect(url_for("curate.users"))
+
+
+def valid_email(address: str) -> bool:
     # One @ with something either side, and none of the characters that only markup needs.
     local, at, domain = address.partition("@")
     return (
@@ -77,88 +177,6 @@ def _valid_email(address: str) -> bool:
         and len(address) <= MAX_EMAIL_LENGTH
         and not any(char.isspace() or char in NOT_IN_EMAIL for char in local + domain)
     )
-
-
-def read_account_form(data: MultiDict[str, str]) -> tuple[AccountForm, Institution | None, str]:
-    """Read and check the new-account form: the form, the chosen institution and the password."""
-    form = AccountForm(
-        email=clean_text(data.get("email")).lower()[: MAX_EMAIL_LENGTH + 1],
-        role=data.get("role", ""),
-        institution=data.get("institution", "").strip(),
-    )
-    if not _valid_email(form.email):
-        form.errors["email"] = _("An email address, such as name@museum.org.")
-    elif find_user(db_session(), form.email) is not None:
-        form.errors["email"] = _("An account with this email already exists.")
-    if form.role not in ROLES:
-        form.errors["role"] = _("Choose a role.")
-    institution = None
-    if form.institution:
-        institution_id = parse_id(form.institution)
-        institution = (
-            db_session().get(Institution, institution_id) if institution_id is not None else None
-        )
-        if institution is None:
-            form.errors["institution"] = _("Choose one of the institutions.")
-    elif form.role == Role.PARTNER.value:
-        form.errors["institution"] = _("A partner belongs to an institution: choose one.")
-    password = check_password(data, form.errors)
-    return form, institution, password
-
-
-def _new_account_page(form: AccountForm, status: int = 200) -> tuple[str, int]:
-    page = render_template(
-        "curate/user_new.html",
-        form=form,
-        roles=ROLES,
-        institutions=_institutions(),
-        min_length=MIN_PASSWORD_LENGTH,
-    )
-    return page, status
-
-
-@curate.get("/users")
-@access(Rule.ADMIN)
-def users() -> str:
-    """Every account."""
-    return render_template("curate/users.html", users=list_users(db_session()))
-
-
-@curate.route("/users/new", methods=["GET", "POST"])
-@access(Rule.ADMIN)
-def new_user() -> Response | tuple[str, int]:
-    """A blank account form; saving adds the account with its first password."""
-    if request.method == "GET":
-        return _new_account_page(AccountForm())
-    form, institution, password = read_account_form(request.form)
-    if form.errors:
-        return _new_account_page(form, 422)
-    email, admin_id = actor()
-    try:
-        user = create_user(db_session(), form.email, password, Role(form.role), institution)
-        record_audit(
-            db_session(),
-            actor=email,
-            user_id=admin_id,
-            action="create",
-            entity_type="user",
-            entity_id=user.id,
-            before=None,
-            # The password, even hashed, never goes into the audit trail.
-            after={
-                "email": user.email,
-                "role": user.role.value,
-                "institution": institution.name if institution else None,
-            },
-        )
-        db_session().commit()
-    except (AccountError, IntegrityError):
-        # Only a race is left here (the form was checked): the same email added meanwhile.
-        db_session().rollback()
-        form.errors["email"] = _("An account with this email already exists.")
-        return _new_account_page(form, 422)
-    flash(_("{email} added as {role}.", email=user.email, role=_(user.role.value)))
-    return redirect(url_for("curate.users"))
 
 
 @curate.route("/users/<int:user_id>/password", methods=["GET", "POST"])

@@ -18,11 +18,19 @@ from archive.editing import (
     soft_delete,
     undelete,
 )
+from archive.grants import Action, may_place
 from archive.models import Collection, Institution, Maker, Ware, WareStatus
 from archive.working_copies import drop_working_copy, save_working_copy, working_copy
 from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
-from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
+from web.curate.access import (
+    actor,
+    can_edit,
+    curated_ware,
+    editable_ware,
+    signed_in,
+    visible_ware,
+)
 from web.curate.blueprint import curate
 from web.curate.dating import fill_years
 from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
@@ -44,10 +52,11 @@ def collection_for(institution: Institution, name: str) -> Collection | None:
 
 
 def _institutions() -> list[Institution]:
-    account = signed_in()
+    """The institutions this account may add wares to."""
+    allowed = signed_in().permissions.institution_ids(Action.CONTRIBUTE)
     query = select(Institution).order_by(Institution.name)
-    if not account.is_curator:
-        query = query.where(Institution.id == account.institution_id)
+    if allowed is not None:
+        query = query.where(Institution.id.in_(allowed))
     return list(db_session().scalars(query))
 
 
@@ -61,7 +70,8 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
                 .order_by(ReviewNote.created_at, ReviewNote.id)
             )
         )
-    editable = ware is None or can_edit(signed_in(), ware)
+    account = signed_in()
+    editable = ware is None or can_edit(account, ware)
     draft = working_copy(db_session(), ware.id) if ware is not None and editable else None
     page = render_template(
         "curate/ware.html",
@@ -69,6 +79,7 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
         ware=ware,
         notes=notes,
         editable=editable,
+        curatable=ware is not None and account.may(Action.PUBLISH, ware),
         specs=FIELDS,
         roles=MAKER_ROLES,
         rights_choices=COMMON_RIGHTS,
@@ -81,11 +92,20 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
 
 
 def _chosen_institution(form: WareForm) -> Institution | None:
-    account = signed_in()
-    if not account.is_curator:
-        # A partner's wares always belong to the partner's institution, whatever the form says.
-        return db_session().get(Institution, account.institution_id)
-    return db_session().scalar(select(Institution).where(Institution.name == form.institution))
+    """The institution named in the form if the account may add wares to it; with a single
+    choice (a partner's own institution) that one, whatever the form says."""
+    allowed = _institutions()
+    if len(allowed) == 1:
+        return allowed[0]
+    return next((item for item in allowed if item.name == form.institution), None)
+
+
+def _placeable(ware: Ware, collection: Collection | None) -> bool:
+    """Whether this account may still change ``ware`` once it is in ``collection``: a
+    collection's curator cannot move a ware out of their reach, nor into another's."""
+    action = Action.PUBLISH if ware.status is WareStatus.PUBLISHED else Action.EDIT
+    target = collection.id if collection is not None else None
+    return may_place(signed_in().permissions, action, ware.institution_id, target)
 
 
 @curate.route("/wares/new", methods=["GET", "POST"])
@@ -152,6 +172,10 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     if form.errors:
         return form_page(form, item, 422)
     if item.status is WareStatus.PUBLISHED:
+        if not _placeable(item, collection_for(item.institution, form.collection)):
+            db_session().rollback()
+            form.errors["collection"] = _("You may not move this ware to that collection.")
+            return form_page(form, item, 422)
         kept = keep_in_working_copy(item, form, audited=True)
         if dated:
             flash(*dated)
@@ -198,6 +222,11 @@ def apply_form(
     """Write a checked form into the ware's record (its working copy is then used up), index
     the change and go back to the ware; the form again, marked, when it cannot be saved."""
     email, user_id = actor()
+    collection = collection_for(item.institution, form.collection)
+    if not _placeable(item, collection):
+        db_session().rollback()
+        form.errors["collection"] = _("You may not move this ware to that collection.")
+        return form_page(form, item, 422)
     try:
         changed = edit_ware(
             db_session(),
@@ -205,7 +234,7 @@ def apply_form(
             accession_number=form.accession_number,
             fields=form.fields,
             makers=credits_of(form.makers, maker_for),
-            collection=collection_for(item.institution, form.collection),
+            collection=collection,
             actor=email,
             user_id=user_id,
             action=action,
@@ -229,8 +258,7 @@ def apply_form(
     return redirect(url_for("curate.ware", ware_id=item.id))
 
 
-def _change_status(ware_id: int, status: WareStatus, done: str) -> Response:
-    item = editable_ware(ware_id)
+def _change_status(item: Ware, status: WareStatus, done: str) -> Response:
     if item.deleted_at is not None:
         abort(409)
     email, user_id = actor()
@@ -263,21 +291,21 @@ def submit(ware_id: int) -> Response:
     item = editable_ware(ware_id)
     if item.status not in (WareStatus.DRAFT, WareStatus.REJECTED):
         abort(409)
-    return _change_status(ware_id, WareStatus.SUBMITTED, _("Submitted for review."))
+    return _change_status(item, WareStatus.SUBMITTED, _("Submitted for review."))
 
 
 @curate.post("/wares/<int:ware_id>/publish")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def publish(ware_id: int) -> Response:
     """Publish the ware (it needs a rights statement)."""
-    return _change_status(ware_id, WareStatus.PUBLISHED, _("Published."))
+    return _change_status(curated_ware(ware_id), WareStatus.PUBLISHED, _("Published."))
 
 
 @curate.post("/wares/<int:ware_id>/unpublish")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def unpublish(ware_id: int) -> Response | tuple[str, int]:
     """Take the ware off the public site, back to draft (asked first; Publish undoes it)."""
-    editable_ware(ware_id)
+    ware = curated_ware(ware_id)
     asked = unconfirmed(
         _("Take this ware off the public site? It becomes a draft again."),
         _("Unpublish"),
@@ -285,7 +313,7 @@ def unpublish(ware_id: int) -> Response | tuple[str, int]:
     )
     if asked:
         return asked
-    answer = _change_status(ware_id, WareStatus.DRAFT, _("Unpublished: it is a draft again."))
+    answer = _change_status(ware, WareStatus.DRAFT, _("Unpublished: it is a draft again."))
     offer_undo(_("The ware was unpublished."), "curate.publish", ware_id=ware_id)
     return answer
 

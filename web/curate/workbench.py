@@ -24,6 +24,7 @@ from archive.batch import (
     check_params,
 )
 from archive.curation import ReviewNote
+from archive.grants import Action, may_place
 from archive.ids import parse_id
 from archive.models import Collection, Institution, User, Ware
 from archive.workbench import (
@@ -133,17 +134,24 @@ def _latest_notes(ware_ids: list[int]) -> dict[int, ReviewNote]:
     return latest
 
 
-def _institutions(account: Any) -> list[Institution]:
-    query = select(Institution).order_by(Institution.name)
-    if not account.is_curator:
-        query = query.where(Institution.id == account.institution_id)
+def _collections(account: Any) -> list[Collection]:
+    """The collections whose wares this account may see: all of its institutions' and those
+    it holds a role in."""
+    query = select(Collection).join(Institution).order_by(Institution.name, Collection.name)
+    whole = account.permissions.institution_ids(Action.SEE)
+    if whole is not None:
+        held = account.permissions.collection_ids(Action.SEE)
+        query = query.where(Collection.institution_id.in_(whole) | Collection.id.in_(held))
     return list(db_session().scalars(query))
 
 
-def _collections(account: Any) -> list[Collection]:
-    query = select(Collection).join(Institution).order_by(Institution.name, Collection.name)
-    if not account.is_curator:
-        query = query.where(Collection.institution_id == account.institution_id)
+def _institutions(account: Any) -> list[Institution]:
+    """The institutions with wares this account may see."""
+    query = select(Institution).order_by(Institution.name)
+    whole = account.permissions.institution_ids(Action.SEE)
+    if whole is not None:
+        through = {collection.institution_id for collection in _collections(account)}
+        query = query.where(Institution.id.in_(whole | through))
     return list(db_session().scalars(query))
 
 
@@ -155,14 +163,14 @@ def _selection(account: Any, filter_args: str) -> list[int]:
     """The wares a batch acts on: every result of the list's filter, or the ticked rows."""
     if request.form.get("scope") == "all":
         chosen = WareFilter.from_args(MultiDict(parse_qsl(filter_args)))
-        return list(db_session().scalars(ids_query(conditions(account, chosen))))
+        return list(db_session().scalars(ids_query(conditions(account, chosen, Action.PUBLISH))))
     ticked = [n for n in map(parse_id, request.form.getlist("ware")) if n is not None]
     if not ticked:
         return []
     chosen = WareFilter(status="all")
     # Deleted wares are listed too (the bin), so ticked ids are checked against both.
-    live = conditions(account, chosen)
-    binned = conditions(account, WareFilter(status="deleted"))
+    live = conditions(account, chosen, Action.PUBLISH)
+    binned = conditions(account, WareFilter(status="deleted"), Action.PUBLISH)
     found = set(db_session().scalars(ids_query(live).where(Ware.id.in_(ticked))))
     found |= set(db_session().scalars(ids_query(binned).where(Ware.id.in_(ticked))))
     return [ware_id for ware_id in dict.fromkeys(ticked) if ware_id in found]
@@ -189,7 +197,13 @@ def _params(action: BatchAction) -> tuple[dict[str, Any], str | None]:
         return {"field": name, "value": value}, None
     if action in (BatchAction.ADD_TO_COLLECTION, BatchAction.REMOVE_FROM_COLLECTION):
         collection_id = parse_id(form.get("collection", ""))
-        if collection_id is None or db_session().get(Collection, collection_id) is None:
+        collection = db_session().get(Collection, collection_id) if collection_id else None
+        if collection is None:
+            return {}, _("Choose a collection.")
+        if action is BatchAction.ADD_TO_COLLECTION and not may_place(
+            signed_in().permissions, Action.PUBLISH, collection.institution_id, collection.id
+        ):
+            # Wares are moved only into a collection this curator curates.
             return {}, _("Choose a collection.")
         return {"collection_id": collection_id}, None
     if action in (BatchAction.ADD_TO_SET, BatchAction.REMOVE_FROM_SET):
@@ -220,7 +234,7 @@ def enqueue(action: BatchAction, params: dict[str, Any], ware_ids: list[int]) ->
 
 
 @curate.post("/batch")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def batch() -> Response:
     """Start a batch action over the chosen wares; it runs in the background."""
     account = signed_in()
@@ -251,8 +265,16 @@ def batch() -> Response:
     return redirect(url_for("curate.batch_job", job_id=job.id))
 
 
+def _mine_unless_everywhere(query: Any) -> Any:
+    """Curators everywhere see every batch; others their own (the wares were theirs)."""
+    account = signed_in()
+    return query if account.is_curator else query.where(BatchJob.user_id == account.id)
+
+
 def _job_or_404(job_id: int) -> BatchJob:
-    job = db_session().get(BatchJob, job_id)
+    job = db_session().scalar(
+        _mine_unless_everywhere(select(BatchJob).where(BatchJob.id == job_id))
+    )
     if job is None:
         abort(404)
     return batch_jobs.settle(db_session(), job)
@@ -275,7 +297,7 @@ def job_state(job: BatchJob) -> dict[str, Any]:
 
 
 @curate.get("/batch/<int:job_id>")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def batch_job(job_id: int) -> str:
     """A batch's progress, what it changed and skipped, and its undo button."""
     job = _job_or_404(job_id)
@@ -318,14 +340,14 @@ def _detail(job: BatchJob) -> str:
 
 
 @curate.get("/batch/<int:job_id>/status")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def batch_status(job_id: int) -> Response:
     """The progress as JSON (the progress page polls it)."""
     return jsonify(job_state(_job_or_404(job_id)))
 
 
 @curate.post("/batch/<int:job_id>/undo")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def undo_batch(job_id: int) -> Response:
     """Undo a finished batch as one unit: each ware back as it was, unless changed since."""
     job = _job_or_404(job_id)
@@ -345,10 +367,11 @@ def undo_batch(job_id: int) -> Response:
 
 
 @curate.get("/batches")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def batches() -> str:
     """The latest batch jobs, newest first."""
-    jobs = list(db_session().scalars(select(BatchJob).order_by(BatchJob.id.desc()).limit(100)))
+    latest = _mine_unless_everywhere(select(BatchJob).order_by(BatchJob.id.desc()).limit(100))
+    jobs = list(db_session().scalars(latest))
     return render_template(
         "curate/batches.html",
         jobs=[batch_jobs.settle(db_session(), job) for job in jobs],
@@ -411,7 +434,7 @@ def delete_search(search_id: int) -> Response:
 
 
 @curate.get("/sets")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def sets() -> str:
     """The named sets this curator may use, with how many wares each holds."""
     account = signed_in()
@@ -426,7 +449,7 @@ def sets() -> str:
 
 
 @curate.post("/sets")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def new_set() -> Response:
     """Make a named set, private or shared with the institution."""
     account = signed_in()
@@ -448,7 +471,7 @@ def new_set() -> Response:
 
 
 @curate.post("/sets/<int:set_id>/delete")
-@access(Rule.CURATOR)
+@access(Rule.SCOPED_CURATOR)
 def delete_set(set_id: int) -> Response:
     """Remove a set (its wares stay as they are); only its owner may."""
     db_session().delete(_owned(WareSet, set_id))
