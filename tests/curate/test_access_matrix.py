@@ -24,6 +24,7 @@ from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
 from archive.curation import BulkJob, JobStatus
 from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
+from archive.jobs import Job
 from archive.models import AuditEvent, Maker, Role, User, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
@@ -60,6 +61,15 @@ class Case:
     endpoint: str
     call: Callable[[Site, str], Request]
     expected: dict[str, str]
+
+
+def _ops_job(site: Site) -> int:
+    """A finished rebuild job (resuming it is refused with a message, not started)."""
+    with site.sessions() as session:
+        job = Job(kind="rebuild", label="index rebuild", status="finished", params={})
+        session.add(job)
+        session.commit()
+        return job.id
 
 
 def _job(site: Site, status: JobStatus = JobStatus.FINISHED) -> int:
@@ -378,6 +388,24 @@ CASES: list[Case] = [
     Case("curate.reset_user_password", _new_password, ADMINS),
     Case("curate.institutions", lambda s, r: ("GET", "/curate/institutions", None), ADMINS),
     Case("curate.status", lambda s, r: ("GET", "/curate/status", None), ADMINS),
+    Case("curate.start_rebuild", lambda s, r: ("POST", "/curate/jobs/rebuild", {}), ADMINS),
+    Case(
+        "curate.start_harvest",
+        # Nothing answers there: the job fails at once, in the background.
+        lambda s, r: ("POST", "/curate/jobs/harvest", {"endpoint": "http://127.0.0.1:9/oai"}),
+        ADMINS,
+    ),
+    Case("curate.job", lambda s, r: ("GET", f"/curate/jobs/{_ops_job(s)}", None), ADMINS),
+    Case(
+        "curate.job_status",
+        lambda s, r: ("GET", f"/curate/jobs/{_ops_job(s)}/status", None),
+        ADMINS,
+    ),
+    Case(
+        "curate.job_resume",
+        lambda s, r: ("POST", f"/curate/jobs/{_ops_job(s)}/resume", {}),
+        ADMINS,
+    ),
     Case(
         "curate.feature_ware",
         lambda s, r: ("POST", f"/curate/wares/{s.catalogue.vase}/feature", {"featured": "1"}),
