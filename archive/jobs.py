@@ -21,6 +21,7 @@ removes those of jobs that died.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,6 +43,7 @@ from archive.settings import Settings
 
 LEASE_SECONDS = 15.0
 HEARTBEAT_SECONDS = 3.0
+PROGRESS_SECONDS = 1.0
 INTERRUPTED_REASON = "its process stopped (the server or command was stopped or killed)"
 UNEXPECTED_REASON = "an unexpected error (it has been logged)"
 STOPPED_REASON = "it was stopped (Ctrl-C or a signal) before it ended"
@@ -174,6 +176,7 @@ class JobLease:
         )
         self._progress: dict[str, int] = {}
         self._progress_lock = threading.Lock()
+        self._progress_written = 0.0
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -196,11 +199,19 @@ class JobLease:
             session.commit()
 
     def progress(self, done: int, total: int | None = None) -> None:
-        """Note how far the job is; written with the next heartbeat (no write per item)."""
+        """Note how far the job is; written at most every PROGRESS_SECONDS (not per item),
+        else with the next heartbeat."""
         with self._progress_lock:
             self._progress["done"] = done
             if total is not None:
                 self._progress["total"] = total
+            due = time.monotonic() - self._progress_written >= PROGRESS_SECONDS
+            if due:
+                self._progress_written = time.monotonic()
+        if due:
+            # A failed write is retried by the next heartbeat.
+            with contextlib.suppress(Exception):
+                self.renew()
 
     def start(self) -> None:
         """Start the heartbeat (from the thread or process that runs the job)."""

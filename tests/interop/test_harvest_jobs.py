@@ -11,50 +11,25 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from archive.jobs import INTERRUPTED_REASON, Job, interrupt_expired
-from archive.models import AuditEvent, IngestRun, Photograph, Role, Ware
+from archive.models import AuditEvent, IngestRun, Photograph, Ware
 from archive.settings import Settings
-from archive.users import create_user
+from tests.conftest import ADMIN_EMAIL as ADMIN
+from tests.conftest import admin_client
 from tests.curate.conftest import page_token
 from tests.interop.fake_oai import fake_remote
 from web import operations
-from web.app import create_app
 from web.chores import run_chores
 from web.cli import main
 from web.views.context import app_state
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN, PASSWORD = "harvest-admin@example.org", "correct horse battery"
-
-
-@pytest.fixture
-def admin_app(settings: Settings, session_factory) -> Iterator[Flask]:
-    with session_factory() as session:
-        create_user(session, ADMIN, PASSWORD, Role.ADMIN)
-        session.commit()
-    app = create_app(settings, testing=True)
-    yield app
-    operations.wait_all()
-    app_state(app).close()
-
-
-def _admin(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    token = page_token(client)
-    response = client.post(
-        "/login", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return client
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -100,7 +75,7 @@ def test_a_killed_harvest_is_marked_interrupted_and_resumes(settings, session_fa
         process.communicate(timeout=30)
 
         # Its process is gone: whoever looks next (the status page here) says so at once.
-        client = _admin(admin_app)
+        client = admin_client(admin_app)
         page = client.get("/curate/status").get_data(as_text=True)
         assert 'data-testid="job-resume"' in page
         with session_factory() as session:
@@ -132,7 +107,7 @@ def test_a_killed_harvest_is_marked_interrupted_and_resumes(settings, session_fa
 def test_a_harvest_started_from_the_status_page_is_a_job_with_progress(
     settings, session_factory, admin_app
 ):
-    client = _admin(admin_app)
+    client = admin_client(admin_app)
     token = page_token(client, "/curate/status")
     refused = client.post(
         "/curate/jobs/harvest", data={"csrf_token": token, "endpoint": "file:///etc/passwd"}
