@@ -136,13 +136,19 @@ def interrupt_expired(session: Session, bulk_job_id: int | None = None) -> list[
 
 
 def _end(
-    session: Session, job_id: int, holder: str | None, status: str, message: str | None
+    session: Session,
+    job_id: int,
+    holder: str | None,
+    status: str,
+    message: str | None,
+    ending: tuple[str, ...] = ("running",),
 ) -> bool:
-    """End a running job (held by ``holder``) and the ingest run it was writing; not committed."""
+    """End a job in one of the ``ending`` states, held by ``holder``, and the ingest run it was
+    writing; not committed."""
     held = Job.holder.is_(None) if holder is None else Job.holder == holder
     ended = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == "running", held)
+        .where(Job.id == job_id, Job.status.in_(ending), held)
         .values(
             status=status,
             message=message,
@@ -227,7 +233,9 @@ class JobLease:
         with self.factory() as session:
             if progress:
                 session.execute(update(Job).where(Job.id == self.job_id).values(**progress))
-            _end(session, self.job_id, self.holder, status, message)
+            # Also if it was taken for dead (a heartbeat starved past its lease): its own end is
+            # the truth, unless a resume has claimed it since (another holder).
+            _end(session, self.job_id, self.holder, status, message, ("running", "interrupted"))
             session.commit()
 
 

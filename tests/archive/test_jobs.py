@@ -152,3 +152,16 @@ def test_every_ingest_run_belongs_to_a_job(settings, session_factory):
         job = session.scalars(select(Job).where(Job.ingest_run_id == report.run_id)).one()
         assert (job.kind, job.status) == ("ingest", "finished")
         assert session.get(IngestRun, report.run_id).status == "finished"
+
+
+def test_a_job_taken_for_dead_that_still_ends_records_its_end(session_factory):
+    # Its heartbeat starved past the lease (a long stall): marked interrupted, then it ends.
+    lease = begin_job(session_factory, "rebuild", "stalled", exclusive_key="rebuild:s")
+    with session_factory() as session:
+        session.execute(update(Job).where(Job.id == lease.job_id).values(lease_expires_ms=1))
+        session.commit()
+        assert [job.id for job in interrupt_expired(session)] == [lease.job_id]
+    lease.finish("finished", "Rebuilt")
+    with session_factory() as session:
+        job = session.get(Job, lease.job_id)
+        assert (job.status, job.message, job.exclusive_key) == ("finished", "Rebuilt", None)

@@ -82,7 +82,7 @@ def start_rebuild() -> Response:
     return _start(operations.Operation.rebuild())
 
 
-def _harvest_options(form: Any) -> HarvestOptions | str:
+def _harvest_options(form: Any, email: str) -> HarvestOptions | str:
     """The harvest the form asks for, or what is wrong with it (a sentence to show)."""
     endpoint = form.get("endpoint", "").strip()
     parts = urllib.parse.urlsplit(endpoint)
@@ -98,6 +98,7 @@ def _harvest_options(form: Any) -> HarvestOptions | str:
         endpoint=endpoint,
         metadata_prefix=prefix or None,
         full=form.get("full") == "1",
+        actor=email,  # the audit trail of every ware it changes names the admin
         **{key: value or None for key, value in names.items()},  # type: ignore[arg-type]
     )
 
@@ -106,7 +107,7 @@ def _harvest_options(form: Any) -> HarvestOptions | str:
 @access(Rule.ADMIN)
 def start_harvest() -> Response:
     """Harvest another repository's OAI-PMH endpoint (incremental unless "full" is ticked)."""
-    options = _harvest_options(request.form)
+    options = _harvest_options(request.form, actor()[0])
     if isinstance(options, str):
         flash(options)
         return redirect(url_for("curate.status"))
