@@ -131,8 +131,23 @@ def interrupt_expired(session: Session, bulk_job_id: int | None = None) -> list[
         # Only if the same holder still has it: a resume that claimed it meanwhile wins.
         if _end(session, job.id, job.holder, "interrupted", INTERRUPTED_REASON):
             marked.append(job.id)
+    _interrupt_orphaned_runs(session)
     session.commit()
     return [session.get_one(Job, job_id, populate_existing=True) for job_id in marked]
+
+
+def _interrupt_orphaned_runs(session: Session) -> None:
+    """Mark "running" ingest runs that no running job drives as interrupted. A run is tied to
+    its job in the transaction that creates it, so such a run's process is gone: it was started
+    before runs belonged to jobs, or its job ended without it."""
+    driven = select(Job.ingest_run_id).where(
+        Job.status == "running", Job.ingest_run_id.is_not(None)
+    )
+    session.execute(
+        update(IngestRun)
+        .where(IngestRun.status == "running", IngestRun.id.not_in(driven))
+        .values(status="interrupted", finished_at=utcnow())
+    )
 
 
 def _end(

@@ -165,3 +165,17 @@ def test_a_job_taken_for_dead_that_still_ends_records_its_end(session_factory):
     with session_factory() as session:
         job = session.get(Job, lease.job_id)
         assert (job.status, job.message, job.exclusive_key) == ("finished", "Rebuilt", None)
+
+
+def test_a_running_ingest_run_no_running_job_drives_is_interrupted(session_factory):
+    lease = begin_job(session_factory, "ingest", "live")
+    driven = _with_run(session_factory, lease.job_id)
+    with session_factory() as session:
+        # Left by a Potbank from before runs belonged to jobs, its process long gone.
+        orphan = IngestRun(source="old", mapping="m")
+        session.add(orphan)
+        session.commit()
+        interrupt_expired(session)
+        assert session.get(IngestRun, orphan.id).status == "interrupted"
+        assert session.get(IngestRun, driven).status == "running"
+    lease.finish("finished")
