@@ -71,3 +71,4 @@ def test_admin_rebuilds_the_indexes_from_the_status_page(page, admin_site) -> No
     page.get_by_role("link", name="Back to the status page").click()
     row = page.get_by_test_id("job-row").first
     assert "Index rebuild" in row.inner_text() and ADMIN in row.inner_text()
+    screenshot(page, "ops-02-status-jobs")
