@@ -440,12 +440,13 @@ def jobs_list(limit: int) -> None:
 def jobs_resume(job_id: int) -> None:
     """Run an interrupted (or failed) rebuild or harvest again here, with its parameters.
     (An interrupted upload is resumed from its page on the site, where its files are.)"""
-    from archive.jobs import Job
+    from archive.jobs import Job, interrupt_expired
     from web.cli_interop import run_operation
-    from web.operations import Operation
+    from web.operations import Operation, can_resume
 
     settings = load_settings()
     with _sessions(settings) as factory, factory() as session:
+        interrupt_expired(session)
         job = session.get(Job, job_id)
         if job is None:
             raise click.ClickException(f"no job {job_id}")
@@ -453,6 +454,10 @@ def jobs_resume(job_id: int) -> None:
             operation = Operation.of(job)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
+        if not can_resume(job):
+            raise click.ClickException(
+                f"job {job_id} is {job.status}: only an interrupted or failed one is resumed"
+            )
     run_operation(settings, operation, job_id)
 
 

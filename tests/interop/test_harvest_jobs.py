@@ -162,6 +162,8 @@ def test_potbank_jobs_resume_finishes_an_interrupted_harvest(settings, session_f
         assert "6 created" in result.output
         listed = CliRunner().invoke(main, ["jobs", "list"], env=env)
         assert f"{job_id}\tharvest\tfinished\t6" in listed.output
+        again = CliRunner().invoke(main, ["jobs", "resume", str(job_id)], env=env)
+        assert again.exit_code == 1 and "is finished" in again.output
     with session_factory() as session:
         assert session.get(Job, job_id).attempts == 2
         interrupt_expired(session)
