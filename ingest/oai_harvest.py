@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.catalogue import upsert_ware
+from archive.jobs import work_folder
 from archive.models import Ware, WareStatus
 from archive.settings import Settings
 from index.sync import IndexSync
@@ -554,8 +557,14 @@ def harvest(
     session_factory: sessionmaker[Session],
     options: HarvestOptions,
     progress: Callable[[int], None] | None = None,
+    job_id: int | None = None,
 ) -> HarvestReport:
-    """Harvest ``options.endpoint`` into the catalogue; incremental unless ``options.full``."""
+    """Harvest ``options.endpoint`` into the catalogue; incremental unless ``options.full``.
+
+    ``job_id``: the leased job (archive.jobs) running the harvest. Its ingest run is tied to it
+    (so a killed harvest's run does not stay "running") and the photographs fetched wait in its
+    work folder, removed when the job ends or is found dead; without one, the run leases a job
+    of its own and photographs wait in a temporary folder."""
     client = OAIClient(options.endpoint, options.timeout)
     prefix = _choose_prefix(client, options.metadata_prefix)
     set_names = {
@@ -566,14 +575,15 @@ def harvest(
     state = load_state(settings)
     key = _state_key(options, prefix)
     since = None if options.full else state.get(key, {}).get("last_response_date")
-    with tempfile.TemporaryDirectory(prefix="potbank-harvest-") as folder:
-        run = _Harvest(settings, options, prefix, Path(folder), set_names)
+    with _photo_folder(settings, job_id) as folder:
+        run = _Harvest(settings, options, prefix, folder, set_names)
         ingest_options = IngestOptions(
             institution=options.institution,
             collection=options.collection,
-            images_dir=Path(folder),
+            images_dir=folder,
             actor=options.actor,
             default_status=options.status,
+            job_id=job_id,
         )
         report = run_ingest(
             settings,
@@ -597,6 +607,20 @@ def harvest(
         withdrawn=withdrawn,
         problems=run.report_problems,
     )
+
+
+@contextmanager
+def _photo_folder(settings: Settings, job_id: int | None) -> Iterator[Path]:
+    """Where fetched photographs wait until the pipeline has stored them; removed after."""
+    if job_id is None:
+        with tempfile.TemporaryDirectory(prefix="potbank-harvest-") as folder:
+            yield Path(folder)
+        return
+    folder = work_folder(settings, job_id)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def withdraw_deleted(

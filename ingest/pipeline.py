@@ -43,7 +43,7 @@ from archive.catalogue import (
 from archive.db import begin_write, in_chunks
 from archive.imaging import ImageRejected
 from archive.index_log import record_ware_changes
-from archive.jobs import Job
+from archive.jobs import Job, leased_job
 from archive.models import (
     Collection,
     IngestRun,
@@ -144,7 +144,7 @@ class IngestOptions:
     batch_size: int = BATCH_SIZE
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS
     # The leased job (archive.jobs) running this ingest: its run is marked interrupted if the
-    # process dies.
+    # process dies, failed if the run fails. None: the run leases a job of its own.
     job_id: int | None = None
 
     def photo_reader(self, max_bytes: int) -> PhotoReader:
@@ -234,6 +234,20 @@ def run_ingest(
 ) -> IngestReport:
     """Load mapped records into the catalogue and the indexes batch by batch, recording the run
     as an IngestRun; safe to kill at any moment and run again."""
+    if options.job_id is None:
+        # Every run belongs to a leased job, so a run whose process dies never stays "running".
+        with leased_job(session_factory, "ingest", source) as lease:
+            return run_ingest(
+                settings,
+                session_factory,
+                source,
+                mapping,
+                records,
+                replace(options, job_id=lease.job_id),
+                progress,
+                report,
+                embedder,
+            )
     report = report or IngestReport()
     store = ImageStore(settings.store_dir, settings.max_image_pixels)
     photos = options.photo_reader(settings.max_upload_bytes)
@@ -244,10 +258,8 @@ def run_ingest(
         run = IngestRun(source=source[:1000], mapping=mapping[:200])
         session.add(run)
         session.flush()
-        if options.job_id is not None:
-            session.execute(
-                update(Job).where(Job.id == options.job_id).values(ingest_run_id=run.id)
-            )
+        # Its job ends the run with it if this process dies or fails (archive.jobs).
+        session.execute(update(Job).where(Job.id == options.job_id).values(ingest_run_id=run.id))
         session.commit()
         report.run_id = run.id
         loader = _Loader(

@@ -232,3 +232,42 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     checkpoint = folder / "tiny.pt"
     torch.save(model.state_dict(), checkpoint)
     return checkpoint
+
+
+ADMIN_EMAIL, ADMIN_PASSWORD = "jobs-admin@example.org", "correct horse battery"
+
+
+@pytest.fixture
+def admin_app(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[object]:
+    """The app over an instance with one admin and nothing else (job tests fill it); its
+    background jobs are waited for before the instance goes."""
+    from archive.models import Role
+    from archive.users import create_user
+    from web import operations
+    from web.app import create_app
+    from web.views.context import app_state
+
+    with session_factory() as session:
+        create_user(session, ADMIN_EMAIL, ADMIN_PASSWORD, Role.ADMIN)
+        session.commit()
+    application = create_app(settings, testing=True)
+    yield application
+    operations.wait_all()
+    app_state(application).close()
+
+
+def admin_client(app: object) -> object:
+    """A client of ``admin_app`` signed in as its admin."""
+    from tests.curate.conftest import page_token
+
+    client = app.test_client()  # type: ignore[attr-defined]
+    response = client.post(
+        "/login",
+        data={
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "csrf_token": page_token(client),
+        },
+    )
+    assert response.status_code == 302
+    return client

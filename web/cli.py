@@ -153,17 +153,15 @@ def ingest(
     if source.startswith("oai:"):
         from web.cli_interop import ingest_oai
 
-        settings = load_settings()
-        initialise_instance(settings)
-        with _sessions(settings) as factory, _leased(factory, "harvest", source):
-            ingest_oai(
-                source,
-                set_spec=set_spec,
-                metadata_prefix=metadata_prefix,
-                institution=institution,
-                collection=collection,
-                full=full,
-            )
+        initialise_instance(load_settings())
+        ingest_oai(
+            source,
+            set_spec=set_spec,
+            metadata_prefix=metadata_prefix,
+            institution=institution,
+            collection=collection,
+            full=full,
+        )
         return
     path = Path(source)
     if not path.exists():
@@ -249,12 +247,10 @@ def _dry_run(
 
 @contextmanager
 def _leased(factory: Any, kind: str, label: str) -> Iterator[int]:
-    """Run the body as a leased job (archive.jobs), first marking jobs whose process died."""
-    from archive.jobs import interrupt_expired, leased_job
+    """Run the body as a leased job (archive.jobs; it first marks jobs whose process died)."""
+    from archive.jobs import leased_job
 
-    with factory() as session:
-        interrupt_expired(session)
-    with leased_job(factory, kind, label) as lease:
+    with leased_job(factory, kind, label, started_by="command line") as lease:
         yield lease.job_id
 
 
@@ -463,31 +459,61 @@ def index_group() -> None:
 @index_group.command()
 def rebuild() -> None:
     """Build every index into a new generation and publish it (the site goes on serving the
-    current one meanwhile; changes made during the rebuild are replayed into the new one)."""
-    from index.sync import IndexSync
-    from index.writer import RebuildRunning
+    current one meanwhile; changes made during the rebuild are replayed into the new one).
+
+    Runs as a leased job: it shows on the admins' status page, and a second rebuild of the same
+    indexes (from here or from the web) is refused while it runs."""
+    from web.cli_interop import run_operation
+    from web.operations import Operation
+
+    run_operation(load_settings(), Operation.rebuild())
+
+
+@main.group()
+def jobs() -> None:
+    """Long jobs (uploads, ingests, rebuilds, harvests): list them, resume an interrupted one."""
+
+
+@jobs.command(name="list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+def jobs_list(limit: int) -> None:
+    """The newest jobs: id, kind, status, progress, what it works on, how it ended."""
+    from archive.jobs import interrupt_expired, recent_jobs
+
+    with _sessions(load_settings()) as factory, factory() as session:
+        interrupt_expired(session)
+        for job in recent_jobs(session, limit):
+            progress = f"{job.done}/{job.total}" if job.total else str(job.done)
+            click.echo(
+                "\t".join((str(job.id), job.kind, job.status, progress, job.label))
+                + (f"\t{job.message}" if job.message else "")
+            )
+
+
+@jobs.command(name="resume")
+@click.argument("job_id", type=int)
+def jobs_resume(job_id: int) -> None:
+    """Run an interrupted (or failed) rebuild or harvest again here, with its parameters.
+    (An interrupted upload is resumed from its page on the site, where its files are.)"""
+    from archive.jobs import Job, interrupt_expired
+    from web.cli_interop import run_operation
+    from web.operations import Operation, can_resume
 
     settings = load_settings()
-    with (
-        _sessions(settings) as factory,
-        factory() as session,
-        _progress("index rebuild", "photographs") as advance,
-        _leased(factory, "rebuild", str(settings.index_dir)),
-    ):
-        embedded = [0]
-
-        def on_progress(done: int, _total: int) -> None:
-            advance(done - embedded[0])
-            embedded[0] = done
-
+    with _sessions(settings) as factory, factory() as session:
+        interrupt_expired(session)
+        job = session.get(Job, job_id)
+        if job is None:
+            raise click.ClickException(f"no job {job_id}")
         try:
-            counts = IndexSync(settings).rebuild(session, progress=on_progress)
-        except RebuildRunning as error:
+            operation = Operation.of(job)
+        except ValueError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(
-        f"Rebuilt: {counts['wares']} wares in the keyword index, "
-        f"{counts['photographs']} photographs in the image index"
-    )
+        if not can_resume(job):
+            raise click.ClickException(
+                f"job {job_id} is {job.status}: only an interrupted or failed one is resumed"
+            )
+    run_operation(settings, operation, job_id)
 
 
 @index_group.command()

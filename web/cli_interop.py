@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,18 +28,18 @@ def ingest_oai(
     full: bool = False,
     image_hosts: tuple[str, ...] = (),
 ) -> None:
-    """Harvest ``source`` (``oai:`` + the remote's OAI-PMH base URL) into this instance.
+    """Harvest ``source`` (``oai:`` + the remote's OAI-PMH base URL) into this instance, as a
+    leased harvest job (``web.operations``): it shows on the status page, a second harvest of
+    the same endpoint and set is refused while it runs, and if it is killed its job and ingest
+    run say interrupted (resume it with ``potbank jobs resume``).
 
     Photographs are fetched from the endpoint's host and ``image_hosts`` only. Prints the
     outcome; a remote that cannot be harvested ends the command with its reason.
     """
-    from archive.db import make_engine, make_session_factory
-    from ingest.oai_harvest import HarvestError, HarvestOptions, harvest
+    from ingest.oai_harvest import HarvestOptions
 
-    endpoint = source.removeprefix("oai:")
-    settings = load_settings()
     options = HarvestOptions(
-        endpoint=endpoint,
+        endpoint=source.removeprefix("oai:"),
         set_spec=set_spec,
         metadata_prefix=metadata_prefix,
         institution=institution,
@@ -46,19 +47,47 @@ def ingest_oai(
         full=full,
         image_hosts=image_hosts,
     )
+    from web.operations import Operation
+
+    run_operation(load_settings(), Operation.harvest(options))
+
+
+def run_operation(settings: Settings, operation: Any, job_id: int | None = None) -> None:
+    """Run a rebuild or harvest job (``web.operations``) in this process, printing its progress
+    and outcome; a job that cannot start or fails ends the command with its reason."""
+    from archive.db import make_engine, make_session_factory
+    from archive.jobs import JobFailed, JobRunning
+    from web import operations
+
     engine = make_engine(settings.database_url)
     try:
-        report = harvest(settings, make_session_factory(engine), options)
-    except HarvestError as error:
-        raise click.ClickException(f"cannot harvest {endpoint}: {error}") from None
+        factory = make_session_factory(engine)
+        try:
+            lease = operations.begin(settings, factory, operation, "command line", job_id)
+        except JobRunning as error:
+            raise click.ClickException(f"{error}; wait for it to end") from None
+        shown = [0]
+
+        def advance(done: int, total: int) -> None:
+            # A line now and then (a harvest reports per batch, a rebuild per photograph).
+            if done - shown[0] >= max(1, total // 20) or (total and done == total):
+                shown[0] = done
+                of = f" of {total:,}" if total else ""
+                click.echo(f"{operation.kind}: {done:,}{of} done", err=True)
+
+        try:
+            result = operations.run(settings, factory, lease, operation, advance)
+        except JobFailed as error:
+            raise click.ClickException(str(error)) from None
     finally:
         engine.dispose()
-    for problem in [*report.ingest.problems, *report.problems]:
-        click.echo(
-            f"record {problem.line}: {problem.field or 'record'}: {problem.reason}", err=True
-        )
-    since = f" (changes since {report.harvested_from})" if report.harvested_from else ""
-    click.echo(f"Harvested {endpoint}{since}: {report.summary}")
+    if result.report is not None:
+        report = result.report
+        for problem in [*report.ingest.problems, *report.problems]:
+            click.echo(
+                f"record {problem.line}: {problem.field or 'record'}: {problem.reason}", err=True
+            )
+    click.echo(result.summary)
 
 
 @click.command("export")

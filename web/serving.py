@@ -34,9 +34,11 @@ def default_workers() -> int:
 
 
 def prepare_app(settings: Settings, run_writer: bool = True) -> Flask:
-    """The app of one serving process, warmed, with its index-writer thread running."""
+    """The app of one serving process, warmed, with its index-writer and chores threads
+    running (``web.chores``: jobs whose process died, and their files)."""
     from index.sync import IndexSync
     from web.app import create_app
+    from web.chores import start_chores
     from web.views.context import app_state
 
     app = create_app(settings)
@@ -46,14 +48,38 @@ def prepare_app(settings: Settings, run_writer: bool = True) -> Flask:
     if run_writer:
         stop = IndexSync(settings).writer.start_thread(state.session_factory)
         atexit.register(stop)
+        atexit.register(start_chores(state))
     return app
+
+
+def search_summary(app: Flask) -> list[str]:
+    """Which search by photograph this process runs, for the operator at start: e.g.
+    ``visual search: potbank-descriptor-v2 + local features (CLIP off)``, then why."""
+    from web.views.context import app_state
+
+    state = app_state(app)
+    status = state.search_service().embedder_status()
+    if status["kind"] == "clip":
+        clip = "CLIP on"
+    elif state.settings.clip_pretrained:
+        clip = "CLIP off: it did not load"
+    else:
+        clip = "CLIP off"
+    return [f"visual search: {status['name']} + local features ({clip})", status["reason"]]
+
+
+def _announce(app: Flask) -> None:
+    for line in search_summary(app):
+        print(line, flush=True)  # what `potbank serve` tells its operator
 
 
 def serve_single(settings: Settings, host: str, port: int, threads: int) -> None:
     """One process with ``threads`` request threads (waitress)."""
     import waitress
 
-    waitress.serve(prepare_app(settings), host=host, port=port, threads=threads, ident="potbank")
+    app = prepare_app(settings)
+    _announce(app)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="potbank")
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
@@ -81,11 +107,17 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, thread
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
+                "post_worker_init": first_worker_announces,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
             return prepare_app(settings)
+
+    def first_worker_announces(worker: Any) -> None:
+        # Every worker runs the same search; the first one started says which.
+        if worker.age == 1:
+            _announce(worker.wsgi)
 
     _Potbank().run()

@@ -23,6 +23,7 @@ from archive.users import create_user
 from index.sync import IndexSync
 from tests.conftest import make_image_bytes
 from tests.web.conftest import CC_BY, Catalogue, build_catalogue
+from web import operations
 from web.app import create_app
 from web.curate import batch_jobs, jobs
 from web.curate.indexing import SYNC_KEY
@@ -143,6 +144,7 @@ def app(settings: Settings, site: Site, session_factory: sessionmaker[Session]) 
     # Background bulk jobs must end before the instance folder and database go away.
     jobs.wait_all()
     batch_jobs.wait_all()
+    operations.wait_all()
     app_state(application).close()
 
 

@@ -28,6 +28,7 @@ from archive.editing import remove_photograph
 from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
 from archive.grants import give_grant
 from archive.invitations import invite
+from archive.jobs import Job
 from archive.models import AuditEvent, Institution, Maker, Role, User, Ware, WareStatus
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
@@ -76,6 +77,15 @@ class Case:
     endpoint: str
     call: Callable[[Site, str], Request]
     expected: dict[str, str]
+
+
+def _ops_job(site: Site) -> int:
+    """A finished rebuild job (resuming it is refused with a message, not started)."""
+    with site.sessions() as session:
+        job = Job(kind="rebuild", label="index rebuild", status="finished", params={})
+        session.add(job)
+        session.commit()
+        return job.id
 
 
 def _job(site: Site, status: JobStatus = JobStatus.FINISHED) -> int:
@@ -568,6 +578,24 @@ CASES: list[Case] = [
     Case("curate.reset_user_password", _new_password, ADMINS),
     Case("curate.institutions", lambda s, r: ("GET", "/curate/institutions", None), ADMINS),
     Case("curate.status", lambda s, r: ("GET", "/curate/status", None), ADMINS),
+    Case("curate.start_rebuild", lambda s, r: ("POST", "/curate/jobs/rebuild", {}), ADMINS),
+    Case(
+        "curate.start_harvest",
+        # Nothing answers there: the job fails at once, in the background.
+        lambda s, r: ("POST", "/curate/jobs/harvest", {"endpoint": "http://127.0.0.1:9/oai"}),
+        ADMINS,
+    ),
+    Case("curate.job", lambda s, r: ("GET", f"/curate/jobs/{_ops_job(s)}", None), ADMINS),
+    Case(
+        "curate.job_status",
+        lambda s, r: ("GET", f"/curate/jobs/{_ops_job(s)}/status", None),
+        ADMINS,
+    ),
+    Case(
+        "curate.job_resume",
+        lambda s, r: ("POST", f"/curate/jobs/{_ops_job(s)}/resume", {}),
+        ADMINS,
+    ),
     Case(
         "curate.feature_ware",
         lambda s, r: ("POST", f"/curate/wares/{s.catalogue.vase}/feature", {"featured": "1"}),

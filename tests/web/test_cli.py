@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from index.embedders import builtin_descriptor
 from ingest.native import TEMPLATE_COLUMNS
 from tests.conftest import make_image_bytes
 from web.cli import main
@@ -219,5 +220,7 @@ def test_serve_answers_on_loopback(cli_env):
                 time.sleep(0.5)
     finally:
         server.terminate()
-        server.wait(timeout=30)
-        server.stdout.close()
+        output = server.communicate(timeout=30)[0].decode()
+    # It says at start which search by photograph it runs.
+    descriptor = builtin_descriptor().name
+    assert f"visual search: {descriptor} + local features (CLIP off)" in output, output

@@ -24,6 +24,7 @@ VIEW_MODULES = (
     "institutions",
     "invitations",
     "makers",
+    "operations",
     "photos",
     "places",
     "public_site",
