@@ -63,13 +63,20 @@ class IngestProblem:
     field: str | None
     reason: str
     severity: str = "error"
+    # A photograph held for review names the row's ware and the ware whose photograph it copies,
+    # so a report can link both.
+    ware_id: int | None = None
+    match_ware_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The problem as a JSON-able dict (for IngestRun.errors and --report)."""
-        return {
+        found: dict[str, Any] = {
             "line": self.line,
             "severity": self.severity,
             "accession_number": self.accession_number,
             "field": self.field,
             "reason": self.reason,
         }
+        if self.match_ware_id is not None:
+            found.update(ware_id=self.ware_id, match_ware_id=self.match_ware_id)
+        return found
