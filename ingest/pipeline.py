@@ -966,6 +966,7 @@ class _Loader:
                 "warning",
                 ware_id=ware_id,
                 match_ware_id=match.ware_id,
+                held=held,
             )
         )
         if held:

@@ -67,6 +67,7 @@ class IngestProblem:
     # so a report can link both.
     ware_id: int | None = None
     match_ware_id: int | None = None
+    held: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The problem as a JSON-able dict (for IngestRun.errors and --report)."""
@@ -78,5 +79,5 @@ class IngestProblem:
             "reason": self.reason,
         }
         if self.match_ware_id is not None:
-            found.update(ware_id=self.ware_id, match_ware_id=self.match_ware_id)
+            found.update(ware_id=self.ware_id, match_ware_id=self.match_ware_id, held=self.held)
         return found

@@ -54,6 +54,8 @@ ACTIONS = {
     "batch_undo": "Batch undone",
     "maker_merge": "Makers merged",
     "maker_merge_undone": "Maker merge undone",
+    "hold": "Held for review: a photograph copies another ware's",
+    "release_hold": "Hold for a copied photograph ended by the review",
 }
 
 
