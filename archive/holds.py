@@ -20,7 +20,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from archive.catalogue import record_audit
-from archive.curation import DuplicateHold
+from archive.curation import DuplicateHold, ReviewDecision, ReviewNote
 from archive.db import in_chunks
 from archive.models import Photograph, Ware, WareStatus, utcnow
 
@@ -75,6 +75,15 @@ def hold_copies(
         assert ware is not None
         before = ware.status
         ware.status = WareStatus.SUBMITTED
+        # A step of the ware's review like a submission, so its review history shows it.
+        session.add(
+            ReviewNote(
+                ware_id=ware_id,
+                user_id=user_id,
+                actor=actor[:254],
+                decision=ReviewDecision.SUBMITTED,
+            )
+        )
         record_audit(
             session,
             actor=actor,

@@ -52,15 +52,15 @@ def check_new_photographs(
         accession = match.accession_number
         if hold:
             message = _(
-                "{name}: held for review: {kind} of a photograph of {accession}. A curator "
-                "decides in the review queue.",
+                "{name}: held for review: it copies a photograph of {accession} ({kind}). A "
+                "curator decides in the review queue.",
                 name=label,
                 kind=kind,
                 accession=accession,
             )
         else:
             message = _(
-                "{name}: possible duplicate: {kind} of a photograph of {accession}.",
+                "{name}: possible duplicate: it copies a photograph of {accession} ({kind}).",
                 name=label,
                 kind=kind,
                 accession=accession,
