@@ -1,5 +1,6 @@
-"""Curating in a real browser: a curator edits and publishes, a partner submits, the curator
-reviews the submission with its near-duplicate alert and approves it, the partner sees it."""
+"""Curating in a real browser: a curator edits and publishes, a partner's copy of an archived
+photograph is held for review and the curator approves it from the queue, the partner sees it;
+a curator's own turned copy is held too, shown side by side and rejected from the list."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
 from archive.db import make_engine, make_session_factory, upgrade_database
@@ -86,7 +88,7 @@ def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(re.compile(r"/$"))
 
 
-def _new_ware(page, accession: str, title: str, photo: Path) -> None:  # type: ignore[no-untyped-def]
+def _new_ware(page, accession: str, title: str, photo: Path) -> str:  # type: ignore[no-untyped-def]
     page.get_by_role("link", name="New ware").click()
     page.get_by_label("Accession number").fill(accession)
     page.get_by_label("Title (English)").fill(title)
@@ -100,6 +102,7 @@ def _new_ware(page, accession: str, title: str, photo: Path) -> None:  # type: i
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_url(re.compile(r"/curate/wares/\d+#photographs$"))
     assert page.locator(".photos__item img").count() == 1
+    return page.locator(".flashes").inner_text()
 
 
 def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_site) -> None:  # type: ignore[no-untyped-def]
@@ -113,11 +116,12 @@ def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_
     _sign_out(page)
 
 
-def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate_site) -> None:  # type: ignore[no-untyped-def]
+def test_partner_copy_is_held_and_the_curator_approves_it_from_the_queue(page, curate_site) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, curate_site, PARTNER)
-    _new_ware(page, "JCI-7", "Flask sent by the university", KNOWN_PHOTO)
+    flashes = _new_ware(page, "JCI-7", "Flask sent by the university", KNOWN_PHOTO)
+    # The very photograph of CM-1: held for review at once, in the queue.
+    assert "held for review: it copies a photograph of CM-1 (an exact copy)" in flashes
     assert page.get_by_role("button", name="Publish").count() == 0
-    page.get_by_role("button", name="Submit for review").click()
     assert page.get_by_test_id("ware-status").inner_text() == "submitted"
     screenshot(page, "curate-02-submitted")
     _sign_out(page)
@@ -125,8 +129,8 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     _sign_in(page, curate_site, CURATOR)
     page.get_by_role("link", name="Review queue").click()
     submission = page.get_by_test_id("submission").filter(has_text="Flask sent by the university")
-    alert = submission.get_by_test_id("duplicate-alert")
-    assert "Moon flask already in the archive" in alert.inner_text()
+    held = submission.get_by_test_id("held-copy")
+    assert "Moon flask already in the archive" in held.inner_text()
     screenshot(page, "curate-03-review-queue")
     # Approving publishes at once, so the page asks first.
     questions: list[str] = []
@@ -170,4 +174,43 @@ def test_bulk_upload_runs_in_the_background_and_reports(page, curate_site, tmp_p
     screenshot(page, "curate-05-bulk-report")
     page.reload()
     assert page.get_by_test_id("job-status").inner_text() == "finished"
+    _sign_out(page)
+
+
+def test_a_turned_copy_is_held_side_by_side_and_rejected_from_the_list(  # type: ignore[no-untyped-def]
+    page, curate_site, tmp_path
+) -> None:
+    turned = tmp_path / "turned.jpg"
+    Image.open(KNOWN_PHOTO).transpose(Image.Transpose.ROTATE_270).save(turned, quality=85)
+    _sign_in(page, curate_site, CURATOR)
+    flashes = _new_ware(page, "CM-9", "Flask photographed sideways", turned)
+    # A curator may publish, yet the copy is held: not published, waiting in the queue.
+    assert "(a near copy, turned 90° clockwise)" in flashes
+    assert page.get_by_test_id("ware-status").inner_text() == "submitted"
+
+    page.get_by_role("link", name="Review queue").click()
+    submission = page.get_by_test_id("submission").filter(has_text="Flask photographed sideways")
+    held = submission.get_by_test_id("held-copy")
+    # Side by side: the submission's photograph and the archived one, each shown.
+    images = held.locator("img")
+    assert images.count() == 2
+    for index in range(2):
+        image = images.nth(index)
+        image.scroll_into_view_if_needed()
+        assert image.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert "turned 90° clockwise" in held.inner_text()
+    assert held.get_by_test_id("held-match").inner_text() == "Moon flask already in the archive"
+    assert "Jingdezhen kilns" in submission.get_by_test_id("key-fields").inner_text()
+    screenshot(page, "curate-05-held-copy")
+    submission.locator('textarea[name="comment"]').fill("The same flask as CM-1.")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    submission.get_by_role("button", name="Reject").click()
+    page.wait_for_url(re.compile(r"/curate/review$"))
+    assert questions == ["Reject this submission?"]
+    assert "CM-9 rejected." in page.locator(".flashes").inner_text()
+    assert (
+        page.get_by_test_id("submission").filter(has_text="Flask photographed sideways").count()
+        == 0
+    )
     _sign_out(page)
