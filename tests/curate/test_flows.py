@@ -183,6 +183,10 @@ def test_partner_submits_and_curator_asks_for_changes_then_approves(signed_in, s
     queue = curator.get("/curate/review").get_data(as_text=True)
     assert "Changes since the last review" in queue
     assert "Qianlong seal mark" in queue
+    # And what happened since, from the audit trail: the partner's edit and submission.
+    since = queue[queue.index('data-testid="since-review"') :]
+    since = since[: since.index("</ul>")]
+    assert "Edited" in since and "Submitted for review" in since and "partner" in since
     curator.post(
         f"/curate/review/{ware_id}", data={"csrf_token": curator_token, "decision": "approve"}
     )
