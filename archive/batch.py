@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.catalogue import WARE_FIELDS
 from archive.curation import ReviewDecision, ReviewNote
 from archive.editing import full_snapshot
+from archive.holds import held_ware_ids
 from archive.models import AuditEvent, Collection, Ware, WareMaker, WareStatus, utcnow
 from archive.workbench import BatchAction, BatchItem, BatchJob, WareSet, WareSetMember
 
@@ -37,6 +38,9 @@ SKIP_WRONG_STATUS = "wrong_status"
 SKIP_OTHER_INSTITUTION = "other_institution"
 SKIP_CHANGED_SINCE = "changed_since"
 SKIP_GONE = "gone"
+# Held for review because a photograph copies another ware's (archive.holds): only the review
+# queue publishes it.
+SKIP_HELD = "held"
 
 Values = dict[str, Any]
 
@@ -165,6 +169,7 @@ def _apply_chunk(
                 )
             )
         )
+    held = held_ware_ids(session, ids) if action is BatchAction.PUBLISH else set()
     target = None
     if action in (BatchAction.ADD_TO_COLLECTION, BatchAction.REMOVE_FROM_COLLECTION):
         target = session.get(Collection, job.params["collection_id"])
@@ -176,6 +181,9 @@ def _apply_chunk(
         if ware.deleted_at is not None:
             if action is not BatchAction.DELETE:
                 result.skipped.append(_skip(ware, SKIP_DELETED))
+            continue
+        if ware_id in held:
+            result.skipped.append(_skip(ware, SKIP_HELD))
             continue
         planned = _plan(ware, action, job.params, target, ware_id in members)
         if isinstance(planned, str):

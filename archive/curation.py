@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.models import Base, _enum, utcnow
@@ -105,3 +105,33 @@ class WareDraft(Base):
     def merged_onto(self, current: dict[str, Any]) -> dict[str, Any]:
         """``current`` (the record now, same shape) with the curator's changes on top."""
         return {**current, **self.pending()}
+
+
+class DuplicateHold(Base):
+    """A ware held for review because one of its photographs (``sha256``) is an exact or near
+    copy of a photograph (``match_sha256``) of another ware, perhaps turned or mirrored
+    (``orientation``, a name from ``archive.imaging.ORIENTATIONS``).
+
+    A held ware is not published until a curator approves it in the review queue, which
+    resolves the hold; removing the photograph ends it too (see ``archive.holds``).
+    """
+
+    __tablename__ = "duplicate_hold"
+    __table_args__ = (
+        UniqueConstraint("ware_id", "sha256"),
+        Index("ix_duplicate_hold_match_ware_id", "match_ware_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ware_id: Mapped[int] = mapped_column(ForeignKey("ware.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    match_ware_id: Mapped[int] = mapped_column(ForeignKey("ware.id", ondelete="CASCADE"))
+    match_sha256: Mapped[str] = mapped_column(String(64))
+    distance: Mapped[int] = mapped_column(Integer)
+    orientation: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    # The review decision that ended the hold (a ReviewDecision value).
+    resolution: Mapped[str | None] = mapped_column(String(16))

@@ -18,6 +18,7 @@ from archive.catalogue import (
     record_audit,
     ware_snapshot,
 )
+from archive.holds import held_ware_ids
 from archive.models import (
     AuditEvent,
     Collection,
@@ -224,9 +225,14 @@ def _apply(
 def set_status(
     session: Session, ware: Ware, status: WareStatus, *, actor: str, user_id: int | None
 ) -> bool:
-    """Move ``ware`` to ``status``; publishing needs a rights statement."""
+    """Move ``ware`` to ``status``; publishing needs a rights statement, and no hold for a
+    copied photograph (``archive.holds``: the review queue releases it)."""
     if status is WareStatus.PUBLISHED and not (ware.rights or "").strip():
         raise EditRefused("a licence or rights statement is required to publish")
+    if status is WareStatus.PUBLISHED and held_ware_ids(session, [ware.id]):
+        raise EditRefused(
+            "held for review: a photograph copies another ware's; approve it in the review queue"
+        )
     change = Change(ware, actor=actor, user_id=user_id)
     ware.status = status
     return change.record(session, STATUS_ACTIONS[status]) is not None

@@ -33,6 +33,8 @@ class ProcessedImage:
     height: int
     phash: str
     derivatives: dict[str, bytes]
+    # The dHash of each of the photograph's eight orientations (see ``orientation_hashes``).
+    orientations: tuple[str, ...] = ()
 
 
 def open_validated(data: bytes, max_pixels: int) -> Image.Image:
@@ -90,6 +92,7 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         height=height,
         phash=difference_hash(thumb),
         derivatives={"display": jpeg_bytes(display), "thumb": jpeg_bytes(thumb)},
+        orientations=orientation_hashes(thumb),
     )
 
 
@@ -181,6 +184,48 @@ def difference_hash(image: Image.Image, hash_size: int = 8) -> str:
     for brighter in (pixels[:, :-1] > pixels[:, 1:]).flatten():
         bits = (bits << 1) | int(brighter)
     return f"{bits:0{hash_size * hash_size // 4}x}"
+
+
+# The eight orientations of a photograph (the dihedral group of the square), each named by how
+# a copy in that orientation differs from the original, with the turn that brings it back.
+# The first is the identity, so ``orientation_hashes(image)[0] == difference_hash(image)``.
+ORIENTATIONS: tuple[tuple[str, Image.Transpose | None], ...] = (
+    ("same", None),
+    ("turned-90-clockwise", Image.Transpose.ROTATE_90),  # PIL turns anticlockwise
+    ("turned-180", Image.Transpose.ROTATE_180),
+    ("turned-90-anticlockwise", Image.Transpose.ROTATE_270),
+    # Each mirror is its own inverse.
+    ("mirrored", Image.Transpose.FLIP_LEFT_RIGHT),
+    ("upside-down", Image.Transpose.FLIP_TOP_BOTTOM),
+    ("mirrored-diagonally", Image.Transpose.TRANSPOSE),
+    ("mirrored-antidiagonally", Image.Transpose.TRANSVERSE),
+)
+
+# How a copy in each orientation is described to people (translated by the web app).
+ORIENTATION_LABELS = {
+    "same": "as it is",
+    "turned-90-clockwise": "turned 90° clockwise",
+    "turned-180": "turned 180°",
+    "turned-90-anticlockwise": "turned 90° anticlockwise",
+    "mirrored": "mirrored",
+    "upside-down": "mirrored upside down",
+    "mirrored-diagonally": "mirrored along a diagonal",
+    "mirrored-antidiagonally": "mirrored along the other diagonal",
+}
+
+
+def orientation_hashes(image: Image.Image) -> tuple[str, ...]:
+    """The dHash of ``image`` brought back from each of ``ORIENTATIONS``, in that order.
+
+    A difference hash compares neighbours along rows, so a photograph turned a quarter shares
+    nothing with the original's hash and must be hashed again: a copy that was turned or
+    mirrored is found by comparing each of these with the hashes in the catalogue (all taken of
+    photographs as they were uploaded). Hashed from the thumbnail, as ``ProcessedImage.phash``.
+    """
+    grey = image.convert("L")
+    return tuple(
+        difference_hash(grey if turn is None else grey.transpose(turn)) for _, turn in ORIENTATIONS
+    )
 
 
 def hash_distance(first: str, second: str) -> int:

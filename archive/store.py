@@ -39,6 +39,8 @@ class StoredImage:
     processed: ProcessedImage | None
     # The same bytes were in the store before this put (an earlier run, or another ware's copy).
     already_stored: bool = False
+    # The dHash of each orientation, ``phash`` first (see ``archive.imaging.orientation_hashes``).
+    orientations: tuple[str, ...] = ()
 
 
 class ImageStore:
@@ -84,6 +86,7 @@ class ImageStore:
             phash=processed.phash,
             processed=processed,
             already_stored=already_stored,
+            orientations=processed.orientations,
         )
 
     def original_path(self, sha256: str, extension: str) -> Path:

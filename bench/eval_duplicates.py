@@ -1,8 +1,10 @@
 """How far apart, in dHash bits, are a photograph and its altered copies, and different photographs?
 
 Justifies ingest.duplicates.NEAR_DUPLICATE_BITS on the 89 shared chinesenotes.com photographs
-(../shared/data/chinesenotes/images): each is resized, re-compressed, re-exposed, converted, tilted
-and cropped, and hashed exactly as the pipeline hashes (archive.imaging.process_image).
+(../shared/data/chinesenotes/images): each is resized, re-compressed, re-exposed, converted, tilted,
+cropped, turned and mirrored, and hashed exactly as the pipeline hashes
+(archive.imaging.process_image); a copy is compared in its eight orientations, as the duplicate
+check compares it (ingest.duplicates.PhotoHashes.closest), and so are different photographs.
 
     python bench/eval_duplicates.py
 """
@@ -63,6 +65,20 @@ def altered_copies(data: bytes) -> Iterator[tuple[str, bytes]]:
     yield "tilted 2 degrees", _jpeg(image.rotate(2, fillcolor=(255, 255, 255)))
     yield "cropped 3% a side", _jpeg(crop(0.03))
     yield "cropped 8% a side", _jpeg(crop(0.08))
+    yield "turned 90 degrees", _jpeg(image.transpose(Image.Transpose.ROTATE_90), quality=80)
+    yield "turned 180 degrees", _jpeg(image.transpose(Image.Transpose.ROTATE_180), quality=80)
+    yield "mirrored", _jpeg(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), quality=80)
+    yield (
+        "mirrored + resized",
+        _jpeg(
+            image.transpose(Image.Transpose.TRANSPOSE).resize((height // 2, width // 2)), quality=70
+        ),
+    )
+
+
+def nearest(orientations: tuple[str, ...], phash: str) -> int:
+    """The distance of the closest of a photograph's orientations to ``phash``."""
+    return min(hash_distance(turned, phash) for turned in orientations)
 
 
 def main() -> int:
@@ -75,8 +91,8 @@ def main() -> int:
         data = path.read_bytes()
         originals[path.name] = process_image(data, NO_LIMIT).phash
         for name, altered in altered_copies(data):
-            distance = hash_distance(originals[path.name], process_image(altered, NO_LIMIT).phash)
-            copies.setdefault(name, []).append(distance)
+            turned = process_image(altered, NO_LIMIT).orientations
+            copies.setdefault(name, []).append(nearest(turned, originals[path.name]))
     threshold = NEAR_DUPLICATE_BITS
     print(f"{len(originals)} photographs; threshold {threshold} bits of 64")
     print(f"{'copy':<20} {'mean':>6} {'max':>5} {'flagged':>8}")
@@ -84,11 +100,16 @@ def main() -> int:
         values = np.array(distances)
         flagged = float((values <= threshold).mean())
         print(f"{name:<20} {values.mean():6.1f} {values.max():5d} {flagged:8.0%}")
+    turned = {
+        name: process_image((PHOTOS / name).read_bytes(), NO_LIMIT).orientations
+        for name in originals
+    }
     between = np.array(
-        [hash_distance(a, b) for a, b in itertools.combinations(originals.values(), 2)]
+        [nearest(turned[a], originals[b]) for a, b in itertools.permutations(originals, 2)]
     )
     print(
-        f"different photographs: {len(between)} pairs, closest {between.min()} bits, "
+        f"different photographs in any orientation: {len(between)} ordered pairs, closest "
+        f"{between.min()} bits, "
         f"{int((between <= threshold).sum())} within the threshold"
     )
     return 0

@@ -30,6 +30,7 @@ from archive.catalogue import (
     MakerCredit,
     NewWare,
     check_ware_fields,
+    find_ware,
     find_wares,
     get_or_create_collection,
     get_or_create_institution,
@@ -41,7 +42,8 @@ from archive.catalogue import (
     ware_unchanged,
 )
 from archive.db import begin_write, in_chunks
-from archive.imaging import ImageRejected
+from archive.holds import Copy, held_ware_ids, hold_copies
+from archive.imaging import ORIENTATION_LABELS, ImageRejected
 from archive.index_log import record_ware_changes
 from archive.jobs import Job, leased_job
 from archive.models import (
@@ -52,6 +54,7 @@ from archive.models import (
     MakerRole,
     Photograph,
     Ware,
+    WareStatus,
     utcnow,
 )
 from archive.portable_text import fit_row
@@ -61,7 +64,7 @@ from index.embedders import ImageEmbedder
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
 from index.visual_index import PhotoDescription
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
-from ingest.duplicates import NEAR_DUPLICATE_BITS, PhotoHashes
+from ingest.duplicates import NEAR_DUPLICATE_BITS, DuplicateMatch, PhotoHashes
 from ingest.loose_makers import REASON as LOOSE_MAKER
 from ingest.loose_makers import known_spellings, loose_matches
 from ingest.mapping import map_record
@@ -102,6 +105,8 @@ class IngestReport:
     rejected: int = 0
     photos_added: int = 0
     possible_duplicates: int = 0
+    # Wares held for review because a photograph copies another ware's (archive.holds).
+    held: int = 0
     # Rows refused because the image store could not save a photograph of theirs.
     unstored: int = 0
     problems: list[IngestProblem] = field(default_factory=list)
@@ -122,7 +127,8 @@ class IngestReport:
         return (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.rejected} rejected, {self.photos_added} photographs added "
-            f"({self.possible_duplicates} possible duplicates), {len(self.problems)} problems"
+            f"({self.possible_duplicates} possible duplicates), {self.held} held for review, "
+            f"{len(self.problems)} problems"
             + (
                 f"; {self.unstored} rows failed: the image store could not save"
                 if self.unstored
@@ -506,6 +512,7 @@ _COUNTS = (
     "rejected",
     "photos_added",
     "possible_duplicates",
+    "held",
     "unstored",
 )
 
@@ -526,6 +533,11 @@ class _Loader:
         self.makers: dict[str, Maker] = {}
         # Wares the last batch created: no index can hold them yet.
         self.created: set[int] = set()
+        # Wares that were published before this run touched them: a copied photograph is
+        # reported on them, but they are not taken off the site (see archive.holds).
+        self.published_before: set[int] = set()
+        # Copied photographs found in the batch or row being written, held once it is.
+        self.copies: list[Copy] = []
 
     def load(self, batch: list[Item], stored: Prepared) -> set[int]:
         """Load one batch; returns the ids of the wares it created or changed.
@@ -559,6 +571,7 @@ class _Loader:
         for key in list(self.seen)[seen:]:  # dicts keep insertion order
             del self.seen[key]
         self.hashes.forget_after(hashes)
+        self.copies.clear()
         self._forget()
 
     def _forget(self) -> None:
@@ -615,10 +628,13 @@ class _Loader:
                 self.session, institution, [record.accession_number for _, record, _ in rows]
             )
             existing_wares.update((ware.id, ware) for ware in existing.values())
+            held = held_ware_ids(self.session, [ware.id for ware in existing.values()])
             new: list[tuple[int, NewWare]] = []
             for line, record, collection in rows:
                 credits = self._credits(record)
                 ware = existing.get(record.accession_number)
+                if ware is not None:
+                    self._note_status(record, ware, held)
                 if ware is None:
                     new.append(
                         (
@@ -667,6 +683,7 @@ class _Loader:
         ]
         for ware_id in self._insert_photos(photographed, stored, existing_wares):
             touched.add(ware_id)
+        self._hold_copies()
         for line, record, _ in accepted:
             if outcomes[line] == "unchanged" and ware_ids[line] in touched:
                 outcomes[line] = "updated"  # a new photograph of an unchanged record
@@ -680,6 +697,20 @@ class _Loader:
         problems = self.report.problems
         problems[first_problem:] = sorted(problems[first_problem:], key=lambda p: p.line)
         return touched
+
+    def _note_status(self, record: SourceRecord, ware: Ware, held: set[int]) -> None:
+        """Before an existing ware is written: remember whether it was published, and keep a
+        held ware in the review queue whatever status its row asks for (a re-run of the
+        upload that held it must not publish it)."""
+        if ware.status is WareStatus.PUBLISHED:
+            self.published_before.add(ware.id)
+        if ware.id in held and record.fields.get("status") == WareStatus.PUBLISHED.value:
+            record.fields = {**record.fields, "status": WareStatus.SUBMITTED.value}
+
+    def _hold_copies(self) -> None:
+        """Hold the wares of the copied photographs found since the last call (audited)."""
+        copies, self.copies = self.copies, []
+        self.report.held += len(hold_copies(self.session, copies, actor=self.options.actor))
 
     def _accept(self, line: int, record: SourceRecord) -> str | None:
         """The row's institution, or None (and the row rejected) without one or when its
@@ -755,6 +786,7 @@ class _Loader:
             with self.session.begin_nested():
                 ware, outcome = self._upsert(record, institution_name)
                 added = self._attach_photos(line, record, ware, photos)
+                self._hold_copies()
         except (SQLAlchemyError, ValueError) as error:
             self._restore(mark)
             self._reject(line, accession, None, refusal(error))
@@ -798,6 +830,9 @@ class _Loader:
 
     def _upsert(self, record: SourceRecord, institution_name: str) -> tuple[Ware, str]:
         institution = self._institution(institution_name)
+        existing = find_ware(self.session, institution, record.accession_number)
+        if existing is not None:
+            self._note_status(record, existing, held_ware_ids(self.session, [existing.id]))
         return upsert_ware(
             self.session,
             institution=institution,
@@ -807,6 +842,8 @@ class _Loader:
             collection=self._collection(institution, record),
             source_record=record.raw,
             actor=self.options.actor,
+            existing=existing,
+            looked_up=True,
         )
 
     def _maker(self, mention: MakerMention) -> Maker:
@@ -886,8 +923,8 @@ class _Loader:
         attached: set[str],
     ) -> list[dict[str, object]]:
         """Photograph rows for the row's photographs not yet attached to its ware (``attached``
-        holds their SHA-256), reporting the ones that could not be stored and the possible
-        near-duplicates of other wares' photographs."""
+        holds their SHA-256), reporting the ones that could not be stored, and noting those
+        that copy another ware's photograph (in any orientation) to be held."""
         rows: list[dict[str, object]] = []
         for position, photo in enumerate(record.photos):
             stored = photos[position]
@@ -911,18 +948,53 @@ class _Loader:
                 )
             )
             self.report.photos_added += 1
-            match = self.hashes.closest(stored.phash, ware_id)
+            match = self.hashes.closest(stored.orientations or stored.phash, ware_id)
             if match is not None:
-                self.report.possible_duplicates += 1
-                self.report.problems.append(
-                    IngestProblem(
-                        line,
-                        record.accession_number,
-                        "images",
-                        f"{photo.filename}: possible duplicate of ware {match.ware_id} "
-                        f"({match.accession_number}; {match.distance} of 64 hash bits differ)",
-                        "warning",
-                    )
-                )
-            self.hashes.add(stored.phash, ware_id, record.accession_number)
+                self._report_copy(line, record, photo.filename, ware_id, stored, match)
+            self.hashes.add(stored.phash, ware_id, record.accession_number, stored.sha256)
         return rows
+
+    def _report_copy(
+        self,
+        line: int,
+        record: SourceRecord,
+        filename: str,
+        ware_id: int,
+        stored: StoredImage,
+        match: DuplicateMatch,
+    ) -> None:
+        """Report a photograph that copies another ware's and, unless the row's ware was
+        published before this run, note it to be held for review."""
+        self.report.possible_duplicates += 1
+        kind = "an exact copy" if match.exact(stored.sha256) else "a near copy"
+        if match.orientation != "same":
+            kind += f", {ORIENTATION_LABELS[match.orientation]},"
+        held = ware_id not in self.published_before
+        reason = (
+            f"{filename}: {'held for review' if held else 'possible duplicate'}: {kind} of a "
+            f"photograph of ware {match.ware_id} ({match.accession_number}; "
+            f"{match.distance} of 64 hash bits differ)"
+        )
+        self.report.problems.append(
+            IngestProblem(
+                line,
+                record.accession_number,
+                "images",
+                reason,
+                "warning",
+                ware_id=ware_id,
+                match_ware_id=match.ware_id,
+                held=held,
+            )
+        )
+        if held:
+            self.copies.append(
+                Copy(
+                    ware_id,
+                    stored.sha256,
+                    match.ware_id,
+                    match.sha256,
+                    match.distance,
+                    match.orientation,
+                )
+            )

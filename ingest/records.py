@@ -66,16 +66,23 @@ class IngestProblem:
     severity: str = "error"
     # What a grouped problem stands for (the names of unused photographs), shown on demand.
     details: tuple[str, ...] = ()
+    # A photograph held for review names the row's ware and the ware whose photograph it copies,
+    # so a report can link both.
+    ware_id: int | None = None
+    match_ware_id: int | None = None
+    held: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The problem as a JSON-able dict (for IngestRun.errors and --report)."""
-        found = {
+        found: dict[str, Any] = {
             "line": self.line,
             "severity": self.severity,
             "accession_number": self.accession_number,
             "field": self.field,
             "reason": self.reason,
         }
+        if self.match_ware_id is not None:
+            found.update(ware_id=self.ware_id, match_ware_id=self.match_ware_id, held=self.held)
         if self.details:
             found["details"] = list(self.details)
         return found

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, make_url, text
@@ -173,6 +174,18 @@ def make_image_bytes(
         )
     buffer = io.BytesIO()
     image.save(buffer, fmt, **save_options)
+    return buffer.getvalue()
+
+
+def distinct_image_bytes(size: tuple[int, int] = (480, 360), seed: int = 0) -> bytes:
+    """A synthetic photograph unlike any other seed's in every orientation: a random grid of
+    shades, smoothly enlarged, so no two seeds' difference hashes are near (``make_image_bytes``
+    draws a few shapes on a plain ground, and its seeds often hash alike: copies, to the
+    duplicate check, which holds them for review)."""
+    grid = np.random.default_rng(seed).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(grid, "RGB").resize(size, Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
 
 

@@ -186,3 +186,24 @@ def test_bad_parameters_are_refused(session: Session):
         except BatchRefused:
             continue
         raise AssertionError(f"{action} {params} was accepted")
+
+
+def test_publish_skips_a_ware_held_for_a_copied_photograph(session: Session):
+    from archive.batch import SKIP_HELD
+    from archive.holds import Copy, hold_copies
+    from archive.models import Photograph
+
+    original, copy = _wares(session, 2, rights=CC_BY)
+    for ware_id in (original, copy):
+        session.add(
+            Photograph(
+                ware_id=ware_id, sha256="a" * 64, format="JPEG", width=1, height=1, byte_size=1
+            )
+        )
+    hold_copies(session, [Copy(copy, "a" * 64, original, "a" * 64, 0)], actor="ingest")
+    session.commit()
+    job = _job(session, BatchAction.PUBLISH, [original, copy])
+    run_batch(session, job, actor="a@example.org")
+    statuses = dict(session.execute(select(Ware.id, Ware.status)).all())
+    assert (statuses[original], statuses[copy]) == (WareStatus.PUBLISHED, WareStatus.SUBMITTED)
+    assert [skip["reason"] for skip in job.skipped] == [SKIP_HELD]

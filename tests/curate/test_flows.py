@@ -139,7 +139,7 @@ def test_partner_submits_and_curator_asks_for_changes_then_approves(signed_in, s
         f"/curate/wares/{ware_id}/photos",
         data={
             "csrf_token": partner_token,
-            # The very photograph of the published vase: the queue must flag it.
+            # The very photograph of the published vase: the ware is held for review at once.
             "photos": [(io.BytesIO(_vase_front_bytes(site)), "mine.jpg")],
         },
         content_type="multipart/form-data",
@@ -150,17 +150,18 @@ def test_partner_submits_and_curator_asks_for_changes_then_approves(signed_in, s
         ).status_code
         == 403
     )
+    # Held, it is in the review queue already.
     assert (
         partner.post(
             f"/curate/wares/{ware_id}/submit", data={"csrf_token": partner_token}
         ).status_code
-        == 302
+        == 409
     )
 
     curator, curator_token = signed_in("curator")
     queue = curator.get("/curate/review").get_data(as_text=True)
     assert f'id="ware-{ware_id}"' in queue
-    assert "Possible duplicates elsewhere in the archive" in queue
+    assert 'data-testid="held-copy"' in queue
     assert "Flat Sided Vase with Eight Buddhist Emblems" in queue
     refused = curator.post(
         f"/curate/review/{ware_id}", data={"csrf_token": curator_token, "decision": "reject"}
@@ -182,6 +183,10 @@ def test_partner_submits_and_curator_asks_for_changes_then_approves(signed_in, s
     queue = curator.get("/curate/review").get_data(as_text=True)
     assert "Changes since the last review" in queue
     assert "Qianlong seal mark" in queue
+    # And what happened since, from the audit trail: the partner's edit and submission.
+    since = queue[queue.index('data-testid="since-review"') :]
+    since = since[: since.index("</ul>")]
+    assert "Edited" in since and "Submitted for review" in since and "partner" in since
     curator.post(
         f"/curate/review/{ware_id}",
         data={"csrf_token": curator_token, "decision": "approve", "confirmed": "yes"},

@@ -1,5 +1,6 @@
-"""Curating in a real browser: a curator edits and publishes, a partner submits, the curator
-reviews the submission with its near-duplicate alert and approves it, the partner sees it."""
+"""Curating in a real browser: a curator edits and publishes, a partner's copy of an archived
+photograph is held for review and the curator approves it from the queue, the partner sees it;
+a curator's own turned copy is held too, shown side by side and rejected from the list."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import CURATOR, KNOWN_PHOTO, PARTNER, SAMPLES, screenshot, sign_in
 
@@ -22,7 +24,7 @@ def _sign_out(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url(re.compile(r"/$"))
 
 
-def _new_ware(page, accession: str, title: str, photo: Path) -> None:  # type: ignore[no-untyped-def]
+def _new_ware(page, accession: str, title: str, photo: Path) -> str:  # type: ignore[no-untyped-def]
     page.get_by_role("link", name="New ware").click()
     page.get_by_label("Accession number").fill(accession)
     page.get_by_label("Title (English)").fill(title)
@@ -36,6 +38,7 @@ def _new_ware(page, accession: str, title: str, photo: Path) -> None:  # type: i
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_url(re.compile(r"/curate/wares/\d+#photographs$"))
     assert page.locator(".photos__item img").count() == 1
+    return page.locator(".flashes").inner_text()
 
 
 def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_site) -> None:  # type: ignore[no-untyped-def]
@@ -49,11 +52,12 @@ def test_curator_creates_a_ware_with_a_photograph_and_publishes_it(page, curate_
     _sign_out(page)
 
 
-def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate_site) -> None:  # type: ignore[no-untyped-def]
+def test_partner_copy_is_held_and_the_curator_approves_it_from_the_queue(page, curate_site) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, curate_site.url, PARTNER)
-    _new_ware(page, "JCI-7", "Flask sent by the university", KNOWN_PHOTO)
+    flashes = _new_ware(page, "JCI-7", "Flask sent by the university", KNOWN_PHOTO)
+    # The very photograph of CM-1: held for review at once, in the queue.
+    assert "held for review: it copies a photograph of CM-1 (an exact copy)" in flashes
     assert page.get_by_role("button", name="Publish").count() == 0
-    page.get_by_role("button", name="Submit for review").click()
     assert page.get_by_test_id("ware-status").inner_text() == "submitted"
     screenshot(page, "curate-02-submitted")
     _sign_out(page)
@@ -61,8 +65,8 @@ def test_partner_submits_and_curator_reviews_with_a_duplicate_alert(page, curate
     sign_in(page, curate_site.url, CURATOR)
     page.get_by_role("link", name="Review queue").click()
     submission = page.get_by_test_id("submission").filter(has_text="Flask sent by the university")
-    alert = submission.get_by_test_id("duplicate-alert")
-    assert "Moon flask already in the archive" in alert.inner_text()
+    held = submission.get_by_test_id("held-copy")
+    assert "Moon flask already in the archive" in held.inner_text()
     screenshot(page, "curate-03-review-queue")
     # Approving publishes at once, so the page asks first.
     questions: list[str] = []
@@ -133,4 +137,43 @@ def test_bulk_upload_dry_run_with_a_mapping_built_in_the_browser_then_import(  #
     assert page.get_by_test_id("job-status").inner_text() == "finished"
     page.goto(curate_site.url + "/curate/bulk")
     assert page.locator("option[value='museum-export']").count() == 1
+    _sign_out(page)
+
+
+def test_a_turned_copy_is_held_side_by_side_and_rejected_from_the_list(  # type: ignore[no-untyped-def]
+    page, curate_site, tmp_path
+) -> None:
+    turned = tmp_path / "turned.jpg"
+    Image.open(KNOWN_PHOTO).transpose(Image.Transpose.ROTATE_270).save(turned, quality=85)
+    sign_in(page, curate_site.url, CURATOR)
+    flashes = _new_ware(page, "CM-9", "Flask photographed sideways", turned)
+    # A curator may publish, yet the copy is held: not published, waiting in the queue.
+    assert "(a near copy, turned 90° clockwise)" in flashes
+    assert page.get_by_test_id("ware-status").inner_text() == "submitted"
+
+    page.get_by_role("link", name="Review queue").click()
+    submission = page.get_by_test_id("submission").filter(has_text="Flask photographed sideways")
+    held = submission.get_by_test_id("held-copy")
+    # Side by side: the submission's photograph and the archived one, each shown.
+    images = held.locator("img")
+    assert images.count() == 2
+    for index in range(2):
+        image = images.nth(index)
+        image.scroll_into_view_if_needed()
+        assert image.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert "turned 90° clockwise" in held.inner_text()
+    assert held.get_by_test_id("held-match").inner_text() == "Moon flask already in the archive"
+    assert "Jingdezhen kilns" in submission.get_by_test_id("key-fields").inner_text()
+    screenshot(page, "curate-05-held-copy")
+    submission.locator('textarea[name="comment"]').fill("The same flask as CM-1.")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    submission.get_by_role("button", name="Reject").click()
+    page.wait_for_url(re.compile(r"/curate/review$"))
+    assert questions == ["Reject this submission?"]
+    assert "CM-9 rejected." in page.locator(".flashes").inner_text()
+    assert (
+        page.get_by_test_id("submission").filter(has_text="Flask photographed sideways").count()
+        == 0
+    )
     _sign_out(page)

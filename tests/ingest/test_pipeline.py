@@ -21,7 +21,7 @@ from index.sync import IndexSync, text_index_for
 from ingest.native import TEMPLATE_COLUMNS
 from ingest.photo_workers import PhotoWorkers
 from ingest.pipeline import IngestOptions, ingest_source, run_ingest
-from tests.conftest import make_image_bytes, shared_data_or_skip
+from tests.conftest import distinct_image_bytes, make_image_bytes, shared_data_or_skip
 
 
 def _write_csv(path: Path, rows: list[dict[str, str]], columns=TEMPLATE_COLUMNS) -> Path:
@@ -213,10 +213,24 @@ def test_duplicates_stored_once_and_near_duplicates_flagged_across_institutions(
     )
     with session_factory() as session:
         first = session.scalar(select(Ware).where(Ware.accession_number == "A-1"))
+        statuses = {
+            a: s.value for a, s in session.execute(select(Ware.accession_number, Ware.status))
+        }
     flagged = {p.accession_number: p.reason for p in report.warnings if p.field == "images"}
     assert set(flagged) == {"B-1", "B-2"}
-    assert f"possible duplicate of ware {first.id} (A-1; 0 of 64" in flagged["B-1"]
-    assert f"possible duplicate of ware {first.id}" in flagged["B-2"]
+    assert (
+        f"held for review: an exact copy of a photograph of ware {first.id} (A-1; 0 of 64"
+        in (flagged["B-1"])
+    )
+    assert f"held for review: a near copy of a photograph of ware {first.id}" in flagged["B-2"]
+    # The copies wait in the review queue; the original and the different photograph are out.
+    assert statuses == {
+        "A-1": "published",
+        "B-1": "submitted",
+        "B-2": "submitted",
+        "B-3": "published",
+    }
+    assert report.held == 2
     originals = list((settings.store_dir / "originals").rglob("*.jpg"))
     assert len(originals) == 3  # a.jpg and a-copy.jpg are the same bytes, stored once
 
@@ -285,7 +299,7 @@ def test_shared_photographs_and_their_transformed_copies(settings, session_facto
     options = IngestOptions(institution="Shared", images_dir=images)
     report = ingest_source(settings, session_factory, source, "potbank", options)
     assert report.photos_added == 16 and not report.errors
-    flagged = sorted(p.accession_number for p in report.warnings if "duplicate" in p.reason)
+    flagged = sorted(p.accession_number for p in report.warnings if "held for review" in p.reason)
     assert flagged == ["COPY-0", "COPY-1", "COPY-2", "COPY-3"]
 
 
@@ -479,7 +493,10 @@ def test_photographed_batches_agree_set_based_row_by_row_and_in_worker_processes
         2, 1, 1, 1, 1, 2,
     ]  # fmt: skip
     assert expected["Q-1"][0][1] == expected["Q-5"][0][1]
-    assert all(photo[-1] is not None for photos in expected.values() for photo in photos)
+    # Q-3 and Q-5 copy Q-1's photographs: held for review, so not in the public image index.
+    for number, photos in expected.items():
+        held = number in ("Q-3", "Q-5")
+        assert all((photo[-1] is None) == held for photo in photos), number
     assert _photographs(rows_factory, rows_settings) == expected
     assert _photographs(workers_factory, workers_settings) == expected
     assert _catalogue(rows_factory) == _catalogue(threads_factory)
@@ -530,7 +547,7 @@ def test_a_full_batch_embedded_in_process_by_clip_matches_a_rebuild(
     rows = []
     for number in range(pipeline.PHOTOS_PER_BATCH + 6):
         name = f"c{number}.jpg"
-        (images / name).write_bytes(make_image_bytes((480, 360), seed=number))
+        (images / name).write_bytes(distinct_image_bytes((480, 360), seed=number))
         rows.append({"accession_number": f"C-{number}", "title_en": "C", "images": name})
     source = _write_csv(tmp_path / "wares.csv", rows)
     options = IngestOptions(institution="Clip Museum", images_dir=images)

@@ -22,7 +22,7 @@ from archive.settings import load_settings
 from index.embedders import active_embedder
 from index.sync import IndexSync, text_index_for, vector_index_for
 from ingest.native import TEMPLATE_COLUMNS
-from tests.conftest import make_image_bytes
+from tests.conftest import distinct_image_bytes
 
 ROWS = 256  # four batches of 64 photographed rows
 
@@ -36,8 +36,7 @@ def _collection(folder: Path) -> Path:
         writer.writeheader()
         for number in range(ROWS):
             name = f"ware-{number}.jpg"
-            colour = (number * 37 % 255, number * 91 % 255, number * 13 % 255)
-            (images / name).write_bytes(make_image_bytes((480, 360), colour, seed=number))
+            (images / name).write_bytes(distinct_image_bytes((480, 360), seed=number))
             writer.writerow(
                 {
                     "accession_number": f"K-{number:04d}",

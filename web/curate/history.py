@@ -61,6 +61,8 @@ ACTIONS = {
     "undo_discard_working_copy": "Discarded working copy brought back",
     "maker_merge": "Makers merged",
     "maker_merge_undone": "Maker merge undone",
+    "hold": "Held for review: a photograph copies another ware's",
+    "release_hold": "Hold for a copied photograph ended by the review",
 }
 
 

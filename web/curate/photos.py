@@ -19,11 +19,12 @@ from archive.editing import (
 from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected
 from archive.models import PhotoView, WareStatus
-from archive.store import StoreUnwritable
+from archive.store import StoredImage, StoreUnwritable
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
 from web.curate.blueprint import curate
 from web.curate.forms import RIGHTS_PATTERN, clean_text
+from web.curate.holding import check_new_photographs
 from web.curate.indexing import sync_wares
 from web.curate.safety import offer_undo, unconfirmed
 from web.views.context import app_state, db_session
@@ -66,7 +67,7 @@ def upload_photos(ware_id: int) -> Response:
     view = PhotoView(view_name) if view_name in PhotoView._value2member_map_ else PhotoView.FRONT
     state = app_state()
     email, user_id = actor()
-    added = 0
+    added: list[tuple[str, StoredImage]] = []
     for upload in uploads:
         label = _display_name(upload) or _("unnamed file")
         data = _read_limited(upload, state.settings.max_upload_bytes)
@@ -101,11 +102,15 @@ def upload_photos(ware_id: int) -> Response:
             licence=licence,
             attribution=attribution,
         ):
-            added += 1
+            added.append((label, stored))
+    # Before the commit: a held ware is never published, not even for a moment.
+    copies = check_new_photographs(ware, added, actor=email, user_id=user_id)
     db_session().commit()
     if added:
         sync_wares(db_session(), [ware.id])
-        flash(_("{n} photograph(s) added.", n=added))
+        flash(_("{n} photograph(s) added.", n=len(added)))
+    for message, _held in copies:
+        flash(message, "warning")
     return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
 
 

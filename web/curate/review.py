@@ -1,5 +1,7 @@
-"""The review queue: curators see each submission with its photographs, near-duplicates across
-the archive and what changed since the last review, then approve, reject or ask for changes."""
+"""The review queue: curators see each submission with its key fields, its photographs, the
+photographs it was held for (side by side with the ones they copy, ``archive.holds``), other
+near-duplicates across the archive and what changed since the last review, then approve,
+reject or ask for changes from the list."""
 
 from __future__ import annotations
 
@@ -10,16 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from archive.curation import ReviewDecision, ReviewNote
+from archive.curation import DuplicateHold, ReviewDecision, ReviewNote
 from archive.editing import EditRefused, full_snapshot, set_status
 from archive.grants import Action
-from archive.models import Ware, WareMaker, WareStatus
+from archive.holds import open_holds, release_holds
+from archive.models import AuditEvent, Photograph, Ware, WareMaker, WareStatus
 from ingest.duplicates import PhotoHashes
 from web.auth import Rule, access
 from web.curate.access import actor, can_see, curated_ware, load_ware, signed_in
 from web.curate.blueprint import curate
 from web.curate.forms import clean_text
-from web.curate.history import FieldChange, changes_of
+from web.curate.history import FieldChange, changes_of, describe
+from web.curate.holding import copy_kind
 from web.curate.indexing import sync_wares
 from web.curate.safety import unconfirmed
 from web.views.context import db_session
@@ -49,21 +53,51 @@ class NearDuplicate:
 
 
 @dataclass(frozen=True)
+class HeldCopy:
+    """A photograph the submission was held for, beside the photograph of another ware it
+    copies (None when that one has since been removed)."""
+
+    photo: Photograph
+    match_ware: Ware
+    match_photo: Photograph | None
+    kind: str
+    distance: int
+
+
+@dataclass(frozen=True)
 class Submission:
     """One ware in the queue with what a reviewer needs to decide."""
 
     ware: Ware
+    held: list[HeldCopy]
     duplicates: list[NearDuplicate]
     changes: list[FieldChange]
     reviewed_before: bool
     notes: list[ReviewNote]
+    # What happened to the ware since the last decision, from its audit trail: (event, words).
+    since: list[tuple[AuditEvent, str]]
 
 
-def _near_duplicates(ware: Ware, hashes: PhotoHashes) -> list[NearDuplicate]:
-    """For each photograph, the closest photograph of another ware (any institution, any
-    status), with the threshold the ingest pipeline measured and uses."""
+def _held_copies(ware: Ware, holds: list[DuplicateHold]) -> list[HeldCopy]:
+    photos = {photo.sha256: photo for photo in ware.photographs}
+    found = []
+    for hold in holds:
+        other = load_ware(hold.match_ware_id)
+        if other is None:
+            continue
+        match_photo = next((p for p in other.photographs if p.sha256 == hold.match_sha256), None)
+        kind = copy_kind(hold.sha256 == hold.match_sha256, hold.orientation)
+        found.append(HeldCopy(photos[hold.sha256], other, match_photo, kind, hold.distance))
+    return found
+
+
+def _near_duplicates(ware: Ware, hashes: PhotoHashes, held: set[str]) -> list[NearDuplicate]:
+    """For each photograph not held already, the closest photograph of another ware (any
+    institution, any status), with the threshold the ingest pipeline measured and uses."""
     found = []
     for position, photo in enumerate(ware.photographs, start=1):
+        if photo.sha256 in held:
+            continue
         match = hashes.closest(photo.phash, ware.id) if photo.phash else None
         other = load_ware(match.ware_id) if match else None
         # Only a ware the reviewer may see is named: another institution's draft stays unknown.
@@ -72,7 +106,23 @@ def _near_duplicates(ware: Ware, hashes: PhotoHashes) -> list[NearDuplicate]:
     return found
 
 
-def _submission(ware: Ware, hashes: PhotoHashes) -> Submission:
+def _since(ware: Ware, decided: ReviewNote | None) -> list[tuple[AuditEvent, str]]:
+    """The ware's audit events after the last review decision, oldest first."""
+    if decided is None:
+        return []
+    events = db_session().scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == "ware",
+            AuditEvent.entity_id == ware.id,
+            AuditEvent.at > decided.created_at,
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return [(event, describe(event)) for event in events]
+
+
+def _submission(ware: Ware, hashes: PhotoHashes, holds: list[DuplicateHold]) -> Submission:
     notes = list(
         db_session().scalars(
             select(ReviewNote)
@@ -81,13 +131,16 @@ def _submission(ware: Ware, hashes: PhotoHashes) -> Submission:
         )
     )
     decided = [note for note in notes if note.decision is not ReviewDecision.SUBMITTED]
-    last = decided[-1].snapshot if decided else None
+    last = decided[-1] if decided else None
+    snapshot = last.snapshot if last is not None else None
     return Submission(
         ware=ware,
-        duplicates=_near_duplicates(ware, hashes),
-        changes=changes_of(last, full_snapshot(ware)) if last is not None else [],
-        reviewed_before=last is not None,
+        held=_held_copies(ware, holds),
+        duplicates=_near_duplicates(ware, hashes, {hold.sha256 for hold in holds}),
+        changes=changes_of(snapshot, full_snapshot(ware)) if snapshot is not None else [],
+        reviewed_before=snapshot is not None,
         notes=notes,
+        since=_since(ware, last),
     )
 
 
@@ -107,9 +160,11 @@ def review_queue() -> str:
         )
         .order_by(Ware.updated_at, Ware.id)
     )
+    wares = list(wares)
+    holds = open_holds(db_session(), [ware.id for ware in wares])
     # Every photograph's hash, loaded once for the whole queue and compared at numpy speed.
     hashes = PhotoHashes.from_catalogue(db_session())
-    submissions = [_submission(ware, hashes) for ware in wares]
+    submissions = [_submission(ware, hashes, holds.get(ware.id, [])) for ware in wares]
     return render_template("curate/review.html", submissions=submissions)
 
 
@@ -143,6 +198,10 @@ def decide(ware_id: int) -> Response | tuple[str, int]:
             return asked
     email, user_id = actor()
     try:
+        if decision is not ReviewDecision.CHANGES_REQUESTED:
+            # Approving says the photographs are not copies (or may be); rejecting ends the
+            # matter. Asked for changes, the partner may remove the copy: the hold stays.
+            release_holds(db_session(), ware, decision.value, actor=email, user_id=user_id)
         set_status(db_session(), ware, status, actor=email, user_id=user_id)
     except EditRefused as refusal:
         db_session().rollback()

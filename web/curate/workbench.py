@@ -17,6 +17,7 @@ from archive.batch import (
     SKIP_CHANGED_SINCE,
     SKIP_DELETED,
     SKIP_GONE,
+    SKIP_HELD,
     SKIP_NO_RIGHTS,
     SKIP_OTHER_INSTITUTION,
     SKIP_WRONG_STATUS,
@@ -76,6 +77,7 @@ SKIP_REASONS = {
     SKIP_OTHER_INSTITUTION: N_("the collection belongs to another institution"),
     SKIP_CHANGED_SINCE: N_("it was changed again after the batch, so it was left as it is"),
     SKIP_GONE: N_("it no longer exists"),
+    SKIP_HELD: N_("held for review: a photograph copies another ware's"),
 }
 DESTRUCTIVE = (BatchAction.DELETE, BatchAction.UNPUBLISH)
 MESSAGES = {
