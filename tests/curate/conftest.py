@@ -30,6 +30,8 @@ from web.curate.indexing import SYNC_KEY
 from web.views.context import app_state
 
 PASSWORD = "correct horse battery"
+# What a destructive action's confirmation adds to its form (web.curate.safety).
+YES = {"confirmed": "yes"}
 INSTITUTION_B = "Jingdezhen Ceramic University"
 EMAILS = {
     "partner_a": "partner-a@museum.example",

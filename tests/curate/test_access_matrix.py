@@ -34,7 +34,7 @@ from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from archive.working_copies import discard_working_copy, save_working_copy
 from tests.conftest import make_image_bytes
-from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, Site, sign_in
+from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, YES, Site, sign_in
 from web.auth import Rule
 
 LOGIN, OK, FORBIDDEN, HIDDEN = "login", "ok", "forbidden", "hidden"
@@ -67,7 +67,6 @@ RULE_OF = {
 
 Request = tuple[str, str, dict[str, Any] | None]
 # Destructive actions ask first; the matrix answers yes so the action itself is checked.
-YES = {"confirmed": "yes"}
 
 
 @dataclass(frozen=True)

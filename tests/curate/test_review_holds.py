@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from archive.curation import BulkJob, DuplicateHold
 from archive.models import AuditEvent, Ware, WareStatus
-from tests.curate.conftest import Site
+from tests.curate.conftest import YES, Site
 from tests.curate.test_bulk import _csv, _upload, _zip
 from tests.web.conftest import CC_BY
 
@@ -111,7 +111,8 @@ def test_a_turned_copy_added_on_the_ware_page_is_held_and_resolved_in_the_queue(
     assert 'name="csrf_token"' in entry and 'value="approve"' in entry
 
     approved = curator.post(
-        f"/curate/review/{copy}", data={"csrf_token": token, "decision": "approve"}
+        f"/curate/review/{copy}",
+        data={"csrf_token": token, "decision": "approve", **YES},
     )
     assert approved.status_code == 302
     assert _status(site, copy) is WareStatus.PUBLISHED
@@ -169,7 +170,12 @@ def test_a_mirrored_copy_in_a_bulk_upload_is_held_and_the_report_links_the_match
     # Rejected from the list, with a reason: the hold ends with it.
     curator.post(
         f"/curate/review/{copy}",
-        data={"csrf_token": token, "decision": "reject", "comment": "A copy of ORIG-2."},
+        data={
+            "csrf_token": token,
+            "decision": "reject",
+            "comment": "A copy of ORIG-2.",
+            **YES,
+        },
     )
     assert _status(site, copy) is WareStatus.REJECTED
     with site.sessions() as session:
@@ -182,11 +188,11 @@ def test_removing_the_copied_photograph_ends_the_hold(signed_in, site: Site):
     _ware_with_photo(curator, token, "ORIG-3", SAMPLES[4].read_bytes())
     copy, _ = _ware_with_photo(curator, token, "COPY-3", SAMPLES[4].read_bytes())
     assert _status(site, copy) is WareStatus.SUBMITTED
-    curator.post(f"/curate/wares/{copy}/unpublish", data={"csrf_token": token})
+    curator.post(f"/curate/wares/{copy}/unpublish", data={"csrf_token": token, **YES})
     with site.sessions() as session:
         photo = session.get(Ware, copy).photographs[0].id  # type: ignore[union-attr]
     refused = curator.post(f"/curate/wares/{copy}/publish", data={"csrf_token": token})
     assert refused.status_code == 302 and _status(site, copy) is not WareStatus.PUBLISHED
-    curator.post(f"/curate/wares/{copy}/photos/{photo}/delete", data={"csrf_token": token})
+    curator.post(f"/curate/wares/{copy}/photos/{photo}/delete", data={"csrf_token": token, **YES})
     curator.post(f"/curate/wares/{copy}/publish", data={"csrf_token": token})
     assert _status(site, copy) is WareStatus.PUBLISHED

@@ -16,10 +16,8 @@ from archive.curation import WareDraft
 from archive.editing import edit_ware, ware_makers
 from archive.models import AuditEvent, Photograph, Ware, WareStatus
 from tests.conftest import make_image_bytes
-from tests.curate.conftest import Site, sign_in
+from tests.curate.conftest import YES, Site, sign_in
 from tests.web.conftest import CC_BY
-
-YES = {"confirmed": "yes"}
 
 
 def _form(ware: Ware, token: str, **changes: str) -> dict[str, str]:
