@@ -163,7 +163,7 @@ def photo_image(photo_id: int, size: str) -> Response:
     if size not in DERIVATIVE_SIZES:
         abort(404)
     photo = visible_photo(photo_id)
-    path = app_state().store.derivative_path(photo.sha256, size)
+    path = app_state().store.derivative_path(photo.image_key, size)
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="image/jpeg", max_age=0)
