@@ -35,9 +35,7 @@ class LocalFeatureKind:
         from index.sync import photographs_of
 
         public = set(session.scalars(public_wares()))
-        photos = [
-            Photo(p.id, p.key) for p in photographs_of(session, None) if p.ware_id in public
-        ]
+        photos = [Photo(p.id, p.key) for p in photographs_of(session, None) if p.ware_id in public]
         self._local(folder).rebuild(photos)
         return len(photos)
 
