@@ -17,7 +17,8 @@ from archive.catalogue import (
     record_audit,
     ware_snapshot,
 )
-from archive.imaging import Rendition
+from archive.exhibitions import ExhibitionItem
+from archive.imaging import Rendition, parse_box
 from archive.models import (
     AuditEvent,
     Collection,
@@ -344,6 +345,8 @@ def show_photograph(
         raise EditRefused(str(refusal)) from None
     change = Change(ware, actor=actor, user_id=user_id)
     before = Rendition.stored(photo.rotation, photo.crop)
+    if rendered.rendition != before:
+        _follow_regions(session, store, photo, before, rendered.rendition)
     photo.rotation = rendered.rendition.rotation
     photo.crop = rendered.rendition.crop_text
     photo.image_key = rendered.key
@@ -353,6 +356,29 @@ def show_photograph(
     # What harvesters see of the ware changed: its datestamp moves on.
     ware.updated_at = utcnow()
     return change.record(session, "show_photograph")
+
+
+def _follow_regions(
+    session: Session, store: ImageStore, photo: Photograph, before: Rendition, after: Rendition
+) -> None:
+    """Exhibition details are regions of a photograph as shown: they follow it through a turn
+    or crop, so they still frame the same part of the object (cut to the new crop; the whole
+    photograph where the crop leaves none of the detail)."""
+    items = session.scalars(
+        select(ExhibitionItem).where(
+            ExhibitionItem.photograph_id == photo.id, ExhibitionItem.region.is_not(None)
+        )
+    ).all()
+    if not items:
+        return
+    upright = store.upright_size(photo.sha256, photo.format)
+    for item in items:
+        try:
+            box = parse_box(item.region or "")
+        except ValueError:
+            continue  # not a region this code wrote: left as it is
+        moved = after.box_from_upright(before.box_to_upright(box, upright), upright)
+        item.region = None if moved is None else ",".join(str(value) for value in moved)
 
 
 def turn_photograph(

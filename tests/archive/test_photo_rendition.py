@@ -203,3 +203,27 @@ def test_captions_alt_text_and_rights_per_photograph_are_audited(session, tmp_pa
             user_id=None,
             texts={photo.id: {"alt_en": "x" * 501}},
         )
+
+
+def test_an_exhibition_detail_follows_its_photograph_through_a_turn_and_crop(session, tmp_path):
+    from archive.exhibitions import Exhibition, ExhibitionItem, ExhibitionSection
+
+    store = ImageStore(tmp_path / "store")
+    ware, photo = _ware_with_photo(session, store, _marked())
+    item = ExhibitionItem(ware_id=ware.id, photograph_id=photo.id, region="0,0,100,75")
+    session.add(Exhibition(slug="red", sections=[ExhibitionSection(items=[item])], title_en="Red"))
+    session.commit()
+    turn_photograph(session, store, ware, photo, 90, actor="c@x", user_id=None)
+    session.commit()
+    # The red corner, turned to the top right of the 300×400 photograph.
+    assert item.region == "225,0,75,100"
+    show_photograph(
+        session, store, ware, photo, Rendition(90, (200, 0, 100, 50)), actor="c", user_id=None
+    )
+    session.commit()
+    assert item.region == "25,0,75,50"  # cut to the crop
+    show_photograph(
+        session, store, ware, photo, Rendition(90, (0, 200, 100, 100)), actor="c", user_id=None
+    )
+    session.commit()
+    assert item.region is None  # the crop leaves none of it: the whole photograph
