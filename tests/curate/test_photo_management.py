@@ -199,3 +199,15 @@ def test_history_shows_photographs_as_thumbnails(signed_in, site: Site):
     # A digest of another ware's photograph is not served through this ware's history.
     digest = other.photographs[0].sha256[:12]
     assert client.get(f"/curate/wares/{ware.id}/history/photos/{digest}.jpg").status_code == 404
+
+
+def test_a_review_snapshot_from_before_photo_details_shows_no_change_of_them(app):
+    from web.curate.history import changes_of
+
+    old = {"title_en": "Dish", "photographs": ["front 0123456789ab"]}
+    new = {**old, "photograph_details": [{"photo": "0123456789ab", "rotation": 90}]}
+    with app.test_request_context("/"):
+        assert changes_of(old, new) == []
+        turned = changes_of({**new, "photograph_details": [{"photo": "0123456789ab"}]}, new)
+    assert [change.after_photos for change in turned] == [("0123456789ab",)]
+    assert "90" in turned[0].after

@@ -133,6 +133,12 @@ def changes_of(before: dict[str, Any] | None, after: dict[str, Any] | None) -> l
     """The fields an event changed, labelled, in the form's order."""
     before, after = before or {}, after or {}
     keys = [key for key in LABELS if key in before or key in after]
+    if before and after:
+        # A whole snapshot taken before photographs had details (a review's last one) is no
+        # change of them: an event's before and after always hold the same keys.
+        keys = [
+            key for key in keys if key != "photograph_details" or (key in before) == (key in after)
+        ]
     return [
         FieldChange(
             _(LABELS[key]),
