@@ -55,6 +55,7 @@ def test_turning_a_published_photograph_shows_it_upright_everywhere(signed_in, s
     visitor = site_client(client)
     public = visitor.get(f"/wares/{ware.id}").get_data(as_text=True)
     assert f"/images/{photo.image_key}/display.jpg" in public
+    assert "original (as contributed)" in public  # not the turned size under the original
     assert _size(visitor, f"/images/{photo.image_key}/display.jpg") == (150, 200)
     # The old derivative's URL still answers with the bytes it always had.
     assert _size(visitor, f"/images/{sha}/display.jpg") == (200, 150)
