@@ -51,6 +51,7 @@ def test_curator_turns_a_sideways_photograph_upright(page, curate_site, tmp_path
     assert "turned 270°" in item.get_by_test_id("photo-shown").inner_text()
     assert _natural_size(item.get_by_test_id("photo-thumb")) == (320, 213)
     screenshot(page, "photo-01-turned")
+    curating = page.url
 
     page.get_by_role("link", name="Public page").click()
     gallery = page.get_by_test_id("gallery-image")
@@ -66,3 +67,23 @@ def test_curator_turns_a_sideways_photograph_upright(page, curate_site, tmp_path
     service = canvas["items"][0]["items"][0]["body"]["service"][0]["id"]
     image = page.request.get(service + "/full/max/0/default.jpg")
     assert image.ok and _red_top_left(image.body())
+
+    # Cropping by dragging across the thumbnail: its top-left quarter, where the red corner is.
+    page.goto(curating)
+    item = page.get_by_test_id("photo-item").first
+    thumb = item.get_by_test_id("photo-thumb")
+    _natural_size(thumb)
+    box = thumb.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 1, box["y"] + 1)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    crop = [int(item.locator(f'input[name^="crop-{part}-"]').input_value()) for part in "xywh"]
+    # A pixel of the thumbnail is 2.25 of the photograph (160 px shown of 360).
+    assert max(crop[:2]) <= 3 and abs(crop[2] - 178) <= 4 and abs(crop[3] - 118) <= 4
+    item.get_by_role("button", name="Apply crop").click()
+    assert "Photograph cropped." in page.locator(".flashes").inner_text()
+    shown = page.get_by_test_id("photo-item").first.get_by_test_id("photo-shown").inner_text()
+    assert "cropped" in shown and f"{crop[2]}×{crop[3]}" in shown
+    screenshot(page, "photo-03-cropped")
