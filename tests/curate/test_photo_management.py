@@ -212,3 +212,31 @@ def test_a_review_snapshot_from_before_photo_details_shows_no_change_of_them(app
         turned = changes_of({**new, "photograph_details": [{"photo": "0123456789ab"}]}, new)
     assert [change.after_photos for change in turned] == [("0123456789ab",)]
     assert "90" in turned[0].after
+
+
+def test_bad_photo_input_is_refused_with_a_reason_and_changes_nothing(signed_in, site: Site):
+    ware = site.make_ware(photo=True)
+    photo_id = ware.photographs[0].id
+    client, token = signed_in("curator")
+    url = f"/curate/wares/{ware.id}/photos"
+    turned = client.post(
+        f"{url}/{photo_id}/turn", data={"csrf_token": token, "turn": "45"}, follow_redirects=True
+    )
+    assert turned.status_code == 200 and "90, 180 or 270" in turned.get_data(as_text=True)
+    too_long = client.post(
+        f"{url}/arrange",
+        data={"csrf_token": token, f"alt_en-{photo_id}": "x" * 600, f"caption_en-{photo_id}": "c"},
+        follow_redirects=True,
+    )
+    assert too_long.status_code == 200 and "at most 500" in too_long.get_data(as_text=True)
+    photo = _photo(site, photo_id)
+    assert (photo.rotation, photo.alt_en, photo.caption_en) == (0, None, None)
+    # Another ware's photograph is not reachable through this ware.
+    other = site.make_ware(photo=True).photographs[0].id
+    assert (
+        client.post(f"{url}/{other}/turn", data={"csrf_token": token, "turn": "90"}).status_code
+        == 404
+    )
+    # Without the form's token nothing is turned.
+    assert client.post(f"{url}/{photo_id}/turn", data={"turn": "90"}).status_code == 400
+    assert _photo(site, photo_id).rotation == 0
