@@ -507,6 +507,8 @@ def photograph_values(stored: StoredImage, **details: Unpack[PhotoDetails]) -> d
     """The Photograph columns for a stored image (all but its ware and position)."""
     return {
         "sha256": stored.sha256,
+        # Shown as contributed until a curator turns or crops it (``archive.imaging.Rendition``).
+        "image_key": stored.sha256,
         "format": stored.extension,
         "width": stored.width,
         "height": stored.height,

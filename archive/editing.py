@@ -18,7 +18,9 @@ from archive.catalogue import (
     record_audit,
     ware_snapshot,
 )
+from archive.exhibitions import ExhibitionItem
 from archive.holds import held_ware_ids
+from archive.imaging import Rendition, parse_box
 from archive.models import (
     AuditEvent,
     Collection,
@@ -85,7 +87,45 @@ def full_snapshot(ware: Ware) -> dict[str, Any]:
     snapshot["photographs"] = [
         f"{photo.view.value} {photo.sha256[:12]}" for photo in ware.photographs
     ]
+    snapshot["photograph_details"] = [photo_details(photo) for photo in ware.photographs]
     return snapshot
+
+
+# What a curator writes about each photograph (audited with the ware).
+PHOTO_TEXT_FIELDS = (
+    "caption_en",
+    "caption_zh",
+    "alt_en",
+    "alt_zh",
+    "photographer",
+    "licence",
+    "attribution",
+)
+# The column lengths of those that have one (refused with a clear word, never cut short).
+PHOTO_TEXT_LIMITS = {
+    "alt_en": 500,
+    "alt_zh": 500,
+    "photographer": 300,
+    "licence": 300,
+    "attribution": 500,
+}
+
+
+def photo_details(photo: Photograph) -> dict[str, Any]:
+    """A photograph's turn, crop and texts as the history keeps them: the digest's first 12
+    digits name it (and, once turned or cropped, ``image`` those of what is shown)."""
+    details: dict[str, Any] = {"photo": photo.sha256[:12]}
+    if photo.image_key and photo.image_key != photo.sha256:
+        details["image"] = photo.image_key[:12]
+    if photo.rotation:
+        details["rotation"] = photo.rotation
+    if photo.crop:
+        details["crop"] = photo.crop
+    for name in PHOTO_TEXT_FIELDS:
+        value = getattr(photo, name)
+        if value:
+            details[name] = value
+    return details
 
 
 class Change:
@@ -340,8 +380,11 @@ def arrange_photographs(
     *,
     actor: str,
     user_id: int | None,
+    texts: dict[int, dict[str, str | None]] | None = None,
 ) -> bool:
-    """Put the photographs in ``order`` (ids; the first is the main one) and set their views."""
+    """Put the photographs in ``order`` (ids; the first is the main one), set their views and,
+    given ``texts`` (by photograph id: any of ``PHOTO_TEXT_FIELDS``), their captions, alt text,
+    photographer, licence and credit; one audit event for the lot."""
     by_id = {photo.id: photo for photo in ware.photographs}
     if sorted(order) != sorted(by_id):
         raise EditRefused("the order must list each photograph of the ware once")
@@ -350,8 +393,98 @@ def arrange_photographs(
         photo = by_id[photo_id]
         photo.position = position
         photo.view = views.get(photo_id, photo.view)
+        for name, value in (texts or {}).get(photo_id, {}).items():
+            if name not in PHOTO_TEXT_FIELDS:
+                raise ValueError(f"not a photograph text: {name}")
+            limit = PHOTO_TEXT_LIMITS.get(name)
+            if value and limit and len(value) > limit:
+                raise EditRefused(f"at most {limit} characters for a photograph's {name}")
+            setattr(photo, name, value or None)
     ware.photographs.sort(key=lambda photo: photo.position)
     return change.record(session, "arrange_photographs") is not None
+
+
+def show_photograph(
+    session: Session,
+    store: ImageStore,
+    ware: Ware,
+    photo: Photograph,
+    rendition: Rendition,
+    *,
+    actor: str,
+    user_id: int | None,
+) -> bool:
+    """Show ``photo`` turned and cropped as ``rendition`` says (the identity rendition shows it
+    as contributed again: every turn and crop is undone this way). The original stays as it
+    is; the derivatives are made under the rendition's key, and changing the key logs the
+    photograph for the indexes to describe afresh (``archive.index_log``). Raises
+    ``EditRefused`` for a crop outside the photograph; returns whether anything changed."""
+    if photo not in ware.photographs:
+        raise EditRefused("that photograph is not one of this ware's")
+    try:
+        rendered = store.render(photo.sha256, photo.format, rendition)
+    except ValueError as refusal:
+        raise EditRefused(str(refusal)) from None
+    change = Change(ware, actor=actor, user_id=user_id)
+    before = Rendition.stored(photo.rotation, photo.crop)
+    if rendered.rendition != before:
+        _follow_regions(session, store, photo, before, rendered.rendition)
+    photo.rotation = rendered.rendition.rotation
+    photo.crop = rendered.rendition.crop_text
+    photo.image_key = rendered.key
+    photo.width, photo.height, photo.phash = rendered.width, rendered.height, rendered.phash
+    if rendered.rendition == before:
+        return False
+    # What harvesters see of the ware changed: its datestamp moves on.
+    ware.updated_at = utcnow()
+    return change.record(session, "show_photograph")
+
+
+def _follow_regions(
+    session: Session, store: ImageStore, photo: Photograph, before: Rendition, after: Rendition
+) -> None:
+    """Exhibition details are regions of a photograph as shown: they follow it through a turn
+    or crop, so they still frame the same part of the object (cut to the new crop; the whole
+    photograph where the crop leaves none of the detail)."""
+    items = session.scalars(
+        select(ExhibitionItem).where(
+            ExhibitionItem.photograph_id == photo.id, ExhibitionItem.region.is_not(None)
+        )
+    ).all()
+    if not items:
+        return
+    upright = store.upright_size(photo.sha256, photo.format)
+    for item in items:
+        try:
+            box = parse_box(item.region or "")
+        except ValueError:
+            continue  # not a region this code wrote: left as it is
+        moved = after.box_from_upright(before.box_to_upright(box, upright), upright)
+        item.region = None if moved is None else ",".join(str(value) for value in moved)
+
+
+def turn_photograph(
+    session: Session,
+    store: ImageStore,
+    ware: Ware,
+    photo: Photograph,
+    quarter: int,
+    *,
+    actor: str,
+    user_id: int | None,
+) -> bool:
+    """Turn ``photo`` a further ``quarter`` (90, 180, 270) degrees clockwise, its crop too."""
+    upright = store.upright_size(photo.sha256, photo.format)
+    current = Rendition.stored(photo.rotation, photo.crop)
+    return show_photograph(
+        session,
+        store,
+        ware,
+        photo,
+        current.turned(quarter, upright),
+        actor=actor,
+        user_id=user_id,
+    )
 
 
 def ware_history(session: Session, ware_id: int) -> list[AuditEvent]:

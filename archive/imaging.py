@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,18 @@ DERIVATIVE_SIZES = {"display": 1200, "thumb": 320}
 QUERY_LONGEST_EDGE = 1200
 # Modes ``Image.reduce`` works on; any other is made RGB first.
 _REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "PA", "I", "F", "CMYK", "YCbCr"})
+
+
+# Quarter turns a curator may give a photograph, clockwise.
+ROTATIONS = (0, 90, 180, 270)
+# Pillow's transpose constants turn anticlockwise; ours (and IIIF's) turn clockwise.
+CLOCKWISE = {
+    90: Image.Transpose.ROTATE_270,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_90,
+}
+
+Box = tuple[int, int, int, int]
 
 
 class ImageRejected(ValueError):
@@ -63,15 +77,34 @@ def open_validated(data: bytes, max_pixels: int) -> Image.Image:
     return image
 
 
-def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
-    """Validate, decode once, orient, and make the derivatives and the perceptual hash."""
+# EXIF orientations that turn the camera's picture a quarter turn (width and height swap).
+SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+EXIF_ORIENTATION = 0x0112
+
+
+def upright_size(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """The size of a photograph as seen (its EXIF orientation applied), from its header alone."""
+    image = open_validated(data, max_pixels)
+    if image.getexif().get(EXIF_ORIENTATION, 1) in SWAPPING_ORIENTATIONS:
+        return image.height, image.width
+    return image.width, image.height
+
+
+def process_image(
+    data: bytes, max_pixels: int, rendition: Rendition | None = None
+) -> ProcessedImage:
+    """Validate, decode once, orient, and make the derivatives and the perceptual hash; with a
+    ``rendition``, of the photograph turned and cropped as it says (its size is the shown one)."""
+    rendition = rendition or Rendition()
     image = open_validated(data, max_pixels)
     source_format = image.format or ""
     width, height = image.size
     largest = DERIVATIVE_SIZES["display"]
     if source_format == "JPEG":
-        # libjpeg decodes at a reduced scale: much faster, and nothing below display size is lost.
-        image.draft("RGB", (largest, largest))
+        # libjpeg decodes at a reduced scale: much faster, and nothing below display size is
+        # lost (a crop keeps a part: that part must still fill the display size).
+        needed = round(largest * rendition.enlargement(width, height))
+        image.draft("RGB", (needed, needed))
     try:
         image.load()
         decoded_size = image.size
@@ -82,14 +115,15 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
     if image.size == decoded_size[::-1] and image.size != decoded_size:
         # EXIF said the camera was turned: report the size as the photograph is seen.
         width, height = height, width
-    oriented = to_rgb(image)
+    oriented = rendition.apply(to_rgb(image), (width, height))
     display = _shrink(oriented, largest)
     thumb = _shrink(display, DERIVATIVE_SIZES["thumb"])
+    shown_width, shown_height = rendition.shown_size((width, height))
     return ProcessedImage(
         format=source_format,
         extension=ACCEPTED_FORMATS[source_format],
-        width=width,
-        height=height,
+        width=shown_width,
+        height=shown_height,
         phash=difference_hash(thumb),
         derivatives={"display": jpeg_bytes(display), "thumb": jpeg_bytes(thumb)},
         orientations=orientation_hashes(thumb),
@@ -231,3 +265,152 @@ def orientation_hashes(image: Image.Image) -> tuple[str, ...]:
 def hash_distance(first: str, second: str) -> int:
     """Hamming distance between two hex perceptual hashes."""
     return bin(int(first, 16) ^ int(second, 16)).count("1")
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """How a photograph is shown: upright (EXIF applied), turned clockwise by ``rotation`` and
+    cut to ``crop`` (x, y, width, height in pixels of the turned photograph; None: whole).
+
+    Why recorded, not applied to the file: the contributed bytes stay untouched in the
+    content-addressed store (their SHA-256 is the photograph's identity, which ingest re-runs,
+    duplicate checks and harvesting partners rely on), so a turn or a crop is lossless and
+    undone by recording another. A true lossless JPEG transpose (jpegtran) would give new bytes,
+    a new digest and a second original for the same photograph, only for JPEGs and only for
+    whole 8×8 blocks, and Pillow (our only imaging library) cannot do it; every derivative is
+    re-encoded from the original anyway, so nothing is gained in what visitors see.
+    """
+
+    rotation: int = 0
+    crop: Box | None = None
+
+    def __post_init__(self) -> None:
+        if self.rotation not in ROTATIONS:
+            raise ValueError(
+                f"a photograph turns by 0, 90, 180 or 270 degrees, not {self.rotation}"
+            )
+        if self.crop is not None and (self.crop[2] < 1 or self.crop[3] < 1 or min(self.crop) < 0):
+            raise ValueError("a crop needs a positive width and height inside the photograph")
+
+    @classmethod
+    def stored(cls, rotation: int | None, crop: str | None) -> Rendition:
+        """The rendition a photograph's ``rotation`` and ``crop`` columns record."""
+        return cls(rotation or 0, parse_box(crop) if crop else None)
+
+    @property
+    def identity(self) -> bool:
+        """Whether the photograph is shown as contributed."""
+        return self.rotation == 0 and self.crop is None
+
+    @property
+    def crop_text(self) -> str | None:
+        return None if self.crop is None else ",".join(str(value) for value in self.crop)
+
+    def key(self, sha256: str) -> str:
+        """The name of this rendition's derivatives: content-addressed like the original (the
+        same photograph turned and cropped alike has the same key everywhere, so its URLs may
+        be cached forever), and the original's own digest when shown as contributed."""
+        if self.identity:
+            return sha256
+        recipe = f"{sha256}/rotate={self.rotation}/crop={self.crop_text or 'full'}"
+        return hashlib.sha256(recipe.encode("ascii")).hexdigest()
+
+    def turned_size(self, upright: tuple[int, int]) -> tuple[int, int]:
+        """The size of the whole photograph once turned."""
+        return upright[::-1] if self.rotation in (90, 270) else upright
+
+    def shown_size(self, upright: tuple[int, int]) -> tuple[int, int]:
+        """The size of the photograph as shown: turned, then cropped."""
+        return self.crop[2:] if self.crop is not None else self.turned_size(upright)
+
+    def enlargement(self, width: int, height: int) -> float:
+        """How much larger than the shown part the whole photograph is (1 without a crop):
+        a reduced-scale decode must be this much larger to keep the crop sharp."""
+        if self.crop is None:
+            return 1.0
+        return max(max(width, height) / max(self.crop[2], self.crop[3]), 1.0)
+
+    def checked(self, upright: tuple[int, int]) -> Rendition:
+        """This rendition, refused (ValueError) when its crop is outside the turned photograph."""
+        if self.crop is not None:
+            width, height = self.turned_size(upright)
+            x, y, w, h = self.crop
+            if x + w > width or y + h > height:
+                raise ValueError(
+                    f"the crop {self.crop_text} is not inside the {width}×{height} photograph"
+                )
+            if (x, y, w, h) == (0, 0, width, height):
+                return replace(self, crop=None)  # the whole photograph: no crop at all
+        return self
+
+    def apply(self, image: Image.Image, upright: tuple[int, int]) -> Image.Image:
+        """Turn and crop ``image`` (the upright photograph, decoded at any scale; ``upright`` is
+        its full size)."""
+        if self.rotation:
+            image = image.transpose(CLOCKWISE[self.rotation])
+        if self.crop is None:
+            return image
+        full_width, _ = self.turned_size(upright)
+        scale = image.width / full_width
+        x, y, w, h = self.crop
+        box = (
+            math.floor(x * scale),
+            math.floor(y * scale),
+            max(math.floor(x * scale) + 1, math.ceil((x + w) * scale)),
+            max(math.floor(y * scale) + 1, math.ceil((y + h) * scale)),
+        )
+        return image.crop(box)
+
+    def turned(self, quarter: int, upright: tuple[int, int]) -> Rendition:
+        """This rendition turned ``quarter`` degrees further clockwise; a crop turns with the
+        photograph, so it still frames the same part of the object."""
+        crop = self.crop
+        size = self.turned_size(upright)
+        for _ in range((quarter % 360) // 90):
+            if crop is not None:
+                crop = turn_box(crop, size)
+            size = size[::-1]
+        return Rendition((self.rotation + quarter) % 360, crop)
+
+    def box_to_upright(self, box: Box, upright: tuple[int, int]) -> Box:
+        """A box in pixels of the shown photograph, in pixels of the upright one."""
+        x, y, w, h = box
+        if self.crop is not None:
+            x, y = x + self.crop[0], y + self.crop[1]
+        turned_back = Rendition((360 - self.rotation) % 360)
+        return turned_back.box_after_turn((x, y, w, h), self.turned_size(upright))
+
+    def box_after_turn(self, box: Box, size: tuple[int, int]) -> Box:
+        """``box`` in a photograph of ``size`` turned by this rendition's rotation."""
+        for _ in range(self.rotation // 90):
+            box = turn_box(box, size)
+            size = size[::-1]
+        return box
+
+    def box_from_upright(self, box: Box, upright: tuple[int, int]) -> Box | None:
+        """A box in pixels of the upright photograph, in pixels of the shown one: clipped to
+        the crop, None when the crop leaves none of it."""
+        x, y, w, h = self.box_after_turn(box, upright)
+        if self.crop is None:
+            return x, y, w, h
+        cx, cy, cw, ch = self.crop
+        left, top = max(x, cx), max(y, cy)
+        right, bottom = min(x + w, cx + cw), min(y + h, cy + ch)
+        if right <= left or bottom <= top:
+            return None
+        return left - cx, top - cy, right - left, bottom - top
+
+
+def turn_box(box: Box, size: tuple[int, int]) -> Box:
+    """``box`` (x, y, w, h) in a photograph of ``size`` once it is turned 90° clockwise."""
+    x, y, w, h = box
+    return size[1] - y - h, x, h, w
+
+
+def parse_box(text: str) -> Box:
+    """ "x,y,w,h" as four whole numbers (ValueError when it is not)."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError(f"not a region x,y,w,h: {text!r}")
+    x, y, w, h = (int(part.strip()) for part in parts)
+    return x, y, w, h

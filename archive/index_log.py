@@ -66,7 +66,8 @@ SMALL_TRANSACTION = 32
 
 
 class IndexChange(Base):
-    """One ware to re-index (and, for a removed photograph, the vector to drop)."""
+    """One ware to re-index (and, for a photograph removed or shown otherwise, what the indexes
+    hold of it, to drop)."""
 
     __tablename__ = "index_change"
     __table_args__ = (
@@ -154,7 +155,11 @@ def _notice_changes(session: Session, _context: Any) -> None:
         elif isinstance(obj, Photograph | WareMaker):
             pending = pending or _pending(session)
             pending.wares.add(obj.ware_id)
-            if deleted and isinstance(obj, Photograph):
+            # A photograph gone, or shown otherwise (turned, cropped): whatever the indexes
+            # hold of it must go, and its ware's row then describes it afresh.
+            if isinstance(obj, Photograph) and (
+                deleted or (obj not in session.new and _name_changed(obj, "image_key"))
+            ):
                 pending.photos.add(obj.id)
         elif isinstance(obj, Maker) and (deleted or _name_changed(obj, "name", "name_zh")):
             pending = pending or _pending(session)
@@ -202,8 +207,12 @@ def _change_rows(session: Session, pending: _Pending) -> list[tuple[int | None, 
         source = WareMaker.ware_id if column is WareMaker.maker_id else Ware.id
         for chunk in in_chunks(sorted(ids)):
             wares.update(session.scalars(select(source).where(column.in_(chunk))))
-    rows: list[tuple[int | None, int | None]] = [(ware_id, None) for ware_id in sorted(wares)]
-    rows.extend((None, photo_id) for photo_id in sorted(pending.photos))
+    # Photographs first: a turned one is dropped before its ware's row adds it back, even when
+    # the writer reads the two in different batches.
+    rows: list[tuple[int | None, int | None]] = [
+        (None, photo_id) for photo_id in sorted(pending.photos)
+    ]
+    rows.extend((ware_id, None) for ware_id in sorted(wares))
     return rows
 
 

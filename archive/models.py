@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -246,13 +247,25 @@ class WareMaker(Base):
     maker: Mapped[Maker] = relationship(back_populates="credits")
 
 
+def _image_key_default(context: Any) -> str:
+    # A photograph shown as contributed is shown under its own digest.
+    return str(context.get_current_parameters()["sha256"])
+
+
 class Photograph(Base):
-    """A photograph of a ware; the image itself lives in the store under its SHA-256."""
+    """A photograph of a ware; the image itself lives in the store under its SHA-256.
+
+    The contributed bytes are never changed: a curator's rotation and crop are recorded here
+    and ``image_key`` names the derivatives (and IIIF image) made from the original with them
+    (``archive.imaging.Rendition``); it is the SHA-256 itself while the photograph is shown as
+    contributed. ``width`` and ``height`` are the size as shown (rotated and cropped).
+    """
 
     __tablename__ = "photograph"
     __table_args__ = (
         UniqueConstraint("ware_id", "sha256"),
         Index("ix_photograph_sha256", "sha256"),
+        Index("ix_photograph_image_key", "image_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,8 +283,30 @@ class Photograph(Base):
     licence: Mapped[str | None] = mapped_column(String(300))
     attribution: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # How the curator set it upright and framed it (audited): a clockwise quarter turn and a
+    # region "x,y,w,h" in pixels of the turned photograph; None shows it whole.
+    rotation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    crop: Mapped[str | None] = mapped_column(String(60))
+    image_key: Mapped[str] = mapped_column(String(64), default=_image_key_default)
+    # What each visitor is told of this photograph, in both languages (audited).
+    caption_en: Mapped[str | None] = mapped_column(Text)
+    caption_zh: Mapped[str | None] = mapped_column(Text)
+    alt_en: Mapped[str | None] = mapped_column(String(500))
+    alt_zh: Mapped[str | None] = mapped_column(String(500))
 
     ware: Mapped[Ware] = relationship(back_populates="photographs")
+
+    @property
+    def rights(self) -> str | None:
+        """The licence or rights statement that applies to this photograph: its own, else the
+        ware's (a record published under CC BY with photographs of no stated licence of their
+        own is published with them, under that statement)."""
+        return self.licence or self.ware.rights
+
+    @property
+    def rights_inherited(self) -> bool:
+        """Whether ``rights`` is the ware's statement rather than the photograph's own."""
+        return not self.licence and bool(self.ware.rights)
 
 
 class AuditEvent(Base):

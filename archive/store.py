@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.imaging import DERIVATIVE_SIZES, ProcessedImage, process_image
+from archive.imaging import DERIVATIVE_SIZES, ProcessedImage, Rendition, process_image, upright_size
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,17 @@ class StoredImage:
     already_stored: bool = False
     # The dHash of each orientation, ``phash`` first (see ``archive.imaging.orientation_hashes``).
     orientations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """A photograph's derivatives as shown (turned, cropped): their key, size and hash."""
+
+    key: str
+    rendition: Rendition
+    width: int
+    height: int
+    phash: str
 
 
 class ImageStore:
@@ -88,6 +99,36 @@ class ImageStore:
             already_stored=already_stored,
             orientations=processed.orientations,
         )
+
+    def render(self, sha256: str, extension: str, rendition: Rendition) -> RenderedImage:
+        """Make (once) the derivatives of a stored original turned and cropped as ``rendition``
+        says, under its key; the original itself is only read. Raises ``ValueError`` when the
+        crop is outside the photograph, ``StoreUnwritable`` when they cannot be written."""
+        try:
+            data = self.original_path(sha256, extension).read_bytes()
+        except OSError as error:
+            logger.error("the image store could not read %s: %s", sha256, error)
+            raise StoreUnwritable(
+                "the image store could not read the original photograph"
+            ) from error
+        rendition = rendition.checked(upright_size(data, self.max_pixels))
+        processed = process_image(data, self.max_pixels, rendition)
+        key = rendition.key(sha256)
+        try:
+            for size, payload in processed.derivatives.items():
+                _write_once(self.derivative_path(key, size), payload)
+        except OSError as error:
+            logger.error("the image store could not write %s: %s", key, error)
+            raise StoreUnwritable(
+                "the image store could not save the photograph "
+                f"({(error.strerror or type(error).__name__).lower()})"
+            ) from error
+        return RenderedImage(key, rendition, processed.width, processed.height, processed.phash)
+
+    def upright_size(self, sha256: str, extension: str) -> tuple[int, int]:
+        """The size of a stored original as seen (EXIF orientation applied), from its header."""
+        with self.original_path(sha256, extension).open("rb") as handle:
+            return upright_size(handle.read(), self.max_pixels)
 
     def original_path(self, sha256: str, extension: str) -> Path:
         _check_sha(sha256)

@@ -31,7 +31,8 @@ Progress = Callable[[int, int], None]
 @dataclass
 class ChangeSet:
     """What the indexes must redo: wares to re-read from the catalogue (a published one is
-    (re)indexed, any other is removed) and photographs that no longer exist."""
+    (re)indexed, any other is removed) and photographs that no longer exist or are shown
+    otherwise (turned, cropped: dropped, their ware's re-reading describes them afresh)."""
 
     ware_ids: set[int] = field(default_factory=set)
     removed_photo_ids: set[int] = field(default_factory=set)
@@ -42,13 +43,13 @@ class ChangeSet:
 
 @dataclass
 class ApplyHints:
-    """What a caller already has that saves work: vectors by SHA-256 it computed, wares it
+    """What a caller already has that saves work: vectors by image key it computed, wares it
     just created (no index holds them yet), a keyword-index writer process of its own."""
 
     embeddings: Mapping[str, np.ndarray] = field(default_factory=dict)
     new_ids: set[int] = field(default_factory=set)
     text_writer: BackgroundTextIndex | None = None
-    # Local features and form vectors by SHA-256 (the ingest's photo workers computed them).
+    # Local features and form vectors by image key (the ingest's photo workers computed them).
     local_features: Mapping[str, PhotoDescription] = field(default_factory=dict)
 
 

@@ -35,9 +35,7 @@ class LocalFeatureKind:
         from index.sync import photographs_of
 
         public = set(session.scalars(public_wares()))
-        photos = [
-            Photo(p.id, p.sha256) for p in photographs_of(session, None) if p.ware_id in public
-        ]
+        photos = [Photo(p.id, p.key) for p in photographs_of(session, None) if p.ware_id in public]
         self._local(folder).rebuild(photos)
         return len(photos)
 
@@ -47,7 +45,7 @@ class LocalFeatureKind:
         photos = photographs_of(session, changes.ware_ids)
         public = public_among(session, changes.ware_ids)
         gone = {p.id for p in photos if p.ware_id not in public} | changes.removed_photo_ids
-        shown = [Photo(p.id, p.sha256) for p in photos if p.ware_id in public]
+        shown = [Photo(p.id, p.key) for p in photos if p.ware_id in public]
         if shown or gone:
             self._local(folder).update(shown, sorted(gone), hints.local_features)
 

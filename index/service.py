@@ -322,11 +322,11 @@ class SearchService:
             )
             if photo is None:
                 return []
-            sha256, is_mark = photo.sha256, photo.view == PhotoView.MARK
+            image_key, is_mark = photo.image_key, photo.view == PhotoView.MARK
             photo_id = photo.id
         opened = self._vectors()
         vector = opened.index.vector(photo_id) if opened is not None else None
-        path = ImageStore(self.settings.store_dir).derivative_path(sha256, FEATURE_DERIVATIVE)
+        path = ImageStore(self.settings.store_dir).derivative_path(image_key, FEATURE_DERIVATIVE)
         features = query_features(decode_derivative(path)) if path.exists() else None
         if vector is None and features is None:
             return []

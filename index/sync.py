@@ -88,16 +88,17 @@ def vector_index_stamp(where: Settings | Path) -> int:
 
 
 class PhotoRef(NamedTuple):
-    """A photograph as the image index needs it."""
+    """A photograph as the image index needs it: ``key`` names its derivatives as shown
+    (``Photograph.image_key``: the SHA-256 unless a curator turned or cropped it)."""
 
     id: int
-    sha256: str
+    key: str
     ware_id: int
 
 
 def photographs_of(session: Session, ware_ids: Iterable[int] | None) -> list[PhotoRef]:
     """The photographs of these wares (of every ware when None), ware by ware, in order."""
-    query = select(Photograph.id, Photograph.sha256, Photograph.ware_id).order_by(
+    query = select(Photograph.id, Photograph.image_key, Photograph.ware_id).order_by(
         Photograph.ware_id, Photograph.position, Photograph.id
     )
     if ware_ids is None:
@@ -275,13 +276,13 @@ class IndexSync:
         store's derivative."""
         known = known or {}
         embedder = embedder or self.embedder
-        ready = [photo for photo in photos if photo.sha256 in known]
+        ready = [photo for photo in photos if photo.key in known]
         if ready:
             vectors.add(
                 np.array([photo.id for photo in ready], dtype=np.int64),
-                np.stack([known[photo.sha256] for photo in ready]),
+                np.stack([known[photo.key] for photo in ready]),
             )
-        rest = [photo for photo in photos if photo.sha256 not in known]
+        rest = [photo for photo in photos if photo.key not in known]
         for start in range(0, len(rest), EMBED_BATCH):
             batch = rest[start : start + EMBED_BATCH]
             embeddings = embedder.embed_images([self._stored_image(p, embedder) for p in batch])
@@ -291,7 +292,7 @@ class IndexSync:
 
     def _stored_image(self, photo: PhotoRef, embedder: ImageEmbedder) -> Image.Image:
         """The derivative the embedder works from, decoded from the store."""
-        path = self.store.derivative_path(photo.sha256, embedder.derivative)
+        path = self.store.derivative_path(photo.key, embedder.derivative)
         return decode_derivative(path, embedder.min_side)
 
 

@@ -147,8 +147,10 @@ def photo_table(session: Session) -> PhotoTable:
 
 
 class Photo(NamedTuple):
+    """A photograph to describe: ``key`` names its derivatives (``Photograph.image_key``)."""
+
     id: int
-    sha256: str
+    key: str
 
 
 class PhotoDescription(NamedTuple):
@@ -189,7 +191,7 @@ class LocalFeatureSync:
         remove: Collection[int],
         known: Mapping[str, PhotoDescription] | None = None,
     ) -> None:
-        """Index ``add`` (those not held yet; described by SHA-256 in ``known``, or here) and
+        """Index ``add`` (those not held yet; described by image key in ``known``, or here) and
         drop ``remove``."""
         known = known or {}
         index = self.open()
@@ -235,9 +237,9 @@ class LocalFeatureSync:
     ) -> None:
         ids, vectors = [], []
         for photo in photos:
-            vector = known.get(photo.sha256)
+            vector = known.get(photo.key)
             if vector is None:
-                vector = form_of_derivative(self.store.derivative_path(photo.sha256, "thumb"))
+                vector = form_of_derivative(self.store.derivative_path(photo.key, "thumb"))
             ids.append(photo.id)
             vectors.append(vector)
         if ids:
@@ -273,9 +275,9 @@ class LocalFeatureSync:
     ) -> None:
         batch: dict[int, LocalFeatures] = {}
         for done, photo in enumerate(photos, start=1):
-            features = known.get(photo.sha256)
+            features = known.get(photo.key)
             if features is None:
-                path = self.store.derivative_path(photo.sha256, FEATURE_DERIVATIVE)
+                path = self.store.derivative_path(photo.key, FEATURE_DERIVATIVE)
                 features = features_of_derivative(path)
             batch[photo.id] = features
             if len(batch) >= 512:

@@ -191,14 +191,22 @@ PHOTOGRAPH = _object(
     {
         "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "view": {"type": "string", "enum": ["front", "base", "mark", "detail", "other"]},
+        # The size as shown: turned and cropped as a curator set it (thumbnail, display, IIIF).
         "width": {"type": "integer"},
         "height": {"type": "integer"},
         "thumbnail": {"type": "string", "format": "uri"},
         "display": {"type": "string", "format": "uri"},
         "original": {"type": "string", "format": "uri"},
+        "rotation": {"type": "integer", "enum": [0, 90, 180, 270]},
+        "crop": _nullable("string", pattern=r"^\d+,\d+,\d+,\d+$"),
+        "caption_en": _nullable("string"),
+        "caption_zh": _nullable("string"),
+        "alt_en": _nullable("string"),
+        "alt_zh": _nullable("string"),
         "photographer": _nullable("string"),
         "licence": _nullable("string"),
         "licence_label": _nullable("string"),
+        "rights": _nullable("string"),
         "attribution": _nullable("string"),
     }
 )

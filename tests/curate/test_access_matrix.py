@@ -218,6 +218,35 @@ def _arrange(site: Site, role: str) -> Request:
     return "POST", f"/curate/wares/{ware}/photos/arrange", {f"view-{photo}": "base"}
 
 
+def _turn_photo(site: Site, role: str) -> Request:
+    ware, photo = _photo_of(site)
+    return "POST", f"/curate/wares/{ware}/photos/{photo}/turn", {"turn": "90"}
+
+
+def _crop_photo(site: Site, role: str) -> Request:
+    ware, photo = _photo_of(site)
+    box = {"x": "10", "y": "10", "w": "100", "h": "80"}
+    return (
+        "POST",
+        f"/curate/wares/{ware}/photos/{photo}/crop",
+        {f"crop-{part}-{photo}": value for part, value in box.items()},
+    )
+
+
+def _undo_photo(kind: str) -> Callable[[Site, str], Request]:
+    def request(site: Site, role: str) -> Request:
+        ware, photo = _photo_of(site)
+        return "POST", f"/curate/wares/{ware}/photos/{photo}/{kind}", {}
+
+    return request
+
+
+def _history_photo(site: Site, role: str) -> Request:
+    ware = site.make_ware(photo=True)
+    digest = ware.photographs[0].sha256[:12]
+    return "GET", f"/curate/wares/{ware.id}/history/photos/{digest}.jpg", None
+
+
 def _delete_photo(site: Site, role: str) -> Request:
     ware, photo = _photo_of(site)
     return "POST", f"/curate/wares/{ware}/photos/{photo}/delete", YES
@@ -478,6 +507,11 @@ CASES: list[Case] = [
         OWN_A,
     ),
     Case("curate.undo_discard_changes", _discarded, OWN_A),
+    Case("curate.turn_photo", _turn_photo, OWN_A),
+    Case("curate.crop_photo", _crop_photo, OWN_A),
+    Case("curate.uncrop_photo", _undo_photo("uncrop"), OWN_A),
+    Case("curate.reset_photo", _undo_photo("as-contributed"), OWN_A),
+    Case("curate.history_photo", _history_photo, OWN_A),
     Case(
         "curate.photo_image",
         lambda s, r: ("GET", f"/curate/photos/{_photo_of(s)[1]}/thumb.jpg", None),

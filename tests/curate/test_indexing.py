@@ -39,3 +39,37 @@ def test_publish_edit_unpublish_and_delete_reach_the_index(real_app: Flask, site
     assert ware.id not in _indexed(site.settings)
     client.post(f"/curate/wares/{ware.id}/restore", data={"csrf_token": token})
     assert ware.id in _indexed(site.settings)
+
+
+def test_a_turned_photograph_is_described_afresh_by_every_visual_index(real_app: Flask, site: Site):
+    import numpy as np
+
+    from archive.models import WareStatus
+    from index.generations import Generations
+    from index.sync import IndexSync
+    from index.visual_index import open_feature_index, open_form_index
+
+    def described(photo_id: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        folder = Generations(site.settings.index_dir).current().path
+        vectors = IndexSync(site.settings).open_vectors(folder)
+        forms = open_form_index(folder)
+        features = open_feature_index(folder)
+        assert forms is not None and features is not None
+        return vectors.vector(photo_id), forms.vector(photo_id), photo_id in features
+
+    client = real_app.test_client()
+    token = sign_in(client, "curator")
+    ware = site.make_ware(photo=True)
+    photo_id = ware.photographs[0].id
+    client.post(f"/curate/wares/{ware.id}/publish", data={"csrf_token": token})
+    assert ware.status is WareStatus.DRAFT  # the fixture's copy; the catalogue's is published
+    vector, form, has_features = described(photo_id)
+    assert has_features
+    client.post(
+        f"/curate/wares/{ware.id}/photos/{photo_id}/turn", data={"csrf_token": token, "turn": "90"}
+    )
+    turned_vector, turned_form, still_has_features = described(photo_id)
+    assert still_has_features
+    # Described from the turned derivatives, not left as they were.
+    assert not np.allclose(vector, turned_vector)
+    assert not np.allclose(form, turned_form)

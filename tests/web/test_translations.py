@@ -48,7 +48,7 @@ def _python_strings(path: Path) -> Iterator[str]:
 def _vocabulary() -> Iterator[str]:
     # Values templates pass to _() as data: enum members and the curating pages' labels.
     from web.curate.forms import FIELDS
-    from web.curate.history import ACTIONS
+    from web.curate.history import ACTIONS, LABELS, PHOTO_DETAIL_LABELS
 
     for module in (models, curation):
         for item in vars(module).values():
@@ -63,6 +63,8 @@ def _vocabulary() -> Iterator[str]:
             ):
                 yield from (member.value for member in item)
     yield from ACTIONS.values()
+    yield from LABELS.values()
+    yield from PHOTO_DETAIL_LABELS.values()
     yield from (spec.label for spec in FIELDS)
 
 

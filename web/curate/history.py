@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from werkzeug.wrappers import Response
 
 from archive.editing import EditRefused, restore_version, ware_history
@@ -26,6 +28,7 @@ LABELS = {spec.name: spec.label for spec in FIELDS} | {
     "collection": "Collection",
     "makers": "Makers",
     "photographs": "Photographs (view and digest)",
+    "photograph_details": "Photographs (turn, crop, captions, rights)",
     "status": "Status",
     "deleted": "Deleted",
     "set": "Named set",
@@ -43,6 +46,7 @@ ACTIONS = {
     "add_photograph": "Photograph added",
     "remove_photograph": "Photograph removed",
     "arrange_photographs": "Photographs arranged",
+    "show_photograph": "Photograph turned or cropped",
     "batch_set_field": "Field set by a batch",
     "batch_append_field": "Field appended to by a batch",
     "batch_add_to_collection": "Added to a collection by a batch",
@@ -68,11 +72,44 @@ ACTIONS = {
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One field's value before and after an event, as text to show."""
+    """One field's value before and after an event, as text to show; for photographs, the
+    digests (first 12 hex digits) whose thumbnails show them too."""
 
     label: str
     before: str
     after: str
+    before_photos: tuple[str, ...] = ()
+    after_photos: tuple[str, ...] = ()
+
+
+# Snapshot keys that list photographs, and the digest prefixes that show each entry: the
+# derivative shown then ("image" once turned or cropped), else the original's.
+PHOTO_KEYS = ("photographs", "photograph_details")
+_DIGEST = re.compile(r"\b[0-9a-f]{12}\b")
+PHOTO_DETAIL_LABELS = {
+    "rotation": "turned (degrees)",
+    "crop": "cropped to",
+    "caption_en": "caption (English)",
+    "caption_zh": "caption (Chinese)",
+    "alt_en": "alt text (English)",
+    "alt_zh": "alt text (Chinese)",
+    "photographer": "photographer",
+    "licence": "licence",
+    "attribution": "credit line",
+}
+
+
+def photo_digests(value: Any) -> tuple[str, ...]:
+    """The digest prefixes a snapshot's photograph entries name, one per photograph."""
+    found: list[str] = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict):
+            digest = item.get("image") or item.get("photo")
+            if isinstance(digest, str) and _DIGEST.fullmatch(digest):
+                found.append(digest)
+        elif isinstance(item, str) and (match := _DIGEST.search(item)):
+            found.append(match.group(0))
+    return tuple(found)
 
 
 def shown(value: Any) -> str:
@@ -84,7 +121,14 @@ def shown(value: Any) -> str:
     if isinstance(value, list):
         parts = []
         for item in value:
-            if isinstance(item, list):
+            if isinstance(item, dict):
+                described = ", ".join(
+                    f"{_(label)}: {item[key]}"
+                    for key, label in PHOTO_DETAIL_LABELS.items()
+                    if item.get(key)
+                )
+                parts.append(f"{item.get('photo', '')}" + (f" ({described})" if described else ""))
+            elif isinstance(item, list):
                 name, role, qualifier = [*item, None, None, None][:3]
                 extra = ", ".join(part for part in (role, qualifier) if part)
                 parts.append(f"{name} ({extra})" if extra else str(name))
@@ -98,8 +142,20 @@ def changes_of(before: dict[str, Any] | None, after: dict[str, Any] | None) -> l
     """The fields an event changed, labelled, in the form's order."""
     before, after = before or {}, after or {}
     keys = [key for key in LABELS if key in before or key in after]
+    if before and after:
+        # A whole snapshot taken before photographs had details (a review's last one) is no
+        # change of them: an event's before and after always hold the same keys.
+        keys = [
+            key for key in keys if key != "photograph_details" or (key in before) == (key in after)
+        ]
     return [
-        FieldChange(_(LABELS[key]), shown(before.get(key)), shown(after.get(key)))
+        FieldChange(
+            _(LABELS[key]),
+            shown(before.get(key)),
+            shown(after.get(key)),
+            photo_digests(before.get(key)) if key in PHOTO_KEYS else (),
+            photo_digests(after.get(key)) if key in PHOTO_KEYS else (),
+        )
         for key in keys
         if before.get(key) != after.get(key)
     ]
@@ -132,6 +188,31 @@ def history(ware_id: int) -> str:
         restorable=restorable,
         editable=editable,
     )
+
+
+@curate.get("/wares/<int:ware_id>/history/photos/<digest>.jpg")
+@access(Rule.SIGNED_IN)
+def history_photo(ware_id: int, digest: str) -> Response:
+    """The thumbnail of a photograph as the ware's history names it (by the first 12 digits of
+    its digest), even one since removed or shown otherwise: the store keeps every derivative.
+    Only a digest this ware's own history or photographs name is served."""
+    ware = visible_ware(ware_id)
+    if not _DIGEST.fullmatch(digest):
+        abort(404)
+    named = any(
+        photo.sha256.startswith(digest) or photo.image_key.startswith(digest)
+        for photo in ware.photographs
+    ) or any(
+        digest in json.dumps([event.before, event.after])
+        for event in ware_history(db_session(), ware.id)
+    )
+    if not named:
+        abort(404)
+    folder = app_state().store.root / "derived" / "thumb" / digest[:2] / digest[2:4]
+    found = sorted(folder.glob(f"{digest}*.jpg")) if folder.is_dir() else []
+    if not found:
+        abort(404)
+    return send_file(found[0], mimetype="image/jpeg", max_age=0)
 
 
 @curate.post("/wares/<int:ware_id>/history/<int:event_id>/restore")

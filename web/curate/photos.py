@@ -1,8 +1,11 @@
-"""A ware's photographs: upload several at once, order them, mark their views, delete them, and
-serve them to the accounts that may see an unpublished ware."""
+"""A ware's photographs: upload several at once, order them, mark their views, write each one's
+caption, alt text, photographer, licence and credit, turn and crop them (the original is kept
+and every turn or crop can be undone), delete them, and serve them to the accounts that may see
+an unpublished ware."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePath
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -10,15 +13,18 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from archive.editing import (
+    PHOTO_TEXT_FIELDS,
     EditRefused,
     add_photograph,
     arrange_photographs,
     remove_photograph,
+    show_photograph,
+    turn_photograph,
     undo_photograph_removal,
 )
 from archive.ids import parse_id
-from archive.imaging import DERIVATIVE_SIZES, ImageRejected
-from archive.models import PhotoView, WareStatus
+from archive.imaging import DERIVATIVE_SIZES, ImageRejected, Rendition
+from archive.models import Photograph, PhotoView, Ware, WareStatus
 from archive.store import StoredImage, StoreUnwritable
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
@@ -130,6 +136,12 @@ def arrange_photos(ware_id: int) -> Response:
         view = request.form.get(f"view-{photo.id}", photo.view.value)
         if view in PhotoView._value2member_map_:
             views[photo.id] = PhotoView(view)
+    texts = {photo.id: _photo_texts(photo) for photo in ware.photographs}
+    for photo_id, found in texts.items():
+        licence = found.get("licence")
+        if licence and not RIGHTS_PATTERN.match(licence):
+            flash(_("Use a Creative Commons or rightsstatements.org URI for the licence."), "error")
+            return redirect(url_for("curate.ware", ware_id=ware.id) + f"#photo-{photo_id}")
     main = parse_id(request.form.get("main"))
     if main is not None and main in positions:
         # The chosen main photograph goes first, the others keep their relative order.
@@ -138,7 +150,7 @@ def arrange_photos(ware_id: int) -> Response:
     email, user_id = actor()
     try:
         changed = arrange_photographs(
-            db_session(), ware, order, views, actor=email, user_id=user_id
+            db_session(), ware, order, views, actor=email, user_id=user_id, texts=texts
         )
     except EditRefused as refusal:
         db_session().rollback()
@@ -147,8 +159,151 @@ def arrange_photos(ware_id: int) -> Response:
     db_session().commit()
     if changed:
         sync_wares(db_session(), [ware.id])
-    flash(_("Photographs arranged.") if changed else _("Nothing had changed."))
+    flash(_("Photographs saved.") if changed else _("Nothing had changed."))
     return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+
+
+def _photo_texts(photo: Photograph) -> dict[str, str | None]:
+    """The texts the form sent for ``photo`` (a field it did not send is left as it is)."""
+    found: dict[str, str | None] = {}
+    for name in PHOTO_TEXT_FIELDS:
+        raw = request.form.get(f"{name}-{photo.id}")
+        if raw is not None:
+            found[name] = clean_text(raw) or None
+    return found
+
+
+def _ware_photo(ware_id: int, photo_id: int) -> tuple[Ware, Photograph]:
+    ware = editable_ware(ware_id)
+    photo = next((item for item in ware.photographs if item.id == photo_id), None)
+    if photo is None:
+        abort(404)
+    return ware, photo
+
+
+def _shown(ware: Ware, photo: Photograph, change: Callable[[], bool], done: str) -> Response:
+    """Make a turn or crop, commit it, and bring the indexes along (the index log already
+    holds the photograph: ``archive.index_log`` notices its new image key)."""
+    try:
+        changed = change()
+    except EditRefused as refusal:
+        db_session().rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id) + f"#photo-{photo.id}")
+    except StoreUnwritable:
+        db_session().rollback()
+        flash(
+            _(
+                "The archive could not save this photograph just now. Nothing was changed; "
+                "please try again later or tell the archive's administrator."
+            ),
+            "error",
+        )
+        return redirect(url_for("curate.ware", ware_id=ware.id) + f"#photo-{photo.id}")
+    db_session().commit()
+    if changed:
+        sync_wares(db_session(), [ware.id])
+    flash(_(done) if changed else _("Nothing had changed."))
+    return redirect(url_for("curate.ware", ware_id=ware.id) + f"#photo-{photo.id}")
+
+
+# The turns offered: a quarter to the right, a half, a quarter to the left (three to the right).
+TURNS = {"90": 90, "180": 180, "270": 270}
+
+
+@curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/turn")
+@access(Rule.SIGNED_IN)
+def turn_photo(ware_id: int, photo_id: int) -> Response:
+    """Turn a photograph a quarter or a half turn clockwise (its crop turns with it)."""
+    ware, photo = _ware_photo(ware_id, photo_id)
+    quarter = TURNS.get(request.form.get("turn", ""))
+    if quarter is None:
+        flash(_("Choose a turn of 90, 180 or 270 degrees."), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id) + f"#photo-{photo.id}")
+    email, user_id = actor()
+    store = app_state().store
+    return _shown(
+        ware,
+        photo,
+        lambda: turn_photograph(
+            db_session(), store, ware, photo, quarter, actor=email, user_id=user_id
+        ),
+        "Photograph turned.",
+    )
+
+
+def _crop_box(photo: Photograph) -> tuple[int, int, int, int] | None:
+    """The crop the form sent for ``photo``, in pixels of the turned photograph, or None."""
+    values = []
+    for part in ("x", "y", "w", "h"):
+        raw = (request.form.get(f"crop-{part}-{photo.id}") or "").strip()
+        if not raw.isdigit() or len(raw) > 7:
+            return None
+        values.append(int(raw))
+    x, y, w, h = values
+    return (x, y, w, h) if w > 0 and h > 0 else None
+
+
+@curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/crop")
+@access(Rule.SIGNED_IN)
+def crop_photo(ware_id: int, photo_id: int) -> Response:
+    """Show only a region of the (turned) photograph; the original stays whole."""
+    ware, photo = _ware_photo(ware_id, photo_id)
+    box = _crop_box(photo)
+    if box is None:
+        flash(_("Give the crop as whole numbers of pixels: left, top, width and height."), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id) + f"#photo-{photo.id}")
+    rendition = Rendition(photo.rotation, box)
+    email, user_id = actor()
+    store = app_state().store
+    return _shown(
+        ware,
+        photo,
+        lambda: show_photograph(
+            db_session(), store, ware, photo, rendition, actor=email, user_id=user_id
+        ),
+        "Photograph cropped.",
+    )
+
+
+@curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/uncrop")
+@access(Rule.SIGNED_IN)
+def uncrop_photo(ware_id: int, photo_id: int) -> Response:
+    """Undo the crop: show the whole photograph again (turned as it is)."""
+    ware, photo = _ware_photo(ware_id, photo_id)
+    email, user_id = actor()
+    store = app_state().store
+    return _shown(
+        ware,
+        photo,
+        lambda: show_photograph(
+            db_session(),
+            store,
+            ware,
+            photo,
+            Rendition(photo.rotation),
+            actor=email,
+            user_id=user_id,
+        ),
+        "Crop undone: the whole photograph is shown.",
+    )
+
+
+@curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/as-contributed")
+@access(Rule.SIGNED_IN)
+def reset_photo(ware_id: int, photo_id: int) -> Response:
+    """Undo every turn and crop: show the photograph as it was contributed."""
+    ware, photo = _ware_photo(ware_id, photo_id)
+    email, user_id = actor()
+    store = app_state().store
+    return _shown(
+        ware,
+        photo,
+        lambda: show_photograph(
+            db_session(), store, ware, photo, Rendition(), actor=email, user_id=user_id
+        ),
+        "The photograph is shown as it was contributed.",
+    )
 
 
 @curate.post("/wares/<int:ware_id>/photos/<int:photo_id>/delete")
@@ -218,7 +373,7 @@ def photo_image(photo_id: int, size: str) -> Response:
     if size not in DERIVATIVE_SIZES:
         abort(404)
     photo = visible_photo(photo_id)
-    path = app_state().store.derivative_path(photo.sha256, size)
+    path = app_state().store.derivative_path(photo.image_key, size)
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="image/jpeg", max_age=0)

@@ -17,7 +17,14 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from archive.imaging import open_validated, to_rgb
+from archive.imaging import (
+    CLOCKWISE,
+    EXIF_ORIENTATION,
+    SWAPPING_ORIENTATIONS,
+    Rendition,
+    open_validated,
+    to_rgb,
+)
 
 # Limits on what one request may produce: they bound the memory and time a request can cost,
 # and are published in info.json (maxHeight defaults to maxWidth there).
@@ -257,28 +264,39 @@ def parse_request(
     return ImageRequest((x, y, w, h), output, upscaled, mirror, degrees, quality, fmt)
 
 
-_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
-_EXIF_ORIENTATION = 0x0112
-
-
-def render(data: bytes, request: ImageRequest, width: int, height: int, max_pixels: int) -> bytes:
-    """Render ``request`` from the original image bytes; ``width``×``height`` is its seen size.
+def render(
+    data: bytes,
+    request: ImageRequest,
+    width: int,
+    height: int,
+    max_pixels: int,
+    rendition: Rendition | None = None,
+) -> bytes:
+    """Render ``request`` from the original image bytes turned and cropped as ``rendition``
+    says (as contributed without one); ``width``×``height`` is its size as shown.
 
     The order is the specification's: region, size, mirror, rotation, quality, format.
     """
+    rendition = rendition or Rendition()
     image = open_validated(data, max_pixels)
     x, y, w, h = request.region
     out_w, out_h = request.size
+    swapped = image.getexif().get(EXIF_ORIENTATION, 1) in SWAPPING_ORIENTATIONS
+    upright = image.size[::-1] if swapped else image.size
     if image.format == "JPEG":
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale almost for free; ask for the smallest
-        # decode that still holds the region at the output size.
-        need = (math.ceil(width * out_w / w), math.ceil(height * out_h / h))
-        if image.getexif().get(_EXIF_ORIENTATION, 1) in _SWAPPING_ORIENTATIONS:
+        # decode of the whole (turned) photograph that still holds the region at the output
+        # size, then name it in the file's own orientation.
+        turned_w, turned_h = rendition.turned_size(upright)
+        need = (math.ceil(turned_w * out_w / w), math.ceil(turned_h * out_h / h))
+        if rendition.rotation in (90, 270):
+            need = need[::-1]
+        if swapped:
             need = need[::-1]
         image.draft("RGB", need)
     image.load()
     image = ImageOps.exif_transpose(image)
-    image = to_rgb(image, keep_grey=True)
+    image = rendition.apply(to_rgb(image, keep_grey=True), upright)
     # The decoded image may be smaller than the photograph (draft): scale the region to it.
     sx, sy = image.width / width, image.height / height
     box = (x * sx, y * sy, (x + w) * sx, (y + h) * sy)
@@ -286,8 +304,7 @@ def render(data: bytes, request: ImageRequest, width: int, height: int, max_pixe
     if request.mirror:
         result = ImageOps.mirror(result)
     if request.rotation:
-        # IIIF turns clockwise; Pillow's transpose constants turn anticlockwise.
-        result = result.transpose(_CLOCKWISE[request.rotation])
+        result = result.transpose(CLOCKWISE[request.rotation])
     if request.quality == "gray":
         result = result.convert("L")
     elif request.quality == "bitonal":
@@ -295,13 +312,6 @@ def render(data: bytes, request: ImageRequest, width: int, height: int, max_pixe
         if request.format == "jpg":
             result = result.convert("L")
     return _encode(result, request.format)
-
-
-_CLOCKWISE = {
-    90: Image.Transpose.ROTATE_270,
-    180: Image.Transpose.ROTATE_180,
-    270: Image.Transpose.ROTATE_90,
-}
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:

@@ -81,7 +81,7 @@ def _entry(key: str, value: str | None) -> dict[str, Any] | None:
 def image_service(photo: Photograph) -> dict[str, Any]:
     """The image service reference for a photograph, as painted bodies and thumbnails cite it."""
     return {
-        "id": url_for("iiif.image_base", identifier=photo.sha256, _external=True),
+        "id": url_for("iiif.image_base", identifier=photo.image_key, _external=True),
         "type": "ImageService3",
         "profile": IMAGE_PROFILE,
     }
@@ -91,7 +91,7 @@ def image_url(photo: Photograph, size: str = "max") -> str:
     """A IIIF image request URL for the whole photograph at ``size``."""
     return url_for(
         "iiif.image",
-        identifier=photo.sha256,
+        identifier=photo.image_key,
         region="full",
         size=size,
         rotation="0",
@@ -269,14 +269,31 @@ def _canvas(manifest_id: str, ware: Ware, photo: Photograph, number: int) -> dic
         "height": photo.height,
         "thumbnail": [thumbnail(photo)],
     }
-    credit = photo.attribution or (f"Photo: {photo.photographer}" if photo.photographer else None)
+    canvas["items"] = [painting_page(canvas_id, body)]
+    describe_canvas(canvas, photo)
+    return canvas
+
+
+def photo_credit(photo: Photograph) -> str | None:
+    """Who is to be credited for a photograph: its credit line, else its photographer."""
+    return photo.attribution or (f"Photo: {photo.photographer}" if photo.photographer else None)
+
+
+def describe_canvas(canvas: dict[str, Any], photo: Photograph) -> None:
+    """Put a photograph's own words on the canvas that shows it: its caption as the label,
+    its alt text (what it shows, for those who cannot see it) as the summary, its credit as the
+    required statement, and the licence that applies to it (its own, else the record's) as
+    rights."""
+    if photo.caption_en or photo.caption_zh:
+        canvas["label"] = language_map(photo.caption_en, photo.caption_zh)
+    if photo.alt_en or photo.alt_zh:
+        canvas["summary"] = language_map(photo.alt_en, photo.alt_zh)
+    credit = photo_credit(photo)
     if credit:
         canvas["requiredStatement"] = {"label": _label("attribution"), "value": {"none": [credit]}}
-    licence = rights_uri(photo.licence)
+    licence = rights_uri(photo.rights)
     if licence:
         canvas["rights"] = licence
-    canvas["items"] = [painting_page(canvas_id, body)]
-    return canvas
 
 
 def painting_page(canvas_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,12 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from archive.catalogue import get_ware
+from archive.imaging import Rendition
 from archive.models import Collection, Institution, Photograph, Ware, WareMaker, WareStatus
 from web.cors import allow_cross_origin
 from web.iiif import image as iiif_image
@@ -57,6 +58,19 @@ def _iiif_error(error: iiif_image.IIIFError) -> Response:
     return _plain_error(error.status, error.message)
 
 
+class ImageMoved(Exception):
+    """The image asked for is shown under another identifier now (``location``)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+@iiif.errorhandler(ImageMoved)
+def _moved(moved: ImageMoved) -> Response:
+    return redirect(moved.location, 301)  # type: ignore[return-value]
+
+
 @iiif.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     return _plain_error(error.code or 500, error.description or error.name)
@@ -74,9 +88,14 @@ def _json_ld(document: dict[str, Any], context: str, max_age: int) -> Response:
     return json_ld_response(document, context, max_age)
 
 
-def published_photograph(sha256: str) -> Photograph:
-    """The photograph with this digest on a published ware, or a 404."""
-    if not _SHA256.match(sha256):
+def published_photograph(identifier: str) -> Photograph:
+    """The photograph shown under this identifier (its image key) on a published ware, or a 404.
+
+    A photograph a curator has since turned or cropped is shown under a new identifier (its
+    image key; the bytes under an identifier never change): the old one, its original's
+    digest, is redirected there, so a harvested manifest or a bookmark finds it as it is shown.
+    """
+    if not _SHA256.match(identifier):
         abort(404, description="no such image")
     photo = (
         db_session()
@@ -84,23 +103,27 @@ def published_photograph(sha256: str) -> Photograph:
             select(Photograph)
             .join(Ware, Photograph.ware_id == Ware.id)
             .where(
-                Photograph.sha256 == sha256,
+                or_(Photograph.image_key == identifier, Photograph.sha256 == identifier),
                 Ware.status == WareStatus.PUBLISHED,
                 Ware.deleted_at.is_(None),
             )
-            .order_by(Photograph.id)
+            # One shown under this very identifier first.
+            .order_by((Photograph.image_key != identifier), Photograph.id)
             .limit(1)
         )
         .first()
     )
     if photo is None:
         abort(404, description="no such image")
+    if photo.image_key != identifier:
+        arguments = dict(request.view_args or {}, identifier=photo.image_key)
+        raise ImageMoved(url_for(request.endpoint or "iiif.image_info", **arguments))
     return photo
 
 
 def deep_zoom_sources(ware: Ware) -> list[str]:
     """The info.json URLs of a ware's photographs, for the deep-zoom viewer's tile sources."""
-    return [url_for("iiif.image_info", identifier=photo.sha256) for photo in ware.photographs]
+    return [url_for("iiif.image_info", identifier=photo.image_key) for photo in ware.photographs]
 
 
 @iiif.get("/<identifier>")
@@ -155,10 +178,10 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     parsed = iiif_image.parse_request(
         region, size, rotation, quality_format, photo.width, photo.height
     )
-    etag = f"{photo.sha256}-{parsed.cache_name()}"
+    etag = f"{photo.image_key}-{parsed.cache_name()}"
     if iiif_image.is_cacheable(parsed, photo.width, photo.height):
         cache_root = app_state().settings.home / "iiif-cache"
-        cached = iiif_image.cache_path(cache_root, photo.sha256, parsed)
+        cached = iiif_image.cache_path(cache_root, photo.image_key, parsed)
         if not cached.is_file():
             iiif_image.write_atomically(cached, _render(photo, parsed))
         response = send_file(cached, mimetype=parsed.media_type, etag=etag, conditional=True)
@@ -186,7 +209,12 @@ def _render(photo: Photograph, parsed: iiif_image.ImageRequest) -> bytes:
     if not original.is_file():
         abort(404, description="the image file is missing from the store")
     return iiif_image.render(
-        original.read_bytes(), parsed, photo.width, photo.height, state.settings.max_image_pixels
+        original.read_bytes(),
+        parsed,
+        photo.width,
+        photo.height,
+        state.settings.max_image_pixels,
+        Rendition.stored(photo.rotation, photo.crop),
     )
 
 

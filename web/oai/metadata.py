@@ -80,7 +80,7 @@ def original_url(photo: Photograph) -> str:
 
 def iiif_service_url(photo: Photograph) -> str:
     """The base URI of the photograph's IIIF image service."""
-    return url_for("iiif.image_base", identifier=photo.sha256, _external=True)
+    return url_for("iiif.image_base", identifier=photo.image_key, _external=True)
 
 
 def dublin_core(ware: Ware) -> ET.Element:

@@ -11,11 +11,11 @@ from flask import url_for
 from archive.exhibitions import Exhibition, ExhibitionItem
 from web.iiif.presentation import (
     PRESENTATION_CONTEXT,
+    describe_canvas,
     image_service,
     language_map,
     manifest_reference,
     painting_page,
-    rights_uri,
 )
 from web.views.exhibition_view import parse_region
 
@@ -54,7 +54,7 @@ def _canvas(manifest_id: str, item: ExhibitionItem, number: int) -> dict[str, An
     body = {
         "id": url_for(
             "iiif.image",
-            identifier=photo.sha256,
+            identifier=photo.image_key,
             region="full"
             if (x, y, w, h) == (0, 0, photo.width, photo.height)
             else f"{x},{y},{w},{h}",
@@ -90,15 +90,12 @@ def _canvas(manifest_id: str, item: ExhibitionItem, number: int) -> dict[str, An
     }
     if item.caption_en or item.caption_zh:
         canvas["summary"] = language_map(item.caption_en, item.caption_zh)
-    licence = rights_uri(photo.licence)
-    if licence:
-        canvas["rights"] = licence
-    credit = photo.attribution or (f"Photo: {photo.photographer}" if photo.photographer else None)
-    if credit:
-        canvas["requiredStatement"] = {
-            "label": language_map("Attribution", "署名"),
-            "value": {"none": [credit]},
-        }
+    summary = canvas.pop("summary", None)
+    describe_canvas(canvas, photo)
+    # An exhibition canvas is named by its ware and described by the curator's caption.
+    canvas["label"] = label
+    if summary:
+        canvas["summary"] = summary
     return canvas
 
 

@@ -54,7 +54,7 @@ def item_image(item: ExhibitionItem) -> ItemImage | None:
     width, height = max(1, round(w * scale)), max(1, round(h * scale))
     src = url_for(
         "iiif.image",
-        identifier=photo.sha256,
+        identifier=photo.image_key,
         region=f"{x},{y},{w},{h}",
         size=f"{width},{height}",
         rotation="0",

@@ -22,12 +22,12 @@ def _immutable(response: Response) -> Response:
     return response
 
 
-def _published_or_404(sha256: str):  # type: ignore[no-untyped-def]
+def _published_or_404(sha256: str, *, shown: bool = False):  # type: ignore[no-untyped-def]
     # The store builds paths only from a 64-hex digest; checking here too turns a bad one into a
     # 404 rather than an error, before the database is asked.
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         abort(404)
-    photo = queries.published_photograph(db_session(), sha256)
+    photo = queries.published_photograph(db_session(), sha256, shown=shown)
     if photo is None:
         abort(404)
     return photo
@@ -35,10 +35,11 @@ def _published_or_404(sha256: str):  # type: ignore[no-untyped-def]
 
 @images.get("/<sha256>/<size>.jpg")
 def derivative(sha256: str, size: str) -> Response:
-    """A thumbnail (320 px) or display (1200 px) JPEG of a published photograph."""
+    """A thumbnail (320 px) or display (1200 px) JPEG of a published photograph, named by its
+    image key (turned and cropped as a curator set it; see ``archive.imaging.Rendition``)."""
     if size not in DERIVATIVE_SIZES:
         abort(404)
-    _published_or_404(sha256)
+    _published_or_404(sha256, shown=True)
     path = app_state().store.derivative_path(sha256, size)
     if not path.is_file():
         abort(404)

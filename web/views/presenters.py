@@ -21,10 +21,11 @@ def scaled_size(photo: Photograph, size: str) -> tuple[int, int]:
 
 
 def image_url(photo: Photograph, size: str = "thumb", *, external: bool = False) -> str:
-    """The URL of a photograph's derivative (``thumb``, ``display``) or of its ``original``."""
+    """The URL of a photograph's derivative (``thumb``, ``display``: as shown, turned and
+    cropped, named by its image key) or of its ``original`` (as contributed)."""
     if size == "original":
         return url_for("images.original", sha256=photo.sha256, _external=external)
-    return url_for("images.derivative", sha256=photo.sha256, size=size, _external=external)
+    return url_for("images.derivative", sha256=photo.image_key, size=size, _external=external)
 
 
 def ware_date(ware: Ware) -> str:
@@ -74,9 +75,17 @@ def photograph_record(photo: Photograph, *, external: bool = True) -> dict[str, 
         "thumbnail": image_url(photo, "thumb", external=external),
         "display": image_url(photo, "display", external=external),
         "original": image_url(photo, "original", external=external),
+        "rotation": photo.rotation,
+        "crop": photo.crop,
+        "caption_en": photo.caption_en,
+        "caption_zh": photo.caption_zh,
+        "alt_en": photo.alt_en,
+        "alt_zh": photo.alt_zh,
         "photographer": photo.photographer,
         "licence": photo.licence,
         "licence_label": licence_label(photo.licence) or None,
+        # The licence that applies: the photograph's own, else the record's rights statement.
+        "rights": photo.rights,
         "attribution": photo.attribution,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import (
@@ -139,13 +139,20 @@ def collections_of_institution(
     return [(collection, int(count)) for collection, count in rows]
 
 
-def published_photograph(session: Session, sha256: str) -> Photograph | None:
-    """A photograph with this digest that belongs to a published ware, if any."""
+def published_photograph(
+    session: Session, digest: str, *, shown: bool = False
+) -> Photograph | None:
+    """A photograph of a published ware, if any, whose original has this digest, or with
+    ``shown`` whose derivatives have it as their key (``Photograph.image_key``) or did before a
+    curator turned or cropped it (they stay in the store, and a URL's bytes never change)."""
+    column = Photograph.sha256 == digest
+    if shown:
+        column = or_(column, Photograph.image_key == digest)
     return session.scalars(
         select(Photograph)
         .join(Ware, Photograph.ware_id == Ware.id)
         .where(
-            Photograph.sha256 == sha256,
+            column,
             Ware.status == WareStatus.PUBLISHED,
             Ware.deleted_at.is_(None),
         )

@@ -84,7 +84,7 @@ def match_payload(ware: Ware, hit: Hit) -> dict[str, Any] | None:
             "height": photo.height,
             "region_url": url_for(
                 "iiif.image",
-                identifier=photo.sha256,
+                identifier=photo.image_key,
                 region=region or "full",
                 size="max",
                 rotation="0",
