@@ -64,6 +64,13 @@ PHOTO_COLUMNS = (
     "photographer",
     "licence",
     "attribution",
+    "rotation",
+    "crop",
+    "image_key",
+    "caption_en",
+    "caption_zh",
+    "alt_en",
+    "alt_zh",
 )
 
 
@@ -358,8 +365,13 @@ def undo_photograph_removal(
 
 def _photograph_of(detail: dict[str, Any]) -> Photograph:
     view = detail.get("view")
+    values = {column: detail.get(column) for column in PHOTO_COLUMNS}
+    # Details kept before photographs could be turned and cropped: shown as contributed.
+    values["rotation"] = values["rotation"] or 0
+    if not values["image_key"]:
+        del values["image_key"]
     return Photograph(
-        **{column: detail.get(column) for column in PHOTO_COLUMNS},
+        **values,
         view=PhotoView(view) if view in PhotoView._value2member_map_ else PhotoView.FRONT,
         created_at=utcnow(),
     )

@@ -251,11 +251,19 @@ def test_a_removed_photograph_comes_back_with_undo(signed_in, site: Site):
             content_type="multipart/form-data",
         )
     with site.sessions() as session:
+        first = session.get(Ware, ware.id).photographs[0].id  # type: ignore[union-attr]
+    # Turned and captioned before it goes: it comes back turned and captioned.
+    client.post(
+        f"/curate/wares/{ware.id}/photos/{first}/turn", data={"csrf_token": token, "turn": "90"}
+    )
+    with site.sessions() as session:
+        session.get(Photograph, first).caption_en = "The base, with its mark"
+        session.commit()
         before = [
-            (p.sha256, p.view, p.photographer, p.position)
+            (p.sha256, p.view, p.photographer, p.position, p.rotation, p.image_key, p.caption_en)
             for p in session.get(Ware, ware.id).photographs  # type: ignore[union-attr]
         ]
-        first = session.get(Ware, ware.id).photographs[0].id  # type: ignore[union-attr]
+    assert before[0][4] == 90 and before[0][5] != before[0][0]
     asked = client.post(
         f"/curate/wares/{ware.id}/photos/{first}/delete", data={"csrf_token": token}
     )
@@ -270,7 +278,7 @@ def test_a_removed_photograph_comes_back_with_undo(signed_in, site: Site):
     client.post(_undo_url(done.get_data(as_text=True)), data={"csrf_token": token, **YES})
     with site.sessions() as session:
         after = [
-            (p.sha256, p.view, p.photographer, p.position)
+            (p.sha256, p.view, p.photographer, p.position, p.rotation, p.image_key, p.caption_en)
             for p in session.get(Ware, ware.id).photographs  # type: ignore[union-attr]
         ]
     assert after == before
