@@ -17,8 +17,7 @@ from archive.store import ImageStore
 from archive.users import create_user
 from index.sync import IndexSync
 from tests.conftest import chromium_or_skip, serving
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_curate_flows import KNOWN_PHOTO, PASSWORD, CurateSite, _sign_in
+from tests.e2e.conftest import KNOWN_PHOTO, PASSWORD, CurateSite, screenshot, sign_in
 from web import operations
 from web.app import create_app
 from web.views.context import app_state
@@ -59,7 +58,7 @@ def admin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurateSite]
 
 
 def test_admin_rebuilds_the_indexes_from_the_status_page(page, admin_site) -> None:  # type: ignore[no-untyped-def]
-    _sign_in(page, admin_site, ADMIN)
+    sign_in(page, admin_site.url, ADMIN)
     page.get_by_role("navigation", name="Curating").get_by_role("link", name="Status").click()
     page.get_by_test_id("start-rebuild").click()
     page.wait_for_url(re.compile(r"/curate/jobs/\d+$"))
