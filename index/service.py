@@ -29,11 +29,11 @@ from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
 from index.visual_index import (
     FEATURE_DERIVATIVE,
-    form_describer,
     local_stamp,
     open_feature_index,
     open_form_index,
     photo_table,
+    photograph_query,
     query_features,
 )
 from index.visual_search import Query, VisualHit, VisualSearch
@@ -474,12 +474,7 @@ class SearchService:
 
     def _query(self, image_bytes: bytes) -> Query:
         """An uploaded photograph described for every visual stage (ImageRejected if bad)."""
-        rgb = self._decoded(image_bytes)
-        return Query(
-            self.index_embedder.embed_images([rgb])[0],
-            query_features(rgb),
-            form_describer().embed_images([rgb])[0],
-        )
+        return photograph_query(self._decoded(image_bytes), self.index_embedder)
 
     def _visual(self) -> VisualSearch | None:
         """The visual stages over the pinned generation's indexes as last saved (reopened when

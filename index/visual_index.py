@@ -12,6 +12,7 @@ writer's ``index.local_kind.LocalFeatureKind`` calls; the indexes themselves
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -25,12 +26,15 @@ from sqlalchemy.orm import Session
 from archive.models import Photograph, PhotoView, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
+from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
+from index.embedders import ImageEmbedder
 from index.feature_index import FeatureIndexError, LocalFeatureIndex
-from index.form import FormDescriptor
+from index.form import FormDescriptor, form_of
 from index.generations import Generations
 from index.local_features import LocalFeatureExtractor, LocalFeatures
+from index.segment import segment
 from index.vectors import VectorIndex
-from index.visual_search import PhotoTable
+from index.visual_search import PhotoTable, Query
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
 FEATURE_DERIVATIVE = "display"
@@ -81,8 +85,37 @@ def form_describer() -> FormDescriptor:
 
 def form_of_derivative(data: bytes | Path) -> np.ndarray:
     """The form vector of a thumbnail derivative, from its JPEG bytes or its file."""
+    return global_and_form(decoded(data), None)[1]
+
+
+def decoded(data: bytes | Path) -> Image.Image:
+    """A derivative's RGB pixels, from its JPEG bytes or its file."""
     with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
-        return form_describer().embed_images([image.convert("RGB")])[0]
+        return image.convert("RGB")
+
+
+def global_and_form(
+    picture: Image.Image, embedder: ImageEmbedder | None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """``embedder``'s vector (None without one) and the form vector of one decoded picture.
+
+    The built-in descriptor (v2) and the form segment the object on the same small picture
+    (``load_rgb``), so it is segmented once for both; the vectors are those each would make on
+    its own."""
+    rgb = load_rgb(picture)
+    seg = segment(rgb)
+    if isinstance(embedder, VisualDescriptorV2):
+        vector: np.ndarray | None = describe(rgb, seg)
+    else:
+        vector = embedder.embed_images([picture])[0] if embedder is not None else None
+    return vector, form_of(picture, seg)
+
+
+def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
+    """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
+    ``embedder``'s vector, local features and form."""
+    vector, form = global_and_form(picture, embedder)
+    return Query(vector, query_features(picture), form)
 
 
 def form_path(where: Settings | Path) -> Path:
@@ -160,7 +193,17 @@ class PhotoDescription(NamedTuple):
 
 def describe_derivatives(display: bytes | Path, thumb: bytes | Path) -> PhotoDescription:
     """A stored photograph's local features (display derivative) and form (thumbnail)."""
-    return PhotoDescription(features_of_derivative(display), form_of_derivative(thumb))
+    return describe_photo(display, decoded(thumb), None)[1]
+
+
+def describe_photo(
+    display: bytes | Path, thumb: Image.Image, embedder: ImageEmbedder | None
+) -> tuple[np.ndarray | None, PhotoDescription]:
+    """A stored photograph's ``embedder`` vector (of ``thumb``, its decoded thumbnail; None
+    without an embedder), local features (display derivative) and form (``thumb``), with one
+    segmentation for the built-in descriptor and the form (see ``global_and_form``)."""
+    vector, form = global_and_form(thumb, embedder)
+    return vector, PhotoDescription(features_of_derivative(display), form)
 
 
 class LocalFeatureSync:
@@ -230,6 +273,13 @@ class LocalFeatureSync:
         path.with_name(path.name + ".json").unlink(missing_ok=True)
         return VectorIndex(path, form.name, form.dim)
 
+    def _stored_form_name(self) -> str | None:
+        """The describer whose vectors the form index holds (None when there is none)."""
+        meta = self.directory / "form.faiss.json"
+        if not meta.exists() or not (self.directory / "form.faiss").exists():
+            return None
+        return str(json.loads(meta.read_text(encoding="utf-8"))["embedder"])
+
     def _add_forms(
         self, forms: VectorIndex, photos: Collection[Photo], known: Mapping[str, np.ndarray]
     ) -> None:
@@ -259,6 +309,16 @@ class LocalFeatureSync:
                 ),
             )
         missing, stale = LocalFeatureIndex(self.directory, extractor_name()).verify(expected)
+        stored_form = self._stored_form_name()
+        if stored_form is not None and stored_form != form_describer().name:
+            return (
+                [],
+                [],
+                (
+                    f"the form index holds {stored_form} vectors but this version describes "
+                    f"{form_describer().name}: run 'potbank index rebuild'"
+                ),
+            )
         # A photograph without its form vector is as good as missing (rebuild mends both).
         formed = set(self._open_forms().ids().tolist())
         missing = sorted(set(missing) | (set(expected) - formed))

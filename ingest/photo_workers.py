@@ -25,7 +25,7 @@ from archive.imaging import decode_derivative
 from archive.processes import ChildProcess, ChildProcessFailed, serve
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
-from index.visual_index import FEATURE_DERIVATIVE, PhotoDescription, describe_derivatives
+from index.visual_index import FEATURE_DERIVATIVE, PhotoDescription, describe_photo
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,24 @@ def prepare_photo(
     assert stored.processed is not None
     if stored.already_stored:
         return PreparedPhoto(stored)
-    image = decode_derivative(stored.processed.derivatives[wants.derivative], wants.min_side)
     derivatives = stored.processed.derivatives
-    features = describe_derivatives(derivatives[FEATURE_DERIVATIVE], derivatives["thumb"])
+    # The thumbnail is decoded once: the form is made from it, and so is the vector of an
+    # embedder that works from it (the built-in descriptor, which shares the form's
+    # segmentation; see index.visual_index.describe_photo).
+    thumb = decode_derivative(derivatives["thumb"])
+    image = (
+        thumb
+        if wants == ModelInput("thumb", 0)
+        else decode_derivative(derivatives[wants.derivative], wants.min_side)
+    )
+    vector, features = describe_photo(
+        derivatives[FEATURE_DERIVATIVE], thumb, embedder if image is thumb else None
+    )
     if embedder is None:
         return PreparedPhoto(stored, image=image, features=features)
-    return PreparedPhoto(stored, vector=embedder.embed_images([image])[0], features=features)
+    if vector is None:
+        vector = embedder.embed_images([image])[0]
+    return PreparedPhoto(stored, vector=vector, features=features)
 
 
 class _Worker:
