@@ -70,11 +70,12 @@ def _ring_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    value = rgb.max(axis=2)
-    low = rgb.min(axis=2)
+    # Channel by channel: numpy reduces a last axis of three slowly (same values).
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    value = np.maximum(np.maximum(r, g), b)
+    low = np.minimum(np.minimum(r, g), b)
     delta = value - low
     sat = np.where(value > _EPS, delta / (value + _EPS), 0.0)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     safe = np.where(delta > _EPS, delta, 1.0)
     hue = (
         np.where(
@@ -181,7 +182,7 @@ def _lbp(grey: np.ndarray) -> np.ndarray:
     offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
     bits = np.stack(
         [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + 0.02 for dy, dx in offsets]
-    ).astype(np.int64)
+    ).astype(np.int8)
     ones = bits.sum(axis=0)
     transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
     return np.where(transitions <= 2, ones, 9)
@@ -226,7 +227,8 @@ def _shape(rgb: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """Object silhouette statistics: area, elongation and radial profile of the foreground."""
     border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
     background = np.median(border, axis=0)
-    distance = np.abs(rgb - background).sum(axis=2)
+    difference = np.abs(rgb - background)
+    distance = difference[..., 0] + difference[..., 1] + difference[..., 2]
     foreground = np.clip((distance - 0.12) / 0.15, 0, 1)
     area = foreground.mean()
     y, x = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
