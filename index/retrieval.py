@@ -18,14 +18,9 @@ from PIL import Image
 from archive.imaging import DERIVATIVE_SIZES
 from index.embedders import builtin_descriptor
 from index.feature_index import LocalFeatureIndex
+from index.photo_description import decoded, describe_photo, extractor_name, form_describer
 from index.vectors import VectorIndex
-from index.visual_index import (
-    decoded,
-    describe_photo,
-    extractor_name,
-    form_describer,
-    photograph_query,
-)
+from index.visual_index import photograph_query
 from index.visual_search import PhotoTable, VisualSearch
 
 

@@ -24,17 +24,16 @@ from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedd
 from index.generations import Generations
 from index.hybrid import FusedResult, rrf
 from index.local_features import LocalFeatures
+from index.photo_description import FEATURE_DERIVATIVE, query_features
 from index.sync import stored_vector_embedder, vector_index_stamp, vector_path
 from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
 from index.visual_index import (
-    FEATURE_DERIVATIVE,
     local_stamp,
     open_feature_index,
     open_form_index,
     photo_table,
     photograph_query,
-    query_features,
 )
 from index.visual_search import Query, VisualHit, VisualSearch
 

@@ -2,7 +2,8 @@
 others.
 
 Local features are extracted from each photograph's display derivative, form vectors
-(``index.form``) from its thumbnail; both at ingest by the photo workers and at rebuild here.
+(``index.form``) from its thumbnail (``index.photo_description``); both at ingest by the photo
+workers and at rebuild here.
 Only published wares' photographs are indexed, as for the image index. Both live in
 ``<generation folder>/local``; ``LocalFeatureSync`` keeps one such folder and is what the index
 writer's ``index.local_kind.LocalFeatureKind`` calls; the indexes themselves
@@ -11,9 +12,7 @@ writer's ``index.local_kind.LocalFeatureKind`` calls; the indexes themselves
 
 from __future__ import annotations
 
-import io
 import json
-import threading
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -26,46 +25,22 @@ from sqlalchemy.orm import Session
 from archive.models import Photograph, PhotoView, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
-from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
 from index.embedders import ImageEmbedder
 from index.feature_index import FeatureIndexError, LocalFeatureIndex
-from index.form import FormDescriptor, form_of
 from index.generations import Generations
-from index.local_features import LocalFeatureExtractor, LocalFeatures
-from index.segment import segment
+from index.local_features import LocalFeatures
+from index.photo_description import (
+    FEATURE_DERIVATIVE,
+    PhotoDescription,
+    extractor_name,
+    features_of_derivative,
+    form_describer,
+    form_of_derivative,
+    global_and_form,
+    query_features,
+)
 from index.vectors import VectorIndex
 from index.visual_search import PhotoTable, Query
-
-# The derivative features are extracted from (1200 px): a sherd is a small part of it.
-FEATURE_DERIVATIVE = "display"
-# A query photograph gives more keypoints than a stored one keeps: a sherd's few keypoints
-# must all get their chance to match.
-QUERY_KEYPOINTS = 600
-
-_local = threading.local()
-
-
-def extractor() -> LocalFeatureExtractor:
-    """This thread's extractor (OpenCV's detectors must not be shared between threads)."""
-    found = getattr(_local, "extractor", None)
-    if found is None:
-        found = _local.extractor = LocalFeatureExtractor()
-    return found
-
-
-def extractor_name() -> str:
-    return extractor().name
-
-
-def features_of_derivative(data: bytes | Path) -> LocalFeatures:
-    """Local features of a display derivative, from its JPEG bytes or its file."""
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
-        return extractor().extract(image)
-
-
-def query_features(image: Image.Image) -> LocalFeatures:
-    """Local features of an uploaded photograph."""
-    return extractor().extract(image, QUERY_KEYPOINTS)
 
 
 def feature_dir(where: Settings | Path) -> Path:
@@ -73,42 +48,6 @@ def feature_dir(where: Settings | Path) -> Path:
     serving generation)."""
     folder = where if isinstance(where, Path) else Generations(where.index_dir).current().path
     return folder / "local"
-
-
-def form_describer() -> FormDescriptor:
-    """This thread's form describer (segmentation runs OpenCV, one per thread as above)."""
-    found = getattr(_local, "form", None)
-    if found is None:
-        found = _local.form = FormDescriptor()
-    return found
-
-
-def form_of_derivative(data: bytes | Path) -> np.ndarray:
-    """The form vector of a thumbnail derivative, from its JPEG bytes or its file."""
-    return global_and_form(decoded(data), None)[1]
-
-
-def decoded(data: bytes | Path) -> Image.Image:
-    """A derivative's RGB pixels, from its JPEG bytes or its file."""
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
-        return image.convert("RGB")
-
-
-def global_and_form(
-    picture: Image.Image, embedder: ImageEmbedder | None
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """``embedder``'s vector (None without one) and the form vector of one decoded picture.
-
-    The built-in descriptor (v2) and the form segment the object on the same small picture
-    (``load_rgb``), so it is segmented once for both; the vectors are those each would make on
-    its own."""
-    rgb = load_rgb(picture)
-    seg = segment(rgb)
-    if isinstance(embedder, VisualDescriptorV2):
-        vector: np.ndarray | None = describe(rgb, seg)
-    else:
-        vector = embedder.embed_images([picture])[0] if embedder is not None else None
-    return vector, form_of(picture, seg)
 
 
 def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
@@ -182,28 +121,6 @@ def photo_table(session: Session) -> PhotoTable:
 class Photo(NamedTuple):
     id: int
     sha256: str
-
-
-class PhotoDescription(NamedTuple):
-    """What the local-feature and form indexes keep of one photograph."""
-
-    features: LocalFeatures
-    form: np.ndarray
-
-
-def describe_derivatives(display: bytes | Path, thumb: bytes | Path) -> PhotoDescription:
-    """A stored photograph's local features (display derivative) and form (thumbnail)."""
-    return describe_photo(display, decoded(thumb), None)[1]
-
-
-def describe_photo(
-    display: bytes | Path, thumb: Image.Image, embedder: ImageEmbedder | None
-) -> tuple[np.ndarray | None, PhotoDescription]:
-    """A stored photograph's ``embedder`` vector (of ``thumb``, its decoded thumbnail; None
-    without an embedder), local features (display derivative) and form (``thumb``), with one
-    segmentation for the built-in descriptor and the form (see ``global_and_form``)."""
-    vector, form = global_and_form(thumb, embedder)
-    return vector, PhotoDescription(features_of_derivative(display), form)
 
 
 class LocalFeatureSync:

@@ -26,7 +26,7 @@ from archive.imaging import decode_derivative
 from archive.processes import ChildProcess, ChildProcessFailed, serve
 from archive.store import ImageStore, StoredImage
 from index.embedders import ImageEmbedder
-from index.visual_index import FEATURE_DERIVATIVE, PhotoDescription, describe_photo
+from index.photo_description import FEATURE_DERIVATIVE, PhotoDescription, describe_photo
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def prepare_photo(
     derivatives = stored.processed.derivatives
     # The thumbnail is decoded once: the form is made from it, and so is the vector of an
     # embedder that works from it (the built-in descriptor, which shares the form's
-    # segmentation; see index.visual_index.describe_photo).
+    # segmentation; see index.photo_description.describe_photo).
     thumb = decode_derivative(derivatives["thumb"])
     image = (
         thumb

@@ -11,8 +11,8 @@ from PIL import Image, ImageDraw
 
 from index.descriptor_v2 import VisualDescriptorV2, load_rgb
 from index.form import FormDescriptor, form_similarity, fused_ranking, fused_similarity
+from index.photo_description import global_and_form
 from index.segment import segment
-from index.visual_index import global_and_form
 
 
 def silhouette(kind: str, seed: int) -> Image.Image:
