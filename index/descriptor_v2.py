@@ -33,7 +33,7 @@ from PIL import Image, ImageOps
 from index.descriptor import WORK_SIZE as POOLED_SIZE
 from index.descriptor import VisualDescriptor
 from index.descriptor import _soft_hist as soft_hist
-from index.segment import Segmentation, segment
+from index.segment import segment
 
 WORK_SIZE = 192
 GRID = 96  # the object box is resampled to GRID x GRID for the spatial blocks
@@ -237,11 +237,9 @@ def _pooled(picture: np.ndarray) -> np.ndarray:
     return _POOLED._describe(np.clip(balanced, 0, 1).astype(np.float32))
 
 
-def describe_blocks(rgb: np.ndarray, seg: Segmentation | None = None) -> dict[str, np.ndarray]:
-    """Blocks of the picture (inside any frame), and (prefixed "object_") of the object's box;
-    ``seg`` is ``segment(rgb)`` when the caller has it already (the form is described from the
-    same picture)."""
-    seg = seg if seg is not None else segment(rgb)
+def describe_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """Blocks of the picture (inside any frame), and (prefixed "object_") of the object's box."""
+    seg = segment(rgb)
     x, y, w, h = seg.picture_box
     picture = rgb[y : y + h, x : x + w]
     blocks = _blocks(picture, seg.mask[y : y + h, x : x + w])
@@ -256,10 +254,9 @@ def describe_blocks(rgb: np.ndarray, seg: Segmentation | None = None) -> dict[st
     return blocks
 
 
-def describe(rgb: np.ndarray, seg: Segmentation | None = None) -> np.ndarray:
-    """The v2 vector of a uint8 RGB array (any size; see load_rgb for the usual one), with its
-    segmentation if the caller has it."""
-    blocks = describe_blocks(rgb, seg)
+def describe(rgb: np.ndarray) -> np.ndarray:
+    """The v2 vector of a uint8 RGB array (any size; see load_rgb for the usual one)."""
+    blocks = describe_blocks(rgb)
     vector = np.concatenate([weight * blocks[name] for name, weight in _WEIGHTS.items()])
     return (vector / (np.linalg.norm(vector) + _EPS)).astype(np.float32)
 

@@ -1,5 +1,5 @@
 """What is computed from each photograph for the visual indexes: its local features, its form
-and (for the built-in descriptor) its global vector, sharing one decode and one segmentation.
+and (for the built-in descriptor) its global vector, from one decode of its thumbnail.
 
 The photo workers of an ingest run these on every core, and rebuilds and queries run the same
 functions, so a photograph is described alike wherever it is. The module imports no database or
@@ -21,7 +21,6 @@ from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
 from index.embedders import ImageEmbedder
 from index.form import FormDescriptor, form_of
 from index.local_features import LocalFeatureExtractor, LocalFeatures
-from index.segment import segment
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
 FEATURE_DERIVATIVE = "display"
@@ -77,18 +76,13 @@ def decoded(data: bytes | Path) -> Image.Image:
 def global_and_form(
     picture: Image.Image, embedder: ImageEmbedder | None
 ) -> tuple[np.ndarray | None, np.ndarray]:
-    """``embedder``'s vector (None without one) and the form vector of one decoded picture.
-
-    The built-in descriptor (v2) and the form segment the object on the same small picture
-    (``load_rgb``), so it is segmented once for both; the vectors are those each would make on
-    its own."""
-    rgb = load_rgb(picture)
-    seg = segment(rgb)
+    """``embedder``'s vector (None without one) and the form vector of one decoded picture
+    (each segments the object on its own picture of it: see ``index.form.form_of``)."""
     if isinstance(embedder, VisualDescriptorV2):
-        vector: np.ndarray | None = describe(rgb, seg)
+        vector: np.ndarray | None = describe(load_rgb(picture))
     else:
         vector = embedder.embed_images([picture])[0] if embedder is not None else None
-    return vector, form_of(picture, seg)
+    return vector, form_of(picture)
 
 
 class PhotoDescription(NamedTuple):
@@ -107,7 +101,6 @@ def describe_photo(
     display: bytes | Path, thumb: Image.Image, embedder: ImageEmbedder | None
 ) -> tuple[np.ndarray | None, PhotoDescription]:
     """A stored photograph's ``embedder`` vector (of ``thumb``, its decoded thumbnail; None
-    without an embedder), local features (display derivative) and form (``thumb``), with one
-    segmentation for the built-in descriptor and the form (see ``global_and_form``)."""
+    without an embedder), local features (display derivative) and form (``thumb``)."""
     vector, form = global_and_form(thumb, embedder)
     return vector, PhotoDescription(features_of_derivative(display), form)

@@ -14,7 +14,7 @@ finds is plain and the object box shrinks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -46,14 +46,6 @@ class Segmentation:
     soft_box: tuple[int, int, int, int]
     # The picture inside any frame, mat or other ground it was placed on (else the whole).
     picture_box: tuple[int, int, int, int]
-    # The segmentation as found, at the work size: what ``at`` rescales.
-    work: Segmentation | None = field(default=None, repr=False, compare=False)
-
-    def at(self, width: int, height: int) -> Segmentation:
-        """This segmentation for the same photograph resampled to ``width`` x ``height``, as
-        ``segment`` would return it there had it found the same object: one segmentation
-        serves every size a photograph is described at (the descriptor's, the form's)."""
-        return _fitted(self.work or self, width, height)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -194,23 +186,16 @@ def segment(rgb: np.ndarray, passes: int = 4) -> Segmentation:
     if scale < 1:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    return _fitted(_segment(small, passes), w, h)
-
-
-def _fitted(work: Segmentation, w: int, h: int) -> Segmentation:
-    """``work`` (found on a picture at most WORK_SIZE px) for the picture at ``w`` x ``h``."""
-    # The work picture's longer side is WORK_SIZE, or the picture's own when that was smaller.
-    scale = max(work.mask.shape) / max(h, w)
-    mask = work.mask
-    if mask.shape != (h, w):
+    found = _segment(small, passes)
+    mask = found.mask
+    if scale < 1:
         mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
     return Segmentation(
         mask,
         _box(mask),
-        work.found,
-        _scaled(work.soft_box, scale, w, h),
-        _scaled(work.picture_box, scale, w, h),
-        work,
+        found.found,
+        _scaled(found.soft_box, scale, w, h),
+        _scaled(found.picture_box, scale, w, h),
     )
 
 

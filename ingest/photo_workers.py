@@ -70,8 +70,7 @@ def prepare_photo(
         return PreparedPhoto(stored)
     derivatives = stored.processed.derivatives
     # The thumbnail is decoded once: the form is made from it, and so is the vector of an
-    # embedder that works from it (the built-in descriptor, which shares the form's
-    # segmentation; see index.photo_description.describe_photo).
+    # embedder that works from it (the built-in descriptor).
     thumb = decode_derivative(derivatives["thumb"])
     image = (
         thumb

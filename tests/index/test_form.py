@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from index.descriptor_v2 import VisualDescriptorV2, load_rgb
+from index.descriptor_v2 import VisualDescriptorV2
 from index.form import FormDescriptor, form_similarity, fused_ranking, fused_similarity
 from index.photo_description import global_and_form
-from index.segment import segment
 
 
 def silhouette(kind: str, seed: int) -> Image.Image:
@@ -90,9 +89,9 @@ def test_fused_ranking_mixes_form_with_the_global_descriptor(forms) -> None:
     assert np.allclose(only_form, form_similarity(vectors[1], vectors))
 
 
-def test_one_segmentation_serves_the_descriptor_and_the_form() -> None:
-    """At ingest and query the built-in descriptor and the form share one segmentation of the
-    descriptor's picture: each vector is exactly what its describer makes on its own."""
+def test_one_description_gives_each_describer_its_own_vectors() -> None:
+    """At ingest, rebuild and query the built-in descriptor and the form are made from one
+    decoded picture: each vector is exactly what its describer makes on its own."""
     descriptor = VisualDescriptorV2()
     for kind in KINDS:
         picture = silhouette(kind, 3)
@@ -102,20 +101,3 @@ def test_one_segmentation_serves_the_descriptor_and_the_form() -> None:
         # Without an embedder (a rebuild of the form index alone) the same form comes back.
         alone, form_alone = global_and_form(picture, None)
         assert alone is None and np.array_equal(form_alone, form)
-
-
-def test_a_segmentation_is_rescaled_to_another_size_of_the_picture() -> None:
-    """``Segmentation.at`` gives the object found on one picture at another size: the same
-    result at the size it was found, the box scaled at another."""
-    rgb = load_rgb(silhouette("vase", 1), 192)
-    found = segment(rgb)
-    same = found.at(rgb.shape[1], rgb.shape[0])
-    assert np.array_equal(same.mask, found.mask) and same.box == found.box
-    assert (same.soft_box, same.picture_box) == (found.soft_box, found.picture_box)
-    assert found.found
-    smaller = found.at(160, 160)
-    assert smaller.mask.shape == (160, 160) and smaller.found
-    x, y, w, h = found.box
-    assert np.allclose(
-        smaller.box, (x * 160 / 192, y * 160 / 192, w * 160 / 192, h * 160 / 192), atol=3
-    )

@@ -114,13 +114,13 @@ def test_verify_reports_form_vectors_of_another_describer_and_rebuild_mends_them
     rebuild that replaces it."""
     meta = feature_dir(current_generation(settings).path) / "form.faiss.json"
     stored = json.loads(meta.read_text(encoding="utf-8"))
-    meta.write_text(json.dumps({**stored, "embedder": "potbank-form-v1"}), encoding="utf-8")
+    meta.write_text(json.dumps({**stored, "embedder": "potbank-form-v0"}), encoding="utf-8")
     sync = IndexSync(settings)
     with session_factory() as session:
         reason = sync.verify(session).kinds["local"].rebuild_reason
         assert reason is not None and "potbank index rebuild" in reason
-        assert "potbank-form-v1" in reason and FormDescriptor.name in reason
-        assert json.loads(meta.read_text(encoding="utf-8"))["embedder"] == "potbank-form-v1"
+        assert "potbank-form-v0" in reason and FormDescriptor.name in reason
+        assert json.loads(meta.read_text(encoding="utf-8"))["embedder"] == "potbank-form-v0"
         sync.rebuild(session)
         assert sync.verify(session).clean
     rebuilt = feature_dir(current_generation(settings).path) / "form.faiss.json"
