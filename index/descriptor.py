@@ -11,6 +11,7 @@ histograms keep only their Fourier magnitudes (a rotation shifts them circularly
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -30,6 +31,7 @@ _WEIGHTS = {
     "shape": 0.4,
 }
 _RINGS = (0.0, 0.35, 0.7, 1.5)
+_RING_COUNT = len(_RINGS) - 1
 _HUE_BINS, _SAT_BINS, _GREY_BINS = 12, 3, 4
 _ORIENT_BINS = 12
 
@@ -59,23 +61,28 @@ def _load(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
-def _ring_masks(height: int, width: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Masks of concentric rings (radius 1 = the inscribed ellipse) and a centre weighting."""
+@functools.lru_cache(maxsize=64)
+def _ring_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's concentric ring (radius 1 = the inscribed ellipse; -1 outside them all)
+    and a centre weighting; thumbnails come in a few sizes, so they are made once a size."""
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     radius = np.hypot((y - (height - 1) / 2) / (height / 2), (x - (width - 1) / 2) / (width / 2))
-    masks = [
-        ((radius >= lo) & (radius < hi)).astype(np.float32) for lo, hi in itertools.pairwise(_RINGS)
-    ]
+    ring = np.full((height, width), -1, dtype=np.int64)
+    for number, (lo, hi) in enumerate(itertools.pairwise(_RINGS)):
+        ring[(radius >= lo) & (radius < hi)] = number
     centre = np.exp(-(radius**2) / (2 * 0.4**2)).astype(np.float32)
-    return masks, centre
+    ring.setflags(write=False)
+    centre.setflags(write=False)
+    return ring, centre
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    value = rgb.max(axis=2)
-    low = rgb.min(axis=2)
+    # Channel by channel: numpy reduces a last axis of three slowly (same values).
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    value = np.maximum(np.maximum(r, g), b)
+    low = np.minimum(np.minimum(r, g), b)
     delta = value - low
     sat = np.where(value > _EPS, delta / (value + _EPS), 0.0)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     safe = np.where(delta > _EPS, delta, 1.0)
     hue = (
         np.where(
@@ -104,34 +111,67 @@ def _soft_hist(values: np.ndarray, bins: int, weights: np.ndarray, circular: boo
     return hist[:bins]
 
 
-def _colour(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> dict[str, np.ndarray]:
+def _ring_hists(
+    values: np.ndarray,
+    bins: int,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    circular: bool,
+    count: int = _RING_COUNT,
+) -> np.ndarray:
+    """``_soft_hist`` of ``count`` groups (the rings) at once: row ``g`` is the histogram of
+    the pixels whose ``groups`` entry is ``g`` (group -1 counts nowhere). The sums are the
+    same, in the same order, as one ``_soft_hist`` a ring with the other pixels weighted 0."""
+    pos = values * bins - 0.5
+    left = np.floor(pos)
+    frac = pos - left
+    left = left.astype(np.int64)
+    right = left + 1
+    if circular:
+        left, right = left % bins, right % bins
+    else:
+        left, right = np.clip(left, 0, bins - 1), np.clip(right, 0, bins - 1)
+    inside = (groups >= 0).ravel()
+    offset = groups.ravel()[inside] * bins
+    hist = np.bincount(
+        offset + left.ravel()[inside],
+        (weights * (1 - frac)).ravel()[inside],
+        minlength=count * bins,
+    )
+    hist += np.bincount(
+        offset + right.ravel()[inside], (weights * frac).ravel()[inside], minlength=count * bins
+    )
+    return hist.reshape(count, bins)
+
+
+def _colour(rgb: np.ndarray, ring: np.ndarray, centre: np.ndarray) -> dict[str, np.ndarray]:
     hue, sat, value = _hsv(rgb)
     # Colourful pixels vote by hue × saturation, greys by lightness; dark pixels carry no hue.
     colourful = np.clip((sat - 0.12) / 0.15, 0, 1) * np.clip((value - 0.12) / 0.15, 0, 1)
-    hue_sat, grey, chroma = [], [], []
     lab_a = rgb[..., 0] - rgb[..., 1]
     lab_b = (rgb[..., 0] + rgb[..., 1]) / 2 - rgb[..., 2]
     norm = value + 0.05
     chroma_a = np.clip(lab_a / norm * 0.5 + 0.5, 0, 1)
     chroma_b = np.clip(lab_b / norm * 0.5 + 0.5, 0, 1)
-    for ring in rings:
-        weight = ring * centre
-        joint = np.zeros((_SAT_BINS, _HUE_BINS))
-        sat_pos = np.clip(sat * _SAT_BINS, 0, _SAT_BINS - 1e-3).astype(np.int64)
-        for s in range(_SAT_BINS):
-            w = weight * colourful * (sat_pos == s)
-            joint[s] = _soft_hist(hue, _HUE_BINS, w, circular=True)
-        hue_sat.append(joint.ravel())
-        grey.append(_soft_hist(value, _GREY_BINS, weight * (1 - colourful), circular=False))
-        ab = np.clip(chroma_a * 6, 0, 5.999).astype(np.int64) * 6 + np.clip(
-            chroma_b * 6, 0, 5.999
-        ).astype(np.int64)
-        chroma.append(np.bincount(ab.ravel(), weight.ravel(), minlength=36))
-    return {
-        "hue_sat": np.concatenate(hue_sat),
-        "grey": np.concatenate(grey),
-        "chroma": np.concatenate(chroma),
-    }
+    # Per ring: a hue histogram for each saturation band, then lightness, then chroma.
+    sat_pos = np.clip(sat * _SAT_BINS, 0, _SAT_BINS - 1e-3).astype(np.int64)
+    hue_sat = _ring_hists(
+        hue,
+        _HUE_BINS,
+        centre * colourful,
+        np.where(ring >= 0, ring * _SAT_BINS + sat_pos, -1),
+        circular=True,
+        count=_RING_COUNT * _SAT_BINS,
+    )
+    grey = _ring_hists(value, _GREY_BINS, centre * (1 - colourful), ring, circular=False)
+    ab = np.clip(chroma_a * 6, 0, 5.999).astype(np.int64) * 6 + np.clip(
+        chroma_b * 6, 0, 5.999
+    ).astype(np.int64)
+    inside = (ring >= 0).ravel()
+    chroma = np.bincount(
+        (ring * 36 + ab).ravel()[inside], centre.ravel()[inside], minlength=_RING_COUNT * 36
+    )
+    return {"hue_sat": hue_sat.ravel(), "grey": grey.ravel(), "chroma": chroma}
 
 
 def _gradients(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +197,7 @@ def lbp_codes(grey: np.ndarray, threshold: float = 0.02) -> np.ndarray:
     return np.where(transitions <= 2, ones, 9)
 
 
-def _texture(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> dict[str, np.ndarray]:
+def _texture(rgb: np.ndarray, ring: np.ndarray, centre: np.ndarray) -> dict[str, np.ndarray]:
     grey = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     # Dividing by mean brightness makes gradient strength independent of exposure.
     grey = grey / (float((grey * centre).sum() / centre.sum()) + 0.05)
@@ -168,14 +208,23 @@ def _texture(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> di
             g = g.reshape(g.shape[0] // 2, 2, g.shape[1] // 2, 2).mean(axis=(1, 3))
         magnitude, angle = _gradients(g)
         codes = lbp_codes(g)
-        for ring in rings:
-            weight = (ring * centre)[::scale, ::scale][: g.shape[0], : g.shape[1]]
-            hist = _soft_hist(angle / np.pi, _ORIENT_BINS, magnitude * weight, circular=True)
-            # Fourier magnitudes of a circular histogram do not change when it is shifted.
-            orient.append(np.abs(np.fft.rfft(hist))[: _ORIENT_BINS // 2 + 1])
-            levels = np.clip(np.log2(magnitude * 40 + 1) / 4.5, 0, 1)
-            gmag.append(_soft_hist(levels, 8, weight, circular=False))
-            lbp.append(np.bincount(codes.ravel(), weight[1:-1, 1:-1].ravel(), minlength=10))
+        rings = ring[::scale, ::scale][: g.shape[0], : g.shape[1]]
+        weight = centre[::scale, ::scale][: g.shape[0], : g.shape[1]]
+        hists = _ring_hists(angle / np.pi, _ORIENT_BINS, magnitude * weight, rings, True)
+        # Fourier magnitudes of a circular histogram do not change when it is shifted.
+        spectra = np.abs(np.fft.rfft(hists, axis=1))[:, : _ORIENT_BINS // 2 + 1]
+        levels = np.clip(np.log2(magnitude * 40 + 1) / 4.5, 0, 1)
+        levels_hists = _ring_hists(levels, 8, weight, rings, circular=False)
+        inner, inner_weight = rings[1:-1, 1:-1].ravel(), weight[1:-1, 1:-1].ravel()
+        inside = inner >= 0
+        codes_hists = np.bincount(
+            inner[inside] * 10 + codes.ravel()[inside],
+            inner_weight[inside],
+            minlength=_RING_COUNT * 10,
+        ).reshape(_RING_COUNT, 10)
+        orient.extend(spectra)
+        gmag.extend(levels_hists)
+        lbp.extend(codes_hists)
     return {
         "orient": np.concatenate(orient),
         "gmag": np.concatenate(gmag),
@@ -183,11 +232,12 @@ def _texture(rgb: np.ndarray, rings: list[np.ndarray], centre: np.ndarray) -> di
     }
 
 
-def _shape(rgb: np.ndarray, rings: list[np.ndarray]) -> np.ndarray:
+def _shape(rgb: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """Object silhouette statistics: area, elongation and radial profile of the foreground."""
     border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
     background = np.median(border, axis=0)
-    distance = np.abs(rgb - background).sum(axis=2)
+    difference = np.abs(rgb - background)
+    distance = difference[..., 0] + difference[..., 1] + difference[..., 2]
     foreground = np.clip((distance - 0.12) / 0.15, 0, 1)
     area = foreground.mean()
     y, x = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
@@ -196,7 +246,8 @@ def _shape(rgb: np.ndarray, rings: list[np.ndarray]) -> np.ndarray:
     cov = np.cov(np.stack([(y - my).ravel(), (x - mx).ravel()]), aweights=foreground.ravel() + _EPS)
     eig = np.sort(np.linalg.eigvalsh(cov))
     elongation = float(np.sqrt(eig[0] / (eig[1] + _EPS)))
-    profile = [float((foreground * ring).sum() / (ring.sum() + _EPS)) for ring in rings]
+    masks = [(ring == number).astype(np.float32) for number in range(_RING_COUNT)]
+    profile = [float((foreground * mask).sum() / (mask.sum() + _EPS)) for mask in masks]
     return np.array([area, elongation, *profile], dtype=np.float64)
 
 
@@ -221,11 +272,11 @@ class VisualDescriptor:
         self.dim = int(probe.shape[0])
 
     def _describe(self, rgb: np.ndarray) -> np.ndarray:
-        rings, centre = _ring_masks(*rgb.shape[:2])
+        ring, centre = _ring_masks(*rgb.shape[:2])
         blocks = {
-            **_colour(rgb, rings, centre),
-            **_texture(rgb, rings, centre),
-            "shape": _shape(rgb, rings),
+            **_colour(rgb, ring, centre),
+            **_texture(rgb, ring, centre),
+            "shape": _shape(rgb, ring),
         }
         vector = np.concatenate(
             [_WEIGHTS[name] * _block(blocks[name], power=name != "shape") for name in _WEIGHTS]

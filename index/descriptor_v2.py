@@ -176,7 +176,9 @@ def _unit(vector: np.ndarray, power: bool) -> np.ndarray:
 
 def _colourless(rgb: np.ndarray) -> bool:
     """Whether a uint8 RGB picture has no colour to speak of (a grayscale scan)."""
-    spread = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # Channel by channel: numpy reduces a last axis of three slowly.
+    spread = np.maximum(np.maximum(r, g), b).astype(np.int16) - np.minimum(np.minimum(r, g), b)
     return float(spread.mean()) / 255 < _GREY_SATURATION
 
 

@@ -22,8 +22,8 @@ from index.documents import document_fingerprint, public_wares, ware_documents
 from index.text import TextIndex
 
 if TYPE_CHECKING:
+    from index.photo_description import PhotoDescription
     from index.sync import BackgroundTextIndex, IndexSync
-    from index.visual_index import PhotoDescription
 
 Progress = Callable[[int, int], None]
 

@@ -21,6 +21,7 @@ be drawn on any derivative or on the original (the IIIF region).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -99,25 +100,33 @@ def _grey(image: Image.Image, clahe: cv2.CLAHE) -> tuple[np.ndarray, tuple[int, 
     return clahe.apply(grey), size
 
 
-def spread(keypoints: list[cv2.KeyPoint], shape: tuple[int, int], count: int) -> list[int]:
+def spread(keypoints: Sequence[cv2.KeyPoint], shape: tuple[int, int], count: int) -> list[int]:
     """Indices of ``count`` keypoints spread over the image: the strongest of each cell of a
     4 × 4 grid first, round by round, so that a sherd cut from a quiet part of a ware still
-    finds that part's keypoints in the index (detectors crowd onto the busiest texture)."""
+    finds that part's keypoints in the index (detectors crowd onto the busiest texture).
+
+    Round ``d`` takes the ``d``-th strongest keypoint of every cell that has one, the cells in
+    the order their strongest keypoint ranks; in numpy (the detector gives ~1,600 keypoints)."""
     if len(keypoints) <= count:
         return list(range(len(keypoints)))
     height, width = shape
-    cells: dict[int, list[int]] = {}
-    for index in sorted(range(len(keypoints)), key=lambda i: -keypoints[i].response):
-        x, y = keypoints[index].pt
-        cells.setdefault(min(3, int(4 * y / height)) * 4 + min(3, int(4 * x / width)), []).append(
-            index
-        )
-    chosen: list[int] = []
-    depth = 0
-    while len(chosen) < count:
-        chosen.extend(c[depth] for c in cells.values() if depth < len(c))
-        depth += 1
-    return chosen[:count]
+    points = cv2.KeyPoint_convert(keypoints).astype(np.float64)
+    response = np.array([keypoint.response for keypoint in keypoints], dtype=np.float64)
+    # Strongest first; equally strong keypoints keep the detector's order.
+    strongest = np.argsort(-response, kind="stable")
+    column = np.minimum(3, (4 * points[strongest, 0] / width).astype(np.int64))
+    row = np.minimum(3, (4 * points[strongest, 1] / height).astype(np.int64))
+    cell = row * 4 + column
+    # Each keypoint's rank within its cell (its round) and its cell's rank by first appearance.
+    by_cell = np.argsort(cell, kind="stable")
+    starts = np.searchsorted(cell[by_cell], cell[by_cell], side="left")
+    depth = np.empty(len(cell), dtype=np.int64)
+    depth[by_cell] = np.arange(len(cell)) - starts
+    _, first = np.unique(cell, return_index=True)
+    cell_rank = np.empty(16, dtype=np.int64)
+    cell_rank[np.unique(cell)] = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+    order = np.argsort(depth * 16 + cell_rank[cell], kind="stable")[:count]
+    return strongest[order].tolist()
 
 
 class LocalFeatureExtractor:
@@ -147,7 +156,7 @@ class LocalFeatureExtractor:
         keypoints = self._detector.detect(grey, None)
         if not keypoints:
             return LocalFeatures.empty()
-        keep = spread(list(keypoints), grey.shape, max_keypoints or self.max_keypoints)
+        keep = spread(keypoints, grey.shape, max_keypoints or self.max_keypoints)
         keypoints, descriptors = self._detector.compute(grey, [keypoints[i] for i in keep])
         if descriptors is None or not keypoints:
             return LocalFeatures.empty()

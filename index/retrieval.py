@@ -18,9 +18,10 @@ from PIL import Image
 from archive.imaging import DERIVATIVE_SIZES
 from index.embedders import builtin_descriptor
 from index.feature_index import LocalFeatureIndex
+from index.photo_description import decoded, describe_photo, extractor_name, form_describer
 from index.vectors import VectorIndex
-from index.visual_index import describe_derivatives, extractor_name, form_describer, query_features
-from index.visual_search import PhotoTable, Query, VisualSearch
+from index.visual_index import photograph_query
+from index.visual_search import PhotoTable, VisualSearch
 
 
 def derivative(image: Image.Image, size: str) -> bytes:
@@ -56,9 +57,8 @@ class PipelineSearch:
         sizes = []
         for photo, image in zip(ids.tolist(), images, strict=True):
             thumb, display = derivative(image, "thumb"), derivative(image, "display")
-            with Image.open(io.BytesIO(thumb)) as decoded:
-                vectors.add([photo], self.embedder.embed_images([decoded.convert("RGB")]))
-            described = describe_derivatives(display, thumb)
+            vector, described = describe_photo(display, decoded(thumb), self.embedder)
+            vectors.add([photo], vector[None, :])
             features.add({photo: described.features})
             forms.add([photo], described.form[None, :])
             sizes.append(image.size)
@@ -73,12 +73,7 @@ class PipelineSearch:
 
     def search(self, image: Image.Image, k: int) -> list[int]:
         assert self.visual is not None, "add images first"
-        rgb = image.convert("RGB")
-        query = Query(
-            self.embedder.embed_images([rgb])[0],
-            query_features(rgb),
-            form_describer().embed_images([rgb])[0],
-        )
+        query = photograph_query(image.convert("RGB"), self.embedder)
         close = [hit.photo_id - 1 for hit in self.visual.search(query).hits]
         rest = [photo - 1 for photo, _ in self.visual.vectors.search(query.vector, 10_000)]
         return list(dict.fromkeys(close + rest))[:k]

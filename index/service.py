@@ -24,17 +24,16 @@ from index.embedders import ClipEmbedder, ImageEmbedder, active_embedder, embedd
 from index.generations import Generations
 from index.hybrid import FusedResult, rrf
 from index.local_features import LocalFeatures
+from index.photo_description import FEATURE_DERIVATIVE, query_features
 from index.sync import stored_vector_embedder, vector_index_stamp, vector_path
 from index.text import FacetCount, TextIndex, TextResults
 from index.vectors import VectorIndex
 from index.visual_index import (
-    FEATURE_DERIVATIVE,
-    form_describer,
     local_stamp,
     open_feature_index,
     open_form_index,
     photo_table,
-    query_features,
+    photograph_query,
 )
 from index.visual_search import Query, VisualHit, VisualSearch
 
@@ -478,12 +477,7 @@ class SearchService:
 
     def _query(self, image_bytes: bytes) -> Query:
         """An uploaded photograph described for every visual stage (ImageRejected if bad)."""
-        rgb = self._decoded(image_bytes)
-        return Query(
-            self.index_embedder.embed_images([rgb])[0],
-            query_features(rgb),
-            form_describer().embed_images([rgb])[0],
-        )
+        return photograph_query(self._decoded(image_bytes), self.index_embedder)
 
     def _visual(self) -> VisualSearch | None:
         """The visual stages over the pinned generation's indexes as last saved (reopened when

@@ -29,9 +29,9 @@ from archive.store import ImageStore
 from index.embedders import ImageEmbedder, active_embedder, embedder_for_index
 from index.generations import Generation, Generations
 from index.kinds import ApplyHints, KindDrift, default_kinds
+from index.photo_description import PhotoDescription
 from index.text import TextIndex
 from index.vectors import VectorIndex
-from index.visual_index import PhotoDescription
 from index.writer import IndexWriter
 
 EMBED_BATCH = 32

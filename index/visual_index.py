@@ -2,7 +2,8 @@
 others.
 
 Local features are extracted from each photograph's display derivative, form vectors
-(``index.form``) from its thumbnail; both at ingest by the photo workers and at rebuild here.
+(``index.form``) from its thumbnail (``index.photo_description``); both at ingest by the photo
+workers and at rebuild here.
 Only published wares' photographs are indexed, as for the image index. Both live in
 ``<generation folder>/local``; ``LocalFeatureSync`` keeps one such folder and is what the index
 writer's ``index.local_kind.LocalFeatureKind`` calls; the indexes themselves
@@ -11,8 +12,7 @@ writer's ``index.local_kind.LocalFeatureKind`` calls; the indexes themselves
 
 from __future__ import annotations
 
-import io
-import threading
+import json
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -25,43 +25,22 @@ from sqlalchemy.orm import Session
 from archive.models import Photograph, PhotoView, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
+from index.embedders import ImageEmbedder
 from index.feature_index import FeatureIndexError, LocalFeatureIndex
-from index.form import FormDescriptor
 from index.generations import Generations
-from index.local_features import LocalFeatureExtractor, LocalFeatures
+from index.local_features import LocalFeatures
+from index.photo_description import (
+    FEATURE_DERIVATIVE,
+    PhotoDescription,
+    extractor_name,
+    features_of_derivative,
+    form_describer,
+    form_of_derivative,
+    global_and_form,
+    query_features,
+)
 from index.vectors import VectorIndex
-from index.visual_search import PhotoTable
-
-# The derivative features are extracted from (1200 px): a sherd is a small part of it.
-FEATURE_DERIVATIVE = "display"
-# A query photograph gives more keypoints than a stored one keeps: a sherd's few keypoints
-# must all get their chance to match.
-QUERY_KEYPOINTS = 600
-
-_local = threading.local()
-
-
-def extractor() -> LocalFeatureExtractor:
-    """This thread's extractor (OpenCV's detectors must not be shared between threads)."""
-    found = getattr(_local, "extractor", None)
-    if found is None:
-        found = _local.extractor = LocalFeatureExtractor()
-    return found
-
-
-def extractor_name() -> str:
-    return extractor().name
-
-
-def features_of_derivative(data: bytes | Path) -> LocalFeatures:
-    """Local features of a display derivative, from its JPEG bytes or its file."""
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
-        return extractor().extract(image)
-
-
-def query_features(image: Image.Image) -> LocalFeatures:
-    """Local features of an uploaded photograph."""
-    return extractor().extract(image, QUERY_KEYPOINTS)
+from index.visual_search import PhotoTable, Query
 
 
 def feature_dir(where: Settings | Path) -> Path:
@@ -71,18 +50,11 @@ def feature_dir(where: Settings | Path) -> Path:
     return folder / "local"
 
 
-def form_describer() -> FormDescriptor:
-    """This thread's form describer (segmentation runs OpenCV, one per thread as above)."""
-    found = getattr(_local, "form", None)
-    if found is None:
-        found = _local.form = FormDescriptor()
-    return found
-
-
-def form_of_derivative(data: bytes | Path) -> np.ndarray:
-    """The form vector of a thumbnail derivative, from its JPEG bytes or its file."""
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
-        return form_describer().embed_images([image.convert("RGB")])[0]
+def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
+    """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
+    ``embedder``'s vector, local features and form."""
+    vector, form = global_and_form(picture, embedder)
+    return Query(vector, query_features(picture), form)
 
 
 def form_path(where: Settings | Path) -> Path:
@@ -153,18 +125,6 @@ class Photo(NamedTuple):
     key: str
 
 
-class PhotoDescription(NamedTuple):
-    """What the local-feature and form indexes keep of one photograph."""
-
-    features: LocalFeatures
-    form: np.ndarray
-
-
-def describe_derivatives(display: bytes | Path, thumb: bytes | Path) -> PhotoDescription:
-    """A stored photograph's local features (display derivative) and form (thumbnail)."""
-    return PhotoDescription(features_of_derivative(display), form_of_derivative(thumb))
-
-
 class LocalFeatureSync:
     """Adds, removes, rebuilds and verifies the local-feature and form indexes in one folder
     (``<generation folder>/local``)."""
@@ -232,6 +192,13 @@ class LocalFeatureSync:
         path.with_name(path.name + ".json").unlink(missing_ok=True)
         return VectorIndex(path, form.name, form.dim)
 
+    def _stored_form_name(self) -> str | None:
+        """The describer whose vectors the form index holds (None when there is none)."""
+        meta = self.directory / "form.faiss.json"
+        if not meta.exists() or not (self.directory / "form.faiss").exists():
+            return None
+        return str(json.loads(meta.read_text(encoding="utf-8"))["embedder"])
+
     def _add_forms(
         self, forms: VectorIndex, photos: Collection[Photo], known: Mapping[str, np.ndarray]
     ) -> None:
@@ -261,6 +228,16 @@ class LocalFeatureSync:
                 ),
             )
         missing, stale = LocalFeatureIndex(self.directory, extractor_name()).verify(expected)
+        stored_form = self._stored_form_name()
+        if stored_form is not None and stored_form != form_describer().name:
+            return (
+                [],
+                [],
+                (
+                    f"the form index holds {stored_form} vectors but this version describes "
+                    f"{form_describer().name}: run 'potbank index rebuild'"
+                ),
+            )
         # A photograph without its form vector is as good as missing (rebuild mends both).
         formed = set(self._open_forms().ids().tolist())
         missing = sorted(set(missing) | (set(expected) - formed))

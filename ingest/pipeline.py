@@ -61,8 +61,8 @@ from archive.portable_text import fit_row
 from archive.settings import Settings
 from archive.store import ImageStore, StoredImage, StoreUnwritable
 from index.embedders import ImageEmbedder
+from index.photo_description import PhotoDescription
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
-from index.visual_index import PhotoDescription
 from ingest.bundles import FolderPhotos, NoPhotos, PhotoReader, open_source
 from ingest.duplicates import NEAR_DUPLICATE_BITS, DuplicateMatch, PhotoHashes
 from ingest.loose_makers import REASON as LOOSE_MAKER

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from index.descriptor_v2 import VisualDescriptorV2
 from index.form import FormDescriptor, form_similarity, fused_ranking, fused_similarity
+from index.photo_description import global_and_form
 
 
 def silhouette(kind: str, seed: int) -> Image.Image:
@@ -86,3 +87,17 @@ def test_fused_ranking_mixes_form_with_the_global_descriptor(forms) -> None:
     assert both.shape == (2, 18) and np.allclose(both[1], alone)
     only_form = fused_similarity(global_vectors[1], vectors[1], global_vectors, vectors, 1.0)
     assert np.allclose(only_form, form_similarity(vectors[1], vectors))
+
+
+def test_one_description_gives_each_describer_its_own_vectors() -> None:
+    """At ingest, rebuild and query the built-in descriptor and the form are made from one
+    decoded picture: each vector is exactly what its describer makes on its own."""
+    descriptor = VisualDescriptorV2()
+    for kind in KINDS:
+        picture = silhouette(kind, 3)
+        vector, form = global_and_form(picture, descriptor)
+        assert np.array_equal(vector, descriptor.embed_images([picture])[0])
+        assert np.array_equal(form, FormDescriptor().embed_images([picture])[0])
+        # Without an embedder (a rebuild of the form index alone) the same form comes back.
+        alone, form_alone = global_and_form(picture, None)
+        assert alone is None and np.array_equal(form_alone, form)

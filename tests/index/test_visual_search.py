@@ -3,10 +3,13 @@ sherd finds its ware, a mark finds marks, and an unrelated photograph finds noth
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
 from archive.store import ImageStore
+from index.form import FormDescriptor
 from index.service import SearchService
 from index.sync import IndexSync, current_generation
 from index.visual_index import LocalFeatureSync, feature_dir
@@ -102,3 +105,23 @@ def test_drafts_are_never_found_and_verify_checks_the_local_index(
         assert any("local-feature index" in line for line in drift.lines())
         sync.rebuild(session)
         assert sync.verify(session).clean
+
+
+def test_verify_reports_form_vectors_of_another_describer_and_rebuild_mends_them(
+    settings, session_factory, collection
+):
+    """A form index made by an older describer is reported (not emptied) by verify, with the
+    rebuild that replaces it."""
+    meta = feature_dir(current_generation(settings).path) / "form.faiss.json"
+    stored = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps({**stored, "embedder": "potbank-form-v0"}), encoding="utf-8")
+    sync = IndexSync(settings)
+    with session_factory() as session:
+        reason = sync.verify(session).kinds["local"].rebuild_reason
+        assert reason is not None and "potbank index rebuild" in reason
+        assert "potbank-form-v0" in reason and FormDescriptor.name in reason
+        assert json.loads(meta.read_text(encoding="utf-8"))["embedder"] == "potbank-form-v0"
+        sync.rebuild(session)
+        assert sync.verify(session).clean
+    rebuilt = feature_dir(current_generation(settings).path) / "form.faiss.json"
+    assert json.loads(rebuilt.read_text(encoding="utf-8"))["embedder"] == FormDescriptor.name
