@@ -29,7 +29,7 @@ from index.feature_index import FeatureIndexError, LocalFeatureIndex
 from index.form import FormDescriptor
 from index.generations import Generations
 from index.local_features import LocalFeatureExtractor, LocalFeatures
-from index.vectors import VectorIndex
+from index.vectors import VectorIndex, held_ids
 from index.visual_search import PhotoTable
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
@@ -193,6 +193,8 @@ class LocalFeatureSync:
     ) -> None:
         """Index ``add`` (those not held yet; described by image key in ``known``, or here) and
         drop ``remove``."""
+        if self._untouched({photo.id for photo in add}, set(remove)):
+            return  # a text-only change: the indexes (large) are not even read
         known = known or {}
         index = self.open()
         index.remove(remove)
@@ -207,6 +209,21 @@ class LocalFeatureSync:
         if missing or remove:
             self._add_forms(forms, missing, {sha: found.form for sha, found in known.items()})
             forms.save()
+
+    def _untouched(self, add: set[int], remove: set[int]) -> bool:
+        """Whether both indexes hold every photograph of ``add`` and none of ``remove``, judged
+        from their ids alone (the keypoints and vectors stay on disk)."""
+        meta = LocalFeatureIndex.stored_meta(self.directory)
+        if meta is None or meta["extractor"] != extractor_name():
+            return False
+        form = form_describer()
+        for held in (
+            set(np.load(self.directory / "photos.npy").tolist()),
+            held_ids(self.directory / "form.faiss", form.name, form.dim),
+        ):
+            if held is None or remove & held or not add <= held:
+                return False
+        return True
 
     def rebuild(
         self, photos: list[Photo], progress: Callable[[int, int], None] | None = None
