@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from archive.db import in_chunks
 from index.documents import document_fingerprint, public_wares, ware_documents
 from index.text import TextIndex
+from index.vectors import held_ids
 
 if TYPE_CHECKING:
     from index.photo_description import PhotoDescription
@@ -168,16 +169,20 @@ class VectorKind:
         return len(photos)
 
     def apply(self, folder: Path, session: Session, changes: ChangeSet, hints: ApplyHints) -> None:
-        from index.sync import photographs_of
+        from index.sync import photographs_of, vector_path
 
-        vectors = self.sync.open_vectors(folder)
         photos = photographs_of(session, changes.ware_ids)
         public = public_among(session, changes.ware_ids)
         gone = {p.id for p in photos if p.ware_id not in public} | changes.removed_photo_ids
+        embedder = self.sync.embedder_for(folder)
+        held = held_ids(vector_path(folder), embedder.name, embedder.dim)
+        shown = {p.id for p in photos if p.ware_id in public}
+        if held is not None and not gone & held and shown <= held:
+            return  # no photograph shown or hidden (a text-only edit): the index is as it was
+        vectors = self.sync.open_vectors(folder)
         removed = vectors.remove(sorted(gone)) if gone else 0
         present = set(vectors.ids().tolist())
         fresh = [p for p in photos if p.ware_id in public and p.id not in present]
-        embedder = self.sync.embedder_for(folder)
         known = hints.embeddings if embedder.name == self.sync.embedder.name else {}
         self.sync.embed_into(vectors, fresh, known, embedder=embedder)
         if removed or fresh:

@@ -23,6 +23,8 @@ from whoosh.fields import BOOLEAN, COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query, Term
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL
 
 from index.chinese import (
     SEGMENT_SEPARATOR,
@@ -196,6 +198,36 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# A segment whose documents are at least this share deleted is rewritten at the next commit
+# (lower, and a batch replacing every ware would copy the first build's documents only to
+# replace them again moments later).
+EXPUNGE_SHARE = 0.9
+
+
+def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh's merging of small segments, plus: a segment whose documents are all deleted is
+    dropped, and one mostly deleted is rewritten with its live documents.
+
+    Replacing a document deletes it in the segment that held it, and Whoosh's own policy judges
+    a segment by the documents it ever held: after a batch replaced every ware, the segment
+    of the first build stayed, all deleted, for good; each later batch left another. Every
+    update and search then walks those dead postings, and the folder grows with each batch.
+    """
+    kept = []
+    for segment in segments:
+        total = segment.doc_count_all()
+        live = segment.doc_count()
+        if live == 0:
+            continue  # nothing left to copy: its files go with the next cleanup
+        if total - live >= EXPUNGE_SHARE * total:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)  # copies the live documents only
+            reader.close()
+        else:
+            kept.append(segment)
+    return list(MERGE_SMALL(writer, kept))
+
+
 @dataclass(frozen=True)
 class TextHit:
     """One matching ware: its id, relevance score and an HTML-safe snippet (matches in <mark>)."""
@@ -311,7 +343,7 @@ class TextIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            writer.commit(mergetype=_merge_policy)
         return count
 
     def remove(self, ids: Iterable[int]) -> int:
@@ -322,7 +354,7 @@ class TextIndex:
         with self._lock:
             writer = self._index.writer()
             deleted = sum(writer.delete_by_term("id", str(int(i))) for i in ids)
-            writer.commit()
+            writer.commit(mergetype=_merge_policy)
         return deleted
 
     def ids(self) -> set[int]:

@@ -84,6 +84,21 @@ def ivf_lists(count: int) -> int:
     return int(2 ** round(math.log2(max(64, math.sqrt(count)))))
 
 
+def held_ids(path: Path | str, embedder_name: str, dim: int) -> set[int] | None:
+    """The ids the index at ``path`` holds, read with its vectors memory-mapped rather than
+    loaded: for a writer deciding whether a change touches the index at all. None when there
+    is no index for ``embedder_name`` and ``dim`` there (opening it would start afresh)."""
+    path = Path(path)
+    meta_path = path.with_name(path.name + ".json")
+    if not path.exists() or not meta_path.exists():
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta["embedder"] != embedder_name or int(meta["dimension"]) != int(dim):
+        return None
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    return set(stored_ids(faiss.downcast_index(index)).tolist())
+
+
 class VectorIndex:
     """Photograph embeddings searchable by inner product (cosine for unit vectors)."""
 

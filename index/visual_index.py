@@ -39,7 +39,7 @@ from index.photo_description import (
     global_and_form,
     query_features,
 )
-from index.vectors import VectorIndex
+from index.vectors import VectorIndex, held_ids
 from index.visual_search import PhotoTable, Query
 
 
@@ -153,6 +153,8 @@ class LocalFeatureSync:
     ) -> None:
         """Index ``add`` (those not held yet; described by image key in ``known``, or here) and
         drop ``remove``."""
+        if self._untouched({photo.id for photo in add}, set(remove)):
+            return  # a text-only change: the indexes (large) are not even read
         known = known or {}
         index = self.open()
         index.remove(remove)
@@ -167,6 +169,21 @@ class LocalFeatureSync:
         if missing or remove:
             self._add_forms(forms, missing, {sha: found.form for sha, found in known.items()})
             forms.save()
+
+    def _untouched(self, add: set[int], remove: set[int]) -> bool:
+        """Whether both indexes hold every photograph of ``add`` and none of ``remove``, judged
+        from their ids alone (the keypoints and vectors stay on disk)."""
+        meta = LocalFeatureIndex.stored_meta(self.directory)
+        if meta is None or meta["extractor"] != extractor_name():
+            return False
+        form = form_describer()
+        for held in (
+            set(np.load(self.directory / "photos.npy").tolist()),
+            held_ids(self.directory / "form.faiss", form.name, form.dim),
+        ):
+            if held is None or remove & held or not add <= held:
+                return False
+        return True
 
     def rebuild(
         self, photos: list[Photo], progress: Callable[[int, int], None] | None = None

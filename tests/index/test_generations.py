@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
 from archive.index_log import SMALL_TRANSACTION, IndexChange, log_position
-from archive.models import Maker, Photograph, Ware, WareMaker
+from archive.models import Maker, Photograph, Ware, WareMaker, WareStatus
 from archive.settings import Settings, load_settings
 from archive.store import ImageStore
 from index import writer as writer_module
@@ -100,6 +100,32 @@ def test_removed_photographs_leave_the_image_index(settings, session_factory):
         session.commit()
         sync.catch_up(session)
         assert sync.verify(session).clean
+
+
+def test_a_text_only_edit_leaves_the_image_indexes_unread(settings, session_factory):
+    store = ImageStore(settings.store_dir)
+    with session_factory() as session:
+        ware = _ware(session, "T-1", "Photographed jug")
+        attach_photograph(session, ware, store.put(make_image_bytes(seed=5)))
+        session.commit()
+        sync = IndexSync(settings)
+        sync.catch_up(session)
+        local = Generations(settings.index_dir).current().path / "local"
+        keypoints = (local / "codes.faiss").read_bytes()
+        # Keypoints no FAISS can read: an edit of the words alone must not even open them.
+        (local / "codes.faiss").write_bytes(b"not an index")
+        ware.title_en = "Photographed ewer"
+        session.commit()
+        assert sync.catch_up(session)
+        assert _found(settings, session_factory, "ewer") == {ware.id}
+        (local / "codes.faiss").write_bytes(keypoints)
+        assert sync.verify(session).clean
+        # Unpublishing does touch them: its photograph leaves every image index.
+        ware.status = WareStatus.DRAFT
+        session.commit()
+        sync.catch_up(session)
+        assert sync.verify(session).clean
+        assert sync.open_vectors(Generations(settings.index_dir).current().path).count() == 0
 
 
 def test_a_flat_index_folder_becomes_the_first_generation_without_a_rebuild(

@@ -364,3 +364,23 @@ def test_random_query_strings_never_raise(index: TextIndex) -> None:
         query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
         results = index.search(query, filters={"has_photo": True}, sort=rng.choice(SORTS))
         assert results.total >= 0
+
+
+def test_replacing_every_document_leaves_no_dead_segment(tmp_path: Path) -> None:
+    """Whoosh's own merging keeps a segment whose documents were all replaced; ours drops it,
+    and rewrites one nearly all replaced, so batches do not pile dead postings up."""
+    text = TextIndex(tmp_path / "batches")
+    ids = range(1, 201)
+    text.add([{"id": i, "title": f"Jug {i}", "material": "creamware"} for i in ids])
+    for material in ("pearlware", "creamware", "pearlware"):
+        for start in range(1, 201, 50):
+            chunk = range(start, start + 50)
+            text.add([{"id": i, "title": f"Jug {i}", "material": material} for i in chunk])
+    # A batch replacing all but 5 of a segment's documents: rewritten, the 5 kept.
+    text.add([{"id": i, "title": f"Jug {i}", "material": "stoneware"} for i in range(1, 196)])
+    segments = text._index._segments()
+    assert all(segment.deleted_count() < 0.9 * segment.doc_count_all() for segment in segments)
+    assert sum(segment.doc_count() for segment in segments) == 200
+    assert text.search("material:stoneware", per_page=1).total == 195
+    assert text.search("material:pearlware", per_page=1).total == 5
+    assert text.count() == 200

@@ -65,7 +65,9 @@ class ChunkIndexer:
         try:
             # A child process pays for itself only when more runs are to come, and only while
             # this batch holds the index writer's lease (else the elected writer applies them).
-            if self.writer is None and not final and self.sync.writer.holding:
+            # The lease is taken before the first run, so that run is written by the child
+            # too, overlapping the next chunks rather than holding the batch up.
+            if self.writer is None and not final and self.sync.writer.hold(session):
                 self.writer = BackgroundTextIndex(current_generation(self.settings).path / "text")
             self.sync.update_wares(session, self.pending, text_writer=self.writer, keep_lease=True)
         except Exception:  # any index failure: see the class docstring
