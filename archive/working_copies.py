@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from archive.catalogue import record_audit
 from archive.curation import WareDraft
 from archive.models import AuditEvent, utcnow
+from archive.pending_photos import entries_snapshot
 
 # The audit entity of a working copy's own history; its entity_id is the ware's id.
 ENTITY = "ware_draft"
@@ -64,12 +65,12 @@ def save_working_copy(
     draft.user_id = user_id
     draft.updated_at = utcnow()
     pending = draft.pending()
-    if not pending or values == current:
+    if (not pending or values == current) and draft.photographs is None:
         session.delete(draft)
         session.flush()
         return None
     session.flush()
-    if audited:
+    if audited and pending:
         record_audit(
             session,
             actor=actor,
@@ -80,6 +81,53 @@ def save_working_copy(
             before={key: draft.base.get(key) for key in pending},
             after=pending,
         )
+    return draft
+
+
+def save_copy_photographs(
+    session: Session,
+    ware_id: int,
+    photographs: list[dict[str, Any]],
+    *,
+    record: list[dict[str, Any]],
+    current: dict[str, Any],
+    actor: str,
+    user_id: int | None,
+    action: str,
+) -> WareDraft | None:
+    """Keep ``photographs`` (``archive.pending_photos`` entries) as those the copy will publish;
+    ``record`` is the ware's photographs now as entries, ``current`` its form values. A copy
+    begins if there is none; one left with nothing to publish is dropped. Audited as ``action``
+    on the copy's history, with the photographs before and after."""
+    draft = working_copy(session, ware_id)
+    before = record if draft is None or draft.photographs is None else draft.photographs
+    wanted = None if photographs == record else photographs
+    if draft is None:
+        if wanted is None:
+            return None
+        draft = WareDraft(ware_id=ware_id, base=dict(current), values=dict(current))
+        session.add(draft)
+    draft.photographs = wanted
+    draft.actor = actor
+    draft.user_id = user_id
+    draft.updated_at = utcnow()
+    old, new = entries_snapshot(before), entries_snapshot(photographs)
+    changed = [key for key in new if old[key] != new[key]]
+    record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=ware_id,
+        before={key: old[key] for key in changed},
+        after={key: new[key] for key in changed},
+    )
+    if wanted is None and not draft.pending():
+        session.delete(draft)
+        session.flush()
+        return None
+    session.flush()
     return draft
 
 
@@ -99,6 +147,10 @@ def discard_working_copy(
     if draft is None:
         return None
     pending = draft.pending()
+    kept = {"values": draft.values, "base": draft.base, "photographs": draft.photographs}
+    before, after = dict(pending), {key: draft.base.get(key) for key in pending}
+    if draft.photographs is not None:
+        before.update(entries_snapshot(draft.photographs))
     event = record_audit(
         session,
         actor=actor,
@@ -106,8 +158,8 @@ def discard_working_copy(
         action="discard_working_copy",
         entity_type=ENTITY,
         entity_id=ware_id,
-        before={**pending, "working_copy": {"values": draft.values, "base": draft.base}},
-        after={key: draft.base.get(key) for key in pending},
+        before={**before, "working_copy": kept},
+        after=after,
     )
     session.delete(draft)
     session.flush()
@@ -133,6 +185,7 @@ def undo_discard(
         ware_id=ware_id,
         values=dict(kept.get("values") or {}),
         base=dict(kept.get("base") or {}),
+        photographs=kept.get("photographs"),
         actor=actor,
         user_id=user_id,
     )
