@@ -5,6 +5,7 @@ the changes are published, are dropped by Discard, and a ware not published chan
 from __future__ import annotations
 
 import io
+import re
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -232,3 +233,27 @@ def test_a_copied_photograph_is_flagged_when_published(signed_in, site: Site):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "possible duplicate" in published and other.accession_number in published
+
+
+def test_the_new_ware_form_is_kept_in_the_browser_until_created(signed_in, site: Site):
+    client, token = signed_in("curator")
+    form = client.get("/curate/wares/new").get_data(as_text=True)
+    key = re.search(r'data-local-draft="(potbank:new-ware:\d+)"', form)
+    assert key and 'data-testid="local-draft-offer"' in form
+    created = client.post(
+        "/curate/wares/new",
+        data={
+            "csrf_token": token,
+            "accession_number": "LD-1",
+            "title_en": "Kept bowl",
+            "institution": "Capital Museum, Beijing",
+        },
+    )
+    assert created.status_code == 302
+    page = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert f'data-local-draft-clear="{key.group(1)}"' in page  # the browser forgets it
+    again = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "data-local-draft-clear" not in again  # once only
+    other, _token = signed_in("admin")
+    theirs = other.get("/curate/wares/new").get_data(as_text=True)
+    assert key.group(1) not in theirs  # one kept form per account

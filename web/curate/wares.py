@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -65,6 +65,11 @@ def _institutions() -> list[Institution]:
     return list(db_session().scalars(query))
 
 
+# The session's note that the new-ware form was saved as this ware: its page then has the
+# browser forget the form it kept.
+NEW_WARE_CREATED = "new_ware_created"
+
+
 def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str, int]:
     notes = []
     if ware is not None:
@@ -92,6 +97,10 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
         views=("front", "base", "mark", "detail", "other"),
         suggested=SUGGESTED_FIELDS,
         draft=draft,
+        # The new-ware form is kept in the browser as it is typed (web/static/safe_edits.js),
+        # per account; the page after a creation tells the browser to forget it.
+        local_draft_key=f"potbank:new-ware:{account.id}",
+        local_draft_saved=ware is not None and session.pop(NEW_WARE_CREATED, None) == ware.id,
         copy_photos=copy_photos(ware, draft) if ware is not None else ([], []),
         photos_in_copy=ware is not None and editable and in_working_copy(ware),
     )
@@ -150,6 +159,7 @@ def new_ware() -> Response | tuple[str, int]:
     if dated:
         flash(*dated)
     flash(_("Saved as a draft. Add photographs, then submit or publish it."))
+    session[NEW_WARE_CREATED] = ware.id
     return redirect(url_for("curate.ware", ware_id=ware.id))
 
 
@@ -274,9 +284,7 @@ def apply_form(
     # Photographs the copy added are checked for copies of other wares' as any new one is,
     # before the commit (a ware no longer public is held, never published for a moment).
     added = [photo for photo in item.photographs if photo.sha256 not in had]
-    copies = check_new_photographs(
-        item, _stored_images(added), actor=email, user_id=user_id
-    )
+    copies = check_new_photographs(item, _stored_images(added), actor=email, user_id=user_id)
     db_session().commit()
     for message, _held in copies:
         flash(message, "warning")
