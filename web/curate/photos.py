@@ -25,7 +25,7 @@ from archive.editing import (
 )
 from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected, Rendition
-from archive.models import PhotoView, Ware, WareStatus
+from archive.models import PhotoView, Ware
 from archive.pending_photos import (
     Entry,
     add_entry,
@@ -396,15 +396,9 @@ def delete_photo(ware_id: int, photo_id: int) -> Response | tuple[str, int]:
     photo = next((item for item in ware.photographs if item.id == photo_id), None)
     if photo is None:
         abort(404)
-    public = ware.status is WareStatus.PUBLISHED and ware.deleted_at is None
+    # (A public ware's removal goes to its working copy above: here nothing public changes.)
     asked = unconfirmed(
-        _(
-            "Remove photograph {n} from {title}? The public page changes at once.",
-            n=photo.position + 1,
-            title=ware.title,
-        )
-        if public
-        else _("Remove photograph {n} from {title}?", n=photo.position + 1, title=ware.title),
+        _("Remove photograph {n} from {title}?", n=photo.position + 1, title=ware.title),
         _("Remove"),
         back=url_for("curate.ware", ware_id=ware.id) + "#photographs",
     )
