@@ -103,6 +103,9 @@ def test_a_new_photograph_stays_private_until_published(signed_in, site: Site):
         ).first()
         assert last is not None and last.action == "publish_working_copy"
         assert len(last.after["photographs"]) == 2
+    history = client.get(f"/curate/wares/{ware.id}/history").get_data(as_text=True)
+    assert "Photograph added to the working copy" in history
+    assert "Working copy published" in history
 
 
 def _visitor(client: FlaskClient) -> FlaskClient:
