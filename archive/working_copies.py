@@ -13,6 +13,9 @@ silently reverted (a three-way merge on whole fields).
 Saving a copy explicitly, publishing and discarding it are audited (entity ``ware_draft`` for
 the copy's own history, ``ware`` for the publication, as every other change of the record).
 
+Photograph changes of a public ware are kept in the same copy (``WareDraft.photographs``, see
+``archive.pending_photos``), published and discarded with it.
+
 The table, ``WareDraft``, is in ``archive.curation`` with the other curating tables.
 """
 

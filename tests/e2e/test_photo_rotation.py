@@ -1,4 +1,5 @@
-"""A sideways photograph in a real browser: the curator turns it upright on the ware's screen,
+"""A sideways photograph in a real browser: the curator turns it upright on the ware's screen and
+publishes the change (the ware is public: the turn waited in its working copy),
 and the public page and the IIIF manifest and image service then show it upright."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_curate_flows import CURATOR, _new_ware, _sign_in, curate_site  # noqa: F401
+from tests.e2e.conftest import CURATOR, screenshot, sign_in
+from tests.e2e.test_curate_flows import _new_ware
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +38,8 @@ def _natural_size(locator) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     return tuple(locator.evaluate("img => [img.naturalWidth, img.naturalHeight]"))  # type: ignore[return-value]
 
 
-def test_curator_turns_a_sideways_photograph_upright(page, curate_site, tmp_path) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
-    _sign_in(page, curate_site, CURATOR)
+def test_curator_turns_a_sideways_photograph_upright(page, curate_site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, curate_site.url, CURATOR)
     _new_ware(page, "CM-ROT", "Dish photographed sideways", _sideways_photograph(tmp_path))
     page.get_by_role("button", name="Publish").click()
     item = page.get_by_test_id("photo-item").first

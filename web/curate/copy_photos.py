@@ -68,8 +68,8 @@ class CopyPhoto:
     pending: list[str] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("entry", "ware", "pending"):
-            raise AttributeError(name)
+        if name.startswith("_") or name in ("entry", "ware", "pending"):
+            raise AttributeError(name)  # Python's and Jinja's own questions, and unset fields
         return self.entry.get(name)
 
     @property
