@@ -99,6 +99,14 @@ def remove_entry(entries: list[Entry], photo_id: int) -> Entry | None:
     return entry
 
 
+def put_back_entry(entries: list[Entry], entry: Entry) -> bool:
+    """Put a removed entry back where it was, unless the copy has its image again."""
+    if any(other["sha256"] == entry["sha256"] for other in entries):
+        return False
+    entries.insert(min(entry.get("position", len(entries)), len(entries)), dict(entry))
+    return True
+
+
 def arrange_entries(
     entries: list[Entry],
     order: Sequence[int],

@@ -97,11 +97,14 @@ def save_copy_photographs(
     actor: str,
     user_id: int | None,
     action: str,
-) -> WareDraft | None:
+    removed: dict[str, Any] | None = None,
+) -> AuditEvent | None:
     """Keep ``photographs`` (``archive.pending_photos`` entries) as those the copy will publish;
     ``record`` is the ware's photographs now as entries, ``current`` its form values. A copy
     begins if there is none; one left with nothing to publish is dropped. Audited as ``action``
-    on the copy's history, with the photographs before and after."""
+    on the copy's history, with the photographs before and after (and the whole entry of a
+    photograph ``removed``, so the removal can be undone); returns the event, None when there
+    was no copy and nothing to keep."""
     draft = working_copy(session, ware_id)
     before = record if draft is None or draft.photographs is None else draft.photographs
     wanted = None if photographs == record else photographs
@@ -116,22 +119,34 @@ def save_copy_photographs(
     draft.updated_at = utcnow()
     old, new = entries_snapshot(before), entries_snapshot(photographs)
     changed = [key for key in new if old[key] != new[key]]
-    record_audit(
+    event = record_audit(
         session,
         actor=actor,
         user_id=user_id,
         action=action,
         entity_type=ENTITY,
         entity_id=ware_id,
-        before={key: old[key] for key in changed},
+        before={key: old[key] for key in changed}
+        | ({REMOVED_PHOTOGRAPH: removed} if removed else {}),
         after={key: new[key] for key in changed},
     )
     if wanted is None and not draft.pending():
         session.delete(draft)
-        session.flush()
-        return None
     session.flush()
-    return draft
+    return event
+
+
+# Where a copy's removal event keeps the whole entry it took out (for its Undo).
+REMOVED_PHOTOGRAPH = "removed_photograph"
+
+
+def removed_in_copy(session: Session, ware_id: int, event_id: int) -> dict[str, Any] | None:
+    """The entry that event ``event_id`` took out of the ware's working copy, if it is such."""
+    event = session.get(AuditEvent, event_id)
+    if event is None or event.entity_type != ENTITY or event.entity_id != ware_id:
+        return None
+    found = (event.before or {}).get(REMOVED_PHOTOGRAPH)
+    return found if isinstance(found, dict) and "sha256" in found else None
 
 
 def drop_working_copy(session: Session, ware_id: int) -> None:

@@ -310,6 +310,29 @@ def _copy_preview(site: Site, role: str) -> Request:
     return "GET", f"/curate/wares/{ware.id}/working-copy/photos/{key}/thumb.jpg", None
 
 
+def _copy_removal(site: Site, role: str) -> Request:
+    """The Undo of a photograph taken out of a published ware's working copy."""
+    ware = site.make_ware(status=WareStatus.PUBLISHED, photo=True)
+    with site.sessions() as session:
+        record = session.get(Ware, ware.id)
+        assert record is not None
+        entries = record_entries(record)
+        event = save_copy_photographs(
+            session,
+            ware.id,
+            [],
+            record=entries,
+            current={"title_en": ware.title_en},
+            actor="fixture",
+            user_id=None,
+            action="copy_remove_photograph",
+            removed=entries[0],
+        )
+        assert event is not None
+        session.commit()
+        return "POST", f"/curate/wares/{ware.id}/photos/copy-undo/{event.id}", {}
+
+
 def _discarded(site: Site, role: str) -> Request:
     ware_id = _with_copy(site)
     with site.sessions() as session:
@@ -537,6 +560,7 @@ CASES: list[Case] = [
     Case("curate.undo_discard_changes", _discarded, OWN_A),
     # Only those who may edit the published ware see what waits in its copy.
     Case("curate.copy_photo_image", _copy_preview, CURATORS_ONLY_EDIT_PUBLISHED),
+    Case("curate.undo_copy_remove_photo", _copy_removal, CURATORS_ONLY_EDIT_PUBLISHED),
     Case("curate.turn_photo", _turn_photo, OWN_A),
     Case("curate.crop_photo", _crop_photo, OWN_A),
     Case("curate.uncrop_photo", _undo_photo("uncrop"), OWN_A),

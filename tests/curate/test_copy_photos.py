@@ -260,3 +260,25 @@ def test_the_new_ware_form_is_kept_in_the_browser_until_created(signed_in, site:
     other, _token = signed_in("admin")
     theirs = other.get("/curate/wares/new").get_data(as_text=True)
     assert key.group(1) not in theirs  # one kept form per account
+
+
+def test_a_removal_in_the_working_copy_can_be_undone(signed_in, site: Site):
+    ware = site.make_ware(status=WareStatus.PUBLISHED, photo=True)
+    photo_id = ware.photographs[0].id
+    client, token = signed_in("curator")
+    page = client.post(
+        f"/curate/wares/{ware.id}/photos/{photo_id}/delete",
+        data={"csrf_token": token, **YES},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    draft = _copy(site, ware.id)
+    assert draft is not None and draft.photographs == []
+    assert _digests(site, ware.id) == [ware.photographs[0].sha256]  # still public
+    undo = re.search(r'<form method="post" action="([^"]+)"[^>]*data-testid="undo"', page)
+    assert undo and "/photos/copy-undo/" in undo.group(1)
+    client.post(undo.group(1), data={"csrf_token": token})
+    # Back as it was: the copy had nothing else, so there is nothing left to publish.
+    assert _copy(site, ware.id) is None
+    again = client.post(undo.group(1), data={"csrf_token": token}, follow_redirects=True)
+    assert "Nothing had changed." in again.get_data(as_text=True)  # it is there already
+    assert _copy(site, ware.id) is None

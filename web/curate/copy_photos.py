@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from archive.curation import WareDraft
 from archive.imaging import DERIVATIVE_SIZES
-from archive.models import PhotoView, Ware, WareStatus
+from archive.models import AuditEvent, PhotoView, Ware, WareStatus
 from archive.pending_photos import Entry, copy_entries, image_keys, record_entries
 from archive.working_copies import save_copy_photographs, working_copy
 from web.auth import Rule, access
@@ -32,9 +32,16 @@ def in_working_copy(ware: Ware) -> bool:
     return draft is not None and draft.photographs is not None
 
 
-def change_copy_photos(ware: Ware, edit: Callable[[list[Entry]], Any], action: str) -> bool:
+def change_copy_photos(
+    ware: Ware,
+    edit: Callable[[list[Entry]], Any],
+    action: str,
+    *,
+    removed: Entry | None = None,
+) -> AuditEvent | None:
     """Apply ``edit`` to the copy's photographs (a list it changes in place), keep them in the
-    copy (audited as ``action``) and commit; returns whether the copy's photographs changed."""
+    copy (audited as ``action``; ``removed``, an entry it takes out, kept in the event) and
+    commit; returns the event, None when the copy's photographs did not change."""
     session = db_session()
     draft = working_copy(session, ware.id)
     entries = copy_entries(ware, draft)
@@ -42,9 +49,9 @@ def change_copy_photos(ware: Ware, edit: Callable[[list[Entry]], Any], action: s
     edit(entries)
     entries = [{**entry, "position": n} for n, entry in enumerate(entries)]
     if entries == before:
-        return False
+        return None
     email, user_id = actor()
-    save_copy_photographs(
+    event = save_copy_photographs(
         session,
         ware.id,
         entries,
@@ -53,9 +60,10 @@ def change_copy_photos(ware: Ware, edit: Callable[[list[Entry]], Any], action: s
         actor=email,
         user_id=user_id,
         action=action,
+        removed=removed,
     )
     session.commit()
-    return True
+    return event
 
 
 @dataclass

@@ -67,6 +67,7 @@ ACTIONS = {
     "copy_remove_photograph": "Photograph removed in the working copy (not public yet)",
     "copy_arrange_photographs": "Photographs arranged in the working copy (not public yet)",
     "copy_show_photograph": "Photograph turned or cropped in the working copy (not public yet)",
+    "copy_undo_remove_photograph": "Photograph put back in the working copy",
     "maker_merge": "Makers merged",
     "maker_merge_undone": "Maker merge undone",
     "hold": "Held for review: a photograph copies another ware's",

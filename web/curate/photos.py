@@ -32,11 +32,12 @@ from archive.pending_photos import (
     arrange_entries,
     copy_entries,
     find_entry,
+    put_back_entry,
     remove_entry,
     show_entry,
 )
 from archive.store import StoredImage, StoreUnwritable
-from archive.working_copies import working_copy
+from archive.working_copies import removed_in_copy, working_copy
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware, visible_photo
 from web.curate.blueprint import curate
@@ -206,10 +207,13 @@ def arrange_photos(ware_id: int) -> Response:
     email, user_id = actor()
     try:
         if copied:
-            changed = change_copy_photos(
-                ware,
-                lambda entries: arrange_entries(entries, order, views, texts),
-                "copy_arrange_photographs",
+            changed = (
+                change_copy_photos(
+                    ware,
+                    lambda entries: arrange_entries(entries, order, views, texts),
+                    "copy_arrange_photographs",
+                )
+                is not None
             )
         else:
             changed = arrange_photographs(
@@ -267,7 +271,7 @@ def _show(ware_id: int, photo_id: int, rendition_of: NextRendition, done: str) -
             show_entry(store, entry, rendition)
 
         def change() -> bool:
-            return change_copy_photos(ware, show, "copy_show_photograph")
+            return change_copy_photos(ware, show, "copy_show_photograph") is not None
 
     else:
         photo = next((item for item in ware.photographs if item.id == photo_id), None)
@@ -438,8 +442,36 @@ def _remove_from_copy(ware: Ware, photo_id: int) -> Response | tuple[str, int]:
     )
     if asked:
         return asked
-    change_copy_photos(ware, lambda found: remove_entry(found, photo_id), "copy_remove_photograph")
+    event = change_copy_photos(
+        ware,
+        lambda found: remove_entry(found, photo_id),
+        "copy_remove_photograph",
+        removed=entry,
+    )
     flash(_("Photograph removed from the working copy; the public sees it until you publish."))
+    if event is not None:
+        offer_undo(
+            _("A photograph was removed from the working copy."),
+            "curate.undo_copy_remove_photo",
+            ware_id=ware.id,
+            event_id=event.id,
+        )
+    return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+
+
+@curate.post("/wares/<int:ware_id>/photos/copy-undo/<int:event_id>")
+@access(Rule.SIGNED_IN)
+def undo_copy_remove_photo(ware_id: int, event_id: int) -> Response:
+    """Put a photograph taken out of the working copy back where it was in the copy."""
+    ware = editable_ware(ware_id)
+    entry = removed_in_copy(db_session(), ware.id, event_id)
+    if entry is None or not in_working_copy(ware):
+        flash(_("That removal cannot be undone here any more."), "error")
+        return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
+    event = change_copy_photos(
+        ware, lambda entries: put_back_entry(entries, entry), "copy_undo_remove_photograph"
+    )
+    flash(_("Photograph put back.") if event is not None else _("Nothing had changed."))
     return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
 
 
