@@ -56,6 +56,7 @@ def _public_digests(client: FlaskClient, ware_id: int) -> str:
             f"/api/v1/wares/{ware_id}",
             f"/wares/{ware_id}",
             f"/iiif/3/manifests/ware/{ware_id}",
+            f"/oai?verb=GetRecord&metadataPrefix=lido&identifier=oai:potbank.local:wares/{ware_id}",
         )
     )
 
@@ -82,6 +83,11 @@ def test_a_new_photograph_stays_private_until_published(signed_in, site: Site):
     assert _status(visitor, f"/iiif/3/{new['sha256']}/info.json") == 404
     preview_url = f"/curate/wares/{ware.id}/working-copy/photos/{new['sha256']}/thumb.jpg"
     assert _status(visitor, preview_url) != 200  # signed out: sent to sign in
+    # The comparison with the public version shows it, from the history's thumbnails.
+    compared = client.get(f"/curate/wares/{ware.id}/working-copy/compare").get_data(as_text=True)
+    thumb = f"/curate/wares/{ware.id}/history/photos/{new['sha256'][:12]}.jpg"
+    assert thumb in compared and _status(client, thumb) == 200
+    assert _status(partner, thumb) == 404  # sees the ware, may not edit it: not its copy
     assert ware.id not in site.synced
 
     published = client.post(
