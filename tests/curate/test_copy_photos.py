@@ -10,7 +10,7 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from archive.curation import WareDraft
+from archive.curation import DuplicateHold, WareDraft
 from archive.models import AuditEvent, Photograph, Ware, WareStatus
 from archive.store import ImageStore
 from tests.conftest import make_image_bytes
@@ -288,3 +288,24 @@ def test_a_removal_in_the_working_copy_can_be_undone(signed_in, site: Site):
     again = client.post(undo.group(1), data={"csrf_token": token}, follow_redirects=True)
     assert "Nothing had changed." in again.get_data(as_text=True)  # it is there already
     assert _copy(site, ware.id) is None
+
+
+def test_a_copy_applied_after_unpublishing_is_held_for_review(signed_in, site: Site):
+    other = site.make_ware(status=WareStatus.PUBLISHED, photo=True)
+    ware = site.make_ware(status=WareStatus.PUBLISHED)
+    client, token = signed_in("curator")
+    store = ImageStore(site.settings.store_dir, site.settings.max_image_pixels)
+    copied = store.original_path(other.photographs[0].sha256, "jpg").read_bytes()
+    _upload(client, token, ware.id, copied)
+    client.post(f"/curate/wares/{ware.id}/unpublish", data={"csrf_token": token, **YES})
+    # Its photographs still go to the copy (they stay together), and applying it holds the ware.
+    assert _digests(site, ware.id) == []
+    applied = client.post(
+        f"/curate/wares/{ware.id}/working-copy/publish",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "held for review" in applied
+    with site.sessions() as session:
+        hold = session.scalars(select(DuplicateHold).where(DuplicateHold.ware_id == ware.id)).one()
+        assert hold.match_ware_id == other.id

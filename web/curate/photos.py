@@ -25,7 +25,7 @@ from archive.editing import (
 )
 from archive.ids import parse_id
 from archive.imaging import DERIVATIVE_SIZES, ImageRejected, Rendition
-from archive.models import PhotoView, Ware
+from archive.models import PhotoView, Ware, WareStatus
 from archive.pending_photos import (
     Entry,
     add_entry,
@@ -145,7 +145,7 @@ def _upload_to_copy(
 ) -> Response:
     """Add stored photographs to the working copy of a public ware: not public until the
     changes are published (copies of other wares' photographs are named now, and checked
-    again when they are published)."""
+    again when they are published, when a ware no longer public is held for them)."""
     added: list[tuple[str, StoredImage]] = []
 
     def add(entries: list[Entry]) -> None:
@@ -162,10 +162,10 @@ def _upload_to_copy(
                 n=len(added),
             )
         )
-    email, user_id = actor()
-    for message, _held in check_new_photographs(ware, added, actor=email, user_id=user_id):
-        flash(message, "warning")
-    db_session().commit()
+    if ware.status is WareStatus.PUBLISHED:  # only named: nothing to hold until published
+        email, user_id = actor()
+        for message, _held in check_new_photographs(ware, added, actor=email, user_id=user_id):
+            flash(message, "warning")
     return redirect(url_for("curate.ware", ware_id=ware.id) + "#photographs")
 
 
