@@ -93,6 +93,9 @@ class WareDraft(Base):
     # The form as typed and the record as it was when the copy began, both in that shape.
     values: Mapped[dict[str, Any]] = mapped_column()
     base: Mapped[dict[str, Any]] = mapped_column()
+    # The photographs as publishing will make them, in order (``archive.pending_photos``
+    # entries); None while the copy leaves the ware's photographs as they are.
+    photographs: Mapped[list[Any] | None] = mapped_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -227,15 +227,66 @@ def edit_ware(
     actor: str,
     user_id: int | None,
     action: str = "update",
+    photographs: Sequence[dict[str, Any]] | None = None,
+    store: ImageStore | None = None,
 ) -> bool:
     """Change the record of ``ware``; returns whether anything changed. ``action`` names the
-    event ("publish_working_copy" when a curator's pending changes go live)."""
+    event ("publish_working_copy" when a curator's pending changes go live). ``photographs``
+    (a working copy's, ``archive.pending_photos`` entries) become the ware's photographs in
+    the same event; ``store`` lets exhibition details follow a turn or crop."""
     if accession_taken(session, ware.institution_id, accession_number, ware.id):
         raise EditRefused(f"another ware already has the accession number {accession_number}")
     change = Change(ware, actor=actor, user_id=user_id)
     ware.accession_number = accession_number
     _apply(ware, fields, makers, collection)
-    return change.record(session, action) is not None
+    left: list[Photograph] = []
+    if photographs is not None:
+        left = _apply_photographs(session, store, ware, photographs)
+    return change.record(session, action, left=left) is not None
+
+
+# What a working copy may change of a photograph the ware already has.
+_SHOWN_COLUMNS = ("rotation", "crop", "image_key", "width", "height", "phash")
+
+
+def _apply_photographs(
+    session: Session, store: ImageStore | None, ware: Ware, entries: Sequence[dict[str, Any]]
+) -> list[Photograph]:
+    """Make the ware's photographs those of ``entries`` (each the values of a photograph and,
+    for one the ware has, its ``id``), in their order; returns the ones taken off. A photograph
+    the ware has kept its row (so exhibition details and the indexes follow it)."""
+    by_id = {photo.id: photo for photo in ware.photographs}
+    by_digest = {photo.sha256: photo for photo in ware.photographs}
+    shown = {photo.id: photo.image_key for photo in ware.photographs}
+    wanted: list[Photograph] = []
+    for entry in entries:
+        photo = by_id.get(entry.get("id")) or by_digest.get(entry["sha256"])
+        if photo is None:
+            photo = _photograph_of(entry)
+        elif photo in wanted:
+            continue  # the same image twice: kept once
+        else:
+            before = Rendition.stored(photo.rotation, photo.crop)
+            after = Rendition.stored(entry.get("rotation"), entry.get("crop"))
+            if after != before and store is not None:
+                _follow_regions(session, store, photo, before, after)
+            for name in (*_SHOWN_COLUMNS, *PHOTO_TEXT_FIELDS):
+                if name in entry:
+                    setattr(photo, name, entry[name])
+            photo.rotation = photo.rotation or 0
+            photo.image_key = photo.image_key or photo.sha256
+        view = entry.get("view")
+        if view in PhotoView._value2member_map_:
+            photo.view = PhotoView(view)
+        wanted.append(photo)
+    left = [photo for photo in ware.photographs if photo not in wanted]
+    moved = wanted != list(ware.photographs)
+    if moved:
+        ware.photographs[:] = wanted
+    if moved or any(shown.get(photo.id) != photo.image_key for photo in wanted):
+        # What harvesters see changed (photographs, or how one is shown).
+        _renumber(ware)
+    return left
 
 
 def _apply(
@@ -406,14 +457,19 @@ def arrange_photographs(
         photo.position = position
         photo.view = views.get(photo_id, photo.view)
         for name, value in (texts or {}).get(photo_id, {}).items():
-            if name not in PHOTO_TEXT_FIELDS:
-                raise ValueError(f"not a photograph text: {name}")
-            limit = PHOTO_TEXT_LIMITS.get(name)
-            if value and limit and len(value) > limit:
-                raise EditRefused(f"at most {limit} characters for a photograph's {name}")
-            setattr(photo, name, value or None)
+            setattr(photo, name, checked_photo_text(name, value))
     ware.photographs.sort(key=lambda photo: photo.position)
     return change.record(session, "arrange_photographs") is not None
+
+
+def checked_photo_text(name: str, value: str | None) -> str | None:
+    """A photograph's text as stored (None for empty); refuses one over its column's length."""
+    if name not in PHOTO_TEXT_FIELDS:
+        raise ValueError(f"not a photograph text: {name}")
+    limit = PHOTO_TEXT_LIMITS.get(name)
+    if value and limit and len(value) > limit:
+        raise EditRefused(f"at most {limit} characters for a photograph's {name}")
+    return value or None
 
 
 def show_photograph(
@@ -486,17 +542,19 @@ def turn_photograph(
     user_id: int | None,
 ) -> bool:
     """Turn ``photo`` a further ``quarter`` (90, 180, 270) degrees clockwise, its crop too."""
-    upright = store.upright_size(photo.sha256, photo.format)
-    current = Rendition.stored(photo.rotation, photo.crop)
-    return show_photograph(
-        session,
-        store,
-        ware,
-        photo,
-        current.turned(quarter, upright),
-        actor=actor,
-        user_id=user_id,
+    turned = turned_rendition(
+        store, photo.sha256, photo.format, photo.rotation, photo.crop, quarter
     )
+    return show_photograph(session, store, ware, photo, turned, actor=actor, user_id=user_id)
+
+
+def turned_rendition(
+    store: ImageStore, sha256: str, extension: str, rotation: int, crop: str | None, quarter: int
+) -> Rendition:
+    """The rendition of a photograph shown as (``rotation``, ``crop``) turned a further
+    ``quarter`` clockwise, its crop turning with it."""
+    upright = store.upright_size(sha256, extension)
+    return Rendition.stored(rotation, crop).turned(quarter, upright)
 
 
 def ware_history(session: Session, ware_id: int) -> list[AuditEvent]:

@@ -13,6 +13,9 @@ silently reverted (a three-way merge on whole fields).
 Saving a copy explicitly, publishing and discarding it are audited (entity ``ware_draft`` for
 the copy's own history, ``ware`` for the publication, as every other change of the record).
 
+Photograph changes of a public ware are kept in the same copy (``WareDraft.photographs``, see
+``archive.pending_photos``), published and discarded with it.
+
 The table, ``WareDraft``, is in ``archive.curation`` with the other curating tables.
 """
 
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 from archive.catalogue import record_audit
 from archive.curation import WareDraft
 from archive.models import AuditEvent, utcnow
+from archive.pending_photos import entries_snapshot
 
 # The audit entity of a working copy's own history; its entity_id is the ware's id.
 ENTITY = "ware_draft"
@@ -64,12 +68,12 @@ def save_working_copy(
     draft.user_id = user_id
     draft.updated_at = utcnow()
     pending = draft.pending()
-    if not pending or values == current:
+    if (not pending or values == current) and draft.photographs is None:
         session.delete(draft)
         session.flush()
         return None
     session.flush()
-    if audited:
+    if audited and pending:
         record_audit(
             session,
             actor=actor,
@@ -81,6 +85,68 @@ def save_working_copy(
             after=pending,
         )
     return draft
+
+
+def save_copy_photographs(
+    session: Session,
+    ware_id: int,
+    photographs: list[dict[str, Any]],
+    *,
+    record: list[dict[str, Any]],
+    current: dict[str, Any],
+    actor: str,
+    user_id: int | None,
+    action: str,
+    removed: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Keep ``photographs`` (``archive.pending_photos`` entries) as those the copy will publish;
+    ``record`` is the ware's photographs now as entries, ``current`` its form values. A copy
+    begins if there is none; one left with nothing to publish is dropped. Audited as ``action``
+    on the copy's history, with the photographs before and after (and the whole entry of a
+    photograph ``removed``, so the removal can be undone); returns the event, None when there
+    was no copy and nothing to keep."""
+    draft = working_copy(session, ware_id)
+    before = record if draft is None or draft.photographs is None else draft.photographs
+    wanted = None if photographs == record else photographs
+    if draft is None:
+        if wanted is None:
+            return None
+        draft = WareDraft(ware_id=ware_id, base=dict(current), values=dict(current))
+        session.add(draft)
+    draft.photographs = wanted
+    draft.actor = actor
+    draft.user_id = user_id
+    draft.updated_at = utcnow()
+    old, new = entries_snapshot(before), entries_snapshot(photographs)
+    changed = [key for key in new if old[key] != new[key]]
+    event = record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=ware_id,
+        before={key: old[key] for key in changed}
+        | ({REMOVED_PHOTOGRAPH: removed} if removed else {}),
+        after={key: new[key] for key in changed},
+    )
+    if wanted is None and not draft.pending():
+        session.delete(draft)
+    session.flush()
+    return event
+
+
+# Where a copy's removal event keeps the whole entry it took out (for its Undo).
+REMOVED_PHOTOGRAPH = "removed_photograph"
+
+
+def removed_in_copy(session: Session, ware_id: int, event_id: int) -> dict[str, Any] | None:
+    """The entry that event ``event_id`` took out of the ware's working copy, if it is such."""
+    event = session.get(AuditEvent, event_id)
+    if event is None or event.entity_type != ENTITY or event.entity_id != ware_id:
+        return None
+    found = (event.before or {}).get(REMOVED_PHOTOGRAPH)
+    return found if isinstance(found, dict) and "sha256" in found else None
 
 
 def drop_working_copy(session: Session, ware_id: int) -> None:
@@ -99,6 +165,10 @@ def discard_working_copy(
     if draft is None:
         return None
     pending = draft.pending()
+    kept = {"values": draft.values, "base": draft.base, "photographs": draft.photographs}
+    before, after = dict(pending), {key: draft.base.get(key) for key in pending}
+    if draft.photographs is not None:
+        before.update(entries_snapshot(draft.photographs))
     event = record_audit(
         session,
         actor=actor,
@@ -106,8 +176,8 @@ def discard_working_copy(
         action="discard_working_copy",
         entity_type=ENTITY,
         entity_id=ware_id,
-        before={**pending, "working_copy": {"values": draft.values, "base": draft.base}},
-        after={key: draft.base.get(key) for key in pending},
+        before={**before, "working_copy": kept},
+        after=after,
     )
     session.delete(draft)
     session.flush()
@@ -133,6 +203,7 @@ def undo_discard(
         ware_id=ware_id,
         values=dict(kept.get("values") or {}),
         base=dict(kept.get("base") or {}),
+        photographs=kept.get("photographs"),
         actor=actor,
         user_id=user_id,
     )

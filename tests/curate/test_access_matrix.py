@@ -30,9 +30,14 @@ from archive.grants import give_grant
 from archive.invitations import invite
 from archive.jobs import Job
 from archive.models import AuditEvent, Institution, Maker, Role, User, Ware, WareStatus
+from archive.pending_photos import record_entries
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
-from archive.working_copies import discard_working_copy, save_working_copy
+from archive.working_copies import (
+    discard_working_copy,
+    save_copy_photographs,
+    save_working_copy,
+)
 from tests.conftest import make_image_bytes
 from tests.curate.conftest import EMAILS, INSTITUTION_B, PASSWORD, ROLES, YES, Site, sign_in
 from web.auth import Rule
@@ -282,6 +287,52 @@ def _with_copy(site: Site, status: WareStatus = WareStatus.DRAFT) -> int:
     return ware.id
 
 
+def _copy_preview(site: Site, role: str) -> Request:
+    """The preview of a photograph whose caption waits in a published ware's working copy."""
+    ware = site.make_ware(status=WareStatus.PUBLISHED, photo=True)
+    with site.sessions() as session:
+        record = session.get(Ware, ware.id)
+        assert record is not None
+        entries = record_entries(record)
+        entries[0]["caption_en"] = "Waiting"
+        save_copy_photographs(
+            session,
+            ware.id,
+            entries,
+            record=record_entries(record),
+            current={"title_en": ware.title_en},
+            actor="fixture",
+            user_id=None,
+            action="copy_arrange_photographs",
+        )
+        session.commit()
+    key = entries[0]["image_key"]
+    return "GET", f"/curate/wares/{ware.id}/working-copy/photos/{key}/thumb.jpg", None
+
+
+def _copy_removal(site: Site, role: str) -> Request:
+    """The Undo of a photograph taken out of a published ware's working copy."""
+    ware = site.make_ware(status=WareStatus.PUBLISHED, photo=True)
+    with site.sessions() as session:
+        record = session.get(Ware, ware.id)
+        assert record is not None
+        entries = record_entries(record)
+        event = save_copy_photographs(
+            session,
+            ware.id,
+            [],
+            record=entries,
+            current={"title_en": ware.title_en},
+            actor="fixture",
+            user_id=None,
+            action="copy_remove_photograph",
+            removed=entries[0],
+        )
+        assert event is not None
+        session.commit()
+        return "POST", f"/curate/wares/{ware.id}/photos/copy-undo/{event.id}", {}
+
+
 def _discarded(site: Site, role: str) -> Request:
     ware_id = _with_copy(site)
     with site.sessions() as session:
@@ -507,6 +558,9 @@ CASES: list[Case] = [
         OWN_A,
     ),
     Case("curate.undo_discard_changes", _discarded, OWN_A),
+    # Only those who may edit the published ware see what waits in its copy.
+    Case("curate.copy_photo_image", _copy_preview, CURATORS_ONLY_EDIT_PUBLISHED),
+    Case("curate.undo_copy_remove_photo", _copy_removal, CURATORS_ONLY_EDIT_PUBLISHED),
     Case("curate.turn_photo", _turn_photo, OWN_A),
     Case("curate.crop_photo", _crop_photo, OWN_A),
     Case("curate.uncrop_photo", _undo_photo("uncrop"), OWN_A),

@@ -68,6 +68,10 @@ def test_a_turned_photograph_is_described_afresh_by_every_visual_index(real_app:
     client.post(
         f"/curate/wares/{ware.id}/photos/{photo_id}/turn", data={"csrf_token": token, "turn": "90"}
     )
+    # The ware is public: the turn waits in its working copy, the indexes describe it as it was.
+    waiting, waiting_form, _features = described(photo_id)
+    assert np.allclose(vector, waiting) and np.allclose(form, waiting_form)
+    client.post(f"/curate/wares/{ware.id}/working-copy/publish", data={"csrf_token": token})
     turned_vector, turned_form, still_has_features = described(photo_id)
     assert still_has_features
     # Described from the turned derivatives, not left as they were.

@@ -35,6 +35,14 @@ def _size(client: FlaskClient, url: str) -> tuple[int, int]:
         return image.size
 
 
+def _publish(client: FlaskClient, token: str, ware_id: int) -> None:
+    """Publish the ware's working copy (where a published ware's photograph changes wait)."""
+    published = client.post(
+        f"/curate/wares/{ware_id}/working-copy/publish", data={"csrf_token": token}
+    )
+    assert published.status_code == 302
+
+
 def test_turning_a_published_photograph_shows_it_upright_everywhere(signed_in, site: Site):
     ware = site.make_ware(status=WareStatus.PUBLISHED, photo=True)
     photo_id = ware.photographs[0].id
@@ -44,6 +52,9 @@ def test_turning_a_published_photograph_shows_it_upright_everywhere(signed_in, s
         f"/curate/wares/{ware.id}/photos/{photo_id}/turn", data={"csrf_token": token, "turn": "90"}
     )
     assert turned.status_code == 302
+    # A published ware's turn waits in its working copy (tests/curate/test_copy_photos.py).
+    assert _photo(site, photo_id).rotation == 0
+    _publish(client, token, ware.id)
     photo = _photo(site, photo_id)
     assert (photo.rotation, photo.width, photo.height) == (90, 150, 200)
     assert photo.image_key != sha
@@ -78,6 +89,7 @@ def test_turning_a_published_photograph_shows_it_upright_everywhere(signed_in, s
         f"/curate/wares/{ware.id}/photos/{photo_id}/as-contributed", data={"csrf_token": token}
     )
     assert undone.status_code == 302
+    _publish(client, token, ware.id)
     photo = _photo(site, photo_id)
     assert (photo.rotation, photo.image_key, photo.width) == (0, sha, 200)
 
@@ -149,6 +161,7 @@ def test_caption_alt_text_and_rights_per_photograph(signed_in, site: Site):
         data={"csrf_token": token, **{f"{name}-{photo_id}": v for name, v in fields.items()}},
     )
     assert saved.status_code == 302
+    _publish(client, token, ware.id)
     photo = _photo(site, photo_id)
     assert (photo.caption_zh, photo.alt_en, photo.licence) == (
         "俯视图",
@@ -157,7 +170,7 @@ def test_caption_alt_text_and_rights_per_photograph(signed_in, site: Site):
     )
     with site.sessions() as session:
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-        assert event is not None and event.action == "arrange_photographs"
+        assert event is not None and event.action == "publish_working_copy"
         assert event.after["photograph_details"][0]["alt_zh"] == "蓝色盘子"
 
     public = visitor.get(f"/wares/{ware.id}").get_data(as_text=True)

@@ -1,4 +1,5 @@
-"""A sideways photograph in a real browser: the curator turns it upright on the ware's screen,
+"""A sideways photograph in a real browser: the curator turns it upright on the ware's screen and
+publishes the change (the ware is public: the turn waited in its working copy),
 and the public page and the IIIF manifest and image service then show it upright."""
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def test_curator_turns_a_sideways_photograph_upright(page, curate_site, tmp_path
     assert "turned 270°" in item.get_by_test_id("photo-shown").inner_text()
     assert _natural_size(item.get_by_test_id("photo-thumb")) == (320, 213)
     screenshot(page, "photo-01-turned")
+    # The ware is public: the turn waits in its working copy until the changes are published.
+    page.get_by_role("button", name="Publish changes").click()
+    assert "Changes published." in page.locator(".flashes").inner_text()
     curating = page.url
 
     page.get_by_role("link", name="Public page").click()

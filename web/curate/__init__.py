@@ -20,6 +20,7 @@ from web.curate.bulk import BULK_LIMIT_KEY
 VIEW_MODULES = (
     "account",
     "bulk",
+    "copy_photos",
     "history",
     "institutions",
     "invitations",

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from archive.editing import EditRefused, restore_version, ware_history
 from archive.models import AuditEvent, WareStatus
-from archive.working_copies import copy_history
+from archive.working_copies import copy_history, working_copy
 from web.auth import Rule, access
 from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
 from web.curate.blueprint import curate
@@ -63,6 +63,11 @@ ACTIONS = {
     "save_working_copy": "Working copy saved (not public yet)",
     "discard_working_copy": "Working copy discarded",
     "undo_discard_working_copy": "Discarded working copy brought back",
+    "copy_add_photograph": "Photograph added to the working copy (not public yet)",
+    "copy_remove_photograph": "Photograph removed in the working copy (not public yet)",
+    "copy_arrange_photographs": "Photographs arranged in the working copy (not public yet)",
+    "copy_show_photograph": "Photograph turned or cropped in the working copy (not public yet)",
+    "copy_undo_remove_photograph": "Photograph put back in the working copy",
     "maker_merge": "Makers merged",
     "maker_merge_undone": "Maker merge undone",
     "hold": "Held for review: a photograph copies another ware's",
@@ -195,17 +200,24 @@ def history(ware_id: int) -> str:
 def history_photo(ware_id: int, digest: str) -> Response:
     """The thumbnail of a photograph as the ware's history names it (by the first 12 digits of
     its digest), even one since removed or shown otherwise: the store keeps every derivative.
-    Only a digest this ware's own history or photographs name is served."""
+    Only a digest this ware's own history or photographs name is served (and, to those who may
+    edit it, its working copy's: a photograph waiting there is not public)."""
     ware = visible_ware(ware_id)
     if not _DIGEST.fullmatch(digest):
         abort(404)
+    # What names photographs: the ware's events, and for those who may edit it the working
+    # copy's events and the photographs waiting in it.
+    texts: list[Any] = [
+        [event.before, event.after] for event in ware_history(db_session(), ware.id)
+    ]
+    if can_edit(signed_in(), ware):
+        texts += [[event.before, event.after] for event in copy_history(db_session(), ware.id)]
+        draft = working_copy(db_session(), ware.id)
+        texts.append(None if draft is None else draft.photographs)
     named = any(
         photo.sha256.startswith(digest) or photo.image_key.startswith(digest)
         for photo in ware.photographs
-    ) or any(
-        digest in json.dumps([event.before, event.after])
-        for event in ware_history(db_session(), ware.id)
-    )
+    ) or any(digest in json.dumps(text) for text in texts)
     if not named:
         abort(404)
     folder = app_state().store.root / "derived" / "thumb" / digest[:2] / digest[2:4]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -19,7 +21,8 @@ from archive.editing import (
     undelete,
 )
 from archive.grants import Action, may_place
-from archive.models import Collection, Institution, Maker, Ware, WareStatus
+from archive.models import Collection, Institution, Maker, Photograph, Ware, WareStatus
+from archive.store import StoredImage
 from archive.working_copies import drop_working_copy, save_working_copy, working_copy
 from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
@@ -32,12 +35,14 @@ from web.curate.access import (
     visible_ware,
 )
 from web.curate.blueprint import curate
+from web.curate.copy_photos import copy_photos, in_working_copy
 from web.curate.dating import fill_years
 from web.curate.forms import COMMON_RIGHTS, FIELDS, MAKER_ROLES, WareForm, credits_of, read_form
+from web.curate.holding import check_new_photographs
 from web.curate.indexing import sync_wares
 from web.curate.makers import SUGGESTED_FIELDS
 from web.curate.safety import offer_undo, unconfirmed
-from web.views.context import db_session
+from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 
 
@@ -58,6 +63,11 @@ def _institutions() -> list[Institution]:
     if allowed is not None:
         query = query.where(Institution.id.in_(allowed))
     return list(db_session().scalars(query))
+
+
+# The session's note that the new-ware form was saved as this ware: its page then has the
+# browser forget the form it kept.
+NEW_WARE_CREATED = "new_ware_created"
 
 
 def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str, int]:
@@ -87,6 +97,12 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
         views=("front", "base", "mark", "detail", "other"),
         suggested=SUGGESTED_FIELDS,
         draft=draft,
+        # The new-ware form is kept in the browser as it is typed (web/static/safe_edits.js),
+        # per account; the page after a creation tells the browser to forget it.
+        local_draft_key=f"potbank:new-ware:{account.id}",
+        local_draft_saved=ware is not None and session.pop(NEW_WARE_CREATED, None) == ware.id,
+        copy_photos=copy_photos(ware, draft) if ware is not None else ([], []),
+        photos_in_copy=ware is not None and editable and in_working_copy(ware),
     )
     return page, status
 
@@ -143,6 +159,7 @@ def new_ware() -> Response | tuple[str, int]:
     if dated:
         flash(*dated)
     flash(_("Saved as a draft. Add photographs, then submit or publish it."))
+    session[NEW_WARE_CREATED] = ware.id
     return redirect(url_for("curate.ware", ware_id=ware.id))
 
 
@@ -191,6 +208,17 @@ def save_ware(ware_id: int) -> Response | tuple[str, int]:
     return apply_form(item, form, dated, action="update")
 
 
+def _stored_images(photos: list[Photograph]) -> list[tuple[str, StoredImage]]:
+    """The store's reading of these photographs' originals (their hashes in every
+    orientation), labelled as the curator knows them."""
+    found = []
+    for photo in photos:
+        stored = app_state().store.find(photo.sha256)
+        if stored is not None:
+            found.append((photo.original_filename or photo.sha256[:12], stored))
+    return found
+
+
 def keep_in_working_copy(item: Ware, form: WareForm, *, audited: bool) -> WareDraft | None:
     """Save the form as typed into the ware's working copy and commit; returns the copy (None
     when nothing differs from the record)."""
@@ -217,11 +245,18 @@ def keep_in_working_copy(item: Ware, form: WareForm, *, audited: bool) -> WareDr
 
 
 def apply_form(
-    item: Ware, form: WareForm, dated: tuple[str, str] | None, *, action: str
+    item: Ware,
+    form: WareForm,
+    dated: tuple[str, str] | None,
+    *,
+    action: str,
+    photographs: list[dict[str, Any]] | None = None,
 ) -> Response | tuple[str, int]:
     """Write a checked form into the ware's record (its working copy is then used up), index
-    the change and go back to the ware; the form again, marked, when it cannot be saved."""
+    the change and go back to the ware; the form again, marked, when it cannot be saved.
+    ``photographs`` (a working copy's) become the ware's in the same change."""
     email, user_id = actor()
+    had = {photo.sha256 for photo in item.photographs}
     collection = collection_for(item.institution, form.collection)
     if not _placeable(item, collection):
         db_session().rollback()
@@ -238,13 +273,21 @@ def apply_form(
             actor=email,
             user_id=user_id,
             action=action,
+            photographs=photographs,
+            store=app_state().store,
         )
     except EditRefused as refusal:
         db_session().rollback()
         form.errors["accession_number"] = str(refusal)
         return form_page(form, item, 422)
     drop_working_copy(db_session(), item.id)
+    # Photographs the copy added are checked for copies of other wares' as any new one is,
+    # before the commit (a ware no longer public is held, never published for a moment).
+    added = [photo for photo in item.photographs if photo.sha256 not in had]
+    copies = check_new_photographs(item, _stored_images(added), actor=email, user_id=user_id)
     db_session().commit()
+    for message, _held in copies:
+        flash(message, "warning")
     if changed:
         sync_wares(db_session(), [item.id])
     if dated:

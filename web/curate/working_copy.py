@@ -9,8 +9,10 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from archive.curation import WareDraft
 from archive.editing import full_snapshot
 from archive.models import Ware, WareStatus
+from archive.pending_photos import entries_snapshot
 from archive.working_copies import discard_working_copy, undo_discard, working_copy
 from web.auth import Rule, access
 from web.curate.access import actor, editable_ware
@@ -48,10 +50,12 @@ def _proposed_snapshot(item: Ware, form: WareForm) -> dict[str, Any]:
     }
 
 
-def _changes(item: Ware, form: WareForm) -> list[FieldChange]:
-    """What publishing would change, field by field (the record's other parts, its status or
-    photographs, are not in a working copy)."""
+def _changes(item: Ware, form: WareForm, draft: WareDraft) -> list[FieldChange]:
+    """What publishing would change, field by field and in the photographs (the record's
+    status is not in a working copy)."""
     proposed = _proposed_snapshot(item, form)
+    if draft.photographs is not None:
+        proposed.update(entries_snapshot(draft.photographs))
     record = full_snapshot(item)
     return changes_of({key: record.get(key) for key in proposed}, proposed)
 
@@ -81,15 +85,15 @@ def compare_working_copy(ware_id: int) -> str | Response:
     """The working copy beside the record (the public version, for a published ware)."""
     item = editable_ware(ware_id)
     form = proposed_form(item)
-    if form is None:
+    draft = working_copy(db_session(), item.id)
+    if form is None or draft is None:
         flash(_("There are no unpublished changes."))
         return redirect(url_for("curate.ware", ware_id=item.id))
-    draft = working_copy(db_session(), item.id)
     return render_template(
         "curate/working_copy.html",
         ware=item,
         draft=draft,
-        changes=_changes(item, form),
+        changes=_changes(item, form, draft),
         errors=form.errors,
         public=item.status is WareStatus.PUBLISHED and item.deleted_at is None,
     )
@@ -109,7 +113,9 @@ def publish_working_copy(ware_id: int) -> Response | tuple[str, int]:
     if form.errors:
         flash(_("The working copy cannot be published yet: correct the marked fields."), "error")
         return form_page(form, item, 422)
-    return apply_form(item, form, dated, action="publish_working_copy")
+    draft = working_copy(db_session(), item.id)
+    photographs = None if draft is None else draft.photographs
+    return apply_form(item, form, dated, action="publish_working_copy", photographs=photographs)
 
 
 @curate.post("/wares/<int:ware_id>/working-copy/discard")

@@ -6,8 +6,92 @@
 //    have not reached the server.
 //  - A form with data-autosave posts itself there (CSRF token included) a moment after the
 //    last keystroke, and says in its [data-autosave-status] whether the draft was saved.
+//  - A form with data-local-draft (the new-ware form: there is no record to autosave into yet)
+//    is kept as typed in this browser's localStorage under that key (one per account); opened
+//    again with such a draft, it offers to restore it. [data-local-draft-clear] on the page
+//    after a successful save forgets it.
 (function () {
   "use strict";
+
+  function storage() {
+    try { return window.localStorage; } catch (error) { return null; }  // disabled: no drafts
+  }
+
+  document.querySelectorAll("[data-local-draft-clear]").forEach(function (done) {
+    var kept = storage();
+    if (kept) { kept.removeItem(done.getAttribute("data-local-draft-clear")); }
+  });
+
+  document.querySelectorAll("form[data-local-draft]").forEach(function (form) {
+    var kept = storage();
+    var key = form.getAttribute("data-local-draft");
+    if (!kept || !key) { return; }
+    var timer = null;
+
+    function typed() {
+      var fields = [];
+      new FormData(form).forEach(function (value, name) {
+        if (name !== "csrf_token" && typeof value === "string") { fields.push([name, value]); }
+      });
+      return fields;
+    }
+    function keep() {
+      timer = null;
+      try {
+        kept.setItem(key, JSON.stringify({ at: new Date().toISOString(), fields: typed() }));
+      } catch (error) { /* full or refused: the unsaved-changes warning still guards */ }
+    }
+    function fill(fields) {
+      var seen = {};
+      var addMaker = form.querySelector("[data-add-maker]");
+      fields.forEach(function (pair) {
+        var name = pair[0];
+        var index = seen[name] || 0;
+        seen[name] = index + 1;
+        var inputs = form.querySelectorAll('[name="' + CSS.escape(name) + '"]');
+        if (index >= inputs.length && addMaker && name.indexOf("maker_") === 0) {
+          addMaker.click();  // a row more than the form shows
+          inputs = form.querySelectorAll('[name="' + CSS.escape(name) + '"]');
+        }
+        var input = inputs[index];
+        if (!input) { return; }
+        if (input.type === "checkbox" || input.type === "radio") {
+          input.checked = input.value === pair[1];
+        } else {
+          input.value = pair[1];
+        }
+      });
+      form.dispatchEvent(new Event("input", { bubbles: true }));  // unsaved: warn on leaving
+    }
+
+    var draft = null;
+    try { draft = JSON.parse(kept.getItem(key) || "null"); } catch (error) { draft = null; }
+    var offer = form.querySelector("[data-local-draft-offer]");
+    // The page already shows it (the server sent the form back to correct): nothing to offer.
+    if (draft && draft.fields && offer && JSON.stringify(draft.fields) !== JSON.stringify(typed())) {
+      var when = offer.querySelector("[data-local-draft-time]");
+      if (when && draft.at) { when.textContent = "(" + new Date(draft.at).toLocaleString() + ")"; }
+      offer.hidden = false;
+      offer.querySelector("[data-local-draft-restore]").addEventListener("click", function () {
+        fill(draft.fields);
+        offer.hidden = true;
+      });
+      offer.querySelector("[data-local-draft-forget]").addEventListener("click", function () {
+        kept.removeItem(key);
+        offer.hidden = true;
+      });
+    }
+    form.addEventListener("input", function () {
+      if (timer) { window.clearTimeout(timer); }
+      timer = window.setTimeout(keep, 300);
+    });
+    // Kept through the submission: a failed one (a lost connection, an expired sign-in) loses
+    // nothing; the created ware's page forgets it.
+    form.addEventListener("submit", function () {
+      if (timer) { window.clearTimeout(timer); }
+      keep();
+    });
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
