@@ -21,7 +21,7 @@ from index.generations import Generations
 from index.sync import IndexSync
 from ingest.native import TEMPLATE_COLUMNS
 from ingest.pipeline import IngestOptions, ingest_native_csv
-from tests.conftest import ADMIN_EMAIL, admin_client, make_image_bytes
+from tests.conftest import ADMIN_EMAIL, admin_client, distinct_image_bytes
 from tests.curate.conftest import page_token
 from tests.index.test_kill_rebuild import _potbank, _wait_for_folder
 from web import operations
@@ -40,7 +40,7 @@ def _catalogue_with_photographs(settings: Settings, session_factory, count: int)
         writer.writeheader()
         for number in range(count):
             name = f"rb-{number:04d}.jpg"
-            (folder / "images" / name).write_bytes(make_image_bytes((200, 150), seed=number))
+            (folder / "images" / name).write_bytes(distinct_image_bytes((200, 150), seed=number))
             writer.writerow(
                 {
                     "accession_number": f"RB-{number:04d}",
