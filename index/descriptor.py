@@ -95,8 +95,11 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hue % 1.0, sat, value
 
 
-def _soft_hist(values: np.ndarray, bins: int, weights: np.ndarray, circular: bool) -> np.ndarray:
-    """Histogram with linear interpolation between neighbouring bins (robust to small shifts)."""
+def _soft_bins(
+    values: np.ndarray, bins: int, circular: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each value's two neighbouring bins (of ``bins`` over 0..1) and its share of the right one:
+    the linear interpolation of a soft histogram."""
     pos = values * bins - 0.5
     left = np.floor(pos)
     frac = pos - left
@@ -106,6 +109,12 @@ def _soft_hist(values: np.ndarray, bins: int, weights: np.ndarray, circular: boo
         left, right = left % bins, right % bins
     else:
         left, right = np.clip(left, 0, bins - 1), np.clip(right, 0, bins - 1)
+    return left, right, frac
+
+
+def _soft_hist(values: np.ndarray, bins: int, weights: np.ndarray, circular: bool) -> np.ndarray:
+    """Histogram with linear interpolation between neighbouring bins (robust to small shifts)."""
+    left, right, frac = _soft_bins(values, bins, circular)
     hist = np.bincount(left.ravel(), (weights * (1 - frac)).ravel(), minlength=bins)
     hist += np.bincount(right.ravel(), (weights * frac).ravel(), minlength=bins)
     return hist[:bins]
@@ -122,15 +131,7 @@ def _ring_hists(
     """``_soft_hist`` of ``count`` groups (the rings) at once: row ``g`` is the histogram of
     the pixels whose ``groups`` entry is ``g`` (group -1 counts nowhere). The sums are the
     same, in the same order, as one ``_soft_hist`` a ring with the other pixels weighted 0."""
-    pos = values * bins - 0.5
-    left = np.floor(pos)
-    frac = pos - left
-    left = left.astype(np.int64)
-    right = left + 1
-    if circular:
-        left, right = left % bins, right % bins
-    else:
-        left, right = np.clip(left, 0, bins - 1), np.clip(right, 0, bins - 1)
+    left, right, frac = _soft_bins(values, bins, circular)
     inside = (groups >= 0).ravel()
     offset = groups.ravel()[inside] * bins
     hist = np.bincount(

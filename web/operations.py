@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive.jobs import Job, JobFailed, JobLease, begin_job, record_outcome, run_lease
 from archive.settings import Settings
+from web.job_threads import JobThreads
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,7 @@ KINDS = ("rebuild", "harvest")
 # Reported as ``advance(done, total)``: photographs embedded (rebuild), records loaded (harvest).
 Advance = Callable[[int, int], None]
 
-_threads: dict[int, threading.Thread] = {}
-_threads_lock = threading.Lock()
+_threads = JobThreads("operation")
 
 
 @dataclass(frozen=True)
@@ -199,20 +198,11 @@ def start_in_background(
         except Exception:  # its row says failed; the trace goes to the log only
             logger.exception("%s job %s failed", operation.kind, lease.job_id)
         finally:
-            with _threads_lock:
-                _threads.pop(lease.job_id, None)
+            _threads.forget(lease.job_id)
 
-    thread = threading.Thread(target=body, name=f"potbank-{operation.kind}-{lease.job_id}")
-    thread.daemon = True
-    with _threads_lock:
-        _threads[lease.job_id] = thread
-    thread.start()
+    _threads.start(lease.job_id, body)
 
 
 def wait_all(timeout: float = 120) -> bool:
     """Wait for every job thread of this process (tests wait before removing an instance)."""
-    with _threads_lock:
-        threads = list(_threads.values())
-    for thread in threads:
-        thread.join(timeout)
-    return not any(thread.is_alive() for thread in threads)
+    return _threads.wait_all(timeout)

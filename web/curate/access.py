@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive.grants import Action
-from archive.models import Photograph, Ware, WareMaker
+from archive.models import Institution, Photograph, Ware, WareMaker
 from web.auth import current_account
 from web.auth.accounts import Account
 from web.views.context import db_session
@@ -90,3 +90,13 @@ def actor() -> tuple[str, int]:
     """Who the audit trail names for this request's changes."""
     account = signed_in()
     return account.email, account.id
+
+
+def contributable_institutions() -> list[Institution]:
+    """The institutions the signed-in account may add wares to (by the form or a bulk upload),
+    by name."""
+    allowed = signed_in().permissions.institution_ids(Action.CONTRIBUTE)
+    query = select(Institution).order_by(Institution.name)
+    if allowed is not None:
+        query = query.where(Institution.id.in_(allowed))
+    return list(db_session().scalars(query))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from datetime import UTC, timedelta
 
@@ -19,11 +18,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from archive.batch import run_batch
+from archive.jobs import holder_gone
 from archive.models import User, utcnow
 from archive.settings import Settings
 from archive.workbench import BatchJob, BatchStatus
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
 from web.curate.indexing import Syncer
+from web.job_threads import JobThreads
 from web.views.context import AppState
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,7 @@ INDEX_FAILED_MESSAGE = "index_failed"
 # Changed wares are indexed in runs of this many while the batch goes on.
 INDEX_RUN = 2000
 
-_threads: dict[int, threading.Thread] = {}
-_threads_lock = threading.Lock()
+_threads = JobThreads("batch")
 
 
 class ChunkIndexer:
@@ -99,27 +99,12 @@ def start(state: AppState, job_id: int, syncer: Syncer | None) -> None:
 
     ``syncer`` None means the real indexes, updated chunk by chunk as the batch goes (a test
     gives a syncer of its own, called once with every changed id)."""
-    thread = threading.Thread(
-        target=_run, args=(state, job_id, syncer), name=f"potbank-batch-{job_id}", daemon=True
-    )
-    with _threads_lock:
-        _threads[job_id] = thread
-    thread.start()
+    _threads.start(job_id, lambda: _run(state, job_id, syncer))
 
 
 def wait_all(timeout: float = 120) -> bool:
     """Wait for every batch thread of this process; returns whether all ended."""
-    with _threads_lock:
-        threads = list(_threads.values())
-    for thread in threads:
-        thread.join(timeout)
-    return not any(thread.is_alive() for thread in threads)
-
-
-def _alive_here(job: BatchJob) -> bool:
-    with _threads_lock:
-        thread = _threads.get(job.id)
-    return thread is not None and thread.is_alive()
+    return _threads.wait_all(timeout)
 
 
 def orphaned(job: BatchJob) -> bool:
@@ -129,20 +114,14 @@ def orphaned(job: BatchJob) -> bool:
     if job.worker is None:
         created = job.created_at
         created = created if created.tzinfo else created.replace(tzinfo=UTC)
-        return utcnow() - created > QUEUE_GRACE and not _alive_here(job)
+        return utcnow() - created > QUEUE_GRACE and not _threads.alive(job.id)
     if job.worker == PROCESS_TOKEN:
-        return not _alive_here(job)
-    host, _, rest = job.worker.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+        return not _threads.alive(job.id)
+    if holder_gone(job.worker):
         return True
-    except PermissionError:
-        return False
-    return int(pid) == os.getpid()
+    # This process's pid under another token: the process that ran it is gone (a restart).
+    host, _, rest = job.worker.partition(":")
+    return host == socket.gethostname() and rest.partition(":")[0] == str(os.getpid())
 
 
 def settle(session: Session, job: BatchJob) -> BatchJob:
@@ -173,8 +152,7 @@ def _run(state: AppState, job_id: int, syncer: Syncer | None) -> None:
                 job.finished_at = utcnow()
                 session.commit()
     finally:
-        with _threads_lock:
-            _threads.pop(job_id, None)
+        _threads.forget(job_id)
 
 
 def _execute(session: Session, job_id: int, settings: Settings, syncer: Syncer | None) -> None:

@@ -28,7 +28,6 @@ from werkzeug.wrappers import Response
 from archive.catalogue import record_audit
 from archive.curation import BulkJob, JobStatus
 from archive.grants import Action, may_in_institution
-from archive.models import Institution
 from ingest.profiles import (
     PARSED_TARGETS,
     PLAIN_TARGETS,
@@ -40,7 +39,7 @@ from ingest.profiles import (
 )
 from web.auth import Rule, access
 from web.curate import bulk_preview, jobs
-from web.curate.access import signed_in
+from web.curate.access import contributable_institutions, signed_in
 from web.curate.blueprint import curate
 from web.curate.uploads import PHOTOS_NAME, records_name
 from web.exports import spreadsheet_safe
@@ -88,17 +87,8 @@ def _job_or_404(job_id: int) -> BulkJob:
     return jobs.settle(db_session(), job)
 
 
-def _institutions() -> list[Institution]:
-    """The institutions this account may upload wares to."""
-    allowed = signed_in().permissions.institution_ids(Action.CONTRIBUTE)
-    query = select(Institution).order_by(Institution.name)
-    if allowed is not None:
-        query = query.where(Institution.id.in_(allowed))
-    return list(db_session().scalars(query))
-
-
 def _form(status: int = 200, error: str | None = None) -> tuple[str, int]:
-    institutions = _institutions()
+    institutions = contributable_institutions()
     recent = [
         jobs.settle(db_session(), job)
         for job in db_session().scalars(_visible_jobs().limit(RECENT_JOBS))
@@ -156,7 +146,7 @@ def bulk_upload() -> Response | tuple[str, int]:
     data = records.stream.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
         return _form(413, _("The records file is larger than this archive accepts."))
-    allowed = _institutions()
+    allowed = contributable_institutions()
     name = request.form.get("institution", "")
     chosen = allowed[0] if len(allowed) == 1 else next((i for i in allowed if i.name == name), None)
     # Only an account that contributes everywhere may leave the institution to the rows.

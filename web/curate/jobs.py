@@ -8,7 +8,6 @@ import logging
 import os
 import shutil
 import socket
-import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from ingest.profiles import Profile, ProfileError, load_profile
 from ingest.records import IngestProblem, RowError, SourceRecord, ordered
 from ingest.sources import RowStream, SourceError
 from web.curate.uploads import PHOTOS_NAME, RECORDS_STEM, UploadRejected, zip_base
+from web.job_threads import JobThreads
 from web.views.context import AppState
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,7 @@ class Phase:
     FINISHING = "finishing"  # the last index writes and the report
 
 
-_threads: dict[int, threading.Thread] = {}
-_threads_lock = threading.Lock()
+_threads = JobThreads("bulk")
 
 
 def upload_folder(state: AppState, job: BulkJob) -> Path:
@@ -80,29 +79,17 @@ def upload_folder(state: AppState, job: BulkJob) -> Path:
 
 def start(state: AppState, job_id: int) -> None:
     """Run the job in a background thread; the request that calls this returns at once."""
-    thread = threading.Thread(
-        target=_run, args=(state, job_id), name=f"potbank-bulk-{job_id}", daemon=True
-    )
-    with _threads_lock:
-        _threads[job_id] = thread
-    thread.start()
+    _threads.start(job_id, lambda: _run(state, job_id))
 
 
 def wait(job_id: int, timeout: float = 60) -> bool:
     """Wait for this process's thread of ``job_id`` to end; returns whether it has."""
-    with _threads_lock:
-        thread = _threads.get(job_id)
-    if thread is None:
-        return True
-    thread.join(timeout)
-    return not thread.is_alive()
+    return _threads.wait(job_id, timeout)
 
 
 def wait_all(timeout: float = 60) -> bool:
     """Wait for every job thread of this process (tests wait before removing an instance)."""
-    with _threads_lock:
-        ids = list(_threads)
-    return all(wait(job_id, timeout) for job_id in ids)
+    return _threads.wait_all(timeout)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -130,9 +117,7 @@ def orphaned(job: BulkJob) -> bool:
         created = _aware(job.created_at) or utcnow()
         return utcnow() - created > QUEUE_GRACE
     if job.worker == PROCESS_TOKEN:
-        with _threads_lock:
-            thread = _threads.get(job.id)
-        return thread is None or not thread.is_alive()
+        return not _threads.alive(job.id)
     host, _, rest = job.worker.partition(":")
     pid_text = rest.partition(":")[0]
     if host == socket.gethostname() and pid_text.isdigit():
@@ -236,8 +221,7 @@ def _run(state: AppState, job_id: int) -> None:
             if job is not None:
                 shutil.rmtree(upload_folder(state, job), ignore_errors=True)
         # After the final state is committed, so a thread missing here means a job is over.
-        with _threads_lock:
-            _threads.pop(job_id, None)
+        _threads.forget(job_id)
 
 
 def _execute(state: AppState, job_id: int) -> None:

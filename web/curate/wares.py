@@ -29,6 +29,7 @@ from web.auth import Rule, access
 from web.curate.access import (
     actor,
     can_edit,
+    contributable_institutions,
     curated_ware,
     editable_ware,
     signed_in,
@@ -54,15 +55,6 @@ def maker_for(name: str) -> Maker:
 def collection_for(institution: Institution, name: str) -> Collection | None:
     """The named collection of ``institution`` (created on first use), or None for none."""
     return get_or_create_collection(db_session(), institution, name) if name else None
-
-
-def _institutions() -> list[Institution]:
-    """The institutions this account may add wares to."""
-    allowed = signed_in().permissions.institution_ids(Action.CONTRIBUTE)
-    query = select(Institution).order_by(Institution.name)
-    if allowed is not None:
-        query = query.where(Institution.id.in_(allowed))
-    return list(db_session().scalars(query))
 
 
 # The session's note that the new-ware form was saved as this ware: its page then has the
@@ -93,7 +85,7 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
         specs=FIELDS,
         roles=MAKER_ROLES,
         rights_choices=COMMON_RIGHTS,
-        institutions=_institutions(),
+        institutions=contributable_institutions(),
         views=("front", "base", "mark", "detail", "other"),
         suggested=SUGGESTED_FIELDS,
         draft=draft,
@@ -110,7 +102,7 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
 def _chosen_institution(form: WareForm) -> Institution | None:
     """The institution named in the form if the account may add wares to it; with a single
     choice (a partner's own institution) that one, whatever the form says."""
-    allowed = _institutions()
+    allowed = contributable_institutions()
     if len(allowed) == 1:
         return allowed[0]
     return next((item for item in allowed if item.name == form.institution), None)
