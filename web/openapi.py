@@ -149,7 +149,11 @@ SEARCH_RESULTS = _object(
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1},
         "mode": {"type": "string", "enum": list(MODES)},
-        "message": _nullable("string"),
+        "message": _nullable(
+            "string",
+            description="How the query was read (unknown fields, unreadable dates, unmatched "
+            "quotes or brackets were repaired), in the client's language (Accept-Language).",
+        ),
         "nothing_close": {
             "type": "boolean",
             "description": "A search by photograph in which nothing matched closely enough to "
