@@ -230,6 +230,12 @@ class SearchService:
             self._open = opened
             return opened
 
+    def warm(self) -> None:
+        """Load what the first visitor would otherwise wait for: the keyword index's
+        dictionaries and columns, and the visual stages' indexes and photo table."""
+        self.text.warm()
+        self._visual()
+
     def embedder_status(self) -> dict[str, str]:
         """Which image embedder is active and why: shown in the UI, the CLI and the API."""
         embedder = self.embedder
