@@ -47,7 +47,8 @@ def prepare_app(settings: Settings, run_writer: bool = True) -> Flask:
     # (Lighthouse measured the first ware page at 86 for the wait, 100 once warm).
     state.search_service().warm()
     for name in app.jinja_env.list_templates(extensions=["html"]):
-        app.jinja_env.get_template(name)
+        if not name.startswith(("curate/", "auth/")):  # visitors' pages only
+            app.jinja_env.get_template(name)
     if run_writer:
         stop = IndexSync(settings).writer.start_thread(state.session_factory)
         atexit.register(stop)
