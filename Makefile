@@ -33,7 +33,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# bench/bench_load.py drives its load with wrk (Debian's package).
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	@for script in bench/bench_*.py bench/eval_*.py; do \
 		[ -e "$$script" ] || continue; \
 		echo "== $$script"; $(BIN)/python "$$script" || exit 1; \

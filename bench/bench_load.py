@@ -2,19 +2,21 @@
 ingest and a curator's saves write into the instance.
 
 A temporary instance gets the demo collection (photographs, so IIIF images are served) and N
-synthetic wares. The server runs as a real process on a loopback port. C client threads, each
-with its own keep-alive connection, send for T seconds a mix of English, Chinese and faceted
-API searches, search pages, ware pages and IIIF images. The table gives requests/s, p50/p95
-latency and errors for each phase; the single-process figures are the baseline of the same run.
+synthetic wares. The server runs as a real process on a loopback port. C keep-alive connections
+send for T seconds a mix of English, Chinese and faceted API searches, search pages, ware pages and
+IIIF images, each request a path drawn at random. The table gives requests/s, p50/p95 latency and
+errors for each phase; the single-process figures are the baseline of the same run.
 
 The third phase runs the two-worker server while ``potbank ingest`` loads M more wares and a
 curator saves a ware every 3 s (a committed catalogue change, as the curating page makes): each
 save's searchable delay is measured, and ``potbank index verify`` must be clean afterwards.
 
-The load client is a thread pool over ``http.client`` rather than locust: locust would add
-gevent and its own process to a machine whose two cores the server needs, and the figures here
-only need requests, latencies and errors. It runs on the same cores as the server, which
-understates the server (say so when quoting it).
+The load is driven by wrk (Debian's ``wrk``; ``make bench`` installs it) with
+``bench/load_mix.lua``, as locust's equivalent: a C event loop that costs the two cores a few per
+cent. A Python client (threads over ``http.client``, or locust with gevent) took most of a core
+from the server it measured: the single process got one core either way, the two workers one
+between them, and the ratio read about 1.1x whatever the server did. The client still shares the
+cores with the server, which understates the server slightly (say so when quoting it).
 
     python bench/bench_load.py [--quick] [--clients 50] [--seconds 60] [--wares 20000]
                                [--ingest 28258] [--database sqlite|postgresql]
@@ -25,8 +27,10 @@ from __future__ import annotations
 import argparse
 import csv
 import http.client
+import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,7 +42,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,21 +62,25 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 @dataclass
 class Phase:
+    """One load phase as wrk reported it (see bench/load_mix.lua)."""
+
     name: str
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
+    requests: int = 0
     seconds: float = 0.0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    errors: int = 0
+    server_cores: float = 0.0
     notes: str = ""
 
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
     def row(self) -> str:
-        count = len(self.latencies)
-        ordered = sorted(self.latencies) or [0.0]
-        p50 = ordered[len(ordered) // 2] * 1000
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000
-        rate = count / self.seconds if self.seconds else 0.0
         return (
-            f"| {self.name} | {count} | {rate:.1f} | {p50:.0f} | {p95:.0f} | {self.errors} "
-            f"| {self.notes} |"
+            f"| {self.name} | {self.requests} | {self.rate:.1f} | {self.p50_ms:.0f} "
+            f"| {self.p95_ms:.0f} | {self.errors} | {self.server_cores:.2f} | {self.notes} |"
         )
 
 
@@ -104,6 +112,32 @@ def _synthetic(path: Path, count: int, prefix: str) -> Path:
     return path
 
 
+@dataclass
+class Server:
+    """A running ``potbank serve``: its port, and its process group (started in a session of
+    its own, so the group is the server and every worker it forks)."""
+
+    port: int
+    group: int
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of every live process in the server's group."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                # Fields after the ")" that ends the command name: state is [0], pgrp [2],
+                # utime [11], stime [12].
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended while the folder was read
+            if int(fields[2]) == self.group:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -125,7 +159,7 @@ def _potbank(settings: Settings, *arguments: str, **options: object) -> subproce
 
 
 @contextmanager
-def _server(settings: Settings, workers: int) -> Iterator[int]:
+def _server(settings: Settings, workers: int) -> Iterator[Server]:
     port = _free_port()
     process = _potbank(
         settings,
@@ -153,7 +187,7 @@ def _server(settings: Settings, workers: int) -> Iterator[int]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
-        yield port
+        yield Server(port, process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -176,44 +210,29 @@ def _paths(ware_ids: list[int], shas: list[str]) -> list[str]:
     return paths
 
 
-def _load(port: int, paths: list[str], clients: int, seconds: float, phase: Phase) -> None:
-    stop = time.monotonic() + seconds
-    lock = threading.Lock()
-
-    def client(seed: int) -> None:
-        chooser = random.Random(seed)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        errors = 0
-        while time.monotonic() < stop:
-            path = chooser.choice(paths)
-            start = time.perf_counter()
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
-                if response.status >= 500 or response.status == 404:
-                    errors += 1
-                if response.getheader("Connection", "").lower() == "close":
-                    connection.close()
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            mine.append(time.perf_counter() - start)
-        connection.close()
-        with lock:
-            phase.latencies.extend(mine)
-            phase.errors += errors
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    began = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    phase.seconds = time.monotonic() - began
+def _load(server: Server, paths: list[str], clients: int, seconds: float, phase: Phase) -> None:
+    """``clients`` keep-alive connections for ``seconds``, driven by wrk (C, event loop): a
+    Python client would take most of a core from the server it measures on these two cores."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(paths) + "\n")
+    cpu_before = server.cpu_seconds()
+    try:
+        done = subprocess.run(
+            ["wrk", "--threads", "1", "--connections", str(clients),
+             "--duration", f"{seconds:.0f}s", "--timeout", "30s",
+             "--script", str(ROOT / "bench" / "load_mix.lua"),
+             f"http://127.0.0.1:{server.port}", "--", listing.name],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(listing.name)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    phase.server_cores = (server.cpu_seconds() - cpu_before) / report["seconds"]
+    phase.requests = report["requests"]
+    phase.seconds = report["seconds"]
+    phase.p50_ms, phase.p95_ms = report["p50_ms"], report["p95_ms"]
+    # Any answer >= 400 (every path in the mix exists), and every failed or timed-out request.
+    phase.errors = sum(report[kind] for kind in ("connect", "read", "write", "status", "timeout"))
 
 
 def _searchable_after(port: int, token: str, limit: float = 10.0) -> float:
@@ -277,6 +296,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.clients, args.seconds, args.wares, args.ingest = 12, 10.0, 1500, 3000
+    if shutil.which("wrk") is None:
+        parser.exit(2, "bench_load needs wrk: apt-get install wrk (make bench installs it)\n")
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="potbank-load-") as temp:
         folder = Path(temp)
@@ -314,19 +335,20 @@ def _bench(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
     phases = []
     for workers in (1, 2):
         phase = Phase(f"{workers} process{'es' if workers > 1 else ''}")
-        with _server(settings, workers) as port:
-            _load(port, paths, args.clients, args.seconds, phase)
+        with _server(settings, workers) as server:
+            _load(server, paths, args.clients, args.seconds, phase)
         phases.append(phase)
     busy = Phase("2 processes + ingest + curator")
     delays: list[float] = []
     more = _synthetic(folder / "more.csv", args.ingest, "LI")
-    with _server(settings, 2) as port:
+    with _server(settings, 2) as server:
+        port = server.port
         stop = threading.Event()
         curator = threading.Thread(target=_curator, args=(settings, port, ware_ids, stop, delays))
         ingest = _potbank(settings, "ingest", str(more), stdout=subprocess.DEVNULL,
                           stderr=subprocess.STDOUT)  # fmt: skip
         curator.start()
-        _load(port, paths, args.clients, args.seconds, busy)
+        _load(server, paths, args.clients, args.seconds, busy)
         stop.set()
         curator.join()
         ingest_ok = ingest.wait(timeout=3600) == 0
@@ -338,17 +360,15 @@ def _bench(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
         f"{'clean' if verify.returncode == 0 else 'DRIFT'}"
     )
     single, double = phases
-    ratio = (len(double.latencies) / double.seconds) / max(
-        1e-9, len(single.latencies) / single.seconds
-    )
+    ratio = double.rate / max(1e-9, single.rate)
     double.notes = f"{ratio:.2f}x the single process (bar: >= 1.8x)"
     single.notes = "baseline (waitress)"
     print(
         f"\nLoad: {args.clients} clients x {args.seconds:.0f} s, {len(ware_ids)} wares, "
         f"{args.database}, {os.cpu_count()} cores (client and server share them)\n"
     )
-    print("| phase | requests | req/s | p50 ms | p95 ms | errors | notes |")
-    print("|---|---|---|---|---|---|---|")
+    print("| phase | requests | req/s | p50 ms | p95 ms | errors | server cores | notes |")
+    print("|---|---|---|---|---|---|---|---|")
     for phase in (*phases, busy):
         print(phase.row())
     print(f"\nsaves searchable after (s): {[round(d, 2) for d in delays]}")
