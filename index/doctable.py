@@ -6,11 +6,14 @@ facet/date filters and paging sorted lists over 100,000 wares is far faster with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from index.segment_cache import SegmentCache
 
 SEPARATOR = "\x1f"
 FIELD_SEPARATOR = "\x1e"
@@ -46,44 +49,106 @@ class FacetCount:
     count: int
 
 
-class DocTable:
-    """Arrays indexed by Whoosh document number for one reader."""
+@dataclass
+class SegmentRows:
+    """One segment's rows (document numbers local to the segment; facet codes local too)."""
 
-    def __init__(self, reader: Any, facets: Sequence[str]) -> None:
+    ware_id: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    titles: list[str]
+    vocab: dict[str, list[str]]
+    entry_doc: dict[str, np.ndarray]
+    entry_code: dict[str, np.ndarray]
+
+
+def segment_rows(leaf: Any, facets: Sequence[str]) -> SegmentRows:
+    """Read one segment's row column (a single pass: see encode_row)."""
+    size = leaf.doc_count_all()
+    ware_ids = np.zeros(size, dtype=np.int64)
+    first = np.full(size, np.nan)
+    last = np.full(size, np.nan)
+    titles = [""] * size
+    codes: dict[str, dict[str, int]] = {name: {} for name in facets}
+    docs: dict[str, list[int]] = {name: [] for name in facets}
+    entries: dict[str, list[int]] = {name: [] for name in facets}
+    rows = leaf.column_reader(ROW_COLUMN) if leaf.has_column(ROW_COLUMN) else []
+    for docnum, raw in enumerate(rows):
+        if not raw:
+            continue
+        ware_id, years, title, *values = raw.decode("utf-8").split(FIELD_SEPARATOR)
+        ware_ids[docnum] = int(ware_id)
+        if years:
+            earliest, latest = years.split(SEPARATOR)
+            first[docnum], last[docnum] = float(earliest), float(latest)
+        titles[docnum] = title
+        for name, joined in zip(facets, values, strict=False):
+            if joined:
+                facet_codes = codes[name]
+                for value in joined.split(SEPARATOR):
+                    docs[name].append(docnum)
+                    entries[name].append(facet_codes.setdefault(value, len(facet_codes)))
+    return SegmentRows(
+        ware_ids,
+        first,
+        last,
+        titles,
+        {name: list(codes[name]) for name in facets},
+        {name: np.asarray(docs[name], dtype=np.int64) for name in facets},
+        {name: np.asarray(entries[name], dtype=np.int64) for name in facets},
+    )
+
+
+class DocTable:
+    """Arrays indexed by Whoosh document number for one reader, assembled from its segments'
+    rows (read once per segment when a ``SegmentCache`` keeps them across readers)."""
+
+    def __init__(
+        self, reader: Any, facets: Sequence[str], cache: SegmentCache | None = None
+    ) -> None:
         self.facets = tuple(facets)
         size = reader.doc_count_all()
-        self.live = np.zeros(size, dtype=bool)
-        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.live = _live(reader, size)
         self.ware_id = np.zeros(size, dtype=np.int64)
         self.first = np.full(size, np.nan)
         self.last = np.full(size, np.nan)
-        titles = [""] * size
+        self._titles: list[str] = [""] * size
         self.codes: dict[str, dict[str, int]] = {name: {} for name in self.facets}
-        docs: dict[str, list[int]] = {name: [] for name in self.facets}
-        entries: dict[str, list[int]] = {name: [] for name in self.facets}
-        rows = reader.column_reader(ROW_COLUMN) if reader.has_column(ROW_COLUMN) else []
-        # One column holds everything per document: a single pass over it (see encode_row).
-        for docnum, raw in enumerate(rows):
-            if not raw:
-                continue
-            ware_id, years, title, *values = raw.decode("utf-8").split(FIELD_SEPARATOR)
-            self.ware_id[docnum] = int(ware_id)
-            if years:
-                first, last = years.split(SEPARATOR)
-                self.first[docnum], self.last[docnum] = float(first), float(last)
-            titles[docnum] = title
-            for name, joined in zip(self.facets, values, strict=False):
-                if joined:
-                    codes = self.codes[name]
-                    for value in joined.split(SEPARATOR):
-                        docs[name].append(docnum)
-                        entries[name].append(codes.setdefault(value, len(codes)))
-        self.title_rank = np.empty(size, dtype=np.int64)
-        self.title_rank[np.argsort(np.array(titles, dtype=object), kind="stable")] = np.arange(size)
+        docs: dict[str, list[np.ndarray]] = {name: [] for name in self.facets}
+        entries: dict[str, list[np.ndarray]] = {name: [] for name in self.facets}
+        cache = cache or SegmentCache()
+        for leaf, offset in reader.leaf_readers():
+            rows = cache.value(
+                leaf, ("rows", self.facets), functools.partial(segment_rows, leaf, self.facets)
+            )
+            end = offset + len(rows.titles)
+            self.ware_id[offset:end] = rows.ware_id
+            self.first[offset:end] = rows.first
+            self.last[offset:end] = rows.last
+            self._titles[offset:end] = rows.titles
+            for name in self.facets:
+                codes = self.codes[name]
+                to_table = np.asarray(
+                    [codes.setdefault(value, len(codes)) for value in rows.vocab[name]],
+                    dtype=np.int64,
+                )
+                docs[name].append(rows.entry_doc[name] + offset)
+                entries[name].append(to_table[rows.entry_code[name]])
+        self._title_rank: np.ndarray | None = None
         self._orders: dict[str, np.ndarray] = {}
         self.vocab = {name: list(self.codes[name]) for name in self.facets}
-        self.entry_doc = {name: np.asarray(docs[name], dtype=np.int64) for name in self.facets}
-        self.entry_code = {name: np.asarray(entries[name], dtype=np.int64) for name in self.facets}
+        self.entry_doc = {name: _joined(docs[name]) for name in self.facets}
+        self.entry_code = {name: _joined(entries[name]) for name in self.facets}
+
+    @property
+    def title_rank(self) -> np.ndarray:
+        """Each document's place in title order (computed when a sort first needs it)."""
+        if self._title_rank is None:
+            rank = np.empty(len(self._titles), dtype=np.int64)
+            order = np.argsort(np.array(self._titles, dtype=object), kind="stable")
+            rank[order] = np.arange(len(self._titles))
+            self._title_rank = rank
+        return self._title_rank
 
     def filter_mask(
         self,
@@ -136,3 +201,23 @@ class DocTable:
             return docnums[np.argsort(self.title_rank[docnums], kind="stable")]
         years = np.nan_to_num(self.first[docnums], nan=np.inf)
         return docnums[np.lexsort((self.title_rank[docnums], years))]
+
+
+def _live(reader: Any, size: int) -> np.ndarray:
+    """Which documents are not deleted, from each segment's (usually short) deletion list
+    rather than by asking about every document."""
+    live = np.ones(size, dtype=bool)
+    for leaf, offset in reader.leaf_readers() if size else ():
+        segment = leaf.segment() if callable(getattr(leaf, "segment", None)) else None
+        if segment is None:  # not a segment's reader: ask the reader about every document
+            live[:] = False
+            live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+            return live
+        if segment.has_deletions():
+            deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64)
+            live[deleted + offset] = False
+    return live
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -18,6 +18,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 
+from index.segment_cache import SegmentCache
+
 K1 = 1.2
 B = 0.75
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
@@ -69,6 +71,13 @@ def _leaf_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     return totals - np.repeat(bases, lengths), np.asarray(weights, dtype=np.float32)
 
 
+def _decoded(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """A term's document numbers and weights in one segment (empty when it is absent)."""
+    if (field, text) not in leaf:
+        return _EMPTY
+    return _leaf_postings(leaf.postings(field, text))
+
+
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
@@ -93,8 +102,10 @@ def _segment_lengths(leaf: Any, field: str, count: int) -> np.ndarray:
 class Engine:
     """Evaluates parsed Whoosh queries for one searcher (one index generation)."""
 
-    def __init__(self, searcher: Any, live: np.ndarray) -> None:
+    def __init__(self, searcher: Any, live: np.ndarray, cache: SegmentCache | None = None) -> None:
         self.searcher = searcher
+        # Decoded posting lists and field lengths per segment, shared with later searchers.
+        self.cache = cache or SegmentCache()
         self.reader = searcher.reader()
         self.live = live
         self.size = len(live)
@@ -110,7 +121,11 @@ class Engine:
             lengths = np.ones(self.size, dtype=np.float32)
             for leaf, offset in self._leaves:
                 count = leaf.doc_count_all()
-                lengths[offset : offset + count] = _segment_lengths(leaf, field, count)
+                lengths[offset : offset + count] = self.cache.value(
+                    leaf,
+                    ("lengths", field),
+                    functools.partial(_segment_lengths, leaf, field, count),
+                )
             average = float(lengths[self.live].mean()) if self.live.any() else 1.0
             self._lengths[field] = (np.maximum(lengths, 1.0), max(average, 1.0))
         return self._lengths[field]
@@ -120,8 +135,10 @@ class Engine:
         docs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         for leaf, offset in self._leaves:
-            if (field, text) in leaf:
-                ids, w = _leaf_postings(leaf.postings(field, text))
+            ids, w = self.cache.postings(
+                leaf, field, text, functools.partial(_decoded, leaf, field, text)
+            )
+            if len(ids):
                 docs.append(ids + offset)
                 weights.append(w)
         if not docs:

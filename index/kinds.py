@@ -93,6 +93,10 @@ class IndexKind(Protocol):
     def close(self) -> None:
         """Release what the kind keeps open between calls."""
 
+    def tidy(self, folder: Path) -> bool:
+        """One bounded step of upkeep, run while the writer has nothing to apply (merging an
+        index's small parts); True if another step would do more."""
+
 
 class KeywordKind:
     """The Whoosh keyword index, in ``<generation>/text``."""
@@ -118,6 +122,9 @@ class KeywordKind:
         docs = ware_documents(session)
         self.index(folder).add(docs)
         return len(docs)
+
+    def tidy(self, folder: Path) -> bool:
+        return self.index(folder).consolidate()
 
     def apply(self, folder: Path, session: Session, changes: ChangeSet, hints: ApplyHints) -> None:
         if not changes.ware_ids:
@@ -156,6 +163,9 @@ class VectorKind:
 
     def close(self) -> None:
         """Nothing stays open: the index file is read and written whole."""
+
+    def tidy(self, folder: Path) -> bool:
+        return False  # one file, written whole: nothing to merge
 
     def build(self, folder: Path, session: Session, progress: Progress | None) -> int:
         from index.sync import photographs_of

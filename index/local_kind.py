@@ -28,6 +28,9 @@ class LocalFeatureKind:
     def close(self) -> None:
         """Nothing stays open: each call opens the folder's indexes afresh."""
 
+    def tidy(self, folder: Path) -> bool:
+        return False  # its files are rewritten whole by each change: nothing to merge
+
     def _local(self, folder: Path) -> LocalFeatureSync:
         return LocalFeatureSync(feature_dir(folder), self.sync.store)
 

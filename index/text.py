@@ -24,7 +24,6 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query, Term
 from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL
 
 from index.chinese import (
     SEGMENT_SEPARATOR,
@@ -40,6 +39,7 @@ from index.documents import document_fingerprint
 from index.engine import Engine, Evaluation
 from index.glossary import Glossary, default_glossary
 from index.query import PreparedQuery, QueryNote, prepare_query
+from index.segment_cache import SegmentCache
 from index.vocabulary import current as current_vocabulary
 from index.whoosh_compat import VarintPositions
 
@@ -202,11 +202,23 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
 # (lower, and a batch replacing every ware would copy the first build's documents only to
 # replace them again moments later).
 EXPUNGE_SHARE = 0.9
+# Merging runs inside the commit that triggers it, and the index writer applies nothing else
+# meanwhile: a merge's length is how long a curator's save can wait behind it. Whoosh's
+# MERGE_SMALL let segments gather (19 of 1,000 documents) and then merged them at once: one
+# commit took 18 s on two loaded cores. Here, once MERGE_FACTOR segments smaller than half the
+# cap have gathered, the smallest are merged, never into a segment of more than
+# MAX_MERGED_DOCS documents (about a second's work). Larger segments come from a rebuild, and
+# from ``TextIndex.consolidate``, which the writer runs while it has nothing else to do.
+MERGE_FACTOR = 4
+MAX_MERGED_DOCS = 2000
+# ``consolidate`` merges the smallest segments into one of at most this many documents per step
+# (a few seconds' work; the writer checks for changes between steps).
+CONSOLIDATED_DOCS = 12000
 
 
 def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh's merging of small segments, plus: a segment whose documents are all deleted is
-    dropped, and one mostly deleted is rewritten with its live documents.
+    """Bounded merging of small segments (above), plus: a segment whose documents are all
+    deleted is dropped, and one mostly deleted is rewritten with its live documents.
 
     Replacing a document deletes it in the segment that held it, and Whoosh's own policy judges
     a segment by the documents it ever held: after a batch replaced every ware, the segment
@@ -220,12 +232,34 @@ def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
         if live == 0:
             continue  # nothing left to copy: its files go with the next cleanup
         if total - live >= EXPUNGE_SHARE * total:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)  # copies the live documents only
-            reader.close()
+            _copy_live(writer, segment)
         else:
             kept.append(segment)
-    return list(MERGE_SMALL(writer, kept))
+    small = sorted(
+        (segment for segment in kept if segment.doc_count() < MAX_MERGED_DOCS // 2),
+        key=lambda segment: segment.doc_count(),
+    )
+    if len(small) < MERGE_FACTOR:
+        return kept
+    # The commit's own new documents go into the merged segment too.
+    merged, size = [], int(getattr(writer, "docnum", 0))
+    for segment in small:
+        if size + segment.doc_count() > MAX_MERGED_DOCS:
+            break
+        merged.append(segment)
+        size += segment.doc_count()
+    if len(merged) < 2:
+        return kept
+    for segment in merged:
+        _copy_live(writer, segment)
+    return [segment for segment in kept if segment not in merged]
+
+
+def _copy_live(writer: Any, segment: Any) -> None:
+    """Copy a segment's live documents into the segment being written (merging it away)."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    writer.add_reader(reader)
+    reader.close()
 
 
 @dataclass(frozen=True)
@@ -287,6 +321,8 @@ class TextIndex:
         fields = [*FIELD_BOOSTS, "year_earliest", "year_latest", "has_photo"]
         self._table_reader: Any = None
         self._engine: Engine | None = None
+        # What the search reads per segment, kept across the searchers of successive commits.
+        self._segments = SegmentCache()
         self._analyzer = mixed_analyzer()
         self._fragmenter = ContextFragmenter(maxchars=240, surround=60)
         self._formatter = HtmlFormatter(tagname="mark", between=" … ")
@@ -345,6 +381,35 @@ class TextIndex:
                 raise
             writer.commit(mergetype=_merge_policy)
         return count
+
+    def consolidate(self, max_docs: int = CONSOLIDATED_DOCS) -> bool:
+        """One step of merging the smallest segments into one of at most ``max_docs`` live
+        documents, for the writer to run while nothing else waits (commits merge only small
+        segments, to stay short: see MAX_MERGED_DOCS); returns whether a step was made."""
+        with self._lock:
+            segments = sorted(self._index._segments(), key=lambda segment: segment.doc_count())
+            chosen, size = [], 0
+            for segment in segments:
+                if size + segment.doc_count() > max_docs:
+                    break
+                chosen.append(segment)
+                size += segment.doc_count()
+            if len(chosen) < 2:
+                return False
+            names = {segment.segment_id() for segment in chosen}
+            writer = self._index.writer(limitmb=256)
+
+            def merge_chosen(writer: Any, current: list[Any]) -> list[Any]:
+                kept = []
+                for segment in current:
+                    if segment.segment_id() in names:
+                        _copy_live(writer, segment)
+                    else:
+                        kept.append(segment)
+                return kept
+
+            writer.commit(mergetype=merge_chosen)
+            return True
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete the wares with these ids; returns how many documents were deleted."""
@@ -409,8 +474,10 @@ class TextIndex:
     def _doc_table(self, searcher: Any) -> tuple[DocTable, Engine]:
         with self._lock:
             if self._table is None or self._engine is None or self._table_reader is not searcher:
-                self._table = DocTable(searcher.reader(), FACETS)
-                self._engine = Engine(searcher, self._table.live)
+                reader = searcher.reader()
+                self._segments.retain(leaf for leaf, _ in reader.leaf_readers())
+                self._table = DocTable(reader, FACETS, self._segments)
+                self._engine = Engine(searcher, self._table.live, self._segments)
                 self._table_reader = searcher
             return self._table, self._engine
 

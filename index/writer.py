@@ -51,13 +51,16 @@ logger = logging.getLogger(__name__)
 LEASE_SECONDS = 10.0
 POLL_SECONDS = 0.2
 # Changes read and applied at once; the cursor moves after each chunk. Small enough that a
-# curator's save waits at most about a second behind a bulk ingest's changes.
-CHUNK = 1000
+# curator's save waits at most about half a second behind a bulk ingest's changes.
+CHUNK = 500
 # Small transactions' changes (a curator's save) applied ahead of a chunk of backlog, at most.
 SMALL_AHEAD = 200
 # How long the log keeps changes every live instance has applied (for instances catching up).
 KEEP_LOG_SECONDS = 7 * 24 * 3600.0
 HOUSEKEEPING_SECONDS = 60.0
+# After this long with nothing to apply, the writer tidies the indexes (one bounded step per
+# poll, so a change that arrives waits for one step at most).
+TIDY_AFTER_SECONDS = 20.0
 LOCK_RETRIES = 20
 
 
@@ -320,13 +323,26 @@ class IndexWriter:
         session.commit()
         interrupt_expired(session)
 
+    def tidy_step(self) -> bool:
+        """One bounded step of each index's upkeep (``IndexKind.tidy``) in the serving
+        generation; returns whether any index has more to do."""
+        with self._lock:
+            folder = self.generations.current().path
+            return any([kind.tidy(folder) for kind in self.kinds])
+
     # -- the elected writer's loop ---------------------------------------------------------
 
-    def run(self, factory: sessionmaker[Session], stop: threading.Event) -> None:
+    def run(
+        self, factory: sessionmaker[Session], stop: threading.Event, delay: float = 0.0
+    ) -> None:
         """Until ``stop`` is set: hold the lease when it is free, and while held apply every
-        change within POLL_SECONDS; repairs drift when it is first elected."""
+        change within POLL_SECONDS; repairs drift when it is first elected. A standby writer
+        waits ``delay`` seconds before it first competes."""
+        if stop.wait(delay):
+            return
         elected = False
         chores = 0.0
+        applied, changed_at, tidy = -1, time.monotonic(), True
         while not stop.is_set():
             try:
                 with factory() as session:
@@ -336,7 +352,11 @@ class IndexWriter:
                             self.settle()
                             self.repair(session)
                             elected = True
-                        self.catch_up(session)
+                        cursor = self.catch_up(session)
+                        if cursor != applied:
+                            applied, changed_at, tidy = cursor, time.monotonic(), True
+                        elif tidy and time.monotonic() - changed_at >= TIDY_AFTER_SECONDS:
+                            tidy = self.tidy_step()
                         if time.monotonic() - chores >= HOUSEKEEPING_SECONDS:
                             self.housekeeping(session)
                             chores = time.monotonic()
@@ -350,11 +370,16 @@ class IndexWriter:
         for kind in self.kinds:
             kind.close()
 
-    def start_thread(self, factory: sessionmaker[Session]) -> Callable[[], None]:
+    def start_thread(
+        self, factory: sessionmaker[Session], delay: float = 0.0
+    ) -> Callable[[], None]:
         """Run ``run`` in a daemon thread; returns a function that stops it."""
         stop = threading.Event()
         thread = threading.Thread(
-            target=self.run, args=(factory, stop), name="potbank-index-writer", daemon=True
+            target=self.run,
+            args=(factory, stop, delay),
+            name="potbank-index-writer",
+            daemon=True,
         )
         thread.start()
 

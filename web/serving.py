@@ -1,11 +1,11 @@
-"""``potbank serve``: one process (waitress) or N worker processes (gunicorn), each running
-a candidate index writer.
+"""``potbank serve``: one process (waitress) or N worker processes (gunicorn), with the
+instance's index writer in a process of its own beside them.
 
-Every process serves requests and runs an ``index.writer.IndexWriter`` thread; the one that
-holds the instance's writer lease applies the catalogue's change log, the others only follow
-the generation pointer and the index files (each search checks them), so a write made through
-any worker is searchable from every worker within a second. If the elected worker dies, the
-next one takes the lease over on its next poll.
+The writer process (``index.writer_process``) holds the instance's write lock and lease and
+applies the catalogue's change log; the request workers only follow the generation pointer and
+the index files (each search checks them), so a write made through any worker is searchable
+from every worker within a second. Each worker also runs a standby writer thread, which takes
+the lock over at its next poll if the writer process dies.
 
 gunicorn, not waitress, for several processes: waitress is threads in one process, and
 Python's interpreter lock keeps a search-heavy load on one core. gunicorn's ``gthread``
@@ -24,6 +24,7 @@ from typing import Any
 from flask import Flask
 
 from archive.settings import Settings
+from index import writer_process
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,10 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def prepare_app(settings: Settings, run_writer: bool = True) -> Flask:
+def prepare_app(settings: Settings, run_writer: bool = True, writer_delay: float = 0.0) -> Flask:
     """The app of one serving process, warmed, with its index-writer and chores threads
-    running (``web.chores``: jobs whose process died, and their files)."""
+    running (``web.chores``: jobs whose process died, and their files); the writer thread
+    first competes for the write lock after ``writer_delay`` seconds (a standby)."""
     from index.sync import IndexSync
     from web.app import create_app
     from web.chores import start_chores
@@ -50,7 +52,7 @@ def prepare_app(settings: Settings, run_writer: bool = True) -> Flask:
         if not name.startswith(("curate/", "auth/")):  # visitors' pages only
             app.jinja_env.get_template(name)
     if run_writer:
-        stop = IndexSync(settings).writer.start_thread(state.session_factory)
+        stop = IndexSync(settings).writer.start_thread(state.session_factory, writer_delay)
         atexit.register(stop)
         atexit.register(start_chores(state))
     return app
@@ -81,9 +83,23 @@ def serve_single(settings: Settings, host: str, port: int, threads: int) -> None
     """One process with ``threads`` request threads (waitress)."""
     import waitress
 
-    app = prepare_app(settings)
+    _start_writer_process(settings)
+    app = prepare_app(settings, writer_delay=writer_process.STANDBY_DELAY_SECONDS)
     _announce(app)
     waitress.serve(app, host=host, port=port, threads=threads, ident="potbank")
+
+
+def _start_writer_process(settings: Settings) -> None:
+    """The index writer in a process of its own, stopped when this process exits (not when a
+    gunicorn worker forked from it does: they inherit the exit handler)."""
+    process = writer_process.start(settings)
+    owner = os.getpid()
+
+    def stop_when_owner_exits() -> None:
+        if os.getpid() == owner:
+            writer_process.stop(process)
+
+    atexit.register(stop_when_owner_exits)
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
@@ -97,6 +113,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, thread
     # session cookies, and the index folder in its generation layout.
     read_or_create_secret_key(settings)
     Generations(settings.index_dir).current()
+    _start_writer_process(settings)
 
     class _Potbank(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -117,7 +134,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int, thread
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return prepare_app(settings)
+            return prepare_app(settings, writer_delay=writer_process.STANDBY_DELAY_SECONDS)
 
     def first_worker_announces(worker: Any) -> None:
         # Every worker runs the same search; the first one started says which.

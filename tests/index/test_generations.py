@@ -246,6 +246,38 @@ def test_a_write_through_one_process_reaches_an_elected_writer_thread(settings, 
         stop()
 
 
+def test_an_idle_writer_consolidates_the_keyword_index_step_by_step(
+    settings, session_factory, monkeypatch
+):
+    """Commits merge only small segments (a save must not wait behind a long merge); once
+    nothing has changed for a while, the elected writer merges the rest, one step per poll."""
+    import index.text as text_module
+
+    monkeypatch.setattr(text_module, "MAX_MERGED_DOCS", 8)
+    monkeypatch.setattr(writer_module, "TIDY_AFTER_SECONDS", 0.3)
+    writer = IndexSync(settings).writer
+    with session_factory() as session:
+        for batch in range(10):
+            for n in range(6):
+                _ware(session, f"CS-{batch}-{n}", f"Consolidated cup {batch} {n}")
+            session.commit()
+            writer.hold(session)
+            writer.catch_up(session)
+        writer.release(session)
+    segments = lambda: text_index_for(settings)._index._segments()  # noqa: E731
+    many = len(segments())
+    assert many >= 5
+    stop = writer.start_thread(session_factory)
+    try:
+        deadline = time.monotonic() + 10
+        while len(segments()) >= many:
+            assert time.monotonic() < deadline, "the idle writer never consolidated"
+            time.sleep(0.1)
+    finally:
+        stop()
+    assert len(_found(settings, session_factory, "consolidated cup")) == 60
+
+
 def test_concurrent_saves_all_reach_the_index(settings, session_factory):
     """Curators saving at the same time from several threads: none is lost."""
     with session_factory() as session:

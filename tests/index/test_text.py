@@ -384,3 +384,70 @@ def test_replacing_every_document_leaves_no_dead_segment(tmp_path: Path) -> None
     assert text.search("material:stoneware", per_page=1).total == 195
     assert text.search("material:pearlware", per_page=1).total == 5
     assert text.count() == 200
+
+
+def test_a_commit_merges_only_small_segments_and_consolidating_merges_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge runs inside a commit, where a curator's save waits for it: commits never merge
+    into a segment over MAX_MERGED_DOCS; ``consolidate`` then merges step by step, keeping
+    every document, replacement and deletion."""
+    import index.text as text_module
+
+    monkeypatch.setattr(text_module, "MAX_MERGED_DOCS", 40)
+    text = TextIndex(tmp_path / "bounded")
+    for start in range(0, 300, 10):
+        text.add(
+            [
+                {"id": i, "title": f"Bowl {i}", "material": "porcelain"}
+                for i in range(start, start + 10)
+            ]
+        )
+    segments = text._index._segments()
+    assert max(segment.doc_count_all() for segment in segments) <= 40
+    assert len(segments) >= 300 // 40
+    text.add([{"id": i, "title": f"Bowl {i}", "material": "celadon"} for i in range(0, 300, 7)])
+    text.remove([1, 2, 3])
+    before = {q: text.search(q, per_page=500).total for q in ("bowl", "material:celadon")}
+    steps = 0
+    while text.consolidate(max_docs=120):
+        steps += 1
+        assert steps < 50
+    segments = text._index._segments()
+    assert steps >= 1 and len(segments) < 300 // 40
+    assert max(segment.doc_count() for segment in segments) <= 120
+    assert (
+        {q: text.search(q, per_page=500).total for q in before}
+        == before
+        == {
+            "bowl": 297,
+            "material:celadon": 43,
+        }
+    )
+    assert text.count() == 297
+
+
+def test_searchers_after_commits_reuse_unchanged_segments_and_see_every_change(
+    tmp_path: Path,
+) -> None:
+    """Per-segment rows, lengths and postings are kept across commits (index.segment_cache);
+    what changed (new documents, replacements, deletions, facet values) is still seen."""
+    text = TextIndex(tmp_path / "reuse")
+    text.add([{"id": i, "title": f"Dish {i}", "material": "porcelain"} for i in range(1, 41)])
+    assert text.search("dish", per_page=1).total == 40
+    first = text._table
+    text.add([{"id": 41, "title": "Dish 41", "material": "lustreware"}])
+    text.add([{"id": 5, "title": "Dish 5", "material": "lustreware"}])
+    text.remove([7])
+    results = text.search("dish", per_page=100, facet_limit=10)
+    assert text._table is not first
+    assert results.total == 40 and 7 not in {hit.id for hit in results.hits}
+    materials = {facet.value: facet.count for facet in results.facets["material"]}
+    assert materials == {"porcelain": 38, "lustreware": 2}
+    assert text.search("material:lustreware", per_page=10).total == 2
+    table = text._table
+    reader = text._current_searcher().reader()
+    expected = np.zeros(reader.doc_count_all(), dtype=bool)
+    expected[list(reader.all_doc_ids())] = True
+    assert (table.live == expected).all()
+    assert sorted(table.ware_id[table.live].tolist()) == [i for i in range(1, 42) if i != 7]

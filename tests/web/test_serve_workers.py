@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class Served:
+    base: str
+    group: int  # the process group: the server and every process it started
+
+    def writer_processes(self) -> list[int]:
+        """Live processes of the group running ``index.writer_process``."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit() or os.getpgid(int(entry.name)) != self.group:
+                    continue
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue  # ended meanwhile
+            if (
+                b"index.writer_process" in command
+                and (entry / "stat").read_text().split(") ")[1][0] not in "ZX"
+            ):
+                found.append(int(entry.name))
+        return found
+
+
 @contextmanager
-def _serve(settings: Settings, workers: int) -> Iterator[str]:
+def _serve(settings: Settings, workers: int) -> Iterator[Served]:
     port = _free_port()
     env = {
         **os.environ,
@@ -55,7 +79,7 @@ def _serve(settings: Settings, workers: int) -> Iterator[str]:
             except OSError:
                 assert time.monotonic() < deadline, "the server never answered"
                 time.sleep(0.2)
-        yield base
+        yield Served(base, process.pid)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -96,7 +120,8 @@ def _seconds_until_every_answer_finds(bases: list[str], words: str, limit: float
 
 @pytest.mark.slow
 def test_every_worker_sees_a_write_within_seconds(settings, session_factory):
-    with _serve(settings, workers=2) as base:
+    with _serve(settings, workers=2) as served:
+        base = served.base
         _publish(session_factory, "SW-1", "Worker-visible teapot")
         assert _seconds_until_every_answer_finds([base], "worker-visible teapot", 5.0) < 5.0
         _publish(session_factory, "SW-2", "Second saucer")
@@ -115,5 +140,23 @@ def test_two_instances_on_one_postgresql_catalogue_converge(
     )
     with _serve(settings, workers=1) as first, _serve(other, workers=1) as second:
         _publish(session_factory, "TI-1", "Converging celadon bowl")
-        _seconds_until_every_answer_finds([first, second], "converging celadon", 10.0)
+        _seconds_until_every_answer_finds([first.base, second.base], "converging celadon", 10.0)
     assert settings.index_dir != other.index_dir
+
+
+@pytest.mark.slow
+def test_the_writer_runs_in_its_own_process_and_a_worker_takes_over_when_it_dies(
+    settings, session_factory
+):
+    with _serve(settings, workers=2) as served:
+        [writer] = served.writer_processes()
+        _publish(session_factory, "WP-1", "Writer-process jug")
+        _seconds_until_every_answer_finds([served.base], "writer-process jug", 5.0)
+        os.kill(writer, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while served.writer_processes():
+            assert time.monotonic() < deadline, "the killed writer process is still there"
+            time.sleep(0.1)
+        # The standby writer thread of a request worker takes the write lock over.
+        _publish(session_factory, "WP-2", "Standby-applied ewer")
+        _seconds_until_every_answer_finds([served.base], "standby-applied ewer", 15.0)
