@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from archive.db import in_chunks
 from archive.models import (
@@ -565,8 +565,10 @@ def wares_by_ids(session: Session, ids: Sequence[int], *, public: bool = True) -
         .options(
             selectinload(Ware.makers).selectinload(WareMaker.maker),
             selectinload(Ware.photographs),
-            selectinload(Ware.institution),
-            selectinload(Ware.collection),
+            # Each ware has one of each: joined into the wares' own query (two round trips
+            # fewer for every page of results).
+            joinedload(Ware.institution),
+            joinedload(Ware.collection),
         )
     )
     if public:

@@ -49,10 +49,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from archive.db import make_engine, make_session_factory, upgrade_database  # noqa: E402
+from archive.index_log import log_position  # noqa: E402
 from archive.models import Photograph, Ware, WareStatus  # noqa: E402
 from archive.settings import Settings, load_settings  # noqa: E402
+from index.generations import Generations  # noqa: E402
 
 ENGLISH = ["blue and white", "celadon vase", "porcelain bowl", "teapot", "dragon", "famille rose"]
 CHINESE = ["青花", "青瓷", "粉彩", "景德镇", "龙纹"]
@@ -265,6 +268,19 @@ def _curator(settings: Settings, port: int, ware_ids: list[int], stop: threading
         delays.append(_searchable_after(port, token))
 
 
+def _writer_drained(settings: Settings, factory: sessionmaker[Session], limit: float) -> float:
+    """Seconds until the serving generation has applied the whole change log (the writer
+    works through the ingest's backlog after the ingest ends)."""
+    start = time.monotonic()
+    generations = Generations(settings.index_dir)
+    while time.monotonic() - start < limit:
+        with factory() as session:
+            if generations.current().applied_seq >= log_position(session).last_seq:
+                return time.monotonic() - start
+        time.sleep(0.5)
+    return float("inf")
+
+
 def _instance(args: argparse.Namespace, folder: Path) -> Settings:
     if args.database == "postgresql":
         name = "potbank_bench_" + uuid.uuid4().hex[:8]
@@ -352,10 +368,11 @@ def _bench(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
         stop.set()
         curator.join()
         ingest_ok = ingest.wait(timeout=3600) == 0
-        time.sleep(3)  # the elected writer applies what the ingest logged last
+        drained = _writer_drained(settings, factory, limit=600.0)
         verify = _run(settings, "index", "verify")
     busy.notes = (
-        f"ingest {'complete' if ingest_ok else 'FAILED'}; {len(delays)} saves, slowest "
+        f"ingest {'complete' if ingest_ok else 'FAILED'}, indexed {drained:.0f} s after it "
+        f"ended; {len(delays)} saves, slowest "
         f"searchable after {max(delays, default=0):.2f} s; verify "
         f"{'clean' if verify.returncode == 0 else 'DRIFT'}"
     )

@@ -7,6 +7,7 @@ columns, because Whoosh's own grouping walks every hit in Python.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -202,6 +203,8 @@ def _whoosh_document(doc: Mapping[str, Any]) -> dict[str, Any]:
 # (lower, and a batch replacing every ware would copy the first build's documents only to
 # replace them again moments later).
 EXPUNGE_SHARE = 0.9
+# Parsed queries kept per index (see TextIndex._parse_text).
+PARSED_QUERIES = 1024
 # Merging runs inside the commit that triggers it, and the index writer applies nothing else
 # meanwhile: a merge's length is how long a curator's save can wait behind it. Whoosh's
 # MERGE_SMALL let segments gather (19 of 1,000 documents) and then merged them at once: one
@@ -323,6 +326,7 @@ class TextIndex:
         self._engine: Engine | None = None
         # What the search reads per segment, kept across the searchers of successive commits.
         self._segments = SegmentCache()
+        self._parsed = functools.lru_cache(maxsize=PARSED_QUERIES)(self._parse_text)
         self._analyzer = mixed_analyzer()
         self._fragmenter = ContextFragmenter(maxchars=240, surround=60)
         self._formatter = HtmlFormatter(tagname="mark", between=" … ")
@@ -592,17 +596,26 @@ class TextIndex:
             return engine.evaluate(self._parse(PreparedQuery(words), messages))
 
     def _parse(self, prepared: PreparedQuery, messages: list[QueryNote]) -> Query:
-        if not prepared.text:
-            return Every()
+        parsed, notes = self._parsed(prepared.text)
+        messages.extend(notes)
+        return parsed
+
+    def _parse_text(self, text: str) -> tuple[Query, tuple[QueryNote, ...]]:
+        """The Whoosh query for a prepared query text, and the notes parsing it gave.
+
+        Kept for the most recent PARSED_QUERIES texts (``_parsed``): Whoosh's parser took
+        about a third of a search's time, and the same searches come again and again (links,
+        facets and the pages of one search). The parsed queries are only read afterwards."""
+        if not text:
+            return Every(), ()
+        notes: tuple[QueryNote, ...] = ()
         try:
-            parsed = self._parser.parse(prepared.text)
+            parsed = self._parser.parse(text)
         except Exception:  # Whoosh's parser can fail on odd input; fall back to plain words.
-            words = re.findall(r"\w+", prepared.text)
-            messages.append(
-                QueryNote("The query syntax was not understood; its words were searched.")
-            )
+            words = re.findall(r"\w+", text)
+            notes = (QueryNote("The query syntax was not understood; its words were searched."),)
             parsed = self._parser.parse(" ".join(words)) if words else Every()
-        return parsed if parsed is not None else Every()
+        return (parsed if parsed is not None else Every()), notes
 
     def _hits(
         self,

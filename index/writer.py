@@ -50,9 +50,13 @@ logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10.0
 POLL_SECONDS = 0.2
-# Changes read and applied at once; the cursor moves after each chunk. Small enough that a
-# curator's save waits at most about half a second behind a bulk ingest's changes.
+# Changes read and applied at once, at most; the cursor moves after each chunk. A curator's
+# save waits for the chunk in progress (then goes ahead of the backlog), so a chunk is sized to
+# take about CHUNK_SECONDS at the rate the last one was applied: on a machine busy serving,
+# the writer applies fewer changes a second, and its chunks shrink (to MIN_CHUNK at least).
 CHUNK = 500
+CHUNK_SECONDS = 0.4
+MIN_CHUNK = 25
 # Small transactions' changes (a curator's save) applied ahead of a chunk of backlog, at most.
 SMALL_AHEAD = 200
 # How long the log keeps changes every live instance has applied (for instances catching up).
@@ -95,6 +99,7 @@ class IndexWriter:
         self._deferred_writer: object = None
         # Per generation folder: the last small change applied ahead of the backlog.
         self._ahead: dict[Path, int] = {}
+        self._chunk = CHUNK
 
     # -- the lease ---------------------------------------------------------------------------
 
@@ -184,10 +189,12 @@ class IndexWriter:
             cursor = target.applied_seq
             if self._deferred is not None and self._deferred[0] == target:
                 cursor = max(cursor, self._deferred[1])
-            while rows := changes_after(session, cursor, CHUNK):
-                if len(rows) == CHUNK:
+            while rows := changes_after(session, cursor, limit := min(CHUNK, self._chunk)):
+                if len(rows) == limit:
                     self._apply_small_ahead(session, target, rows[-1][0], hints)
+                started = time.monotonic()
                 self._apply(session, target, _change_set(rows), hints)
+                self._pace(len(rows), time.monotonic() - started)
                 cursor = rows[-1][0]
                 if hints.text_writer is not None:
                     if self._deferred is not None and self._deferred[0] == target:
@@ -201,6 +208,12 @@ class IndexWriter:
                     note_applied(session, self.instance, cursor)
                     acquire_lease(session, self.instance, self.holder, self.lease_seconds)
             return cursor
+
+    def _pace(self, changes: int, seconds: float) -> None:
+        """Size the next chunk from this one's rate (see CHUNK_SECONDS)."""
+        if changes >= MIN_CHUNK:
+            rate = changes / max(seconds, 1e-3)
+            self._chunk = int(min(CHUNK, max(MIN_CHUNK, rate * CHUNK_SECONDS)))
 
     def _apply_small_ahead(
         self, session: Session, target: Generation, chunk_end: int, hints: ApplyHints
@@ -398,6 +411,21 @@ class IndexWriter:
                 return False
             time.sleep(POLL_SECONDS / 2)
         return True
+
+
+def writer_lock_held(index_dir: Path) -> bool:
+    """Whether another process holds the instance's write lock now (a serving site's writer,
+    or another ingest): the lock is tried and let go at once."""
+    path = Generations(index_dir).root / ".writer.lock"
+    if not path.exists():
+        return False
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 def _fresh(session: Session) -> None:

@@ -397,3 +397,17 @@ def test_a_curators_save_is_applied_ahead_of_a_bulk_backlog(settings, session_fa
         writer.catch_up(session)
         writer.release(session)
     assert recorder.applied == [{saved.id}]
+
+
+def test_chunks_shrink_when_the_writer_applies_slowly_and_grow_back(settings):
+    """A save waits for the chunk in progress: chunks take about CHUNK_SECONDS at the rate the
+    last one was applied, between MIN_CHUNK and CHUNK changes."""
+    writer = IndexSync(settings).writer
+    writer._pace(500, 5.0)  # 100 changes a second: a machine busy serving
+    assert writer._chunk == int(100 * writer_module.CHUNK_SECONDS)
+    writer._pace(40, 40.0)
+    assert writer._chunk == writer_module.MIN_CHUNK
+    writer._pace(10, 0.001)  # too few changes to judge a rate by
+    assert writer._chunk == writer_module.MIN_CHUNK
+    writer._pace(200, 0.05)
+    assert writer._chunk == writer_module.CHUNK

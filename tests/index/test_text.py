@@ -451,3 +451,14 @@ def test_searchers_after_commits_reuse_unchanged_segments_and_see_every_change(
     expected[list(reader.all_doc_ids())] = True
     assert (table.live == expected).all()
     assert sorted(table.ware_id[table.live].tolist()) == [i for i in range(1, 42) if i != 7]
+
+
+def test_a_repeated_query_is_parsed_once_with_the_same_results_and_notes(
+    index: TextIndex,
+) -> None:
+    first = index.search('maker:wedgwood "blue jasper')
+    hits_before = index._parsed.cache_info().hits
+    again = index.search('maker:wedgwood "blue jasper')
+    assert index._parsed.cache_info().hits == hits_before + 1
+    assert [hit.id for hit in again.hits] == [hit.id for hit in first.hits]
+    assert again.notes == first.notes and again.total == first.total

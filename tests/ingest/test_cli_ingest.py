@@ -107,3 +107,40 @@ def _files(root):  # type: ignore[no-untyped-def]
     return sorted(
         (str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in root.rglob("*")
     )
+
+
+def test_an_ingest_beside_a_serving_site_lowers_its_cpu_priority(
+    settings, session_factory, tmp_path
+):
+    """While a site's index writer holds the write lock, a bulk ingest yields the CPU to the
+    site (nice 10); alone, or with --full-speed, it runs at normal priority. A real process:
+    nice cannot be undone in this one."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from index.sync import IndexSync
+
+    source = tmp_path / "wares.csv"
+    source.write_text("accession_number,title_en,status\nNICE-1,Yielding jug,published\n")
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, **_env(settings), "PYTHONPATH": str(root)}
+    command = [sys.executable, "-c", "from web.cli import main; main()", "ingest", str(source)]
+
+    def run(*extra: str) -> str:
+        done = subprocess.run(
+            [*command, *extra], env=environment, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "lower CPU priority" not in run()
+    writer = IndexSync(settings).writer  # as a serving site's writer process holds it
+    with session_factory() as session:
+        assert writer.hold(session)
+        try:
+            assert "lower CPU priority (nice 10)" in run()
+            assert "lower CPU priority" not in run("--full-speed")
+        finally:
+            writer.release(session)
