@@ -364,6 +364,46 @@ class _ApplyRecorder:
     def close(self) -> None:
         pass
 
+    def tidy(self, folder) -> bool:
+        return False
+
+
+class _SlowToCompare(_ApplyRecorder):
+    """A kind whose comparison with the catalogue waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.comparing = threading.Event()
+        self.finish = threading.Event()
+
+    def verify(self, folder, session) -> KindDrift:
+        self.comparing.set()
+        assert self.finish.wait(30)
+        return KindDrift()
+
+
+def test_a_newly_elected_writer_applies_saves_while_it_compares_for_drift(
+    settings, session_factory
+):
+    """Comparing every index with the catalogue at election takes seconds at scale; a save
+    made meanwhile is applied at once, not after it."""
+    slow = _SlowToCompare()
+    writer = IndexWriter(settings.index_dir, [KeywordKind(), slow])
+    stop = writer.start_thread(session_factory)
+    try:
+        assert slow.comparing.wait(10)
+        with session_factory() as session:
+            ware = _ware(session, "E-1", "Election-day ewer")
+            session.commit()
+        deadline = time.monotonic() + 5
+        while _found(settings, session_factory, "ewer") != {ware.id}:
+            assert time.monotonic() < deadline, "the save waited for the comparison"
+            time.sleep(0.05)
+        assert {ware.id} in slow.applied
+    finally:
+        slow.finish.set()
+        stop()
+
 
 def test_a_curators_save_is_applied_ahead_of_a_bulk_backlog(settings, session_factory, monkeypatch):
     monkeypatch.setattr(writer_module, "CHUNK", 10)
