@@ -153,6 +153,21 @@ class WareForm:
         )
 
 
+def typed_version(version: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """An earlier version of the record (a history snapshot, ``archive.restoring``) in the
+    form's shape, over ``current`` (the record now, same shape) for what the version does
+    not name: what a restore puts into a working copy."""
+    typed = dict(current)
+    for key in ("accession_number", "collection", *(spec.name for spec in FIELDS)):
+        if key in version:
+            typed[key] = "" if version[key] is None else str(version[key])
+    if isinstance(version.get("makers"), list):
+        typed["makers"] = [
+            [str(part or "") for part in [*row, "", "", ""][:3]] for row in version["makers"]
+        ]
+    return typed
+
+
 def typed_data(typed: dict[str, Any]) -> MultiDict[str, str]:
     """``typed`` (a working copy) as the request data ``read_form`` reads, to check it again."""
     data: MultiDict[str, str] = MultiDict()
