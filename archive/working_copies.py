@@ -26,13 +26,41 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.catalogue import record_audit
+from archive.catalogue import WARE_FIELDS, record_audit
 from archive.curation import WareDraft
-from archive.models import AuditEvent, utcnow
+from archive.models import AuditEvent, Ware, utcnow
 from archive.pending_photos import entries_snapshot
 
 # The audit entity of a working copy's own history; its entity_id is the ware's id.
 ENTITY = "ware_draft"
+# The record's fields a working copy holds as typed (every field but the status).
+COPY_FIELDS = tuple(name for name in WARE_FIELDS if name != "status")
+
+
+def typed(value: Any) -> str:
+    """A record's value as the form shows it (and a working copy keeps it)."""
+    return "" if value is None else str(value)
+
+
+def form_values(ware: Ware) -> dict[str, Any]:
+    """The record in a working copy's shape: the form as it would be typed (every value a
+    string), keyed like the history's snapshots."""
+    return {
+        "accession_number": ware.accession_number,
+        "collection": ware.collection.name if ware.collection else "",
+        **{name: typed(getattr(ware, name)) for name in COPY_FIELDS},
+        "makers": [
+            [link.maker.name, link.role.value, link.qualifier or ""] for link in ware.makers
+        ],
+    }
+
+
+def copy_state(draft: WareDraft | None) -> dict[str, Any] | None:
+    """The whole copy as plain values (kept by an event that replaces or drops it, for its
+    undo); None for no copy."""
+    if draft is None:
+        return None
+    return {"values": draft.values, "base": draft.base, "photographs": draft.photographs}
 
 
 def working_copy(session: Session, ware_id: int) -> WareDraft | None:
@@ -237,12 +265,6 @@ def copy_history(session: Session, ware_id: int) -> list[AuditEvent]:
 KEPT_COPY = "working_copy"
 
 
-def _copy_state(draft: WareDraft | None) -> dict[str, Any] | None:
-    if draft is None:
-        return None
-    return {"values": draft.values, "base": draft.base, "photographs": draft.photographs}
-
-
 def restore_into_copy(
     session: Session,
     ware_id: int,
@@ -265,7 +287,7 @@ def restore_into_copy(
     and after, so ``undo_copy_restore`` can put it back; returns the event, None when the copy
     already showed that version."""
     draft = working_copy(session, ware_id)
-    kept = _copy_state(draft)
+    kept = copy_state(draft)
     shown = current if draft is None else draft.merged_onto(current)
     shown_photos = record if draft is None or draft.photographs is None else draft.photographs
     wanted_photos = shown_photos if photographs is None else photographs
@@ -288,7 +310,7 @@ def restore_into_copy(
         session.delete(draft)  # the version is the record as published: nothing pending
         restored = None
     else:
-        restored = _copy_state(draft)
+        restored = copy_state(draft)
     event = record_audit(
         session,
         actor=actor,
@@ -318,7 +340,7 @@ def undo_copy_restore(
     ):
         return False
     draft = working_copy(session, ware_id)
-    if _copy_state(draft) != (event.after or {}).get(KEPT_COPY):
+    if copy_state(draft) != (event.after or {}).get(KEPT_COPY):
         return False
     kept = (event.before or {}).get(KEPT_COPY)
     if kept is None:

@@ -35,6 +35,7 @@ from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from archive.working_copies import (
     discard_working_copy,
+    restore_into_copy,
     save_copy_photographs,
     save_working_copy,
 )
@@ -342,6 +343,26 @@ def _discarded(site: Site, role: str) -> Request:
         return "POST", f"/curate/wares/{ware_id}/working-copy/undo-discard/{event.id}", {}
 
 
+def _restored_into_copy(site: Site, role: str) -> Request:
+    """A published ware whose earlier version was restored into its working copy."""
+    ware = site.make_ware(status=WareStatus.PUBLISHED)
+    with site.sessions() as session:
+        event = restore_into_copy(
+            session,
+            ware.id,
+            {"title_en": f"{ware.title_en} (earlier)"},
+            None,
+            current={"title_en": ware.title_en},
+            record=[],
+            version_event_id=1,
+            actor="fixture",
+            user_id=None,
+        )
+        assert event is not None
+        session.commit()
+        return "POST", f"/curate/wares/{ware.id}/working-copy/undo-restore/{event.id}", {}
+
+
 def _bulk(site: Site, role: str) -> Request:
     rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
     return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
@@ -558,6 +579,7 @@ CASES: list[Case] = [
         OWN_A,
     ),
     Case("curate.undo_discard_changes", _discarded, OWN_A),
+    Case("curate.undo_restore_into_copy", _restored_into_copy, CURATORS_ONLY_EDIT_PUBLISHED),
     # Only those who may edit the published ware see what waits in its copy.
     Case("curate.copy_photo_image", _copy_preview, CURATORS_ONLY_EDIT_PUBLISHED),
     Case("curate.undo_copy_remove_photo", _copy_removal, CURATORS_ONLY_EDIT_PUBLISHED),
