@@ -246,7 +246,9 @@ def main() -> None:
         )
         with sessions() as session:
             copies = session.scalar(select(func.count()).select_from(WareDraft))
-            unchanged = session.scalar(select(func.count()).where(Ware.material.is_(None)))
+            unchanged = session.scalar(
+                select(func.count()).where(Ware.material != "batch porcelain")
+            )
         publish_id, published, publish_catalogue_s, publish_index_s, publish_cpu_s = _batch(
             sessions, settings, user_id, BatchAction.PUBLISH_CHANGES.value, {}, ids
         )
