@@ -23,7 +23,7 @@ from sqlalchemy import select
 from archive.authorities import add_alias, merge_makers
 from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
-from archive.curation import BulkJob, JobStatus
+from archive.curation import BulkJob, JobStatus, ReviewDecision, ReviewNote
 from archive.editing import remove_photograph
 from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
 from archive.grants import give_grant
@@ -363,6 +363,21 @@ def _restored_into_copy(site: Site, role: str) -> Request:
         return "POST", f"/curate/wares/{ware.id}/working-copy/undo-restore/{event.id}", {}
 
 
+def _approved(site: Site, role: str) -> Request:
+    """A submission of institution A just approved (its Undo)."""
+    ware = site.make_ware(status=WareStatus.SUBMITTED)
+    with site.sessions() as session:
+        record = session.get(Ware, ware.id)
+        assert record is not None
+        record.status = WareStatus.PUBLISHED
+        note = ReviewNote(
+            ware_id=ware.id, actor="fixture", decision=ReviewDecision.APPROVED, snapshot={}
+        )
+        session.add(note)
+        session.commit()
+        return "POST", f"/curate/review/{ware.id}/undo/{note.id}", {}
+
+
 def _bulk(site: Site, role: str) -> Request:
     rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
     return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
@@ -604,6 +619,7 @@ CASES: list[Case] = [
         lambda s, r: ("POST", f"/curate/review/{submitted_a(s)}", {"decision": "approve", **YES}),
         SCOPED_CURATORS,
     ),
+    Case("curate.undo_review_decision", _approved, SCOPED_CURATORS),
     Case("curate.bulk_form", lambda s, r: ("GET", "/curate/bulk", None), SIGNED),
     Case("curate.bulk_upload", _bulk, SIGNED),
     Case("curate.bulk_job", lambda s, r: ("GET", f"/curate/bulk/{_job(s)}", None), OWN_A),

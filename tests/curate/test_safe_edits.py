@@ -360,11 +360,36 @@ def test_approving_asks_first(signed_in, site: Site):
     assert asked.status_code == 200 and 'name="decision" value="approve"' in text
     with site.sessions() as session:
         assert session.get(Ware, ware.id).status is WareStatus.SUBMITTED  # type: ignore[union-attr]
-    client.post(
-        f"/curate/review/{ware.id}", data={"csrf_token": token, "decision": "approve", **YES}
+    done = client.post(
+        f"/curate/review/{ware.id}",
+        data={"csrf_token": token, "decision": "approve", **YES},
+        follow_redirects=True,
     )
     with site.sessions() as session:
         assert session.get(Ware, ware.id).status is WareStatus.PUBLISHED  # type: ignore[union-attr]
+    # Undo takes the approval back: in the queue again, the public no longer sees it.
+    undo = _undo_url(done.get_data(as_text=True))
+    client.post(undo, data={"csrf_token": token})
+    with site.sessions() as session:
+        assert session.get(Ware, ware.id).status is WareStatus.SUBMITTED  # type: ignore[union-attr]
+    assert client.get(f"/api/v1/wares/{ware.id}").status_code == 404
+    assert f'id="ware-{ware.id}"' in client.get("/curate/review").get_data(as_text=True)
+
+
+def test_undo_of_an_approval_leaves_a_ware_changed_since(signed_in, site: Site):
+    client, token = signed_in("curator")
+    ware = site.make_ware(status=WareStatus.SUBMITTED)
+    done = client.post(
+        f"/curate/review/{ware.id}",
+        data={"csrf_token": token, "decision": "approve", **YES},
+        follow_redirects=True,
+    )
+    undo = _undo_url(done.get_data(as_text=True))
+    client.post(f"/curate/wares/{ware.id}/unpublish", data={"csrf_token": token, **YES})
+    refused = client.post(undo, data={"csrf_token": token}, follow_redirects=True)
+    assert "cannot be undone" in refused.get_data(as_text=True)
+    with site.sessions() as session:
+        assert session.get(Ware, ware.id).status is WareStatus.DRAFT  # type: ignore[union-attr]
 
 
 def _manifest(client: FlaskClient, ware_id: int) -> str:

@@ -84,6 +84,7 @@ ACTIONS = {
     "maker_merge_undone": "Maker merge undone",
     "hold": "Held for review: a photograph copies another ware's",
     "release_hold": "Hold for a copied photograph ended by the review",
+    "undo_review_decision": "Review decision undone: back in the review queue",
 }
 
 
