@@ -205,6 +205,8 @@ def history(ware_id: int) -> str:
         ],
         restorable=restorable,
         editable=editable,
+        # A public ware's version is restored into its working copy (asked in those words).
+        public=ware.status is WareStatus.PUBLISHED and ware.deleted_at is None,
     )
 
 
