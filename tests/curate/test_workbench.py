@@ -316,6 +316,11 @@ def test_a_batch_edits_published_wares_in_their_working_copies_until_published(
     assert client.get(f"/api/v1/wares/{ids[1]}").get_json().get("material") in (None, "")
     page = client.get(f"/curate/batch/{job_id}").get_data(as_text=True)
     assert "in their working copies" in page
+    # The job's page leads to the list of the wares with unpublished changes.
+    assert 'href="/curate/?check=working_copy"' in page
+    assert sorted(listed(client, "check=working_copy")) == sorted(
+        w.accession_number for w in public
+    )
     history = client.get(f"/curate/wares/{ids[1]}/history").get_data(as_text=True)
     assert "Field set in the working copy by a batch (not public yet)" in history
 

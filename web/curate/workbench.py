@@ -342,6 +342,9 @@ def batch_job(job_id: int) -> str:
         label=_(ACTION_LABELS[BatchAction(job.action)]),
         detail=_detail(job),
         skipped=skipped,
+        # Field edits kept in working copies are published from the list of such wares.
+        in_copies=job.action in (BatchAction.SET_FIELD.value, BatchAction.APPEND_FIELD.value)
+        and not (job.params or {}).get("publish_at_once"),
         undoable=job.status is BatchStatus.FINISHED
         and job.action != BatchAction.UNDO.value
         and job.undone_by_id is None
