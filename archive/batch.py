@@ -4,6 +4,9 @@
 A batch runs in chunks; each chunk is one transaction (its wares, their audit events and their
 batch items together), so a batch stopped half-way leaves only whole, undoable chunks behind.
 Wares a batch cannot change are skipped with a reason code, never half-changed.
+
+A field set or appended to on a published ware goes into its working copy unless the batch
+says ``publish_at_once`` (``archive.batch_copies``); "Publish changes" publishes the copies.
 """
 
 from __future__ import annotations
@@ -16,12 +19,27 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from archive.batch_copies import (
+    COPY,
+    WORKING_COPY,
+    CopyReader,
+    copy_value,
+    current_copy,
+    drafts_of,
+    is_public,
+    plan_copy_edit,
+    plan_publication,
+    write_copies,
+    write_copy_edits,
+)
 from archive.catalogue import WARE_FIELDS
-from archive.curation import ReviewDecision, ReviewNote
+from archive.curation import ReviewDecision, ReviewNote, WareDraft
 from archive.editing import full_snapshot
 from archive.holds import held_ware_ids
 from archive.models import AuditEvent, Collection, Ware, WareMaker, WareStatus, utcnow
 from archive.workbench import BatchAction, BatchItem, BatchJob, WareSet, WareSetMember
+from archive.working_copies import ENTITY as COPY_ENTITY
+from archive.working_copies import typed
 
 CHUNK = 500
 # Fields a batch may set or append to: the record, never status (it has its own actions).
@@ -55,6 +73,13 @@ class ChunkResult:
 
     items: list[tuple[int, Values, Values]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    # The chunk's wares and working copies as planned (a copy's change is written onto them).
+    wares: dict[int, Ware] = field(default_factory=dict)
+    drafts: dict[int, WareDraft] = field(default_factory=dict)
+
+    def indexed(self) -> list[int]:
+        """The wares whose record changed (a change kept in a working copy is not public)."""
+        return [ware_id for ware_id, _, after in self.items if COPY not in after]
 
 
 def check_params(session: Session, action: str, params: dict[str, Any]) -> None:
@@ -71,6 +96,8 @@ def check_params(session: Session, action: str, params: dict[str, Any]) -> None:
             raise BatchRefused(f"{name} holds a number: set it rather than append to it")
         if kind is BatchAction.APPEND_FIELD and not params.get("value"):
             raise BatchRefused("give the text to append")
+        if not isinstance(params.get("publish_at_once", False), bool):
+            raise BatchRefused("publish_at_once is true or false")
     collecting = kind in (BatchAction.ADD_TO_COLLECTION, BatchAction.REMOVE_FROM_COLLECTION)
     if collecting and session.get(Collection, params.get("collection_id") or 0) is None:
         raise BatchRefused("choose a collection")
@@ -92,27 +119,33 @@ def run_batch(
     actor: str,
     progress: Callable[[int], None] | None = None,
     committed: Callable[[list[int]], None] | None = None,
+    read_copy: CopyReader | None = None,
 ) -> list[int]:
-    """Apply ``job`` to its wares, chunk by chunk, committing each; returns the changed ids.
+    """Apply ``job`` to its wares, chunk by chunk, committing each; returns the ids of the
+    wares whose record changed (for the indexes: a working copy's change is not public).
 
     ``job.processed``, ``job.changed`` and ``job.skipped`` follow as it goes; ``committed`` is
     called with each chunk's changed ids once they are committed (to index them meanwhile).
+    ``read_copy`` checks a working copy as the ware form would: "Publish changes" needs it.
     """
     check_params(session, job.action, job.params)
     action = BatchAction(job.action)
+    if action is BatchAction.PUBLISH_CHANGES and read_copy is None:
+        raise BatchRefused("publishing working copies needs their reader")
     changed: list[int] = []
     for chunk in _chunks(list(_target_ids(session, job))):
-        result = _apply_chunk(session, job, action, chunk)
+        result = _apply_chunk(session, job, action, chunk, read_copy)
         _write(session, job, action, result, actor)
-        changed.extend(ware_id for ware_id, _, _ in result.items)
+        indexed = result.indexed()
+        changed.extend(indexed)
         job.processed += len(chunk)
         job.changed += len(result.items)
         room = MAX_SKIPPED - len(job.skipped)
         if room > 0 and result.skipped:
             job.skipped = [*job.skipped, *result.skipped[:room]]
         session.commit()
-        if committed is not None and result.items:
-            committed([ware_id for ware_id, _, _ in result.items])
+        if committed is not None and indexed:
+            committed(indexed)
         if progress is not None:
             progress(job.processed)
     if action is BatchAction.UNDO:
@@ -140,7 +173,9 @@ def _target_ids(session: Session, job: BatchJob) -> list[int]:
     return [int(ware_id) for ware_id in job.ware_ids]
 
 
-def _load(session: Session, ids: list[int], action: BatchAction) -> dict[int, Ware]:
+def _load(
+    session: Session, ids: list[int], action: BatchAction, *, copies: bool = False
+) -> dict[int, Ware]:
     query = select(Ware).where(Ware.id.in_(ids)).options(selectinload(Ware.collection))
     if action is BatchAction.SEND_TO_REVIEW:
         # The review note keeps a full snapshot of the submission.
@@ -148,17 +183,32 @@ def _load(session: Session, ids: list[int], action: BatchAction) -> dict[int, Wa
             selectinload(Ware.makers).selectinload(WareMaker.maker),
             selectinload(Ware.photographs),
         )
+    elif copies:
+        # A working copy holds the whole form: the makers too.
+        query = query.options(selectinload(Ware.makers).selectinload(WareMaker.maker))
     return {ware.id: ware for ware in session.scalars(query)}
 
 
+def _uses_copies(action: BatchAction, params: dict[str, Any]) -> bool:
+    """Whether the batch reads or writes working copies."""
+    if action in (BatchAction.SET_FIELD, BatchAction.APPEND_FIELD):
+        return not params.get("publish_at_once", False)
+    return action in (BatchAction.PUBLISH_CHANGES, BatchAction.UNDO)
+
+
 def _apply_chunk(
-    session: Session, job: BatchJob, action: BatchAction, ids: list[int]
+    session: Session,
+    job: BatchJob,
+    action: BatchAction,
+    ids: list[int],
+    read_copy: CopyReader | None,
 ) -> ChunkResult:
     """Work out each ware's change (nothing is written here)."""
-    wares = _load(session, ids, action)
-    result = ChunkResult()
+    copies = _uses_copies(action, job.params)
+    wares = _load(session, ids, action, copies=copies)
+    result = ChunkResult(wares=wares, drafts=drafts_of(session, ids) if copies else {})
     if action is BatchAction.UNDO:
-        _plan_undo(session, job, wares, result)
+        _plan_undo(session, job, result)
         return result
     members: set[int] = set()
     if action in (BatchAction.ADD_TO_SET, BatchAction.REMOVE_FROM_SET):
@@ -185,7 +235,13 @@ def _apply_chunk(
         if ware_id in held:
             result.skipped.append(_skip(ware, SKIP_HELD))
             continue
-        planned = _plan(ware, action, job.params, target, ware_id in members)
+        if action is BatchAction.PUBLISH_CHANGES:
+            assert read_copy is not None
+            planned = plan_publication(ware, result.drafts.get(ware_id), read_copy)
+        elif copies and is_public(ware):
+            planned = _plan_copy(ware, action, job.params, result.drafts.get(ware_id))
+        else:
+            planned = _plan(ware, action, job.params, target, ware_id in members)
         if isinstance(planned, str):
             result.skipped.append(_skip(ware, planned))
         elif planned is not None:
@@ -195,6 +251,19 @@ def _apply_chunk(
 
 def _skip(ware: Ware, reason: str) -> dict[str, Any]:
     return {"ware_id": ware.id, "accession_number": ware.accession_number, "reason": reason}
+
+
+def _plan_copy(
+    ware: Ware, action: BatchAction, params: dict[str, Any], draft: WareDraft | None
+) -> tuple[Values, Values] | None:
+    """A field set or appended to in the working copy of a published ware (typed, as the
+    copy keeps the form)."""
+    name, value = params["field"], params.get("value")
+    if action is BatchAction.APPEND_FIELD:
+        new = _appended(copy_value(ware, draft, name), str(value))
+    else:
+        new = typed(value)
+    return plan_copy_edit(ware, draft, name, new)
 
 
 def _plan(
@@ -263,7 +332,11 @@ def _appended(old: Any, addition: str) -> str:
     return f"{text}{APPEND_SEPARATOR}{addition}"
 
 
-def _current(ware: Ware, key: str, members: set[int]) -> Any:
+def _current(
+    ware: Ware, key: str, value: Any, members: set[int], drafts: dict[int, WareDraft]
+) -> Any:
+    if key in (COPY, WORKING_COPY):
+        return current_copy(ware, drafts.get(ware.id), key, value)
     if key == "deleted":
         return ware.deleted_at is not None
     if key == "status":
@@ -273,13 +346,12 @@ def _current(ware: Ware, key: str, members: set[int]) -> Any:
     return getattr(ware, key)
 
 
-def _plan_undo(
-    session: Session, job: BatchJob, wares: dict[int, Ware], result: ChunkResult
-) -> None:
+def _plan_undo(session: Session, job: BatchJob, result: ChunkResult) -> None:
     """Each ware back to its value before the batch, unless it has changed since."""
     original = session.get(BatchJob, job.params["job_id"])
     assert original is not None
     job.params = {**job.params, "set_id": original.params.get("set_id")}
+    wares = result.wares
     items = session.scalars(
         select(BatchItem).where(BatchItem.job_id == original.id, BatchItem.ware_id.in_(list(wares)))
     )
@@ -302,7 +374,10 @@ def _plan_undo(
         if set_gone and "in_set" in item.after:
             result.skipped.append(_skip(ware, SKIP_GONE))
             continue
-        if any(_current(ware, key, members) != value for key, value in item.after.items()):
+        if any(
+            _current(ware, key, value, members, result.drafts) != value
+            for key, value in item.after.items()
+        ):
             result.skipped.append(_skip(ware, SKIP_CHANGED_SINCE))
             continue
         result.items.append((ware.id, dict(item.after), dict(item.before)))
@@ -319,17 +394,37 @@ def _write(
     set_id = job.params.get("set_id")
     joined: list[int] = []
     left: list[int] = []
+    edits: list[tuple[int, Values]] = []
+    copies: list[tuple[int, Values | None]] = []
     for ware_id, _, after in result.items:
+        if COPY in after:
+            edits.append((ware_id, after[COPY]))
+            continue
         row: Values = {"id": ware_id, "updated_at": now}
         for key, value in after.items():
             if key == "in_set":
                 (joined if value else left).append(ware_id)
             elif key == "deleted":
                 row["deleted_at"] = now if value else None
+            elif key == WORKING_COPY:
+                copies.append((ware_id, value))
             else:
                 row[key] = WareStatus(value) if key == "status" else value
         rows.append(row)
-    session.execute(update(Ware), rows)
+    if rows:
+        session.execute(update(Ware), rows)
+    if edits:
+        write_copy_edits(
+            session,
+            result.wares,
+            result.drafts,
+            edits,
+            actor=actor,
+            user_id=job.user_id,
+            now=now,
+        )
+    if copies:
+        write_copies(session, copies, actor=actor, user_id=job.user_id, now=now)
     if joined:
         session.execute(
             insert(WareSetMember), [{"set_id": set_id, "ware_id": ware_id} for ware_id in joined]
@@ -348,8 +443,9 @@ def _write(
                 "at": now,
                 "user_id": job.user_id,
                 "actor": actor,
-                "action": f"batch_{action.value}",
-                "entity_type": "ware",
+                "action": _audit_action(action, after),
+                # A change kept in a working copy is in the copy's own history.
+                "entity_type": COPY_ENTITY if COPY in after else "ware",
                 "entity_id": ware_id,
                 "before": _audited(before, names),
                 "after": _audited(after, names),
@@ -367,6 +463,12 @@ def _write(
     if action is BatchAction.SEND_TO_REVIEW:
         _note_submissions(session, job, result, actor, now)
     session.expire_all()
+
+
+def _audit_action(action: BatchAction, after: Values) -> str:
+    if COPY in after and action is not BatchAction.UNDO:
+        return f"batch_copy_{action.value}"
+    return f"batch_{action.value}"
 
 
 def _names(session: Session, result: ChunkResult, set_id: int | None) -> dict[str, Any]:
@@ -392,7 +494,11 @@ def _audited(values: Values, names: dict[str, Any]) -> Values:
     """Column values in the history's terms: a collection by name, set membership by set name."""
     shown: Values = {}
     for key, value in values.items():
-        if key == "collection_id":
+        if key == COPY:
+            shown.update(value)
+        elif key == WORKING_COPY:
+            continue  # kept for undo in the batch item; the history shows the fields
+        elif key == "collection_id":
             shown["collection"] = names["collections"].get(value) if value else None
         elif key == "in_set":
             shown["set"] = names["set"] if value else None

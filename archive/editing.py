@@ -1,10 +1,10 @@
-"""Curating operations on one ware: create, edit, status changes, soft delete, photographs and
-restoring an earlier version. Every change writes an AuditEvent holding what changed, before and
-after, and who made it."""
+"""Curating operations on one ware: create, edit, status changes, soft delete and photographs
+(restoring an earlier version is ``archive.restoring``). Every change writes an AuditEvent
+holding what changed, before and after, and who made it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,6 @@ from archive.catalogue import (
     WARE_FIELDS,
     MakerCredit,
     attach_photograph,
-    photograph_values,
     record_audit,
     ware_snapshot,
 )
@@ -25,7 +24,6 @@ from archive.models import (
     AuditEvent,
     Collection,
     Institution,
-    Maker,
     MakerRole,
     Photograph,
     PhotoView,
@@ -200,7 +198,7 @@ def create_ware(
         raise EditRefused(f"{institution.name} already has a ware {accession_number}")
     ware = Ware(institution=institution, accession_number=accession_number)
     session.add(ware)
-    _apply(ware, fields, makers, collection)
+    apply_values(ware, fields, makers, collection)
     ware.status = WareStatus.DRAFT
     session.flush()
     record_audit(
@@ -238,10 +236,10 @@ def edit_ware(
         raise EditRefused(f"another ware already has the accession number {accession_number}")
     change = Change(ware, actor=actor, user_id=user_id)
     ware.accession_number = accession_number
-    _apply(ware, fields, makers, collection)
+    apply_values(ware, fields, makers, collection)
     left: list[Photograph] = []
     if photographs is not None:
-        left = _apply_photographs(session, store, ware, photographs)
+        left = apply_photographs(session, store, ware, photographs)
     return change.record(session, action, left=left) is not None
 
 
@@ -249,7 +247,7 @@ def edit_ware(
 _SHOWN_COLUMNS = ("rotation", "crop", "image_key", "width", "height", "phash")
 
 
-def _apply_photographs(
+def apply_photographs(
     session: Session, store: ImageStore | None, ware: Ware, entries: Sequence[dict[str, Any]]
 ) -> list[Photograph]:
     """Make the ware's photographs those of ``entries`` (each the values of a photograph and,
@@ -289,12 +287,14 @@ def _apply_photographs(
     return left
 
 
-def _apply(
+def apply_values(
     ware: Ware,
     fields: dict[str, Any],
     makers: Sequence[MakerCredit],
     collection: Collection | None,
 ) -> None:
+    """Set the record's ``fields``, makers and collection (no audit: the caller's ``Change``
+    records it)."""
     unknown = set(fields) - set(RESTORABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable ware fields: {', '.join(sorted(unknown))}")
@@ -576,92 +576,6 @@ def version_after(session: Session, ware_id: int, event_id: int) -> dict[str, An
         if event.id == event_id:
             return state
     return None
-
-
-def restore_version(
-    session: Session,
-    ware: Ware,
-    event_id: int,
-    *,
-    maker_for: Callable[[str], Maker],
-    collection_for: Callable[[str], Collection],
-    actor: str,
-    user_id: int | None,
-    store: ImageStore | None = None,
-) -> bool:
-    """Bring back the record and its photographs as they were after ``event_id`` (not its
-    status or deletion). A photograph removed since is attached again from the store, with the
-    details kept when it left; ``store`` is where to look for one no event kept."""
-    version = version_after(session, ware.id, event_id)
-    if version is None:
-        raise EditRefused("that version is not in this ware's history")
-    fields = {key: version[key] for key in RESTORABLE_FIELDS if key in version}
-    makers = ware_makers(ware)
-    if "makers" in version:
-        makers = [
-            MakerCredit(maker_for(name), MakerRole(role), qualifier)
-            for name, role, qualifier in version["makers"]
-        ]
-    collection = ware.collection
-    if "collection" in version:
-        name = version["collection"]
-        collection = collection_for(name) if name else None
-    change = Change(ware, actor=actor, user_id=user_id)
-    if version.get("accession_number"):
-        accession = version["accession_number"]
-        if accession_taken(session, ware.institution_id, accession, ware.id):
-            raise EditRefused(f"another ware now has the accession number {accession}")
-        ware.accession_number = accession
-    _apply(ware, fields, makers, collection)
-    left: list[Photograph] = []
-    if "photographs" in version:
-        left = _restore_photographs(session, ware, version["photographs"], store)
-    return change.record(session, "restore_version", left=left) is not None
-
-
-def _restore_photographs(
-    session: Session, ware: Ware, entries: Sequence[str], store: ImageStore | None
-) -> list[Photograph]:
-    """Make the ware's photographs those of a snapshot ("<view> <digest prefix>" each, in
-    order); returns the ones taken off."""
-    wanted: list[Photograph] = []
-    for entry in entries:
-        view, _, prefix = entry.partition(" ")
-        photo = next((item for item in ware.photographs if item.sha256.startswith(prefix)), None)
-        if photo is None:
-            detail = _kept_photograph(session, ware.id, prefix, store)
-            if detail is None:
-                raise EditRefused(f"the photograph {prefix} is no longer in the image store")
-            photo = _photograph_of(detail)
-        if view in PhotoView._value2member_map_:
-            photo.view = PhotoView(view)
-        wanted.append(photo)
-    left = [photo for photo in ware.photographs if photo not in wanted]
-    if left or [photo.sha256 for photo in wanted] != [p.sha256 for p in ware.photographs]:
-        ware.photographs[:] = wanted
-        _renumber(ware)
-    return left
-
-
-def _kept_photograph(
-    session: Session, ware_id: int, prefix: str, store: ImageStore | None
-) -> dict[str, Any] | None:
-    """The details of a photograph that is no longer on the ware, found by its digest prefix:
-    as the ware's history kept them when it left, else from another ware's copy of the same
-    image, else from the store itself (which keeps every image it was given)."""
-    for event in reversed(ware_history(session, ware_id)):
-        for detail in (event.before or {}).get(PHOTO_DETAILS) or []:
-            if detail["sha256"].startswith(prefix):
-                return detail
-    twin = session.scalar(
-        select(Photograph).where(Photograph.sha256.startswith(prefix, autoescape=True)).limit(1)
-    )
-    if twin is not None:
-        return {column: getattr(twin, column) for column in PHOTO_COLUMNS[:6]}
-    if store is None:
-        return None
-    stored = store.find(prefix)
-    return None if stored is None else photograph_values(stored)
 
 
 def ware_makers(ware: Ware) -> list[MakerCredit]:

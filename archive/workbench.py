@@ -28,6 +28,8 @@ class BatchAction(enum.StrEnum):
     UNPUBLISH = "unpublish"
     SEND_TO_REVIEW = "send_to_review"
     DELETE = "delete"
+    # Publish the working copies of the chosen wares (archive.batch_copies).
+    PUBLISH_CHANGES = "publish_changes"
     UNDO = "undo"
 
 

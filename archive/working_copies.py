@@ -26,13 +26,41 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.catalogue import record_audit
+from archive.catalogue import WARE_FIELDS, record_audit
 from archive.curation import WareDraft
-from archive.models import AuditEvent, utcnow
+from archive.models import AuditEvent, Ware, utcnow
 from archive.pending_photos import entries_snapshot
 
 # The audit entity of a working copy's own history; its entity_id is the ware's id.
 ENTITY = "ware_draft"
+# The record's fields a working copy holds as typed (every field but the status).
+COPY_FIELDS = tuple(name for name in WARE_FIELDS if name != "status")
+
+
+def typed(value: Any) -> str:
+    """A record's value as the form shows it (and a working copy keeps it)."""
+    return "" if value is None else str(value)
+
+
+def form_values(ware: Ware) -> dict[str, Any]:
+    """The record in a working copy's shape: the form as it would be typed (every value a
+    string), keyed like the history's snapshots."""
+    return {
+        "accession_number": ware.accession_number,
+        "collection": ware.collection.name if ware.collection else "",
+        **{name: typed(getattr(ware, name)) for name in COPY_FIELDS},
+        "makers": [
+            [link.maker.name, link.role.value, link.qualifier or ""] for link in ware.makers
+        ],
+    }
+
+
+def copy_state(draft: WareDraft | None) -> dict[str, Any] | None:
+    """The whole copy as plain values (kept by an event that replaces or drops it, for its
+    undo); None for no copy."""
+    if draft is None:
+        return None
+    return {"values": draft.values, "base": draft.base, "photographs": draft.photographs}
 
 
 def working_copy(session: Session, ware_id: int) -> WareDraft | None:
@@ -231,3 +259,118 @@ def copy_history(session: Session, ware_id: int) -> list[AuditEvent]:
             .order_by(AuditEvent.at, AuditEvent.id)
         )
     )
+
+
+# A restore into the working copy keeps the whole copy before and after it (for its Undo).
+KEPT_COPY = "working_copy"
+
+
+def restore_into_copy(
+    session: Session,
+    ware_id: int,
+    values: dict[str, Any],
+    photographs: list[dict[str, Any]] | None,
+    *,
+    current: dict[str, Any],
+    record: list[dict[str, Any]],
+    version_event_id: int,
+    actor: str,
+    user_id: int | None,
+) -> AuditEvent | None:
+    """Make the working copy an earlier version of the ware: ``values`` its form values (the
+    form's shape, as ``current`` is the record now) and ``photographs`` its photographs as
+    entries (None: the version does not name them, the copy's stay as they are); ``record``
+    is the ware's photographs now. The record is not touched: the public keeps the published
+    version until the copy is published.
+
+    Audited as ``copy_restore_version`` on the copy's history, keeping the whole copy before
+    and after, so ``undo_copy_restore`` can put it back; returns the event, None when the copy
+    already showed that version."""
+    draft = working_copy(session, ware_id)
+    kept = copy_state(draft)
+    shown = current if draft is None else draft.merged_onto(current)
+    shown_photos = record if draft is None or draft.photographs is None else draft.photographs
+    wanted_photos = shown_photos if photographs is None else photographs
+    old = {**shown, **entries_snapshot(shown_photos)}
+    new = {**values, **entries_snapshot(wanted_photos)}
+    changed = [key for key in new if old.get(key) != new[key]]
+    if not changed:
+        return None
+    if draft is None:
+        draft = WareDraft(ware_id=ware_id, base={}, values={})
+        session.add(draft)
+    # A fresh base: what is pending is exactly where the version differs from the record now.
+    draft.base = dict(current)
+    draft.values = dict(values)
+    draft.photographs = None if wanted_photos == record else wanted_photos
+    draft.actor = actor
+    draft.user_id = user_id
+    draft.updated_at = utcnow()
+    if not draft.pending() and draft.photographs is None:
+        session.delete(draft)  # the version is the record as published: nothing pending
+        restored = None
+    else:
+        restored = copy_state(draft)
+    event = record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="copy_restore_version",
+        entity_type=ENTITY,
+        entity_id=ware_id,
+        before={key: old.get(key) for key in changed} | {KEPT_COPY: kept},
+        after={key: new[key] for key in changed}
+        | {KEPT_COPY: restored, "version": version_event_id},
+    )
+    session.flush()
+    return event
+
+
+def undo_copy_restore(
+    session: Session, ware_id: int, event_id: int, *, actor: str, user_id: int | None
+) -> bool:
+    """Put the working copy back as it was before the restore ``event_id`` (no copy, if there
+    was none); refused (False) when the copy has changed since, or was published."""
+    event = session.get(AuditEvent, event_id)
+    if (
+        event is None
+        or event.entity_type != ENTITY
+        or event.entity_id != ware_id
+        or event.action != "copy_restore_version"
+    ):
+        return False
+    draft = working_copy(session, ware_id)
+    if copy_state(draft) != (event.after or {}).get(KEPT_COPY):
+        return False
+    kept = (event.before or {}).get(KEPT_COPY)
+    if kept is None:
+        if draft is not None:
+            session.delete(draft)
+    else:
+        if draft is None:
+            draft = WareDraft(ware_id=ware_id)
+            session.add(draft)
+        draft.values = dict(kept.get("values") or {})
+        draft.base = dict(kept.get("base") or {})
+        draft.photographs = kept.get("photographs")
+        draft.actor = actor
+        draft.user_id = user_id
+        draft.updated_at = utcnow()
+    shown = {key: value for key, value in (event.before or {}).items() if key != KEPT_COPY}
+    restored = {
+        key: value
+        for key, value in (event.after or {}).items()
+        if key not in (KEPT_COPY, "version")
+    }
+    record_audit(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="undo_copy_restore_version",
+        entity_type=ENTITY,
+        entity_id=ware_id,
+        before=restored,
+        after=shown,
+    )
+    session.flush()
+    return True

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from archive.authorities import add_alias, merge_makers
 from archive.batch import run_batch
 from archive.catalogue import get_or_create_maker
-from archive.curation import BulkJob, JobStatus
+from archive.curation import BulkJob, JobStatus, ReviewDecision, ReviewNote
 from archive.editing import remove_photograph
 from archive.exhibiting import ItemDraft, SectionDraft, save_exhibition
 from archive.grants import give_grant
@@ -35,6 +35,7 @@ from archive.users import create_user
 from archive.workbench import BatchAction, BatchJob, BatchStatus, SavedSearch, WareSet
 from archive.working_copies import (
     discard_working_copy,
+    restore_into_copy,
     save_copy_photographs,
     save_working_copy,
 )
@@ -342,6 +343,41 @@ def _discarded(site: Site, role: str) -> Request:
         return "POST", f"/curate/wares/{ware_id}/working-copy/undo-discard/{event.id}", {}
 
 
+def _restored_into_copy(site: Site, role: str) -> Request:
+    """A published ware whose earlier version was restored into its working copy."""
+    ware = site.make_ware(status=WareStatus.PUBLISHED)
+    with site.sessions() as session:
+        event = restore_into_copy(
+            session,
+            ware.id,
+            {"title_en": f"{ware.title_en} (earlier)"},
+            None,
+            current={"title_en": ware.title_en},
+            record=[],
+            version_event_id=1,
+            actor="fixture",
+            user_id=None,
+        )
+        assert event is not None
+        session.commit()
+        return "POST", f"/curate/wares/{ware.id}/working-copy/undo-restore/{event.id}", {}
+
+
+def _approved(site: Site, role: str) -> Request:
+    """A submission of institution A just approved (its Undo)."""
+    ware = site.make_ware(status=WareStatus.SUBMITTED)
+    with site.sessions() as session:
+        record = session.get(Ware, ware.id)
+        assert record is not None
+        record.status = WareStatus.PUBLISHED
+        note = ReviewNote(
+            ware_id=ware.id, actor="fixture", decision=ReviewDecision.APPROVED, snapshot={}
+        )
+        session.add(note)
+        session.commit()
+        return "POST", f"/curate/review/{ware.id}/undo/{note.id}", {}
+
+
 def _bulk(site: Site, role: str) -> Request:
     rows = f"accession_number,title_en\nBULK-{role},Bulk ware\n".encode()
     return "POST", "/curate/bulk", {"records": (io.BytesIO(rows), "rows.csv")}
@@ -558,6 +594,7 @@ CASES: list[Case] = [
         OWN_A,
     ),
     Case("curate.undo_discard_changes", _discarded, OWN_A),
+    Case("curate.undo_restore_into_copy", _restored_into_copy, CURATORS_ONLY_EDIT_PUBLISHED),
     # Only those who may edit the published ware see what waits in its copy.
     Case("curate.copy_photo_image", _copy_preview, CURATORS_ONLY_EDIT_PUBLISHED),
     Case("curate.undo_copy_remove_photo", _copy_removal, CURATORS_ONLY_EDIT_PUBLISHED),
@@ -582,6 +619,7 @@ CASES: list[Case] = [
         lambda s, r: ("POST", f"/curate/review/{submitted_a(s)}", {"decision": "approve", **YES}),
         SCOPED_CURATORS,
     ),
+    Case("curate.undo_review_decision", _approved, SCOPED_CURATORS),
     Case("curate.bulk_form", lambda s, r: ("GET", "/curate/bulk", None), SIGNED),
     Case("curate.bulk_upload", _bulk, SIGNED),
     Case("curate.bulk_job", lambda s, r: ("GET", f"/curate/bulk/{_job(s)}", None), OWN_A),

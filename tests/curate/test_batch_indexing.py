@@ -51,7 +51,7 @@ def test_batch_indexes_changed_wares_as_it_goes(
         job = BatchJob(
             user_id=user.id,
             action=BatchAction.SET_FIELD.value,
-            params={"field": "material", "value": "pearlware"},
+            params={"field": "material", "value": "pearlware", "publish_at_once": True},
             ware_ids=ids,
         )
         session.add(job)

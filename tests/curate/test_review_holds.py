@@ -5,12 +5,13 @@ only by a curator's decision there."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import select
 
-from archive.curation import BulkJob, DuplicateHold
+from archive.curation import BulkJob, DuplicateHold, ReviewDecision, ReviewNote
 from archive.models import AuditEvent, Ware, WareStatus
 from tests.curate.conftest import YES, Site
 from tests.curate.test_bulk import _csv, _upload, _zip
@@ -124,7 +125,36 @@ def test_a_turned_copy_added_on_the_ware_page_is_held_and_resolved_in_the_queue(
             select(AuditEvent.action).where(AuditEvent.entity_id == copy).order_by(AuditEvent.id)
         ).all()
     assert actions[-3:] == ["hold", "release_hold", "publish"]
-    assert f'id="ware-{copy}"' not in curator.get("/curate/review").get_data(as_text=True)
+    queue = curator.get("/curate/review").get_data(as_text=True)
+    assert f'id="ware-{copy}"' not in queue
+
+    # Undo (offered on the queue after the approval) puts it back as it was: submitted, held
+    # again, the approval's review note gone; the history says so.
+    found = re.search(r'<form method="post" action="([^"]+)"[^>]*data-testid="undo"', queue)
+    assert found and found.group(1).startswith(f"/curate/review/{copy}/undo/")
+    curator.post(found.group(1), data={"csrf_token": token})
+    assert _status(site, copy) is WareStatus.SUBMITTED
+    with site.sessions() as session:
+        hold = session.scalar(select(DuplicateHold).where(DuplicateHold.ware_id == copy))
+        assert hold is not None and (hold.resolution, hold.resolved_at) == (None, None)
+        decisions = session.scalars(
+            select(ReviewNote.decision).where(ReviewNote.ware_id == copy)
+        ).all()
+        assert decisions == [ReviewDecision.SUBMITTED]
+        last = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_id == copy).order_by(AuditEvent.id.desc())
+        ).first()
+        assert last is not None and last.action == "undo_review_decision"
+        assert last.before["review"]["decision"] == "approved"
+    assert f'id="ware-{copy}"' in curator.get("/curate/review").get_data(as_text=True)
+    refused = curator.post(
+        f"/curate/wares/{copy}/publish", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "held for review" in refused.get_data(as_text=True)
+    # Undone once: a second Undo finds nothing to take back.
+    again = curator.post(found.group(1), data={"csrf_token": token}, follow_redirects=True)
+    assert "cannot be undone" in again.get_data(as_text=True)
+    assert _status(site, copy) is WareStatus.SUBMITTED
 
 
 def test_a_mirrored_copy_in_a_bulk_upload_is_held_and_the_report_links_the_match(

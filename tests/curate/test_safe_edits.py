@@ -360,8 +360,178 @@ def test_approving_asks_first(signed_in, site: Site):
     assert asked.status_code == 200 and 'name="decision" value="approve"' in text
     with site.sessions() as session:
         assert session.get(Ware, ware.id).status is WareStatus.SUBMITTED  # type: ignore[union-attr]
-    client.post(
-        f"/curate/review/{ware.id}", data={"csrf_token": token, "decision": "approve", **YES}
+    done = client.post(
+        f"/curate/review/{ware.id}",
+        data={"csrf_token": token, "decision": "approve", **YES},
+        follow_redirects=True,
     )
     with site.sessions() as session:
         assert session.get(Ware, ware.id).status is WareStatus.PUBLISHED  # type: ignore[union-attr]
+    # Undo takes the approval back: in the queue again, the public no longer sees it.
+    undo = _undo_url(done.get_data(as_text=True))
+    client.post(undo, data={"csrf_token": token})
+    with site.sessions() as session:
+        assert session.get(Ware, ware.id).status is WareStatus.SUBMITTED  # type: ignore[union-attr]
+    assert client.get(f"/api/v1/wares/{ware.id}").status_code == 404
+    assert f'id="ware-{ware.id}"' in client.get("/curate/review").get_data(as_text=True)
+
+
+def test_undo_of_an_approval_leaves_a_ware_changed_since(signed_in, site: Site):
+    client, token = signed_in("curator")
+    ware = site.make_ware(status=WareStatus.SUBMITTED)
+    done = client.post(
+        f"/curate/review/{ware.id}",
+        data={"csrf_token": token, "decision": "approve", **YES},
+        follow_redirects=True,
+    )
+    undo = _undo_url(done.get_data(as_text=True))
+    client.post(f"/curate/wares/{ware.id}/unpublish", data={"csrf_token": token, **YES})
+    refused = client.post(undo, data={"csrf_token": token}, follow_redirects=True)
+    assert "cannot be undone" in refused.get_data(as_text=True)
+    with site.sessions() as session:
+        assert session.get(Ware, ware.id).status is WareStatus.DRAFT  # type: ignore[union-attr]
+
+
+def _manifest(client: FlaskClient, ware_id: int) -> str:
+    return client.get(f"/iiif/3/manifests/ware/{ware_id}").get_data(as_text=True)
+
+
+def _oai(client: FlaskClient, ware_id: int) -> str:
+    """The ware's OAI-PMH record (without the response's own date)."""
+    answer = client.get(
+        "/oai",
+        query_string={
+            "verb": "GetRecord",
+            "metadataPrefix": "oai_dc",
+            "identifier": f"oai:potbank.local:wares/{ware_id}",
+        },
+    ).get_data(as_text=True)
+    return re.sub(r"<responseDate>[^<]*</responseDate>", "", answer)
+
+
+def _photos(site: Site, ware_id: int) -> list[tuple[str, int, str | None, str | None]]:
+    with site.sessions() as session:
+        return [
+            (p.sha256, p.rotation, p.crop, p.caption_en)
+            for p in session.get(Ware, ware_id).photographs  # type: ignore[union-attr]
+        ]
+
+
+def _last_event(site: Site, ware_id: int, entity: str = "ware") -> AuditEvent:
+    with site.sessions() as session:
+        event = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == entity, AuditEvent.entity_id == ware_id)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert event is not None
+        return event
+
+
+def test_restoring_a_published_wares_version_waits_in_its_working_copy(real_app: Flask, site: Site):
+    client = real_app.test_client()
+    token = sign_in(client, "curator")
+    ware = site.make_ware(photo=True)
+    first = ware.photographs[0]
+    # The version to come back to: its photograph turned a quarter, cropped and captioned.
+    client.post(
+        f"/curate/wares/{ware.id}/photos/{first.id}/turn", data={"csrf_token": token, "turn": "90"}
+    )
+    client.post(
+        f"/curate/wares/{ware.id}/photos/{first.id}/crop",
+        data={
+            "csrf_token": token,
+            **{
+                f"crop-{k}-{first.id}": v
+                for k, v in (("x", "10"), ("y", "20"), ("w", "100"), ("h", "120"))
+            },
+        },
+    )
+    client.post(
+        f"/curate/wares/{ware.id}/photos/arrange",
+        data={"csrf_token": token, f"caption_en-{first.id}": "The base, with its mark"},
+    )
+    version = _last_event(site, ware.id).id
+    then = _photos(site, ware.id)
+    assert then[0][1:] == (90, "10,20,100,120", "The base, with its mark")
+    # Then it changed: a new title, the photograph as contributed without its caption, a
+    # second photograph; and it was published so.
+    client.post(f"/curate/wares/{ware.id}", data=_form(ware, token, title_en="Later title"))
+    client.post(
+        f"/curate/wares/{ware.id}/photos/{first.id}/as-contributed", data={"csrf_token": token}
+    )
+    client.post(
+        f"/curate/wares/{ware.id}/photos/arrange",
+        data={"csrf_token": token, f"caption_en-{first.id}": ""},
+    )
+    client.post(
+        f"/curate/wares/{ware.id}/photos",
+        data={"csrf_token": token, "photos": [(io.BytesIO(make_image_bytes(seed=93)), "n.jpg")]},
+        content_type="multipart/form-data",
+    )
+    client.post(f"/curate/wares/{ware.id}/publish", data={"csrf_token": token})
+    published = _photos(site, ware.id)
+    assert [p[1:] for p in published] == [(0, None, None), (0, None, None)]
+    public = real_app.test_client()
+    seen = (
+        _public_title(public, ware.id),
+        public.get(f"/wares/{ware.id}").get_data(as_text=True),
+        _manifest(public, ware.id),
+        _oai(public, ware.id),
+    )
+    assert seen[0] == "Later title" and "The base, with its mark" not in seen[2]
+
+    asked = client.post(
+        f"/curate/wares/{ware.id}/history/{version}/restore", data={"csrf_token": token}
+    )
+    assert "publish the changes" in asked.get_data(as_text=True)
+    done = client.post(
+        f"/curate/wares/{ware.id}/history/{version}/restore",
+        data={"csrf_token": token, **YES},
+        follow_redirects=True,
+    )
+    assert "restored into the working copy" in done.get_data(as_text=True)
+    # Every public door keeps the published version: the record is untouched.
+    assert _photos(site, ware.id) == published
+    assert (
+        _public_title(public, ware.id),
+        public.get(f"/wares/{ware.id}").get_data(as_text=True),
+        _manifest(public, ware.id),
+        _oai(public, ware.id),
+    ) == seen
+    assert _found(public, "Later title") == [ware.id]
+    draft = _copy(site, ware.id)
+    assert draft is not None and draft.values["title_en"] == ware.title_en
+    assert draft.photographs is not None
+    assert [
+        (e["sha256"], e["rotation"], e["crop"], e["caption_en"]) for e in draft.photographs
+    ] == then
+    event = _last_event(site, ware.id, "ware_draft")
+    assert event.action == "copy_restore_version"
+    assert event.after["title_en"] == ware.title_en
+    history = client.get(f"/curate/wares/{ware.id}/history").get_data(as_text=True)
+    assert "Earlier version restored into the working copy (not public yet)" in history
+
+    # Undo puts the copy back as it was (there was none).
+    client.post(_undo_url(done.get_data(as_text=True)), data={"csrf_token": token, **YES})
+    assert _copy(site, ware.id) is None
+    assert _last_event(site, ware.id, "ware_draft").action == "undo_copy_restore_version"
+
+    # Restored again and published: every public door shows that version, photographs too.
+    client.post(
+        f"/curate/wares/{ware.id}/history/{version}/restore", data={"csrf_token": token, **YES}
+    )
+    client.post(f"/curate/wares/{ware.id}/working-copy/publish", data={"csrf_token": token})
+    assert _copy(site, ware.id) is None
+    assert _photos(site, ware.id) == then
+    assert _public_title(public, ware.id) == ware.title_en
+    assert ware.title_en in public.get(f"/wares/{ware.id}").get_data(as_text=True)
+    manifest = _manifest(public, ware.id)
+    assert "The base, with its mark" in manifest
+    with site.sessions() as session:
+        shown = session.get(Ware, ware.id).photographs[0]  # type: ignore[union-attr]
+        assert shown.image_key != shown.sha256 and shown.image_key in manifest
+    assert published[1][0] not in manifest
+    assert ware.title_en in _oai(public, ware.id)
+    assert _found(public, "Later title") == []
+    assert _last_event(site, ware.id).action == "publish_working_copy"

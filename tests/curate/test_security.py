@@ -166,7 +166,12 @@ def test_logout_needs_a_post_with_a_token(signed_in):
     assert client.get("/logout").status_code == 200
     assert client.get("/curate/").status_code == 200
     assert client.post("/logout", data={}).status_code == 400
-    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    page = client.get("/logout").get_data(as_text=True)
+    assert 'data-forget-local-drafts="potbank:new-ware:"' in page
+    signed_out = client.post("/logout", data={"csrf_token": token})
+    assert signed_out.status_code == 302
+    # The browser forgets what it keeps for Potbank (forms kept as typed): a shared computer.
+    assert signed_out.headers["Clear-Site-Data"] == '"storage"'
     assert client.get("/curate/").status_code == 302
 
 

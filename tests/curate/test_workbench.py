@@ -9,8 +9,9 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from archive.curation import WareDraft
 from archive.editing import ware_history
-from archive.models import Collection, Ware, WareStatus
+from archive.models import AuditEvent, Collection, Ware, WareStatus
 from archive.workbench import BatchJob, BatchStatus, SavedSearch, WareSet
 from tests.curate.conftest import Site
 from web.curate import batch_jobs
@@ -122,7 +123,15 @@ def test_batch_set_field_on_selected_rows_then_undo(signed_in: SignedIn, site: S
     job_id = _run(
         client,
         token,
-        {"action": "set_field", "field": "material", "value": "bone china", "ware": ids},
+        {
+            "action": "set_field",
+            "field": "material",
+            "value": "bone china",
+            "ware": ids,
+            # Published wares changed at once (the default keeps it in their working copies).
+            "published_wares": "publish",
+            "confirmed": "yes",
+        },
     )
     with site.sessions() as session:
         job = session.get(BatchJob, job_id)
@@ -155,6 +164,8 @@ def test_batch_over_all_results_of_a_filter(signed_in: SignedIn, site: Site):
             "value": "gilded",
             "scope": "all",
             "filter": "maker=wedgwood",
+            "published_wares": "publish",
+            "confirmed": "yes",
         },
     )
     with site.sessions() as session:
@@ -248,3 +259,129 @@ def test_named_sets_gather_wares_by_batch(signed_in: SignedIn, site: Site):
         data={"action": "add_to_set", "set": chosen.id, "ware": ids, "csrf_token": admin_token},
     )
     assert "Choose a set" in admin.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def _copy_values(site: Site, ware_id: int) -> dict[str, object] | None:
+    with site.sessions() as session:
+        draft = session.scalar(select(WareDraft).where(WareDraft.ware_id == ware_id))
+        return None if draft is None else draft.merged_onto(draft.base)
+
+
+def test_a_batch_edits_published_wares_in_their_working_copies_until_published(
+    signed_in: SignedIn, site: Site
+):
+    client, token = signed_in("curator")
+    public = [site.make_ware(status=WareStatus.PUBLISHED) for _ in range(3)]
+    draft = site.make_ware()
+    ids = [ware.id for ware in public]
+    # One of them already has unpublished changes: the batch adds to them.
+    edited = public[0]
+    client.post(
+        f"/curate/wares/{edited.id}",
+        data={
+            "accession_number": edited.accession_number,
+            "title_en": "Retitled in the copy",
+            "rights": edited.rights,
+            "csrf_token": token,
+        },
+    )
+    site.synced.clear()
+    job_id = _run(
+        client,
+        token,
+        {
+            "action": "set_field",
+            "field": "material",
+            "value": "bone china",
+            "ware": [*ids, draft.id],
+        },
+    )
+    with site.sessions() as session:
+        job = session.get(BatchJob, job_id)
+        assert (job.status, job.changed) == (BatchStatus.FINISHED, 4)
+        # The records of the published wares are as published; the draft changed directly.
+        assert {session.get(Ware, i).material for i in ids} == {None}
+        assert session.get(Ware, draft.id).material == "bone china"
+        event = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "ware_draft", AuditEvent.entity_id == ids[1])
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert event is not None and event.action == "batch_copy_set_field"
+        assert (event.before, event.after) == ({"material": ""}, {"material": "bone china"})
+    assert site.synced == [draft.id]  # nothing public changed but the draft
+    for ware in public:
+        assert _copy_values(site, ware.id)["material"] == "bone china"  # type: ignore[index]
+    assert _copy_values(site, edited.id)["title_en"] == "Retitled in the copy"  # type: ignore[index]
+    assert client.get(f"/api/v1/wares/{ids[1]}").get_json().get("material") in (None, "")
+    page = client.get(f"/curate/batch/{job_id}").get_data(as_text=True)
+    assert "in their working copies" in page
+    # The job's page leads to the list of the wares with unpublished changes.
+    assert 'href="/curate/?check=working_copy"' in page
+    assert sorted(listed(client, "check=working_copy")) == sorted(
+        w.accession_number for w in public
+    )
+    history = client.get(f"/curate/wares/{ids[1]}/history").get_data(as_text=True)
+    assert "Field set in the working copy by a batch (not public yet)" in history
+
+    # Undone as one unit: the copies the batch began are gone, the earlier one keeps its title.
+    client.post(f"/curate/batch/{job_id}/undo", data={"csrf_token": token})
+    assert batch_jobs.wait_all()
+    assert _copy_values(site, ids[1]) is None and _copy_values(site, ids[2]) is None
+    kept = _copy_values(site, edited.id)
+    assert (
+        kept is not None and kept["material"] == "" and kept["title_en"] == "Retitled in the copy"
+    )
+    with site.sessions() as session:
+        assert session.get(Ware, draft.id).material is None
+
+    # Again, then "Publish changes" over them all: the copies go public, audited per ware.
+    _run(
+        client, token, {"action": "append_field", "field": "material", "value": "gilt", "ware": ids}
+    )
+    site.synced.clear()
+    publish_id = _run(client, token, {"action": "publish_changes", "ware": [*ids, draft.id]})
+    with site.sessions() as session:
+        job = session.get(BatchJob, publish_id)
+        assert job.changed == 3
+        assert [skip["reason"] for skip in job.skipped] == ["no_copy"]
+        assert {session.get(Ware, i).material for i in ids} == {"gilt"}
+        assert session.get(Ware, edited.id).title_en == "Retitled in the copy"
+        assert session.scalars(select(WareDraft).where(WareDraft.ware_id.in_(ids))).all() == []
+        assert ware_history(session, ids[1])[-1].action == "batch_publish_changes"
+    assert sorted(site.synced) == sorted(ids)
+    assert client.get(f"/api/v1/wares/{ids[1]}").get_json()["title"] == public[1].title_en
+    page = client.get(f"/curate/batch/{publish_id}").get_data(as_text=True)
+    assert "it has no unpublished changes" in page and "Undo this batch" in page
+
+    # Undoing the publication puts the records back and the changes into the copies again.
+    client.post(f"/curate/batch/{publish_id}/undo", data={"csrf_token": token})
+    assert batch_jobs.wait_all()
+    with site.sessions() as session:
+        assert {session.get(Ware, i).material for i in ids} == {None}
+        assert session.get(Ware, edited.id).title_en == edited.title_en
+    assert _copy_values(site, ids[2])["material"] == "gilt"  # type: ignore[index]
+    assert _copy_values(site, edited.id)["title_en"] == "Retitled in the copy"  # type: ignore[index]
+
+
+def test_publishing_a_field_edit_at_once_is_asked_first(signed_in: SignedIn, site: Site):
+    client, token = signed_in("curator")
+    ware = site.make_ware(status=WareStatus.PUBLISHED)
+    data = {
+        "action": "set_field",
+        "field": "pattern",
+        "value": "Willow",
+        "ware": [ware.id],
+        "published_wares": "publish",
+        "csrf_token": token,
+    }
+    asked = client.post("/curate/batch", data=data)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Please confirm" in text
+    assert 'name="published_wares" value="publish"' in text
+    with site.sessions() as session:
+        assert session.scalars(select(BatchJob)).all() == []
+    job_id = _run(client, token, {**data, "confirmed": "yes"})
+    with site.sessions() as session:
+        assert session.get(Ware, ware.id).pattern == "Willow"
+        assert session.get(BatchJob, job_id).params["publish_at_once"] is True

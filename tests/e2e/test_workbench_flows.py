@@ -1,6 +1,7 @@
 """The curator's workbench in a real browser, on SQLite and PostgreSQL: find 200 wares with the
 list's search, select all results, set a field on every one as a background batch with
-progress, then undo the whole batch from its page."""
+progress (into the published wares' working copies), publish the changes with a second batch,
+then undo each batch as a whole from its page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from archive.curation import WareDraft
 from archive.editing import ware_history
 from archive.models import Maker, Ware, WareMaker
 from index.sync import text_index_for
@@ -25,7 +27,18 @@ def _materials(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
         )
 
 
-def test_batch_edit_of_200_wares_then_undo(bench_site, page) -> None:  # type: ignore[no-untyped-def]
+def _copies(sessions) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(WareDraft)) or 0
+
+
+def _run_over_all_results(page, action: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_test_id("scope-all").check()
+    panel = page.get_by_test_id("batch-panel")
+    panel.locator("select[name=action]").select_option(action)
+
+
+def test_batch_edit_of_200_wares_then_publish_and_undo(bench_site, page) -> None:  # type: ignore[no-untyped-def]
     base, sessions, settings = bench_site
     sign_in(page, base)
 
@@ -34,33 +47,67 @@ def test_batch_edit_of_200_wares_then_undo(bench_site, page) -> None:  # type: i
     assert page.get_by_test_id("ware-total").inner_text() == f"{WARES} wares"
     page.get_by_label("Select every ware on this page").check()
     assert page.locator("[data-selected-count]").inner_text() == "50"
-    page.get_by_test_id("scope-all").check()
+    _run_over_all_results(page, "set_field")
     panel = page.get_by_test_id("batch-panel")
-    panel.locator("select[name=action]").select_option("set_field")
     assert panel.locator("input[name=value]").is_visible()
     assert not panel.locator("select[name=collection]").is_visible()
     panel.locator("select[name=field]").select_option("material")
     panel.locator("input[name=value]").fill("ironstone")
+    # Publishing at once is asked first; declined, nothing runs.
+    choice = page.get_by_test_id("published-wares")
+    assert choice.locator("input[value=working_copy]").is_checked()
+    choice.locator("input[value=publish]").check()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Run the batch").click()
+    assert asked and "Publish this change at once?" in asked[0]
+    assert "/curate/batch/" not in page.url
+    # The default: each published ware's working copy; the public sees nothing yet.
+    choice.locator("input[value=working_copy]").check()
     page.get_by_role("button", name="Run the batch").click()
     page.wait_for_url(re.compile(r"/curate/batch/\d+$"))
+    edit_url = page.url
     # The progress page reloads itself when the job ends.
     page.get_by_test_id("undo-batch").wait_for(timeout=60_000)
     assert f"{WARES} wares changed" in page.get_by_test_id("job-summary").inner_text()
-    assert _materials(sessions) == {"ironstone": WARES, "earthenware": 5}
-    assert text_index_for(settings).search("material:ironstone", per_page=1).total == WARES
+    assert _materials(sessions) == {"earthenware": WARES + 5}
+    assert _copies(sessions) == WARES
+    assert text_index_for(settings).search("material:ironstone", per_page=1).total == 0
     screenshot(page, "workbench-batch-done")
 
+    # "Publish changes" over the same results publishes the 200 working copies.
+    page.get_by_role("link", name="Back to the wares").click()
+    _run_over_all_results(page, "publish_changes")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Run the batch").click()
+    page.wait_for_url(re.compile(r"/curate/batch/\d+$"))
+    page.get_by_test_id("undo-batch").wait_for(timeout=60_000)
+    assert f"{WARES} wares changed" in page.get_by_test_id("job-summary").inner_text()
+    assert _materials(sessions) == {"ironstone": WARES, "earthenware": 5}
+    assert _copies(sessions) == 0
+    assert text_index_for(settings).search("material:ironstone", per_page=1).total == WARES
+
+    # Undoing the publication puts the records back and the changes into the copies again.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("undo-batch").click()
     page.locator("text=The batch this undid").wait_for(timeout=60_000)
     page.get_by_test_id("job-status").filter(has_text="finished").wait_for(timeout=60_000)
     assert f"{WARES} wares changed" in page.get_by_test_id("job-summary").inner_text()
     assert _materials(sessions) == {"earthenware": WARES + 5}
+    assert _copies(sessions) == WARES
     with sessions() as session:
         first = session.scalar(select(Ware.id).where(Ware.accession_number == "BAT-0000"))
         actions = [event.action for event in ware_history(session, first)]
-    assert actions[-2:] == ["batch_set_field", "batch_undo"]
+    assert actions[-2:] == ["batch_publish_changes", "batch_undo"]
     assert text_index_for(settings).search("material:ironstone", per_page=1).total == 0
+
+    # And the edit itself undone: the working copies it began are gone.
+    page.goto(edit_url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("undo-batch").click()
+    page.locator("text=The batch this undid").wait_for(timeout=60_000)
+    page.get_by_test_id("job-status").filter(has_text="finished").wait_for(timeout=60_000)
+    assert _copies(sessions) == 0
 
 
 def _credited(sessions) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -13,6 +13,10 @@ from archive.models import Role, User, Ware
 from archive.user_sessions import open_session, user_of_session
 from web.views.context import db_session
 
+# The browser keeps the new-ware form as typed under this prefix and the account's id
+# (``web/static/safe_edits.js``); signing out forgets every such key.
+LOCAL_DRAFT_PREFIX = "potbank:new-ware:"
+
 login_manager = LoginManager()
 # "strong": a session cookie replayed from another address or browser is dropped.
 login_manager.session_protection = "strong"

@@ -22,7 +22,7 @@ from archive.catalogue import record_audit
 from archive.models import utcnow
 from archive.user_sessions import close_session
 from archive.users import find_user, password_matches
-from web.auth.accounts import sign_in_as
+from web.auth.accounts import LOCAL_DRAFT_PREFIX, sign_in_as
 from web.auth.redirects import safe_next
 from web.auth.rules import Rule, access, current_account
 from web.auth.throttle import address_wait, pair_wait
@@ -111,7 +111,7 @@ def logout_form() -> Response | str:
     """A page with the sign-out button (signing out changes state, so it is a POST)."""
     if current_account() is None:
         return redirect(url_for("search.index"))
-    return render_template("auth/logout.html")
+    return render_template("auth/logout.html", draft_prefix=LOCAL_DRAFT_PREFIX)
 
 
 @auth.post("/logout")
@@ -124,4 +124,9 @@ def logout() -> Response:
         db_session().commit()
     logout_user()
     session.clear()
-    return redirect(url_for("search.index"))
+    response = redirect(url_for("search.index"))
+    # What this browser keeps for Potbank goes too (the new-ware form kept as typed, the
+    # lightbox), so the next person at a shared computer finds none of it. The sign-out
+    # page's script removes the kept forms as well, for a browser that ignores the header.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response

@@ -23,6 +23,7 @@ from archive.models import User, utcnow
 from archive.settings import Settings
 from archive.workbench import BatchJob, BatchStatus
 from index.sync import BackgroundTextIndex, IndexSync, current_generation
+from web.curate.dating import read_copy
 from web.curate.indexing import Syncer
 from web.job_threads import JobThreads
 from web.views.context import AppState
@@ -168,14 +169,20 @@ def _execute(session: Session, job_id: int, settings: Settings, syncer: Syncer |
     if syncer is None:
         indexer = ChunkIndexer(settings)
         try:
-            run_batch(session, job, actor=actor, committed=lambda ids: indexer.add(session, ids))
+            run_batch(
+                session,
+                job,
+                actor=actor,
+                committed=lambda ids: indexer.add(session, ids),
+                read_copy=read_copy,
+            )
         finally:
             # Also after a failed batch: the chunks committed so far are indexed and the
             # writer's lock is let go (the change log keeps whatever was not applied).
             indexer.finish(session)
         indexed = not indexer.failed
     else:
-        changed = run_batch(session, job, actor=actor)
+        changed = run_batch(session, job, actor=actor, read_copy=read_copy)
         indexed = not changed or sync_with(syncer, session, changed)
     if not indexed:
         job.message = INDEX_FAILED_MESSAGE

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from archive.catalogue import MakerCredit
 from archive.models import MakerRole, Ware
+from archive.working_copies import form_values
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RIGHTS_PATTERN = re.compile(
@@ -137,20 +138,22 @@ class WareForm:
     @classmethod
     def of_ware(cls, ware: Ware) -> WareForm:
         """The form filled from a stored ware."""
-        values = {}
-        for spec in FIELDS:
-            value = getattr(ware, spec.name)
-            values[spec.name] = "" if value is None else str(value)
-        return cls(
-            accession_number=ware.accession_number,
-            collection=ware.collection.name if ware.collection else "",
-            institution=ware.institution.name,
-            values=values,
-            makers=[
-                MakerRow(link.maker.name, link.role.value, link.qualifier or "")
-                for link in ware.makers
-            ],
-        )
+        return cls.of_typed(form_values(ware), ware.institution.name)
+
+
+def typed_version(version: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """An earlier version of the record (a history snapshot, ``archive.restoring``) in the
+    form's shape, over ``current`` (the record now, same shape) for what the version does
+    not name: what a restore puts into a working copy."""
+    typed = dict(current)
+    for key in ("accession_number", "collection", *(spec.name for spec in FIELDS)):
+        if key in version:
+            typed[key] = "" if version[key] is None else str(version[key])
+    if isinstance(version.get("makers"), list):
+        typed["makers"] = [
+            [str(part or "") for part in [*row, "", "", ""][:3]] for row in version["makers"]
+        ]
+    return typed
 
 
 def typed_data(typed: dict[str, Any]) -> MultiDict[str, str]:

@@ -10,13 +10,20 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, send_file, url_for
 from werkzeug.wrappers import Response
 
-from archive.editing import EditRefused, restore_version, ware_history
-from archive.models import AuditEvent, WareStatus
-from archive.working_copies import copy_history, working_copy
+from archive.editing import EditRefused, ware_history
+from archive.models import AuditEvent, Ware, WareStatus
+from archive.pending_photos import record_entries
+from archive.restoring import restorable_version, restore_version, version_entries
+from archive.working_copies import (
+    copy_history,
+    restore_into_copy,
+    undo_copy_restore,
+    working_copy,
+)
 from web.auth import Rule, access
 from web.curate.access import actor, can_edit, editable_ware, signed_in, visible_ware
 from web.curate.blueprint import curate
-from web.curate.forms import FIELDS
+from web.curate.forms import FIELDS, WareForm, typed_version
 from web.curate.indexing import sync_wares
 from web.curate.safety import offer_undo, unconfirmed
 from web.curate.wares import collection_for, maker_for
@@ -58,6 +65,9 @@ ACTIONS = {
     "batch_send_to_review": "Sent to review by a batch",
     "batch_delete": "Deleted by a batch",
     "batch_undo": "Batch undone",
+    "batch_copy_set_field": "Field set in the working copy by a batch (not public yet)",
+    "batch_copy_append_field": "Field appended to in the working copy by a batch (not public yet)",
+    "batch_publish_changes": "Working copy published by a batch",
     "undo_remove_photograph": "Photograph removal undone",
     "publish_working_copy": "Working copy published",
     "save_working_copy": "Working copy saved (not public yet)",
@@ -68,10 +78,13 @@ ACTIONS = {
     "copy_arrange_photographs": "Photographs arranged in the working copy (not public yet)",
     "copy_show_photograph": "Photograph turned or cropped in the working copy (not public yet)",
     "copy_undo_remove_photograph": "Photograph put back in the working copy",
+    "copy_restore_version": "Earlier version restored into the working copy (not public yet)",
+    "undo_copy_restore_version": "Restore into the working copy undone",
     "maker_merge": "Makers merged",
     "maker_merge_undone": "Maker merge undone",
     "hold": "Held for review: a photograph copies another ware's",
     "release_hold": "Hold for a copied photograph ended by the review",
+    "undo_review_decision": "Review decision undone: back in the review queue",
 }
 
 
@@ -192,6 +205,8 @@ def history(ware_id: int) -> str:
         ],
         restorable=restorable,
         editable=editable,
+        # A public ware's version is restored into its working copy (asked in those words).
+        public=ware.status is WareStatus.PUBLISHED and ware.deleted_at is None,
     )
 
 
@@ -230,14 +245,16 @@ def history_photo(ware_id: int, digest: str) -> Response:
 @curate.post("/wares/<int:ware_id>/history/<int:event_id>/restore")
 @access(Rule.SIGNED_IN)
 def restore_to(ware_id: int, event_id: int) -> Response | tuple[str, int]:
-    """Make the record and its photographs what they were right after ``event_id`` (asked
-    first; a new event, nothing is lost, and the Undo offered after goes back)."""
+    """Bring back the record and its photographs as they were right after ``event_id`` (asked
+    first; nothing is lost, and the Undo offered after goes back). A public ware's version
+    goes into its working copy, so the public keeps the published version until the changes
+    are published; any other ware's is restored into the record at once."""
     ware = editable_ware(ware_id)
     public = ware.status is WareStatus.PUBLISHED and ware.deleted_at is None
     asked = unconfirmed(
         _(
-            "Restore the record and photographs as they were then? The public page changes "
-            "at once; the current version stays in the history."
+            "Restore the record and photographs as they were then into the working copy? The "
+            "public keeps the published version until you publish the changes."
         )
         if public
         else _(
@@ -249,24 +266,30 @@ def restore_to(ware_id: int, event_id: int) -> Response | tuple[str, int]:
     )
     if asked:
         return asked
-    # The version before this restore, for its Undo.
-    previous = ware_history(db_session(), ware.id)
-    email, user_id = actor()
     try:
-        changed = restore_version(
-            db_session(),
-            ware,
-            event_id,
-            maker_for=maker_for,
-            collection_for=lambda name: collection_for(ware.institution, name),
-            actor=email,
-            user_id=user_id,
-            store=app_state().store,
-        )
+        if public:
+            return _restore_into_copy(ware, event_id)
+        return _restore_into_record(ware, event_id)
     except EditRefused as refusal:
         db_session().rollback()
         flash(str(refusal), "error")
         return redirect(url_for("curate.history", ware_id=ware.id))
+
+
+def _restore_into_record(ware: Ware, event_id: int) -> Response:
+    # The version before this restore, for its Undo.
+    previous = ware_history(db_session(), ware.id)
+    email, user_id = actor()
+    changed = restore_version(
+        db_session(),
+        ware,
+        event_id,
+        maker_for=maker_for,
+        collection_for=lambda name: collection_for(ware.institution, name),
+        actor=email,
+        user_id=user_id,
+        store=app_state().store,
+    )
     db_session().commit()
     if changed:
         sync_wares(db_session(), [ware.id])
@@ -279,3 +302,56 @@ def restore_to(ware_id: int, event_id: int) -> Response | tuple[str, int]:
             )
     flash(_("Earlier version restored.") if changed else _("That version is the current one."))
     return redirect(url_for("curate.history", ware_id=ware.id))
+
+
+def _restore_into_copy(ware: Ware, event_id: int) -> Response:
+    session = db_session()
+    version = restorable_version(session, ware, event_id)
+    current = WareForm.of_ware(ware).typed()
+    email, user_id = actor()
+    event = restore_into_copy(
+        session,
+        ware.id,
+        typed_version(version, current),
+        version_entries(session, ware, version, app_state().store),
+        current=current,
+        record=record_entries(ware),
+        version_event_id=event_id,
+        actor=email,
+        user_id=user_id,
+    )
+    session.commit()
+    if event is None:
+        flash(_("The working copy already shows that version."))
+        return redirect(url_for("curate.history", ware_id=ware.id))
+    offer_undo(
+        _("An earlier version was restored into the working copy."),
+        "curate.undo_restore_into_copy",
+        ware_id=ware.id,
+        event_id=event.id,
+    )
+    flash(
+        _(
+            "Earlier version restored into the working copy. The public still sees the "
+            "published version until you publish the changes."
+        )
+    )
+    return redirect(url_for("curate.ware", ware_id=ware.id))
+
+
+@curate.post("/wares/<int:ware_id>/working-copy/undo-restore/<int:event_id>")
+@access(Rule.SIGNED_IN)
+def undo_restore_into_copy(ware_id: int, event_id: int) -> Response:
+    """Put the working copy back as it was before a restore (unless it changed since)."""
+    ware = editable_ware(ware_id)
+    email, user_id = actor()
+    undone = undo_copy_restore(db_session(), ware.id, event_id, actor=email, user_id=user_id)
+    db_session().commit()
+    if undone:
+        flash(_("The working copy is back as it was before the restore."))
+    else:
+        flash(
+            _("The restore cannot be undone: the working copy changed or was published since."),
+            "error",
+        )
+    return redirect(url_for("curate.ware", ware_id=ware.id))

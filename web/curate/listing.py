@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.datastructures import MultiDict
 
+from archive.curation import WareDraft
 from archive.grants import Action
 from archive.ids import parse_bounded_int, parse_id
 from archive.models import Collection, Institution, Maker, Photograph, Ware, WareMaker, WareStatus
@@ -24,7 +25,8 @@ MAX_SELECTION = 100_000
 STATUS_FILTERS = ("all", "draft", "submitted", "published", "rejected", "deleted")
 YES_NO = ("", "yes", "no")
 # Data-quality checks the list can be narrowed to (the quality page links to each).
-CHECKS = ("", "no_years", "unparsed_date", "duplicate_photo")
+# ``working_copy``: the wares with changes not yet published (a batch's field edits wait there).
+CHECKS = ("", "no_years", "unparsed_date", "duplicate_photo", "working_copy")
 _YEAR = re.compile(r"^-?\d{1,4}$")
 
 
@@ -210,12 +212,15 @@ def conditions(
 
 
 def check_condition(check: str) -> ColumnElement[bool]:
-    """The wares a data-quality check finds."""
+    """The wares a data-quality check finds (or, ``working_copy``, those with unpublished
+    changes)."""
     no_years = Ware.year_earliest.is_(None) & Ware.year_latest.is_(None)
     if check == "no_years":
         return no_years
     if check == "unparsed_date":
         return no_years & (func.coalesce(func.trim(Ware.date_text), "") != "")
+    if check == "working_copy":
+        return Ware.id.in_(select(WareDraft.ware_id))
     # A photograph whose file or perceptual hash another ware's photograph shares.
     other = aliased(Photograph)
     shared = exists().where(

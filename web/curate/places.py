@@ -57,6 +57,10 @@ def rename_place() -> Response:
     if not ids:
         flash(_("No ware names that place."), "error")
         return redirect(url_for("curate.places"))
-    job = enqueue(BatchAction.SET_FIELD, {"field": "place", "value": new}, ids)
+    # An authority's spelling, like a maker merge, is corrected in the records at once (asked
+    # first on the page): the list of places is the records', not the working copies'.
+    job = enqueue(
+        BatchAction.SET_FIELD, {"field": "place", "value": new, "publish_at_once": True}, ids
+    )
     flash(_("Renaming the place on {n} wares; the batch can be undone.", n=len(ids)))
     return redirect(url_for("curate.batch_job", job_id=job.id))

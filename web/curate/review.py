@@ -17,6 +17,7 @@ from archive.editing import EditRefused, full_snapshot, set_status
 from archive.grants import Action
 from archive.holds import open_holds, release_holds
 from archive.models import AuditEvent, Photograph, Ware, WareMaker, WareStatus
+from archive.review_undo import DECIDED, UndoRefused, undo_decision
 from ingest.duplicates import PhotoHashes
 from web.auth import Rule, access
 from web.curate.access import actor, can_see, curated_ware, load_ware, signed_in
@@ -25,9 +26,10 @@ from web.curate.forms import clean_text
 from web.curate.history import FieldChange, changes_of, describe
 from web.curate.holding import copy_kind
 from web.curate.indexing import sync_wares
-from web.curate.safety import unconfirmed
+from web.curate.safety import offer_undo, unconfirmed
 from web.views.context import db_session
 from web.views.formatting import translate as _
+from web.views.language import N_
 
 MAX_COMMENT = 5000
 DECISIONS = {
@@ -37,9 +39,14 @@ DECISIONS = {
 }
 
 OUTCOMES = {
-    "approve": "{accession} approved and published.",
-    "reject": "{accession} rejected.",
-    "changes": "{accession} returned for changes.",
+    "approve": N_("{accession} approved and published."),
+    "reject": N_("{accession} rejected."),
+    "changes": N_("{accession} returned for changes."),
+}
+# What the Undo offered after an approval or a rejection says.
+UNDONE = {
+    "approve": N_("{accession} was approved and published."),
+    "reject": N_("{accession} was rejected."),
 }
 
 
@@ -207,17 +214,42 @@ def decide(ware_id: int) -> Response | tuple[str, int]:
         db_session().rollback()
         flash(f"{ware.accession_number}: {refusal}", "error")
         return redirect(url_for("curate.review_queue") + f"#ware-{ware.id}")
-    db_session().add(
-        ReviewNote(
-            ware_id=ware.id,
-            user_id=user_id,
-            actor=email,
-            decision=decision,
-            comment=comment or None,
-            snapshot=full_snapshot(ware),
-        )
+    note = ReviewNote(
+        ware_id=ware.id,
+        user_id=user_id,
+        actor=email,
+        decision=decision,
+        comment=comment or None,
+        snapshot=full_snapshot(ware),
     )
+    db_session().add(note)
     db_session().commit()
     sync_wares(db_session(), [ware.id])
     flash(_(OUTCOMES[choice], accession=ware.accession_number))
+    if decision in DECIDED:
+        offer_undo(
+            _(UNDONE[choice], accession=ware.accession_number),
+            "curate.undo_review_decision",
+            ware_id=ware.id,
+            note_id=note.id,
+        )
     return redirect(url_for("curate.review_queue"))
+
+
+@curate.post("/review/<int:ware_id>/undo/<int:note_id>")
+@access(Rule.SCOPED_CURATOR)
+def undo_review_decision(ware_id: int, note_id: int) -> Response:
+    """Take an approval or a rejection back: the ware is in the queue again as it was (its
+    status, the review's record and its holds), unless it changed since."""
+    ware = curated_ware(ware_id)
+    email, user_id = actor()
+    try:
+        undo_decision(db_session(), ware, note_id, actor=email, user_id=user_id)
+    except UndoRefused:
+        db_session().rollback()
+        flash(_("The decision cannot be undone: the ware has changed since."), "error")
+        return redirect(url_for("curate.review_queue"))
+    db_session().commit()
+    sync_wares(db_session(), [ware.id])
+    flash(_("{accession} is back in the review queue.", accession=ware.accession_number))
+    return redirect(url_for("curate.review_queue") + f"#ware-{ware.id}")

@@ -26,6 +26,7 @@ from archive.store import StoredImage
 from archive.working_copies import drop_working_copy, save_working_copy, working_copy
 from ingest.normalise.makers import maker_key
 from web.auth import Rule, access
+from web.auth.accounts import LOCAL_DRAFT_PREFIX
 from web.curate.access import (
     actor,
     can_edit,
@@ -91,7 +92,7 @@ def form_page(form: WareForm, ware: Ware | None, status: int = 200) -> tuple[str
         draft=draft,
         # The new-ware form is kept in the browser as it is typed (web/static/safe_edits.js),
         # per account; the page after a creation tells the browser to forget it.
-        local_draft_key=f"potbank:new-ware:{account.id}",
+        local_draft_key=f"{LOCAL_DRAFT_PREFIX}{account.id}",
         local_draft_saved=ware is not None and session.pop(NEW_WARE_CREATED, None) == ware.id,
         copy_photos=copy_photos(ware, draft) if ware is not None else ([], []),
         photos_in_copy=ware is not None and editable and in_working_copy(ware),

@@ -24,6 +24,7 @@ from archive.batch import (
     BatchRefused,
     check_params,
 )
+from archive.batch_copies import SKIP_COPY_INVALID, SKIP_COPY_ON_PAGE, SKIP_NO_COPY
 from archive.curation import ReviewNote
 from archive.grants import Action, may_place
 from archive.ids import parse_id
@@ -52,6 +53,7 @@ from web.curate.listing import (
     owned_or_shared,
     page_query,
 )
+from web.curate.safety import unconfirmed
 from web.views.context import app_state, db_session
 from web.views.formatting import translate as _
 from web.views.language import N_
@@ -68,6 +70,7 @@ ACTION_LABELS = {
     BatchAction.UNPUBLISH: N_("Unpublish"),
     BatchAction.SEND_TO_REVIEW: N_("Send to review"),
     BatchAction.DELETE: N_("Delete"),
+    BatchAction.PUBLISH_CHANGES: N_("Publish changes"),
     BatchAction.UNDO: N_("Undo of a batch"),
 }
 SKIP_REASONS = {
@@ -78,8 +81,16 @@ SKIP_REASONS = {
     SKIP_CHANGED_SINCE: N_("it was changed again after the batch, so it was left as it is"),
     SKIP_GONE: N_("it no longer exists"),
     SKIP_HELD: N_("held for review: a photograph copies another ware's"),
+    SKIP_NO_COPY: N_("it has no unpublished changes"),
+    SKIP_COPY_INVALID: N_("its working copy has a field to correct first: open the ware"),
+    SKIP_COPY_ON_PAGE: N_(
+        "its working copy changes makers, the collection, the accession number or "
+        "photographs: publish it from its page"
+    ),
 }
-DESTRUCTIVE = (BatchAction.DELETE, BatchAction.UNPUBLISH)
+DESTRUCTIVE = (BatchAction.DELETE, BatchAction.UNPUBLISH, BatchAction.PUBLISH_CHANGES)
+# The batch form's choice for a field edit of published wares (``published_wares``).
+PUBLISH_AT_ONCE = "publish"
 MESSAGES = {
     batch_jobs.INTERRUPTED_MESSAGE: N_(
         "The server stopped while this batch ran. What it had done "
@@ -196,7 +207,8 @@ def _params(action: BatchAction) -> tuple[dict[str, Any], str | None]:
             return {}, _("Use a Creative Commons or rightsstatements.org URI.")
         if action is BatchAction.APPEND_FIELD and not value:
             return {}, _("Give the text to append.")
-        return {"field": name, "value": value}, None
+        at_once = form.get("published_wares") == PUBLISH_AT_ONCE
+        return {"field": name, "value": value, "publish_at_once": at_once}, None
     if action in (BatchAction.ADD_TO_COLLECTION, BatchAction.REMOVE_FROM_COLLECTION):
         collection_id = parse_id(form.get("collection", ""))
         collection = db_session().get(Collection, collection_id) if collection_id else None
@@ -237,7 +249,7 @@ def enqueue(action: BatchAction, params: dict[str, Any], ware_ids: list[int]) ->
 
 @curate.post("/batch")
 @access(Rule.SCOPED_CURATOR)
-def batch() -> Response:
+def batch() -> Response | tuple[str, int]:
     """Start a batch action over the chosen wares; it runs in the background."""
     account = signed_in()
     filter_args = request.form.get("filter", "")[:2000]
@@ -261,6 +273,20 @@ def batch() -> Response:
     if problem is not None:
         flash(problem, "error")
         return _back(filter_args)
+    if params.get("publish_at_once"):
+        # Changing what the public sees on many wares at once is asked first (without
+        # JavaScript too); the default keeps the change in each ware's working copy.
+        asked = unconfirmed(
+            _(
+                "Publish this change at once? The public sees it on every chosen published "
+                "ware as soon as the batch runs, without a working copy to check first. "
+                "(It can be undone.)"
+            ),
+            _("Publish at once"),
+            back=url_for("curate.dashboard") + (f"?{filter_args}" if filter_args else ""),
+        )
+        if asked:
+            return asked
     params["filter"] = filter_args
     job = enqueue(action, params, ware_ids)
     flash(_("The batch is running in the background."))
@@ -316,6 +342,9 @@ def batch_job(job_id: int) -> str:
         label=_(ACTION_LABELS[BatchAction(job.action)]),
         detail=_detail(job),
         skipped=skipped,
+        # Field edits kept in working copies are published from the list of such wares.
+        in_copies=job.action in (BatchAction.SET_FIELD.value, BatchAction.APPEND_FIELD.value)
+        and not (job.params or {}).get("publish_at_once"),
         undoable=job.status is BatchStatus.FINISHED
         and job.action != BatchAction.UNDO.value
         and job.undone_by_id is None
@@ -329,7 +358,12 @@ def _detail(job: BatchJob) -> str:
         spec = SPECS.get(params["field"])
         label = _(spec.label) if spec else params["field"]
         value = params.get("value")
-        return f"{label}: {'' if value is None else value}"
+        where = (
+            _("published at once")
+            if params.get("publish_at_once")
+            else _("published wares: in their working copies")
+        )
+        return f"{label}: {'' if value is None else value} ({where})"
     if params.get("collection_id"):
         collection = db_session().get(Collection, params["collection_id"])
         return collection.name if collection else ""

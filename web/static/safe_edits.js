@@ -9,7 +9,9 @@
 //  - A form with data-local-draft (the new-ware form: there is no record to autosave into yet)
 //    is kept as typed in this browser's localStorage under that key (one per account); opened
 //    again with such a draft, it offers to restore it. [data-local-draft-clear] on the page
-//    after a successful save forgets it.
+//    after a successful save forgets it, and so does signing out: the sign-out form's
+//    data-forget-local-drafts names the keys' prefix (the server's Clear-Site-Data header
+//    clears them too, where the browser honours it).
 (function () {
   "use strict";
 
@@ -20,6 +22,18 @@
   document.querySelectorAll("[data-local-draft-clear]").forEach(function (done) {
     var kept = storage();
     if (kept) { kept.removeItem(done.getAttribute("data-local-draft-clear")); }
+  });
+
+  document.querySelectorAll("form[data-forget-local-drafts]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var kept = storage();
+      var prefix = form.getAttribute("data-forget-local-drafts");
+      if (!kept || !prefix) { return; }
+      for (var index = kept.length - 1; index >= 0; index -= 1) {
+        var key = kept.key(index);
+        if (key && key.indexOf(prefix) === 0) { kept.removeItem(key); }
+      }
+    });
   });
 
   document.querySelectorAll("form[data-local-draft]").forEach(function (form) {

@@ -38,7 +38,20 @@
     form.addEventListener("submit", function (event) {
       var option = action && action.options[action.selectedIndex];
       var question = option && option.getAttribute("data-confirm");
-      if (question && !window.confirm(question)) { event.preventDefault(); }
+      if (question && !window.confirm(question)) { event.preventDefault(); return; }
+      // Publishing a field edit at once is asked here; the server asks with a page otherwise.
+      var now = form.querySelector("[data-batch-publish-now]");
+      if (now && now.checked && !now.disabled) {
+        if (!window.confirm(now.getAttribute("data-confirm"))) { event.preventDefault(); return; }
+        var confirmed = form.querySelector('input[name="confirmed"]');
+        if (!confirmed) {
+          confirmed = document.createElement("input");
+          confirmed.type = "hidden";
+          confirmed.name = "confirmed";
+          form.appendChild(confirmed);
+        }
+        confirmed.value = "yes";
+      }
     });
   }
   // Leaving a form with unsaved changes, autosave and the confirmations of other forms:
