@@ -343,7 +343,8 @@ class _TextWriter:
     """The child's side of BackgroundTextIndex: one Whoosh commit per batch it is sent."""
 
     def __init__(self, path: str) -> None:
-        self.text = TextIndex(path)
+        # Its ingest holds the write lock while it runs: nobody's save waits behind a merge.
+        self.text = TextIndex(path, bulk=True)
 
     def __call__(self, request: tuple[list[dict[str, Any]], set[int], set[int]]) -> None:
         docs, new_ids, remove_ids = request

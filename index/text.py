@@ -25,6 +25,7 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query, Term
 from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL
 
 from index.chinese import (
     SEGMENT_SEPARATOR,
@@ -210,18 +211,20 @@ PARSED_QUERIES = 1024
 # MERGE_SMALL let segments gather (19 of 1,000 documents) and then merged them at once: one
 # commit took 18 s on two loaded cores. Here, once MERGE_FACTOR segments smaller than half the
 # cap have gathered, the smallest are merged, never into a segment of more than
-# MAX_MERGED_DOCS documents (about a second's work). Larger segments come from a rebuild, and
-# from ``TextIndex.consolidate``, which the writer runs while it has nothing else to do.
+# MAX_MERGED_DOCS documents (well under a second on an idle core). Larger segments come from
+# a rebuild, from an ingest's own keyword process (``TextIndex(bulk=True)``: it holds the write
+# lock, so nobody waits behind it) and from ``TextIndex.consolidate``, which the serving writer
+# runs while it has nothing else to do.
 MERGE_FACTOR = 4
-MAX_MERGED_DOCS = 2000
+MAX_MERGED_DOCS = 1000
 # ``consolidate`` merges the smallest segments into one of at most this many documents per step
 # (a few seconds' work; the writer checks for changes between steps).
 CONSOLIDATED_DOCS = 12000
 
 
-def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
-    """Bounded merging of small segments (above), plus: a segment whose documents are all
-    deleted is dropped, and one mostly deleted is rewritten with its live documents.
+def _live_segments(writer: Any, segments: list[Any]) -> list[Any]:
+    """Drop the segments whose documents are all deleted and rewrite those mostly deleted
+    with their live documents; returns the rest.
 
     Replacing a document deletes it in the segment that held it, and Whoosh's own policy judges
     a segment by the documents it ever held: after a batch replaced every ware, the segment
@@ -238,6 +241,13 @@ def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
             _copy_live(writer, segment)
         else:
             kept.append(segment)
+    return kept
+
+
+def _bounded_merges(writer: Any, segments: list[Any]) -> list[Any]:
+    """The serving writer's merge policy: ``_live_segments``, then merges bounded by
+    MAX_MERGED_DOCS (above)."""
+    kept = _live_segments(writer, segments)
     small = sorted(
         (segment for segment in kept if segment.doc_count() < MAX_MERGED_DOCS // 2),
         key=lambda segment: segment.doc_count(),
@@ -256,6 +266,13 @@ def _merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
     for segment in merged:
         _copy_live(writer, segment)
     return [segment for segment in kept if segment not in merged]
+
+
+def _bulk_merges(writer: Any, segments: list[Any]) -> list[Any]:
+    """A bulk writer's merge policy (an ingest's keyword process, which holds the write lock:
+    no save waits behind its merges): ``_live_segments``, then Whoosh's MERGE_SMALL, for the
+    fewest segments."""
+    return list(MERGE_SMALL(writer, _live_segments(writer, segments)))
 
 
 def _copy_live(writer: Any, segment: Any) -> None:
@@ -307,9 +324,13 @@ class TextResults:
 
 
 class TextIndex:
-    """Keyword index of ware documents stored in the folder `path`."""
+    """Keyword index of ware documents stored in the folder `path`; ``bulk`` for a writer no
+    save waits behind (an ingest's keyword process), which merges for the fewest segments
+    rather than for short commits (see MAX_MERGED_DOCS)."""
 
-    def __init__(self, path: Path | str, glossary: Glossary | None = None) -> None:
+    def __init__(
+        self, path: Path | str, glossary: Glossary | None = None, *, bulk: bool = False
+    ) -> None:
         self.path = Path(path)
         self.glossary = glossary or default_glossary()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -318,6 +339,7 @@ class TextIndex:
         else:
             self._index = whoosh_index.create_in(str(self.path), _schema(), indexname=INDEX_NAME)
         self._lock = threading.Lock()
+        self._merges = _bulk_merges if bulk else _bounded_merges
         self._searcher: Any = None
         self._retired: list[tuple[float, Any]] = []
         self._table: DocTable | None = None
@@ -383,7 +405,7 @@ class TextIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit(mergetype=_merge_policy)
+            writer.commit(mergetype=self._merges)
         return count
 
     def consolidate(self, max_docs: int = CONSOLIDATED_DOCS) -> bool:
@@ -423,7 +445,7 @@ class TextIndex:
         with self._lock:
             writer = self._index.writer()
             deleted = sum(writer.delete_by_term("id", str(int(i))) for i in ids)
-            writer.commit(mergetype=_merge_policy)
+            writer.commit(mergetype=self._merges)
         return deleted
 
     def ids(self) -> set[int]:

@@ -99,7 +99,9 @@ class IndexWriter:
         self._deferred_writer: object = None
         # Per generation folder: the last small change applied ahead of the backlog.
         self._ahead: dict[Path, int] = {}
-        self._chunk = CHUNK
+        # Modest until a rate is measured: a writer just elected may be comparing every index
+        # with the catalogue in another thread, or be starting beside a busy site.
+        self._chunk = 4 * MIN_CHUNK
 
     # -- the lease ---------------------------------------------------------------------------
 

@@ -462,3 +462,20 @@ def test_a_repeated_query_is_parsed_once_with_the_same_results_and_notes(
     assert index._parsed.cache_info().hits == hits_before + 1
     assert [hit.id for hit in again.hits] == [hit.id for hit in first.hits]
     assert again.notes == first.notes and again.total == first.total
+
+
+def test_a_bulk_writer_merges_for_the_fewest_segments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest's keyword process (bulk: it holds the write lock, nobody's save waits for it)
+    merges as Whoosh does; the serving writer's commits stay bounded."""
+    import index.text as text_module
+
+    monkeypatch.setattr(text_module, "MAX_MERGED_DOCS", 40)
+    served, bulk = TextIndex(tmp_path / "served"), TextIndex(tmp_path / "bulk", bulk=True)
+    for text in (served, bulk):
+        for start in range(0, 400, 10):
+            text.add([{"id": i, "title": f"Cup {i}"} for i in range(start, start + 10)])
+        assert text.count() == 400
+    assert len(bulk._index._segments()) < len(served._index._segments())
+    assert max(segment.doc_count_all() for segment in bulk._index._segments()) > 40
