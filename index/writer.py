@@ -62,6 +62,8 @@ SMALL_AHEAD = 200
 # How long the log keeps changes every live instance has applied (for instances catching up).
 KEEP_LOG_SECONDS = 7 * 24 * 3600.0
 HOUSEKEEPING_SECONDS = 60.0
+# How often the applied position is recorded in the catalogue once a round ends.
+NOTE_SECONDS = 1.0
 # After this long with nothing to apply, the writer tidies the indexes (one bounded step per
 # poll, so a change that arrives waits for one step at most).
 TIDY_AFTER_SECONDS = 20.0
@@ -94,6 +96,8 @@ class IndexWriter:
         self._lock = threading.RLock()
         self._flock: IO[bytes] | None = None
         self._renewed_at = 0.0
+        # The last position recorded in the catalogue, and when (see _note_progress).
+        self._noted = (-1, 0.0)
         # (generation, seq) applied except for a keyword batch still in its writer process.
         self._deferred: tuple[Generation, int] | None = None
         self._deferred_writer: object = None
@@ -207,9 +211,23 @@ class IndexWriter:
                 else:
                     target.write_state(applied_seq=cursor)
                 if generation is None and self.holding:
-                    note_applied(session, self.instance, cursor)
-                    acquire_lease(session, self.instance, self.holder, self.lease_seconds)
+                    self._note_progress(session, cursor, every=self.lease_seconds / 3)
+            if generation is None and self.holding:
+                self._note_progress(session, cursor, every=NOTE_SECONDS)
             return cursor
+
+    def _note_progress(self, session: Session, cursor: int, every: float) -> None:
+        """Record in the catalogue how far the log is applied (for pruning) and renew the
+        lease, at most once every ``every`` seconds: each is a write transaction, which on
+        SQLite waits for any other writer's (an ingest's batch), and the generation's own state
+        file already says what is applied."""
+        now = time.monotonic()
+        if cursor == self._noted[0] or now - self._noted[1] < every:
+            return
+        note_applied(session, self.instance, cursor)
+        acquire_lease(session, self.instance, self.holder, self.lease_seconds)
+        self._noted = (cursor, now)
+        self._renewed_at = now
 
     def _pace(self, changes: int, seconds: float) -> None:
         """Size the next chunk from this one's rate (see CHUNK_SECONDS)."""
