@@ -19,7 +19,7 @@ between them, and the ratio read about 1.1x whatever the server did. The client 
 cores with the server, which understates the server slightly (say so when quoting it).
 
     python bench/bench_load.py [--quick] [--clients 50] [--seconds 60] [--wares 20000]
-                               [--ingest 28258] [--database sqlite|postgresql]
+                               [--ingest 28258] [--database sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -308,20 +308,42 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--wares", type=int, default=20000)
     parser.add_argument("--ingest", type=int, default=28258)
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql", "both"],
+        default="both",
+        help="the catalogue's database (both: one run on each, SQLite first)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.clients, args.seconds, args.wares, args.ingest = 12, 10.0, 1500, 3000
     if shutil.which("wrk") is None:
         parser.exit(2, "bench_load needs wrk: apt-get install wrk (make bench installs it)\n")
-    random.seed(7)
-    with tempfile.TemporaryDirectory(prefix="potbank-load-") as temp:
-        folder = Path(temp)
-        settings = _instance(args, folder / "instance")
-        try:
-            _bench(args, settings, folder)
-        finally:
-            _drop(settings)
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    for database in databases:
+        if database == "postgresql" and not _postgresql_answers():
+            print(f"\nPostgreSQL run skipped: no server answers at {PG_SERVER}")
+            continue
+        random.seed(7)
+        with tempfile.TemporaryDirectory(prefix="potbank-load-") as temp:
+            folder = Path(temp)
+            settings = _instance(argparse.Namespace(**{**vars(args), "database": database}),
+                                 folder / "instance")  # fmt: skip
+            try:
+                _bench(args, settings, folder)
+            finally:
+                _drop(settings)
+
+
+def _postgresql_answers() -> bool:
+    try:
+        engine = create_engine(f"{PG_SERVER}/postgres")
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # no driver, no server, refused: the run is skipped, and says so
+        return False
 
 
 def _drop(settings: Settings) -> None:
@@ -382,7 +404,8 @@ def _bench(args: argparse.Namespace, settings: Settings, folder: Path) -> None:
     single.notes = "baseline (waitress)"
     print(
         f"\nLoad: {args.clients} clients x {args.seconds:.0f} s, {len(ware_ids)} wares, "
-        f"{args.database}, {os.cpu_count()} cores (client and server share them)\n"
+        f"{settings.database_url.split(':', 1)[0].split('+')[0]}, {os.cpu_count()} cores "
+        "(client and server share them)\n"
     )
     print("| phase | requests | req/s | p50 ms | p95 ms | errors | server cores | notes |")
     print("|---|---|---|---|---|---|---|---|")
