@@ -37,6 +37,7 @@ from index.photo_description import (
     form_describer,
     form_of_derivative,
     global_and_form,
+    mirrored_query_features,
     query_features,
 )
 from index.vectors import VectorIndex, held_ids
@@ -52,9 +53,9 @@ def feature_dir(where: Settings | Path) -> Path:
 
 def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
     """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
-    ``embedder``'s vector, local features and form."""
+    ``embedder``'s vector, local features (as taken and mirrored) and form."""
     vector, form = global_and_form(picture, embedder)
-    return Query(vector, query_features(picture), form)
+    return Query(vector, query_features(picture), form, mirrored=mirrored_query_features(picture))
 
 
 def form_path(where: Settings | Path) -> Path:
