@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,7 +56,8 @@ def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
     """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
     ``embedder``'s vector, local features (as taken and mirrored) and form."""
     vector, form = global_and_form(picture, embedder)
-    return Query(vector, query_features(picture), form, mirrored=mirrored_query_features(picture))
+    mirrored = partial(mirrored_query_features, picture)
+    return Query(vector, query_features(picture), form, mirrored=mirrored)
 
 
 def form_path(where: Settings | Path) -> Path:

@@ -19,6 +19,7 @@ a plain "nothing matches closely", not the whole collection in some order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,9 +88,10 @@ class Query:
     features: LocalFeatures
     form: np.ndarray | None = None
     is_mark: bool = False  # known to be a mark (a stored mark photograph)
-    # The keypoints of the photograph mirrored left to right (an uploaded photograph may be
-    # reversed); None for a stored photograph, which is not.
-    mirrored: LocalFeatures | None = None
+    # Describes the photograph mirrored left to right (an uploaded photograph may be reversed),
+    # called only when the keypoints as taken verify nothing for certain, so most queries never
+    # pay for it; None for a stored photograph, which is not reversed.
+    mirrored: Callable[[], LocalFeatures] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ class VisualSearch:
             # The mirrored query's keypoints are a second, independent try, made only when the
             # first found nothing for certain (a photograph as taken finds its ware with many
             # inliers, so most queries skip it); a photograph keeps the better of its two fits.
-            for photo, verified in self._verified(query.mirrored, by_look, allowed).items():
+            mirrored = self._verified(query.mirrored(), by_look, allowed)
+            for photo, verified in mirrored.items():
                 if photo not in found or verified.inliers > found[photo].inliers:
                     found[photo] = verified
         for photo, verified in found.items():

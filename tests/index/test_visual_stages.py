@@ -4,6 +4,7 @@ verification."""
 from __future__ import annotations
 
 import io
+from functools import partial
 
 import numpy as np
 import pytest
@@ -187,7 +188,8 @@ def test_a_mirrored_photograph_finds_its_ware_through_its_mirrored_keypoints(
     # ORB's descriptors are not mirror-invariant: as taken, the reversed photograph verifies
     # against nothing, its own ware included.
     assert not search.search(Query(None, as_taken)).hits
-    found = search.search(Query(None, as_taken, mirrored=mirrored_query_features(reversed_photo)))
+    mirrored = partial(mirrored_query_features, reversed_photo)
+    found = search.search(Query(None, as_taken, mirrored=mirrored))
     best = found.hits[0]
     assert (best.ware_id, best.reason) == (30, REASON_SAME) and best.matches >= MIN_INLIERS
     # The matched region is on the stored photograph (its own coordinates, not mirrored).
