@@ -35,6 +35,7 @@ import resource
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import faiss
@@ -54,6 +55,7 @@ from index.photo_description import (  # noqa: E402
     describe_photo,
     extractor_name,
     form_describer,
+    mirrored_query_features,
     query_features,
 )
 from index.retrieval import derivative  # noqa: E402
@@ -210,7 +212,13 @@ def measure(
         started = time.perf_counter()
         with Image.open(io.BytesIO(data)) as image:
             rgb = image.convert("RGB")
-        query = Query(v2.embed_images([rgb])[0], query_features(rgb), form.embed_images([rgb])[0])
+        # As index.visual_index.photograph_query describes an upload: mirrored keypoints too.
+        query = Query(
+            v2.embed_images([rgb])[0],
+            query_features(rgb),
+            form.embed_images([rgb])[0],
+            mirrored=partial(mirrored_query_features, rgb),
+        )
         hits = visual.search(query).hits
         new_times.append(time.perf_counter() - started)
         new_cpu.append(time.thread_time() - cpu)

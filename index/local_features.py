@@ -78,8 +78,11 @@ def rootsift_codes(descriptors: np.ndarray) -> np.ndarray:
     return np.packbits(root @ _PROJECTION > 0, axis=1)
 
 
-def _grey(image: Image.Image, clahe: cv2.CLAHE) -> tuple[np.ndarray, tuple[int, int]]:
-    """8-bit grey pixels with the longer side at most WORK_SIDE, and the image's own size.
+def _grey(
+    image: Image.Image, clahe: cv2.CLAHE, min_side: int = 0
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """8-bit grey pixels with the longer side at most WORK_SIDE (an image whose longer side is
+    under ``min_side`` is enlarged to WORK_SIDE), and the image's own size.
 
     Contrast is equalised locally (CLAHE) so a dim, hazy or warm-lit photograph gives the same
     corners as a well-lit one. ``clahe`` is the caller's own: OpenCV's CLAHE keeps working
@@ -88,7 +91,16 @@ def _grey(image: Image.Image, clahe: cv2.CLAHE) -> tuple[np.ndarray, tuple[int, 
     scale = min(1.0, WORK_SIDE / max(size))
     if image.mode != "L":
         image = image.convert("L")
-    if scale < 1.0:
+    if max(size) < min_side:
+        # ORB's 31 px patches and 31 px border leave a 125 px photograph almost no keypoints,
+        # and its pyramid only shrinks: enlarged (bicubic) to about the working size of the
+        # stored photographs, its corners land on the scales those were described at.
+        upscale = WORK_SIDE / max(size)
+        image = image.resize(
+            (max(1, round(size[0] * upscale)), max(1, round(size[1] * upscale))),
+            Image.Resampling.BICUBIC,
+        )
+    elif scale < 1.0:
         if image.format == "JPEG":
             image.draft("L", (round(size[0] * scale), round(size[1] * scale)))
         image = image.resize(
@@ -149,10 +161,14 @@ class LocalFeatureExtractor:
             )
         self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
-    def extract(self, image: Image.Image, max_keypoints: int | None = None) -> LocalFeatures:
+    def extract(
+        self, image: Image.Image, max_keypoints: int | None = None, min_side: int = 0
+    ) -> LocalFeatures:
         """The image's local features (empty for a blank image); a query may ask for more
-        keypoints than the index keeps per photograph (``max_keypoints``)."""
-        grey, _ = _grey(image, self._clahe)
+        keypoints than the index keeps per photograph (``max_keypoints``) and have a photograph
+        whose longer side is under ``min_side`` pixels enlarged first. Stored photographs are
+        display derivatives, larger than WORK_SIDE: neither changes what the index holds."""
+        grey, _ = _grey(image, self._clahe, min_side)
         keypoints = self._detector.detect(grey, None)
         if not keypoints:
             return LocalFeatures.empty()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
 from index.embedders import ImageEmbedder
@@ -27,6 +27,9 @@ FEATURE_DERIVATIVE = "display"
 # A query photograph gives more keypoints than a stored one keeps: a sherd's few keypoints
 # must all get their chance to match.
 QUERY_KEYPOINTS = 600
+# A query photograph smaller than this (longer side, pixels) is enlarged before its keypoints
+# are found: a 1/8-size photograph (125 px) otherwise gives a handful (see local_features._grey).
+QUERY_MIN_SIDE = 320
 
 _local = threading.local()
 
@@ -51,7 +54,15 @@ def features_of_derivative(data: bytes | Path) -> LocalFeatures:
 
 def query_features(image: Image.Image) -> LocalFeatures:
     """Local features of an uploaded photograph."""
-    return extractor().extract(image, QUERY_KEYPOINTS)
+    return extractor().extract(image, QUERY_KEYPOINTS, QUERY_MIN_SIDE)
+
+
+def mirrored_query_features(image: Image.Image) -> LocalFeatures:
+    """Local features of an uploaded photograph mirrored left to right, in the mirrored
+    image's coordinates: ORB's descriptors are not mirror-invariant, so a selfie camera's
+    photograph, a reversed transparency or a print from a reversed plate shares keypoints with
+    its ware only once turned back (which way it was taken is not known, so both are tried)."""
+    return query_features(ImageOps.mirror(image))
 
 
 def form_describer() -> FormDescriptor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +38,7 @@ from index.photo_description import (
     form_describer,
     form_of_derivative,
     global_and_form,
+    mirrored_query_features,
     query_features,
 )
 from index.vectors import VectorIndex, held_ids
@@ -52,9 +54,10 @@ def feature_dir(where: Settings | Path) -> Path:
 
 def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
     """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
-    ``embedder``'s vector, local features and form."""
+    ``embedder``'s vector, local features (as taken and mirrored) and form."""
     vector, form = global_and_form(picture, embedder)
-    return Query(vector, query_features(picture), form)
+    mirrored = partial(mirrored_query_features, picture)
+    return Query(vector, query_features(picture), form, mirrored=mirrored)
 
 
 def form_path(where: Settings | Path) -> Path:

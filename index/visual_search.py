@@ -19,6 +19,7 @@ a plain "nothing matches closely", not the whole collection in some order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 from index.feature_index import Correspondences, LocalFeatureIndex, no_correspondences
 from index.local_features import LocalFeatures
 from index.vectors import VectorIndex
-from index.verification import Verified, verify_candidates
+from index.verification import MIN_INLIERS, Verified, verify_candidates
 
 GLOBAL_DEPTH = 200
 # Deeper when only some photographs may answer (marks), so that enough of them are reached.
@@ -48,6 +49,10 @@ DEFAULT_CLOSE_ENOUGH = 0.85
 FORM_SHARE = 0.4
 # A form cosine at least this high, and above the whole-photograph likeness, is "similar form".
 FORM_CLOSE = 0.85
+
+# A verified match this strong ends the search for other fits (the mirrored try): unrelated
+# photographs stay below MIN_INLIERS, and the same object photographed as taken scores 40-400.
+CERTAIN_INLIERS = 2 * MIN_INLIERS
 
 REASON_SAME = "same"  # same object or pattern (verified by geometry)
 REASON_FORM = "form"  # similar form
@@ -83,6 +88,10 @@ class Query:
     features: LocalFeatures
     form: np.ndarray | None = None
     is_mark: bool = False  # known to be a mark (a stored mark photograph)
+    # Describes the photograph mirrored left to right (an uploaded photograph may be reversed),
+    # called only when the keypoints as taken verify nothing for certain, so most queries never
+    # pay for it; None for a stored photograph, which is not reversed.
+    mirrored: Callable[[], LocalFeatures] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,20 +165,17 @@ class VisualSearch:
         """Wares whose photographs match ``query``, best first (see the module docstring)."""
         allowed = self.photos.mark_ids() if marks_only else None
         candidates = self._global(query, allowed)
-        matches = self._local(query, allowed)
-        votes = matches.votes()
-        counts = dict(zip(*np.unique(matches.photo, return_counts=True), strict=True))
-        votes = {
-            photo: vote for photo, vote in votes.items() if counts[photo] >= MIN_CORRESPONDENCES
-        }
-        by_votes = sorted(votes, key=lambda photo: -votes[photo])[:LOCAL_CANDIDATES]
         by_look = [c.photo for c in sorted(candidates.values(), key=lambda c: -c.look)]
-        to_verify = list(
-            dict.fromkeys(by_votes + [p for p in by_look if p in votes][:GLOBAL_VERIFIED])
-        )
-        for photo, verified in verify_candidates(
-            query.features.positions, matches, to_verify
-        ).items():
+        found = self._verified(query.features, by_look, allowed)
+        if query.mirrored is not None and not _certain(found):
+            # The mirrored query's keypoints are a second, independent try, made only when the
+            # first found nothing for certain (a photograph as taken finds its ware with many
+            # inliers, so most queries skip it); a photograph keeps the better of its two fits.
+            mirrored = self._verified(query.mirrored(), by_look, allowed)
+            for photo, verified in mirrored.items():
+                if photo not in found or verified.inliers > found[photo].inliers:
+                    found[photo] = verified
+        for photo, verified in found.items():
             candidate = candidates.get(photo) or self._candidate(photo)
             if candidate is not None and verified.confirmed:
                 candidate.verified = verified
@@ -197,10 +203,27 @@ class VisualSearch:
                 candidates[photo] = _Candidate(photo, row, look=float(score))
         return candidates
 
-    def _local(self, query: Query, allowed: set[int] | None) -> Correspondences:
-        if self.features is None:
+    def _verified(
+        self, features: LocalFeatures, by_look: list[int], allowed: set[int] | None
+    ) -> dict[int, Verified]:
+        """Geometric verification of one set of query keypoints against the photographs they
+        vote for most and the best of the global candidates that they vote for at all."""
+        matches = self._local(features, allowed)
+        votes = matches.votes()
+        counts = dict(zip(*np.unique(matches.photo, return_counts=True), strict=True))
+        votes = {
+            photo: vote for photo, vote in votes.items() if counts[photo] >= MIN_CORRESPONDENCES
+        }
+        by_votes = sorted(votes, key=lambda photo: -votes[photo])[:LOCAL_CANDIDATES]
+        to_verify = list(
+            dict.fromkeys(by_votes + [p for p in by_look if p in votes][:GLOBAL_VERIFIED])
+        )
+        return verify_candidates(features.positions, matches, to_verify)
+
+    def _local(self, features: LocalFeatures, allowed: set[int] | None) -> Correspondences:
+        if self.features is None or not len(features):
             return no_correspondences()
-        return self.features.search(query.features, allowed=allowed)
+        return self.features.search(features, allowed=allowed)
 
     def _add_form(self, query: Query, candidates: dict[int, _Candidate]) -> None:
         if query.form is None or not len(self._form_ids) or not candidates:
@@ -277,6 +300,11 @@ class VisualSearch:
         left, top = max(0, int(x - pad)), max(0, int(y - pad))
         right, bottom = min(width, int(x + w + pad + 1)), min(height, int(y + h + pad + 1))
         return left, top, max(1, right - left), max(1, bottom - top)
+
+
+def _certain(found: dict[int, Verified]) -> bool:
+    """Some photograph verified with inliers to spare: no second try can add a better match."""
+    return any(verified.inliers >= CERTAIN_INLIERS for verified in found.values())
 
 
 def _fused(candidate: _Candidate) -> float:

@@ -4,16 +4,17 @@ verification."""
 from __future__ import annotations
 
 import io
+from functools import partial
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from index import feature_index
 from index.feature_index import Correspondences, FeatureIndexError, LocalFeatureIndex
 from index.local_features import CODE_BYTES, MAX_KEYPOINTS, LocalFeatureExtractor, LocalFeatures
 from index.verification import MIN_INLIERS, verify
-from tests.index.visual_images import sherd_bytes, ware_image
+from tests.index.visual_images import sherd_bytes, ware_bytes, ware_image
 
 
 def _open(data: bytes) -> Image.Image:
@@ -163,3 +164,51 @@ def test_composition_reasons_form_fusion_and_cut_off(tmp_path):
     assert result.below_cutoff == 1 and all(h.region is None for h in result.hits)
     assert [h.ware_id for h in search.search(query, exclude_wares=frozenset({20})).hits] == [10]
     assert not search.search(query, allowed_wares={30}).hits
+
+
+def _searcher(tmp_path, extractor, wares):
+    from index.visual_search import PhotoTable, VisualSearch
+
+    index = LocalFeatureIndex(tmp_path, extractor.name)
+    index.add(wares)
+    ids = np.array(sorted(wares))
+    table = PhotoTable(ids, ids * 10, np.full(4, 900), np.full(4, 1200), np.zeros(4, bool))
+    return VisualSearch(table, None, index)
+
+
+def test_a_mirrored_photograph_finds_its_ware_through_its_mirrored_keypoints(
+    tmp_path, extractor, wares
+):
+    from index.photo_description import mirrored_query_features, query_features
+    from index.visual_search import REASON_SAME, Query
+
+    search = _searcher(tmp_path, extractor, wares)
+    reversed_photo = ImageOps.mirror(_open(ware_bytes(2)))
+    as_taken = query_features(reversed_photo)
+    # ORB's descriptors are not mirror-invariant: as taken, the reversed photograph verifies
+    # against nothing, its own ware included.
+    assert not search.search(Query(None, as_taken)).hits
+    mirrored = partial(mirrored_query_features, reversed_photo)
+    found = search.search(Query(None, as_taken, mirrored=mirrored))
+    best = found.hits[0]
+    assert (best.ware_id, best.reason) == (30, REASON_SAME) and best.matches >= MIN_INLIERS
+    # The matched region is on the stored photograph (its own coordinates, not mirrored).
+    x, _, w, h = best.region
+    assert x >= 0 and x + w <= 900 and w * h > 0.25 * 900 * 1200
+    assert all(hit.ware_id == 30 for hit in found.hits)
+
+
+def test_a_tiny_photograph_is_enlarged_before_its_keypoints_are_found(tmp_path, extractor, wares):
+    from index.photo_description import query_features
+    from index.visual_search import REASON_SAME, Query
+
+    search = _searcher(tmp_path, extractor, wares)
+    # An eighth of each side, as a photograph of a photograph in a small catalogue plate.
+    tiny = _open(ware_bytes(1)).resize((112, 150), Image.Resampling.BILINEAR)
+    as_is = extractor.extract(tiny, 600)
+    enlarged = query_features(tiny)
+    # As it is, its few keypoints at ORB's coarsest scales verify against nothing; enlarged,
+    # they land on the scales the stored photograph was described at.
+    assert len(enlarged) > len(as_is) and not search.search(Query(None, as_is)).hits
+    best = search.search(Query(None, enlarged)).hits[0]
+    assert (best.ware_id, best.reason) == (20, REASON_SAME) and best.matches >= 3 * MIN_INLIERS
