@@ -62,6 +62,10 @@ SMALL_AHEAD = 200
 # How long the log keeps changes every live instance has applied (for instances catching up).
 KEEP_LOG_SECONDS = 7 * 24 * 3600.0
 HOUSEKEEPING_SECONDS = 60.0
+# A writer just elected compares every index with the catalogue (``repair``) at its first
+# moment with nothing to apply for this long: the comparison takes seconds of CPU (about 2 s
+# at 20,000 wares), which a site starting under load and an ingest under way need more.
+REPAIR_QUIET_SECONDS = 1.0
 # How often the applied position is recorded in the catalogue once a round ends.
 NOTE_SECONDS = 1.0
 # After this long with nothing to apply, the writer tidies the indexes (one bounded step per
@@ -393,11 +397,12 @@ class IndexWriter:
         self, factory: sessionmaker[Session], stop: threading.Event, delay: float = 0.0
     ) -> None:
         """Until ``stop`` is set: hold the lease when it is free, and while held apply every
-        change within POLL_SECONDS; repairs drift when it is first elected. A standby writer
-        waits ``delay`` seconds before it first competes."""
+        change within POLL_SECONDS; repairs drift once elected, at its first quiet moment
+        (REPAIR_QUIET_SECONDS). A standby writer waits ``delay`` seconds before it first
+        competes."""
         if stop.wait(delay):
             return
-        elected = False
+        elected = repair_due = False
         repairing: threading.Thread | None = None
         chores = 0.0
         applied, changed_at, tidy = -1, time.monotonic(), True
@@ -408,12 +413,14 @@ class IndexWriter:
                         if not elected:
                             logger.info("index writer elected (%s)", self.holder)
                             self.settle()
-                            repairing = self.start_repair(factory)
-                            elected = True
+                            repair_due = elected = True
                         cursor = self.catch_up(session)
+                        quiet = time.monotonic() - changed_at
                         if cursor != applied:
                             applied, changed_at, tidy = cursor, time.monotonic(), True
-                        elif tidy and time.monotonic() - changed_at >= TIDY_AFTER_SECONDS:
+                        elif repair_due and quiet >= REPAIR_QUIET_SECONDS:
+                            repairing, repair_due = self.start_repair(factory), False
+                        elif tidy and quiet >= TIDY_AFTER_SECONDS:
                             tidy = self.tidy_step()
                         if time.monotonic() - chores >= HOUSEKEEPING_SECONDS:
                             self.housekeeping(session)
