@@ -41,7 +41,7 @@ from archive.catalogue import (
     upsert_ware,
     ware_unchanged,
 )
-from archive.db import begin_write, in_chunks
+from archive.db import begin_write, in_chunks, refresh_statistics
 from archive.holds import Copy, held_ware_ids, hold_copies
 from archive.imaging import ORIENTATION_LABELS, ImageRejected
 from archive.index_log import record_ware_changes
@@ -85,6 +85,8 @@ logger = logging.getLogger(__name__)
 
 # Fewer, larger keyword-index commits: each one writes and merges Whoosh segments.
 BATCH_SIZE = 2000
+# A run that writes this many rows refreshes the database's planner statistics at its end.
+BULK_ROWS = 1000
 # Photographs per batch: a batch's decoded images may wait in memory to be embedded.
 PHOTOS_PER_BATCH = 64
 # Photographs a model embeds at once (open_clip's own batch size).
@@ -332,6 +334,8 @@ def run_ingest(
         run.status = "finished"
         run.finished_at = utcnow()
         session.commit()
+        if report.created + report.updated >= BULK_ROWS:
+            refresh_statistics(session)
     return report
 
 

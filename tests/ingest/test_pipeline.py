@@ -588,3 +588,32 @@ def test_unnamed_photographs_are_reported_where_photographs_were_offered(
     with session_factory() as session:
         run = session.scalars(select(IngestRun).order_by(IngestRun.id.desc())).first()
         assert any("b.jpg" in problem.get("details", []) for problem in run.errors)
+
+
+def test_a_bulk_ingest_refreshes_the_planner_statistics_on_postgresql(
+    settings, session_factory, tmp_path, monkeypatch
+):
+    """After a bulk load PostgreSQL's planner knew the tables as empty and scanned every ware
+    for a page of results; a large run ends with ANALYZE (SQLite has nothing to refresh)."""
+    from sqlalchemy import text
+
+    import ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "BULK_ROWS", 50)
+    source = tmp_path / "wares.csv"
+    rows = "".join(f"BULK-{n},Bulk Museum,Bulk jar {n},published\n" for n in range(60))
+    source.write_text("accession_number,institution,title_en,status\n" + rows)
+    with session_factory() as session:
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        if postgresql:
+            before = session.execute(
+                text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'ware'")
+            ).scalar()
+    report = pipeline.ingest_native_csv(settings, session_factory, source, pipeline.IngestOptions())
+    assert report.created == 60
+    if postgresql:
+        with session_factory() as session:
+            after = session.execute(
+                text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'ware'")
+            ).scalar()
+        assert after > before
