@@ -568,16 +568,6 @@ def ware_history(session: Session, ware_id: int) -> list[AuditEvent]:
     )
 
 
-def version_after(session: Session, ware_id: int, event_id: int) -> dict[str, Any] | None:
-    """The ware as it stood right after audit event ``event_id``, rebuilt from the trail."""
-    state: dict[str, Any] = {}
-    for event in ware_history(session, ware_id):
-        state.update(event.after or {})
-        if event.id == event_id:
-            return state
-    return None
-
-
 def ware_makers(ware: Ware) -> list[MakerCredit]:
     """The ware's current maker credits."""
     return [MakerCredit(link.maker, link.role, link.qualifier) for link in ware.makers]

@@ -16,8 +16,9 @@ from archive.batch import (
 )
 from archive.catalogue import get_or_create_collection, get_or_create_institution, upsert_ware
 from archive.curation import ReviewNote
-from archive.editing import version_after, ware_history
+from archive.editing import ware_history
 from archive.models import AuditEvent, Role, Ware, WareStatus
+from archive.restoring import version_after
 from archive.users import create_user
 from archive.workbench import BatchAction, BatchItem, BatchJob, WareSet, WareSetMember
 
