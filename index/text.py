@@ -248,19 +248,11 @@ def _bounded_merges(writer: Any, segments: list[Any]) -> list[Any]:
     """The serving writer's merge policy: ``_live_segments``, then merges bounded by
     MAX_MERGED_DOCS (above)."""
     kept = _live_segments(writer, segments)
-    small = sorted(
-        (segment for segment in kept if segment.doc_count() < MAX_MERGED_DOCS // 2),
-        key=lambda segment: segment.doc_count(),
-    )
+    small = [segment for segment in kept if segment.doc_count() < MAX_MERGED_DOCS // 2]
     if len(small) < MERGE_FACTOR:
         return kept
     # The commit's own new documents go into the merged segment too.
-    merged, size = [], int(getattr(writer, "docnum", 0))
-    for segment in small:
-        if size + segment.doc_count() > MAX_MERGED_DOCS:
-            break
-        merged.append(segment)
-        size += segment.doc_count()
+    merged = _smallest_fitting(small, MAX_MERGED_DOCS - int(getattr(writer, "docnum", 0)))
     if len(merged) < 2:
         return kept
     for segment in merged:
@@ -273,6 +265,18 @@ def _bulk_merges(writer: Any, segments: list[Any]) -> list[Any]:
     no save waits behind its merges): ``_live_segments``, then Whoosh's MERGE_SMALL, for the
     fewest segments."""
     return list(MERGE_SMALL(writer, _live_segments(writer, segments)))
+
+
+def _smallest_fitting(segments: Iterable[Any], limit: int) -> list[Any]:
+    """The smallest segments, smallest first, whose live documents add up to at most
+    ``limit``: what one bounded merge takes."""
+    chosen, size = [], 0
+    for segment in sorted(segments, key=lambda segment: segment.doc_count()):
+        if size + segment.doc_count() > limit:
+            break
+        chosen.append(segment)
+        size += segment.doc_count()
+    return chosen
 
 
 def _copy_live(writer: Any, segment: Any) -> None:
@@ -413,13 +417,7 @@ class TextIndex:
         documents, for the writer to run while nothing else waits (commits merge only small
         segments, to stay short: see MAX_MERGED_DOCS); returns whether a step was made."""
         with self._lock:
-            segments = sorted(self._index._segments(), key=lambda segment: segment.doc_count())
-            chosen, size = [], 0
-            for segment in segments:
-                if size + segment.doc_count() > max_docs:
-                    break
-                chosen.append(segment)
-                size += segment.doc_count()
+            chosen = _smallest_fitting(self._index._segments(), max_docs)
             if len(chosen) < 2:
                 return False
             names = {segment.segment_id() for segment in chosen}

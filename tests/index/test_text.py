@@ -436,6 +436,9 @@ def test_searchers_after_commits_reuse_unchanged_segments_and_see_every_change(
     text.add([{"id": i, "title": f"Dish {i}", "material": "porcelain"} for i in range(1, 41)])
     assert text.search("dish", per_page=1).total == 40
     first = text._table
+    [(old_leaf, _)] = text._current_searcher().reader().leaf_readers()
+    old_rows = text._segments.value(old_leaf, ("rows", first.facets), lambda: None)
+    assert old_rows is not None  # read when the first table was built
     text.add([{"id": 41, "title": "Dish 41", "material": "lustreware"}])
     text.add([{"id": 5, "title": "Dish 5", "material": "lustreware"}])
     text.remove([7])
@@ -451,6 +454,12 @@ def test_searchers_after_commits_reuse_unchanged_segments_and_see_every_change(
     expected[list(reader.all_doc_ids())] = True
     assert (table.live == expected).all()
     assert sorted(table.ware_id[table.live].tolist()) == [i for i in range(1, 42) if i != 7]
+    # The first segment was not read again: the new table took its rows from the cache.
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    assert any(
+        text._segments.value(leaf, ("rows", table.facets), lambda: None) is old_rows
+        for leaf in leaves
+    )
 
 
 def test_a_repeated_query_is_parsed_once_with_the_same_results_and_notes(
