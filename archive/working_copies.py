@@ -212,19 +212,26 @@ def discard_working_copy(
     return event
 
 
+def _copy_event(session: Session, ware_id: int, event_id: int, action: str) -> AuditEvent | None:
+    """Audit event ``event_id`` if it is ``action`` on this ware's working copy (an Undo names
+    the event it undoes; any other is refused)."""
+    event = session.get(AuditEvent, event_id)
+    if event is None or (event.entity_type, event.entity_id, event.action) != (
+        ENTITY,
+        ware_id,
+        action,
+    ):
+        return None
+    return event
+
+
 def undo_discard(
     session: Session, ware_id: int, event_id: int, *, actor: str, user_id: int | None
 ) -> WareDraft | None:
     """Bring back the copy that event ``event_id`` discarded, unless another copy began since
     (then nothing is overwritten and None is returned)."""
-    event = session.get(AuditEvent, event_id)
-    if (
-        event is None
-        or event.entity_type != ENTITY
-        or event.entity_id != ware_id
-        or event.action != "discard_working_copy"
-        or working_copy(session, ware_id) is not None
-    ):
+    event = _copy_event(session, ware_id, event_id, "discard_working_copy")
+    if event is None or working_copy(session, ware_id) is not None:
         return None
     kept = (event.before or {}).get("working_copy") or {}
     draft = WareDraft(
@@ -331,13 +338,8 @@ def undo_copy_restore(
 ) -> bool:
     """Put the working copy back as it was before the restore ``event_id`` (no copy, if there
     was none); refused (False) when the copy has changed since, or was published."""
-    event = session.get(AuditEvent, event_id)
-    if (
-        event is None
-        or event.entity_type != ENTITY
-        or event.entity_id != ware_id
-        or event.action != "copy_restore_version"
-    ):
+    event = _copy_event(session, ware_id, event_id, "copy_restore_version")
+    if event is None:
         return False
     draft = working_copy(session, ware_id)
     if copy_state(draft) != (event.after or {}).get(KEPT_COPY):
