@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import struct
 import threading
 import uuid
@@ -19,6 +20,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from archive.db import make_engine, make_session_factory, upgrade_database
 from archive.settings import Settings, load_settings
@@ -110,6 +112,37 @@ def postgres_server_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per run: each test copies it instead of running every
+    migration again (about 0.3 s a test, a sixth of the suite's database tests' time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "potbank.sqlite3"
+    upgrade_database(f"sqlite:///{path}")
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    # The last connection's close folds the WAL back into the file; a sidecar left here would
+    # mean the copy misses part of the schema.
+    assert not leftovers, f"the migrated template left {leftovers} beside it"
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server_database: str) -> Iterator[str]:
+    """A PostgreSQL database migrated once per run, copied by CREATE DATABASE ... TEMPLATE for
+    each test (0.1 s, against 0.5 s for the migrations and the schema's drop)."""
+    server = make_url(postgres_server_database)
+    name = f"{server.database}_template"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade_database(server.set(database=name).render_as_string(hide_password=False))
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),
@@ -119,19 +152,24 @@ def postgres_server_database() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database: every database test runs on SQLite, and on PostgreSQL too."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'instance' / 'potbank.sqlite3'}"
-        upgrade_database(url)
-        yield url
+        path = tmp_path / "instance" / "potbank.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
-    url = request.getfixturevalue("postgres_server_database")
-    upgrade_database(url)
-    yield url
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        # Each test starts from an empty schema; the database itself goes at the end of the run.
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    template = request.getfixturevalue("postgres_template")
+    server = make_url(request.getfixturevalue("postgres_server_database"))
+    name = f"{server.database}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE ends whatever a test left connected (a served site's pool, a killed process).
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
