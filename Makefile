@@ -22,8 +22,12 @@ HOST ?= 127.0.0.1
 demo: $(STAMP)
 	$(BIN)/potbank demo --host $(HOST) --port $(PORT)
 
+# TEST_WORKERS=1 runs the suite in one process; --dist loadfile keeps each file's tests (and
+# their module-scoped servers) in one worker.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from ingest.native import template_csv
@@ -109,6 +110,8 @@ def _files(root):  # type: ignore[no-untyped-def]
     )
 
 
+# The priority does not depend on the catalogue's database: three real ingests, run once.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_ingest_beside_a_serving_site_lowers_its_cpu_priority(
     settings, session_factory, tmp_path
 ):
