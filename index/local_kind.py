@@ -31,6 +31,9 @@ class LocalFeatureKind:
     def tidy(self, folder: Path) -> bool:
         return False  # its files are rewritten whole by each change: nothing to merge
 
+    def prepare(self, folder: Path) -> None:
+        """Nothing to load: the extractor is made per call, and cheap."""
+
     def _local(self, folder: Path) -> LocalFeatureSync:
         return LocalFeatureSync(feature_dir(folder), self.sync.store)
 

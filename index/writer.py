@@ -110,6 +110,8 @@ class IndexWriter:
         # Modest until a rate is measured: a writer just elected may be comparing every index
         # with the catalogue in another thread, or be starting beside a busy site.
         self._chunk = 4 * MIN_CHUNK
+        # Set once ``prepare`` has loaded what the kinds need (at election).
+        self.prepared = threading.Event()
 
     # -- the lease ---------------------------------------------------------------------------
 
@@ -384,6 +386,15 @@ class IndexWriter:
         session.commit()
         interrupt_expired(session)
 
+    def prepare(self) -> None:
+        """Every kind's one-off loading (``IndexKind.prepare``), done at election: otherwise
+        the first change after a start, typically a curator's save, waited for it."""
+        with self._lock:
+            folder = self.generations.current().path
+            for kind in self.kinds:
+                kind.prepare(folder)
+        self.prepared.set()
+
     def tidy_step(self) -> bool:
         """One bounded step of each index's upkeep (``IndexKind.tidy``) in the serving
         generation; returns whether any index has more to do."""
@@ -413,6 +424,7 @@ class IndexWriter:
                         if not elected:
                             logger.info("index writer elected (%s)", self.holder)
                             self.settle()
+                            self.prepare()
                             repair_due = elected = True
                         cursor = self.catch_up(session)
                         quiet = time.monotonic() - changed_at
