@@ -15,7 +15,7 @@ from sqlalchemy import select
 from archive.curation import DuplicateHold
 from archive.editing import EditRefused, set_status
 from archive.holds import held_ware_ids
-from archive.imaging import difference_hash, orientation_hashes, process_image
+from archive.imaging import ORIENTATIONS, difference_hash, orientation_hashes, process_image
 from archive.models import AuditEvent, Photograph, Ware, WareStatus
 from ingest.duplicates import PhotoHashes
 from ingest.native import TEMPLATE_COLUMNS
@@ -201,18 +201,21 @@ def test_a_published_ware_gaining_a_copy_is_warned_about_not_taken_offline(
         assert session.scalar(select(DuplicateHold.id)) is None
 
 
-def test_the_hash_search_stays_fast_on_a_large_archive():
-    """One photograph in eight orientations against 200,000 hashes: a few milliseconds, so a
-    bulk upload of thousands of photographs spends seconds on it, not minutes."""
-    import time
-
+def test_the_hash_search_finds_a_turned_copy_among_a_large_archive():
+    """One photograph in eight orientations against 200,000 hashes (its speed is printed by
+    bench/eval_duplicates.py): a copy planted among them is found, in its orientation, and a
+    photograph like none of them finds nothing."""
     rng = np.random.default_rng(0)
     hashes = PhotoHashes()
-    for number, value in enumerate(rng.integers(0, 2**63, 200_000)):
-        hashes.add(f"{int(value):016x}", number, str(number), "")
-    queries = [[f"{int(v):016x}" for v in rng.integers(0, 2**63, 8)] for _ in range(50)]
-    hashes.closest(queries[0], -1)
-    started = time.perf_counter()
-    for query in queries:
-        hashes.closest(query, -1)
-    assert (time.perf_counter() - started) / len(queries) < 0.02
+    values = rng.integers(0, 2**63, 200_000)
+    for number, value in enumerate(values):
+        hashes.add(f"{int(value):016x}", number, str(number))
+    # The query's fourth orientation differs from photograph 123,456 in two bits.
+    query = [f"{int(v):016x}" for v in rng.integers(0, 2**63, 8)]
+    query[3] = f"{int(values[123_456]) ^ 0b101:016x}"
+    found = hashes.closest(query, -1)
+    assert found is not None
+    assert (found.ware_id, found.distance) == (123_456, 2)
+    assert found.orientation == ORIENTATIONS[3][0]
+    query[3] = f"{int(rng.integers(0, 2**63)):016x}"
+    assert hashes.closest(query, -1) is None
