@@ -198,6 +198,27 @@ def test_a_mirrored_photograph_finds_its_ware_through_its_mirrored_keypoints(
     assert all(hit.ware_id == 30 for hit in found.hits)
 
 
+def test_a_confirmed_match_as_taken_skips_the_mirrored_try(tmp_path, extractor, wares):
+    from index.photo_description import mirrored_query_features, query_features
+    from index.visual_search import REASON_SAME, Query
+
+    search = _searcher(tmp_path, extractor, wares)
+    # A small sherd (5 % of the area, turned): verified as taken, with fewer inliers than a
+    # whole photograph gives (under twice the bar, where the mirrored try used to be made).
+    sherd = _open(sherd_bytes(1, area=0.05))
+    tries = []
+
+    def mirrored():
+        tries.append(1)
+        return mirrored_query_features(sherd)
+
+    best = search.search(Query(None, query_features(sherd), mirrored=mirrored)).hits[0]
+    assert (best.ware_id, best.reason) == (20, REASON_SAME)
+    assert MIN_INLIERS <= best.matches < 2 * MIN_INLIERS
+    # Confirmed as taken: the costly second vote over the whole index is not made.
+    assert not tries
+
+
 def test_a_tiny_photograph_is_enlarged_before_its_keypoints_are_found(tmp_path, extractor, wares):
     from index.photo_description import query_features
     from index.visual_search import REASON_SAME, Query
