@@ -61,6 +61,31 @@ def test_the_index_votes_for_the_source_of_a_sherd(tmp_path, extractor, wares):
     assert set(restricted.photo.tolist()) <= {1, 2}
 
 
+def _flipped(codes: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
+    """``codes`` with ``bits`` of each code's 256 bits flipped at random."""
+    unpacked = np.unpackbits(codes, axis=1)
+    for row in unpacked:
+        row[rng.choice(row.size, bits, replace=False)] ^= 1
+    return np.packbits(unpacked, axis=1)
+
+
+def test_a_keypoint_repeated_loosely_still_corresponds_and_a_stranger_does_not(tmp_path):
+    # A detail photographed closer than its ware was repeats its keypoints less exactly: true
+    # correspondences 65-80 bits apart (of 256) must still reach verification, while codes of
+    # unrelated keypoints (about half the bits differ) must not.
+    rng = np.random.default_rng(7)
+    stored = rng.integers(0, 256, (50, CODE_BYTES), dtype=np.uint8)
+    positions = rng.integers(0, 65535, (50, 2)).astype(np.uint16)
+    index = LocalFeatureIndex(tmp_path, "synthetic")
+    index.add({9: LocalFeatures(positions, stored)})
+    loose = LocalFeatures(positions, _flipped(stored, 72, rng))
+    matches = index.search(loose)
+    assert set(matches.query.tolist()) == set(range(50))
+    assert np.array_equal(matches.position, positions[matches.query].astype(np.int64))
+    stranger = LocalFeatures(positions, _flipped(stored, 128, rng))
+    assert len(index.search(stranger)) == 0
+
+
 def test_add_remove_save_reopen_and_verify(tmp_path, extractor, wares):
     index = LocalFeatureIndex(tmp_path, extractor.name)
     index.add(wares)
