@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from index.descriptor_v2 import VisualDescriptorV2
 from index.form import FormDescriptor, form_similarity, fused_ranking, fused_similarity
+from index.form import silhouette as silhouette_of
 from index.photo_description import global_and_form
 
 
@@ -101,3 +103,44 @@ def test_one_description_gives_each_describer_its_own_vectors() -> None:
         # Without an embedder (a rebuild of the form index alone) the same form comes back.
         alone, form_alone = global_and_form(picture, None)
         assert alone is None and np.array_equal(form_alone, form)
+
+
+def framed_tight(kind: str, seed: int) -> Image.Image:
+    """A ware photographed close, as in a museum, on a dark, unevenly lit ground: a vase stands
+    on the bottom edge of the frame, a dish fills most of its width."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (240, 320) if kind == "vase" else (320, 240))
+    draw = ImageDraw.Draw(image)
+    for row in range(image.height):  # a backdrop lit from above
+        level = 70 - row * 40 // image.height + rng.randint(-3, 3)
+        draw.line([(0, row), (image.width, row)], fill=(level, level - 6, level - 12))
+    body = tuple(rng.randint(150, 230) for _ in range(3))
+    w, h = image.size
+    if kind == "vase":
+        draw.ellipse((w * 0.18, h * 0.3, w * 0.82, h * 1.05), fill=body)
+        draw.rectangle((w * 0.4, h * 0.1, w * 0.6, h * 0.4), fill=body)
+    else:
+        draw.ellipse((w * 0.05, h * 0.5, w * 0.95, h * 0.9), fill=body)
+    return image
+
+
+def test_a_ware_touching_the_frame_keeps_its_silhouette() -> None:
+    # The ground is not plain (lit from above) and a vase stands on the bottom edge, as most
+    # museum photographs frame a ware: the silhouette is still the ware's own (a ware filling
+    # the bottom edge from side to side is not: see index.form).
+    for kind, seed in (("vase", 1), ("vase", 2), ("dish", 1), ("dish", 2)):
+        picture = framed_tight(kind, seed)
+        mask = silhouette_of(np.asarray(picture))
+        _, y, w, h = cv2.boundingRect(mask)
+        assert 0.15 < mask.mean() < 0.7, (kind, seed, mask.mean())
+        if kind == "vase":
+            assert h > 1.6 * w and y > 0.05 * picture.height
+        else:
+            assert w > 2 * h and y > 0.4 * picture.height
+    vectors = FormDescriptor().embed_images(
+        [framed_tight(kind, seed) for kind in ("vase", "dish") for seed in range(4)]
+    )
+    similarity = form_similarity(vectors, vectors)
+    # Every tight vase is nearer every other tight vase than any tight dish, and the reverse.
+    assert similarity[:4, :4].min() > similarity[:4, 4:].max()
+    assert similarity[4:, 4:].min() > similarity[4:, :4].max()
