@@ -117,7 +117,7 @@ def throwaway_postgres_database(template: str = "") -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per run: each test copies it instead of running every
-    migration again (about 0.3 s a test, a sixth of the suite's database tests' time)."""
+    migration again (0.3 s a test, measured on the 17 migrations of stop 19)."""
     path = tmp_path_factory.mktemp("sqlite-template") / "potbank.sqlite3"
     upgrade_database(f"sqlite:///{path}")
     leftovers = [p.name for p in path.parent.iterdir() if p != path]
