@@ -27,6 +27,10 @@ class Settings:
     query_max_pixels: int = 20_000_000
     query_cache_files: int = 500
     query_cache_bytes: int = 64 * 1024 * 1024
+    # IIIF renderings of sizes info.json does not advertise (a page's own width, say): kept in a
+    # cache bounded the same way, so a popular one is drawn once and no one can fill the disk.
+    iiif_variation_files: int = 2000
+    iiif_variation_bytes: int = 256 * 1024 * 1024
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
     # Outgoing mail (invitations): off unless POTBANK_SMTP_HOST is set, and then nothing else
@@ -74,6 +78,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         query_max_pixels=int(env.get("POTBANK_QUERY_MAX_PIXELS", str(20_000_000))),
         query_cache_files=int(env.get("POTBANK_QUERY_CACHE_FILES", "500")),
         query_cache_bytes=int(env.get("POTBANK_QUERY_CACHE_BYTES", str(64 * 1024 * 1024))),
+        iiif_variation_files=int(env.get("POTBANK_IIIF_VARIATION_FILES", "2000")),
+        iiif_variation_bytes=int(env.get("POTBANK_IIIF_VARIATION_BYTES", str(256 * 1024 * 1024))),
         trusted_proxies=tuple(
             part.strip()
             for part in env.get("POTBANK_TRUSTED_PROXIES", "").split(",")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
 from PIL import Image
 
+from tests.interop.conftest import build_app
 from web.iiif.image import IIIFError, parse_region, parse_size
+from web.views.context import app_state
 
 INFO_PROFILE = 'application/ld+json;profile="http://iiif.io/api/image/3/context.json"'
 
@@ -195,6 +198,33 @@ def test_only_what_viewers_ask_for_is_cached(app, catalogue, settings):
     ):
         assert _get(client, f"/iiif/3/{sha}/{path}").status_code == 200
     assert len(list(cache.rglob("*.jpg"))) == 4
+
+
+def test_other_sizes_are_kept_in_a_bounded_cache_and_drawn_once(catalogue, settings):
+    # A page may ask for a width info.json does not advertise (a result card's 320 px, say):
+    # the first request draws it, later ones read it, and the folder never grows past its bounds.
+    bounded = build_app(dataclasses.replace(settings, iiif_variation_files=3))
+    client = bounded.test_client()
+    sha = catalogue.photos["plate"]
+    variations = settings.home / "iiif-variations"
+    try:
+        first = _get(client, f"/iiif/3/{sha}/full/123,/0/default.jpg")
+        kept = list(variations.iterdir())
+        assert len(kept) == 1 and kept[0].read_bytes() == first.data
+        # What is read from the cache is what a fresh drawing gives (not a stale or torn file).
+        kept[0].write_bytes(b"stand-in")
+        assert _get(client, f"/iiif/3/{sha}/full/123,/0/default.jpg").data == b"stand-in"
+        kept[0].unlink()
+        assert _get(client, f"/iiif/3/{sha}/full/123,/0/default.jpg").data == first.data
+        for width in (100, 101, 102, 103, 104):
+            response = _get(client, f"/iiif/3/{sha}/full/{width},/0/default.jpg")
+            assert response.status_code == 200
+            assert Image.open(io.BytesIO(response.data)).width == width
+        names = sorted(path.name for path in variations.iterdir())
+        assert len(names) == 3 and all(name.startswith(f"{sha}_") for name in names)
+        assert not list(variations.glob(".tmp-*"))
+    finally:
+        app_state(bounded).close()
 
 
 def test_exif_rotated_jpeg_is_served_as_seen(app, settings, session_factory):

@@ -126,8 +126,9 @@ def is_cacheable(request: ImageRequest, width: int, height: int) -> bool:
     """Whether a rendering is one viewers ask for, and so worth keeping on disk.
 
     Those are the tiles and whole-image sizes info.json advertises, the manifests' thumbnails
-    and ``max``, upright JPEGs in the default quality. Anything else is rendered each time, so
-    no one can fill the disk by asking for endless variations.
+    and ``max``, upright JPEGs in the default quality: kept for good. Anything else goes to
+    the bounded variation cache (``variation_path``), so no one can fill the disk by asking for
+    endless variations.
     """
     if request.rotation or request.mirror or request.format != "jpg":
         return False
@@ -333,6 +334,14 @@ def cache_path(cache_root: Path, sha256: str, request: ImageRequest) -> Path:
     parts of the path, so no URL can name a file outside the cache.
     """
     return cache_root / sha256[:2] / sha256[2:4] / sha256 / request.cache_name()
+
+
+def variation_path(folder: Path, sha256: str, request: ImageRequest) -> Path:
+    """Where a rendering of a size not advertised is kept: one flat, bounded folder.
+
+    As in ``cache_path``, only the verified digest and the canonical numbers name the file.
+    """
+    return folder / f"{sha256}_{request.cache_name()}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:

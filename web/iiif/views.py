@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from archive.catalogue import get_ware
 from archive.imaging import Rendition
 from archive.models import Collection, Institution, Photograph, Ware, WareMaker, WareStatus
+from web.bounded_cache import CacheBounds, store, touch
 from web.cors import allow_cross_origin
 from web.iiif import image as iiif_image
 from web.iiif.presentation import (
@@ -189,7 +190,7 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
         response = Response(status=304)
         response.set_etag(etag)
     else:
-        response = Response(_render(photo, parsed), mimetype=parsed.media_type)
+        response = Response(_variation(photo, parsed), mimetype=parsed.media_type)
         response.set_etag(etag)
     # The bytes under an identifier never change: caches may keep them for a year.
     response.cache_control.public = True
@@ -201,6 +202,23 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     )
     response.headers["Link"] = f'<{canonical}>;rel="canonical", <{LEVEL_PROFILE_URI}>;rel="profile"'
     return response
+
+
+def _variation(photo: Photograph, parsed: iiif_image.ImageRequest) -> bytes:
+    """A rendering no viewer is told about, from the bounded variation cache or drawn afresh.
+
+    Its bytes are read, not sent from the file: another process may prune it at any moment.
+    """
+    settings = app_state().settings
+    path = iiif_image.variation_path(settings.home / "iiif-variations", photo.image_key, parsed)
+    if touch(path):
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+    data = _render(photo, parsed)
+    store(path, data, CacheBounds(settings.iiif_variation_files, settings.iiif_variation_bytes))
+    return data
 
 
 def _render(photo: Photograph, parsed: iiif_image.ImageRequest) -> bytes:
