@@ -3,6 +3,7 @@ index folders on one PostgreSQL catalogue, all see a catalogue write within seco
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ import pytest
 
 from archive.catalogue import get_or_create_institution, upsert_ware
 from archive.settings import Settings, load_settings
+from web.serving import KEEPALIVE_REQUESTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,10 +120,34 @@ def _seconds_until_every_answer_finds(bases: list[str], words: str, limit: float
         time.sleep(0.05)
 
 
+def _connection_headers(base: str, requests: int) -> list[str | None]:
+    """The Connection header of each answer to ``requests`` requests on one connection."""
+    address = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    headers = []
+    try:
+        for _ in range(requests):
+            connection.request("GET", "/api/v1/search?q=teapot")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            headers.append(response.getheader("Connection"))
+            if response.will_close:
+                break
+    finally:
+        connection.close()
+    return headers
+
+
 @pytest.mark.slow
 def test_every_worker_sees_a_write_within_seconds(settings, session_factory):
     with _serve(settings, workers=2) as served:
         base = served.base
+        # A long-lived connection is handed back after its share of requests, so that new
+        # connections spread over the workers (serving.KEEPALIVE_REQUESTS).
+        headers = _connection_headers(base, KEEPALIVE_REQUESTS + 5)
+        assert len(headers) == KEEPALIVE_REQUESTS
+        assert headers[-1] == "close" and "close" not in headers[:-1]
         _publish(session_factory, "SW-1", "Worker-visible teapot")
         assert _seconds_until_every_answer_finds([base], "worker-visible teapot", 5.0) < 5.0
         _publish(session_factory, "SW-2", "Second saucer")
