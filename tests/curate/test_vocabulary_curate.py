@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive.models import AuditEvent
 from archive.vocabulary import VocabularyTerm
 from tests.curate.conftest import Site, sign_in
+from web.views.vocabulary import CHECK_EVERY_SECONDS
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
 TERM = {"category": "collection", "en": "Chinese ceramics", "zh": "中国陶瓷", "source": "curator"}
@@ -68,3 +71,18 @@ def test_bad_terms_are_refused_with_reasons(client: FlaskClient, site: Site) -> 
     assert client.post("/curate/vocabulary/new", data=TERM).status_code == 400  # no CSRF token
     with site.sessions() as session:
         assert session.scalars(select(VocabularyTerm)).all() == []
+
+
+def test_a_term_saved_by_another_worker_shows_within_about_a_second(
+    client: FlaskClient, site: Site
+) -> None:
+    # Another process writes the term: this one learns of it at its next check (at most
+    # CHECK_EVERY_SECONDS later), not through a write request of its own.
+    assert _public_collection_label(client, site)["zh"] == "Chinese ceramics"
+    with site.sessions() as session:
+        session.add(VocabularyTerm(**TERM))
+        session.commit()
+    started = time.monotonic()
+    while _public_collection_label(client, site)["zh"] != "中国陶瓷":
+        assert time.monotonic() - started < CHECK_EVERY_SECONDS + 2, "the term never showed"
+        time.sleep(0.05)
