@@ -5,7 +5,8 @@ A temporary instance gets the demo collection (photographs, so IIIF images are s
 synthetic wares. The server runs as a real process on a loopback port. C keep-alive connections
 send for T seconds a mix of English, Chinese and faceted API searches, search pages, ware pages and
 IIIF images, each request a path drawn at random. The table gives requests/s, p50/p95 latency and
-errors for each phase; the single-process figures are the baseline of the same run.
+errors for each phase; the single-process figures are the baseline of the same run. Each server
+is loaded once it has settled (its CPU quiet for a second: workers warmed, writer prepared).
 
 The third phase runs the two-worker server while ``potbank ingest`` loads M more wares and a
 curator saves a ware every 3 s (a committed catalogue change, as the curating page makes): each
@@ -190,7 +191,9 @@ def _server(settings: Settings, workers: int) -> Iterator[Server]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
-        yield Server(port, process.pid)
+        server = Server(port, process.pid)
+        _settle(server)
+        yield server
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -198,6 +201,19 @@ def _server(settings: Settings, workers: int) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _settle(server: Server, limit: float = 90.0) -> None:
+    """Wait until the server's start-up work is done: every worker warmed (indexes opened,
+    templates compiled), the writer prepared and its drift check made. The first answer comes
+    from the first worker ready; load started then measured the start-up, and the connections
+    opened at once all went to that one worker."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        time.sleep(1.0)
+        if server.cpu_seconds() - before < 0.1:
+            return
 
 
 def _paths(ware_ids: list[int], shas: list[str]) -> list[str]:

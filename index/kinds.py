@@ -53,6 +53,9 @@ class ApplyHints:
     text_writer: BackgroundTextIndex | None = None
     # Local features and form vectors by image key (the ingest's photo workers computed them).
     local_features: Mapping[str, PhotoDescription] = field(default_factory=dict)
+    # Someone waits for these changes (a curator's save, applied ahead of a backlog): the
+    # keyword index commits them without merging, which the next ordinary commit does.
+    waiting: bool = False
 
 
 @dataclass
@@ -148,7 +151,9 @@ class KeywordKind:
         if writer is not None and writer.path == folder / "text":
             writer.submit(docs, new_ids, hidden)
         else:
-            self.index(folder).add(docs, new_ids=new_ids, remove_ids=hidden)
+            self.index(folder).add(
+                docs, new_ids=new_ids, remove_ids=hidden, merge=not hints.waiting
+            )
 
     def verify(self, folder: Path, session: Session) -> KindDrift:
         expected = {doc["id"]: document_fingerprint(doc) for doc in ware_documents(session)}

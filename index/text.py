@@ -25,7 +25,7 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 from whoosh.query import Every, Query, Term
 from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL
+from whoosh.writing import MERGE_SMALL, NO_MERGE
 
 from index.chinese import (
     SEGMENT_SEPARATOR,
@@ -382,12 +382,15 @@ class TextIndex:
         docs: Iterable[Mapping[str, Any]],
         new_ids: Collection[int] = (),
         remove_ids: Iterable[int] = (),
+        merge: bool = True,
     ) -> int:
         """Insert or replace (by `id`) the given ware documents in one batch; returns how many.
 
         Documents whose ids are in `new_ids` (the caller knows the index has never held them:
         wares just created) are added without looking for an older version to replace, which
-        is cheaper. The wares in `remove_ids` are deleted in the same commit.
+        is cheaper. The wares in `remove_ids` are deleted in the same commit. ``merge=False``
+        commits without merging (someone waits for these few documents: their small segment
+        is merged by the next ordinary commit).
         """
         count = 0
         with self._lock:
@@ -409,7 +412,7 @@ class TextIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit(mergetype=self._merges)
+            writer.commit(mergetype=self._merges if merge else NO_MERGE)
         return count
 
     def consolidate(self, max_docs: int = CONSOLIDATED_DOCS) -> bool:

@@ -19,6 +19,7 @@ is harmless: every kind's ``apply`` is idempotent.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import os
@@ -252,7 +253,7 @@ class IndexWriter:
         rows = small_changes_after(session, after, SMALL_AHEAD)
         if not rows:
             return
-        self._apply(session, target, _change_set(rows), hints)
+        self._apply(session, target, _change_set(rows), dataclasses.replace(hints, waiting=True))
         self._ahead[target.path] = rows[-1][0]
 
     def settle(self) -> None:

@@ -427,6 +427,23 @@ def test_a_commit_merges_only_small_segments_and_consolidating_merges_the_rest(
     assert text.count() == 297
 
 
+def test_a_commit_someone_waits_for_does_not_merge(tmp_path: Path) -> None:
+    """A curator's save applied ahead of a backlog commits its one document without merging
+    (``merge=False``): the merge it would have run waits for the next ordinary commit."""
+    import index.text as text_module
+
+    text = TextIndex(tmp_path / "waiting")
+    for start in range(0, 10 * (text_module.MERGE_FACTOR - 1), 10):
+        text.add([{"id": i, "title": f"Cup {i}"} for i in range(start, start + 10)])
+    before = len(text._index._segments())
+    text.add([{"id": 500, "title": "Saved cup"}], merge=False)
+    assert len(text._index._segments()) == before + 1  # an ordinary commit merges them
+    assert text.search("saved", per_page=1).total == 1
+    text.add([{"id": 501, "title": "Next cup"}])
+    assert len(text._index._segments()) < before + 1
+    assert text.count() == 10 * (text_module.MERGE_FACTOR - 1) + 2
+
+
 def test_searchers_after_commits_reuse_unchanged_segments_and_see_every_change(
     tmp_path: Path,
 ) -> None:
