@@ -47,7 +47,12 @@ from archive.settings import load_settings  # noqa: E402
 from archive.users import create_user  # noqa: E402
 from archive.workbench import BatchAction, BatchJob  # noqa: E402
 from index.feature_index import LocalFeatureIndex  # noqa: E402
-from index.local_features import CODE_BYTES, LocalFeatures  # noqa: E402
+from index.local_features import (  # noqa: E402
+    ANGLE_STEPS,
+    CODE_BYTES,
+    SCALE_STEPS,
+    LocalFeatures,
+)
 from index.sync import IndexSync, current_generation, text_index_for  # noqa: E402
 from index.visual_index import LocalFeatureSync, extractor_name, feature_dir  # noqa: E402
 from web.curate.batch_jobs import ChunkIndexer  # noqa: E402
@@ -119,7 +124,10 @@ def _photographs(session: Session, sync: IndexSync, ids: list[int]) -> None:
     local.add(
         {
             int(photo): LocalFeatures(
-                positions, rng.integers(0, 256, (KEYPOINTS, CODE_BYTES), dtype=np.uint8)
+                positions,
+                rng.integers(0, 256, (KEYPOINTS, CODE_BYTES), dtype=np.uint8),
+                rng.integers(0, ANGLE_STEPS, KEYPOINTS, dtype=np.uint8),
+                rng.integers(0, SCALE_STEPS, KEYPOINTS, dtype=np.uint8),
             )
             for photo in photo_ids
         }

@@ -50,7 +50,12 @@ from index import feature_index as fi  # noqa: E402
 from index.descriptor import VisualDescriptor  # noqa: E402
 from index.descriptor_v2 import VisualDescriptorV2  # noqa: E402
 from index.feature_index import LocalFeatureIndex, keypoint_ids  # noqa: E402
-from index.local_features import LocalFeatures  # noqa: E402
+from index.local_features import (  # noqa: E402
+    ANGLE_STEPS,
+    SCALE_STEP,
+    SCALE_STEPS,
+    LocalFeatures,
+)
 from index.photo_description import (  # noqa: E402
     describe_photo,
     extractor_name,
@@ -129,7 +134,15 @@ def synthetic_features(real: LocalFeatures, rng: np.random.Generator) -> LocalFe
     turn = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     points = (real.positions.astype(np.float64) - 32768) @ turn.T + 32768
     points += rng.normal(0, 150, points.shape)
-    return LocalFeatures(np.clip(points, 0, 65535).astype(np.uint16), real.codes ^ flips)
+    # The keypoints turn and grow with the photograph, as a real one's would.
+    angles = (real.angles + round(angle / (2 * np.pi) * ANGLE_STEPS)) % ANGLE_STEPS
+    scales = np.clip(real.scales + round(np.log(scale) / np.log(SCALE_STEP)), 0, SCALE_STEPS - 1)
+    return LocalFeatures(
+        np.clip(points, 0, 65535).astype(np.uint16),
+        real.codes ^ flips,
+        angles.astype(np.uint8),
+        scales.astype(np.uint8),
+    )
 
 
 def build(real: Real, total: int, folder: Path, seed: int = 5) -> dict[str, object]:

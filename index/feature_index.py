@@ -4,10 +4,12 @@ distance, so a query's keypoints vote for the photographs that share them.
 Opened on a directory of its own (so it can live in any generation folder):
 ``codes.faiss`` (a FAISS binary index), ``photos.npy`` (the photograph ids indexed, those
 without any keypoint included) and ``meta.json`` (extractor name, counts, kind). Each
-keypoint's FAISS id carries its photograph and its position: ``photo_id << 32 | x << 16 | y``
-(positions are 16-bit fractions of the longer side, see ``index.local_features``), so a search
-gives correspondences for geometric verification without a second lookup, and the index holds
-nothing else: 32 bytes of code plus 8 of id per keypoint, 16,000 bytes for a photograph's 400.
+keypoint's FAISS id carries its photograph, its position and its shape:
+``photo_id << 32 | x << 21 | y << 10 | angle << 5 | scale`` (x and y in 2048ths of the longer
+side, finer than the 640 px the keypoints are found at; angle and size as
+``index.local_features`` quantises them), so a search gives correspondences for geometric
+verification without a second lookup, and the index holds nothing else: 32 bytes of code plus
+8 of id per keypoint, 16,000 bytes for a photograph's 400.
 
 Exact search (IndexBinaryFlat) while small; from APPROXIMATE_FROM keypoints an inverted file
 (IndexBinaryIVF) whose lists are trained on the codes themselves. The codes are kept whole, so
@@ -27,7 +29,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.local_features import CODE_BYTES, LocalFeatures
+from index.local_features import ANGLE_STEPS, CODE_BYTES, SCALE_STEPS, LocalFeatures
 from index.vectors import _fsync_write, stored_ids
 
 APPROXIMATE_FROM = 300_000
@@ -41,6 +43,11 @@ NPROBE = 16
 # not indexed stays at 11 inliers (verification's bar is 15) at 64, 80 and 88 bits alike.
 NEIGHBOURS = 8
 MAX_DISTANCE = 80
+# Bits of a keypoint's id below the photograph's: 11 + 11 of position, 5 of angle, 5 of size.
+_POSITION_BITS = 11
+_POSITION_DROP = 16 - _POSITION_BITS
+_SHAPE_BITS = 5
+assert ANGLE_STEPS == SCALE_STEPS == 1 << _SHAPE_BITS
 
 
 class FeatureIndexError(ValueError):
@@ -55,6 +62,8 @@ class Correspondences:
     photo: np.ndarray  # photograph id of the indexed keypoint
     position: np.ndarray  # (n, 2) its position, 16-bit fractions of the longer side
     distance: np.ndarray  # Hamming distance
+    angle: np.ndarray  # its orientation and size, as ``LocalFeatures`` keeps them
+    scale: np.ndarray
 
     def __len__(self) -> int:
         return len(self.query)
@@ -76,7 +85,12 @@ class Correspondences:
     def of(self, photo_id: int) -> Correspondences:
         mask = self.photo == photo_id
         return Correspondences(
-            self.query[mask], self.photo[mask], self.position[mask], self.distance[mask]
+            self.query[mask],
+            self.photo[mask],
+            self.position[mask],
+            self.distance[mask],
+            self.angle[mask],
+            self.scale[mask],
         )
 
 
@@ -86,15 +100,34 @@ def no_correspondences() -> Correspondences:
         np.zeros(0, np.int64),
         np.zeros((0, 2), np.int64),
         np.zeros(0, np.int32),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
     )
 
 
 def keypoint_ids(photo_id: int, features: LocalFeatures) -> np.ndarray:
-    """FAISS ids of a photograph's keypoints (its id and each position packed in 64 bits)."""
+    """FAISS ids of a photograph's keypoints (its id, each position and shape in 64 bits)."""
     if not 0 <= photo_id < 2**31:
         raise FeatureIndexError(f"photograph id {photo_id} does not fit the index")
-    positions = features.positions.astype(np.int64)
-    return (np.int64(photo_id) << 32) | (positions[:, 0] << 16) | positions[:, 1]
+    positions = features.positions.astype(np.int64) >> _POSITION_DROP
+    return (
+        (np.int64(photo_id) << 32)
+        | (positions[:, 0] << (_POSITION_BITS + 2 * _SHAPE_BITS))
+        | (positions[:, 1] << (2 * _SHAPE_BITS))
+        | (features.angles.astype(np.int64) << _SHAPE_BITS)
+        | features.scales.astype(np.int64)
+    )
+
+
+def _unpacked(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (16-bit fractions, the middle of their 2048th), angles and scales of ids."""
+    low = (1 << _POSITION_BITS) - 1
+    x = (ids >> (_POSITION_BITS + 2 * _SHAPE_BITS)) & low
+    y = (ids >> (2 * _SHAPE_BITS)) & low
+    half = 1 << (_POSITION_DROP - 1)
+    positions = np.stack([(x << _POSITION_DROP) | half, (y << _POSITION_DROP) | half], axis=1)
+    shape = (1 << _SHAPE_BITS) - 1
+    return positions, (ids >> _SHAPE_BITS) & shape, ids & shape
 
 
 def ivf_lists(count: int) -> int:
@@ -246,13 +279,8 @@ class LocalFeatureIndex:
         photos = ids >> 32
         if allowed is not None:
             keep &= np.isin(photos, np.fromiter(allowed, dtype=np.int64))
-        ids = ids[keep]
-        return Correspondences(
-            rows[keep],
-            photos[keep],
-            np.stack([(ids >> 16) & 0xFFFF, ids & 0xFFFF], axis=1),
-            distances[keep],
-        )
+        positions, angles, scales = _unpacked(ids[keep])
+        return Correspondences(rows[keep], photos[keep], positions, distances[keep], angles, scales)
 
     def save(self) -> None:
         """Write the index, its photographs and its metadata, each atomically."""

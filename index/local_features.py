@@ -16,7 +16,10 @@ Two extractors, both from OpenCV (measured in bench/bench_local_features.py):
   invariant to scale.
 
 Keypoint positions are kept as fractions of the image's longer side (0..65535), so a match can
-be drawn on any derivative or on the original (the IIIF region).
+be drawn on any derivative or on the original (the IIIF region). Each keypoint also keeps its
+shape: its orientation (in ANGLE_STEPS of a turn) and its size (in SCALE_STEP steps, as a
+fraction of the longer side), so verification can ask that matched keypoints turn and grow
+the way the fitted transform does (``index.verification``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ MAX_KEYPOINTS = 400
 # 1200 px; 640 px keeps the pattern's detail while SIFT runs four times faster.
 WORK_SIDE = 640
 _PROJECTION_SEED = 20261130
+# A keypoint's orientation in 32ths of a turn (11.25 degrees: ORB's own angle repeats within
+# about that between two photographs of one pattern) and its size as SCALE_STEP steps above
+# 1/256 of the longer side (ORB's pyramid steps by 1.25): 5 bits each, packed with the position
+# into the index's 32 bits per keypoint (``index.feature_index.keypoint_ids``).
+ANGLE_STEPS = 32
+SCALE_STEP = 1.25
+SCALE_STEPS = 32
+_SCALE_BASE = 1 / 256
 
 
 @dataclass(frozen=True)
@@ -45,17 +56,42 @@ class LocalFeatures:
 
     positions: np.ndarray
     codes: np.ndarray
+    # (n,) uint8 each: orientation in ANGLE_STEPS of a turn, size in SCALE_STEP steps
+    # (see ``keypoint_shapes``).
+    angles: np.ndarray
+    scales: np.ndarray
 
     def __len__(self) -> int:
         return len(self.codes)
 
     @property
     def nbytes(self) -> int:
-        return int(self.positions.nbytes + self.codes.nbytes)
+        return int(
+            self.positions.nbytes + self.codes.nbytes + self.angles.nbytes + self.scales.nbytes
+        )
 
     @classmethod
     def empty(cls) -> LocalFeatures:
-        return cls(np.zeros((0, 2), np.uint16), np.zeros((0, CODE_BYTES), np.uint8))
+        return cls(
+            np.zeros((0, 2), np.uint16),
+            np.zeros((0, CODE_BYTES), np.uint8),
+            np.zeros(0, np.uint8),
+            np.zeros(0, np.uint8),
+        )
+
+
+def keypoint_shapes(
+    angles: np.ndarray, sizes: np.ndarray, side: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Orientations (degrees, OpenCV's) and sizes (pixels of an image whose longer side is
+    ``side``) quantised as ``LocalFeatures`` keeps them."""
+    steps = np.round(np.asarray(angles, np.float64) / 360 * ANGLE_STEPS).astype(np.int64)
+    fraction = np.maximum(np.asarray(sizes, np.float64) / side, 1e-9)
+    scale = np.round(np.log(fraction / _SCALE_BASE) / np.log(SCALE_STEP))
+    return (
+        (steps % ANGLE_STEPS).astype(np.uint8),
+        np.clip(scale, 0, SCALE_STEPS - 1).astype(np.uint8),
+    )
 
 
 def _projection() -> np.ndarray:
@@ -149,7 +185,9 @@ class LocalFeatureExtractor:
             raise ValueError(f"unknown local feature kind {kind!r}: use rootsift or orb")
         self.kind = kind
         self.max_keypoints = max_keypoints
-        self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}"
+        # "+shape": keypoints keep their orientation and size (30 November 2026, night); an
+        # index of the earlier features is reported by verify and rebuilt.
+        self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}+shape"
         # OpenCV's detectors are not safe to share between threads: one per extractor, and
         # the search service and ingest each hold their own.
         detect = max_keypoints * 4
@@ -180,4 +218,7 @@ class LocalFeatureExtractor:
         points = np.array([kp.pt for kp in keypoints], dtype=np.float64)
         fractions = (points + 0.5) / max(grey.shape)
         positions = np.clip(np.round(fractions * 65535), 0, 65535).astype(np.uint16)
-        return LocalFeatures(positions, np.ascontiguousarray(codes, dtype=np.uint8))
+        angles, scales = keypoint_shapes(
+            [kp.angle for kp in keypoints], [kp.size for kp in keypoints], max(grey.shape)
+        )
+        return LocalFeatures(positions, np.ascontiguousarray(codes, dtype=np.uint8), angles, scales)

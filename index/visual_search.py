@@ -220,7 +220,7 @@ class VisualSearch:
         to_verify = list(
             dict.fromkeys(by_votes + [p for p in by_look if p in votes][:GLOBAL_VERIFIED])
         )
-        return verify_candidates(features.positions, matches, to_verify)
+        return verify_candidates(features, matches, to_verify)
 
     def _local(self, features: LocalFeatures, allowed: set[int] | None) -> Correspondences:
         if self.features is None or not len(features):
