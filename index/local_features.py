@@ -185,7 +185,7 @@ class LocalFeatureExtractor:
             raise ValueError(f"unknown local feature kind {kind!r}: use rootsift or orb")
         self.kind = kind
         self.max_keypoints = max_keypoints
-        # "+shape": keypoints keep their orientation and size (30 November 2026, night); an
+        # "+shape": keypoints keep their orientation and size (1 December 2026); an
         # index of the earlier features is reported by verify and rebuilt.
         self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}+shape"
         # OpenCV's detectors are not safe to share between threads: one per extractor, and

@@ -24,10 +24,10 @@ from index.local_features import ANGLE_STEPS, SCALE_STEP, LocalFeatures
 # RANSAC tolerance: 1.2 % of the longer side (positions are 16-bit fractions of it).
 REPROJECTION_TOLERANCE = 0.012 * 65535
 # A match with fewer inliers than this is not counted as verified. Measured on the 89 shared
-# photographs (docs/visual_search.md, 30 November 2026, night): with the shape check below, the
-# best chance fit of photographs not indexed (as taken, 15 % and 20 % crops, sherds, phone
-# photographs; both tries) was 9 inliers (it was 14 without it, under a bar of 15), while 20 %
-# crops of indexed photographs kept most of their inliers.
+# photographs (docs/visual_search.md, 1 December 2026): with the shape check below, the best
+# chance fit of photographs not indexed (as taken, 15 % and 20 % crops, sherds, phone
+# photographs; both tries) was 10 inliers, against 13 without it in the same run (when the
+# bar was 15), while 20 % crops of indexed photographs kept most of their inliers.
 MIN_INLIERS = 12
 # How far an inlier's own orientation and size may stray from the transform's rotation and
 # scale: two steps of each (22.5 degrees; 1.25^2), ORB's repeatability plus quantisation.
