@@ -135,8 +135,9 @@ def synthetic_features(real: LocalFeatures, rng: np.random.Generator) -> LocalFe
     points = (real.positions.astype(np.float64) - 32768) @ turn.T + 32768
     points += rng.normal(0, 150, points.shape)
     # The keypoints turn and grow with the photograph, as a real one's would.
-    angles = (real.angles + round(angle / (2 * np.pi) * ANGLE_STEPS)) % ANGLE_STEPS
-    scales = np.clip(real.scales + round(np.log(scale) / np.log(SCALE_STEP)), 0, SCALE_STEPS - 1)
+    angles = (real.angles.astype(np.int64) + round(angle / (2 * np.pi) * ANGLE_STEPS)) % ANGLE_STEPS
+    grown = real.scales.astype(np.int64) + round(np.log(scale) / np.log(SCALE_STEP))
+    scales = np.clip(grown, 0, SCALE_STEPS - 1)
     return LocalFeatures(
         np.clip(points, 0, 65535).astype(np.uint16),
         real.codes ^ flips,
