@@ -69,7 +69,6 @@ from index.visual_search import PhotoTable, Query, VisualSearch  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "chinesenotes" / "images"
 BIT_FLIP = 0.25
-CHUNK = 2_000
 
 
 def rss_mb() -> float:
@@ -146,49 +145,57 @@ def synthetic_features(real: LocalFeatures, rng: np.random.Generator) -> LocalFe
     )
 
 
-def build(real: Real, total: int, folder: Path, seed: int = 5) -> dict[str, object]:
-    """Indexes of ``total`` photographs (the real ones first) in ``folder``."""
+def synthetic_keypoints(
+    real: Real, sources: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every keypoint's code and FAISS id: photograph i + 1 is the real one ``sources[i]`` for
+    the first 89, a synthetic copy of it after them."""
+    n_real = len(real.images)
+    codes, ids = [], []
+    for photo, source in enumerate(sources.tolist(), start=1):
+        features = (
+            real.features[source]
+            if photo <= n_real
+            else synthetic_features(real.features[source], rng)
+        )
+        codes.append(features.codes)
+        ids.append(keypoint_ids(photo, features))
+    return np.concatenate(codes), np.concatenate(ids)
+
+
+def build(
+    real: Real, total: int, folder: Path, seed: int = 5, local=fi.build_binary_index
+) -> dict[str, object]:
+    """Indexes of ``total`` photographs (the real ones first) in ``folder``; the keypoints'
+    index made by ``local(codes, ids)`` (exact or an inverted file trained on the codes, as a
+    rebuild makes it)."""
     rng = np.random.default_rng(seed)
     n_real = len(real.images)
     sources = np.concatenate([np.arange(n_real), rng.integers(0, n_real, total - n_real)])
     ids = np.arange(1, total + 1, dtype=np.int64)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     vectors = {}
     for name, base in (("v1", real.v1), ("v2", real.v2), ("form", real.forms)):
         matrix = np.concatenate([base, noisy(base, sources[n_real:], rng)])
         index = VectorIndex(folder / f"{name}.faiss", name, matrix.shape[1])
         index.add(ids, matrix)  # exact below 50,000, IVF above (index.vectors)
         vectors[name] = index
-    # Keypoints in chunks, so building 40 million of them never holds them twice; exact or
-    # an inverted file trained on a sample, as index.feature_index chooses.
-    count = int(sum(len(real.features[s]) for s in sources))
-    if count < fi.APPROXIMATE_FROM:
-        index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(256))
-    else:
-        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(256), 256, fi.ivf_lists(count))
-        index.cp.seed = 1234
-        picks = rng.integers(0, n_real, fi.TRAINING_SAMPLE // 300)
-        train = np.concatenate([synthetic_features(real.features[p], rng).codes for p in picks])
-        index.train(train[: fi.TRAINING_SAMPLE])
-    for start in range(0, total, CHUNK):
-        chunk = []
-        for photo, source in zip(
-            ids[start : start + CHUNK], sources[start : start + CHUNK], strict=True
-        ):
-            features = (
-                real.features[source]
-                if photo <= n_real
-                else synthetic_features(real.features[source], rng)
-            )
-            chunk.append((keypoint_ids(int(photo), features), features.codes))
-        index.add_with_ids(
-            np.concatenate([c for _, c in chunk]), np.concatenate([i for i, _ in chunk])
-        )
+    codes, keypoints = synthetic_keypoints(real, sources, rng)
+    local_started = time.process_time()
+    index = local(codes, keypoints)
+    local_cpu = time.process_time() - local_started
+    count = len(codes)
+    del codes, keypoints
     local_dir = folder / "local"
-    local_dir.mkdir()
+    local_dir.mkdir(exist_ok=True)
     faiss.write_index_binary(index, str(local_dir / "codes.faiss"))
     np.save(local_dir / "photos.npy", ids)
-    meta = {"extractor": extractor_name(), "photographs": total, "keypoints": int(index.ntotal)}
+    meta = {
+        "extractor": extractor_name(),
+        "photographs": total,
+        "keypoints": int(index.ntotal),
+        "layout": fi.LAYOUT,
+    }
     (local_dir / "meta.json").write_text(json.dumps(meta))
     del index
     sizes = [real.images[s].size for s in sources]
@@ -203,6 +210,8 @@ def build(real: Real, total: int, folder: Path, seed: int = 5) -> dict[str, obje
         "vectors": vectors,
         "table": table,
         "build_s": time.perf_counter() - started,
+        "build_cpu_s": time.process_time() - cpu,
+        "local_cpu_s": local_cpu,
         "keypoints": count,
         "local_bytes": sum(p.stat().st_size for p in local_dir.iterdir()),
     }

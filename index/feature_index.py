@@ -33,8 +33,18 @@ from index.local_features import ANGLE_STEPS, CODE_BYTES, SCALE_STEPS, LocalFeat
 from index.vectors import _fsync_write, stored_ids
 
 APPROXIMATE_FROM = 300_000
-TRAINING_SAMPLE = 200_000
-NPROBE = 16
+# The vocabulary (the inverted file's lists): about LIST_LENGTH keypoints a list, so a probed
+# list costs the same at any size and the vote grows with NPROBE, not with the collection.
+# So many lists (65,536 at 100,000 photographs) are assigned through an HNSW graph of their
+# centroids, not compared with each, and trained by binary k-means with the same graph.
+LIST_LENGTH = 512
+VOCABULARY_ITERATIONS = 4
+VOCABULARY_SAMPLE = 40  # training codes per list
+HNSW_NEIGHBOURS = 16
+NPROBE = 64
+# What the inverted file is: a change here (not in the keypoints) makes verify ask for a
+# rebuild, though an index of an older layout still answers correctly meanwhile.
+LAYOUT = "potbank-keypoint-lists-v2"
 # Neighbours per query keypoint, and the Hamming distance (of 256 bits) beyond which a
 # neighbour is no match at all (unrelated ORB descriptors sit near 128). A detail photographed
 # closer than its ware was (a sherd filling the frame: 1.5-2x the stored scale) repeats its
@@ -131,8 +141,8 @@ def _unpacked(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def ivf_lists(count: int) -> int:
-    """Inverted lists for ``count`` keypoints: about √n/2, a power of two."""
-    return int(2 ** round(math.log2(max(256, math.sqrt(count) / 2))))
+    """Inverted lists for ``count`` keypoints: about LIST_LENGTH each, a power of two."""
+    return int(2 ** round(math.log2(max(256, count / LIST_LENGTH))))
 
 
 class LocalFeatureIndex:
@@ -171,6 +181,16 @@ class LocalFeatureIndex:
         return dict(json.loads(path.read_text(encoding="utf-8")))
 
     @staticmethod
+    def outdated_layout(meta: Mapping[str, Any]) -> str | None:
+        """The layout of a stored inverted file built otherwise than this version builds it
+        (None when it is current, or exact search, which every layout keeps alike). The first
+        layout's meta.json named none."""
+        if not str(meta.get("kind", "exact")).startswith("ivf"):
+            return None
+        stored = str(meta.get("layout", "potbank-keypoint-lists-v1"))
+        return None if stored == LAYOUT else stored
+
+    @staticmethod
     def stamp(directory: Path | str) -> int:
         """Changes whenever the index in ``directory`` is saved (0 when there is none)."""
         path = Path(directory) / "meta.json"
@@ -198,6 +218,11 @@ class LocalFeatureIndex:
         inner = faiss.downcast_IndexBinary(self._index)
         if isinstance(inner, faiss.IndexBinaryIVF):
             inner.nprobe = min(self.nprobe, inner.nlist)
+            graph = faiss.downcast_IndexBinary(inner.quantizer)
+            if isinstance(graph, faiss.IndexBinaryHNSW):
+                # The graph must hold nprobe candidates to return them (an index of the first
+                # layout compares its few centroids exactly).
+                graph.hnsw.efSearch = max(inner.nprobe, 16)
 
     def add(self, features: Mapping[int, LocalFeatures]) -> None:
         """Index these photographs' features (by photograph id); one already held is replaced."""
@@ -213,7 +238,8 @@ class LocalFeatureIndex:
             self._photos.update(features.keys())
             inner = faiss.downcast_IndexBinary(self._index)
             if isinstance(inner, faiss.IndexBinaryIVF):
-                if ivf_lists(self.keypoint_count()) >= 4 * inner.nlist:
+                # Lists twice as long as LIST_LENGTH cost every query twice as much: retrain.
+                if ivf_lists(self.keypoint_count()) >= 2 * inner.nlist:
                     self.rebuild()
             elif self.keypoint_count() >= APPROXIMATE_FROM:
                 self.rebuild()
@@ -297,6 +323,7 @@ class LocalFeatureIndex:
                 "photographs": len(self._photos),
                 "keypoints": self.keypoint_count(),
                 "kind": self.kind,
+                "layout": LAYOUT,
             }
             _fsync_write(
                 self.directory / "meta.json",
@@ -317,20 +344,66 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 
 def build_binary_index(codes: np.ndarray, ids: np.ndarray, seed: int = 1234) -> Any:
     """A FAISS binary index holding ``codes`` under ``ids``: exact when small, an inverted
-    file trained on a sample of the codes when large."""
+    file over a vocabulary trained on the codes when large (see ``train_vocabulary``)."""
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     ids = np.ascontiguousarray(ids, dtype=np.int64)
-    bits = CODE_BYTES * 8
     if len(codes) < APPROXIMATE_FROM:
-        index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(bits))
+        index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(CODE_BYTES * 8))
     else:
-        lists = ivf_lists(len(codes))
-        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(bits), bits, lists)
-        index.cp.seed = seed
-        sample = np.random.default_rng(seed).choice(
-            len(codes), min(len(codes), TRAINING_SAMPLE), replace=False
-        )
-        index.train(codes[np.sort(sample)])
+        index = inverted_file(train_vocabulary(codes, ivf_lists(len(codes)), seed))
     if len(codes):
         index.add_with_ids(codes, ids)
     return index
+
+
+def inverted_file(centroids: np.ndarray) -> Any:
+    """An empty inverted file with one list per centroid, assigned through their HNSW graph."""
+    quantizer = centroid_graph(centroids)
+    index = faiss.IndexBinaryIVF(quantizer, CODE_BYTES * 8, len(centroids))
+    index.own_fields = True  # the graph lives as long as the index, in Python or not
+    quantizer.this.disown()
+    return index
+
+
+def centroid_graph(centroids: np.ndarray) -> Any:
+    graph = faiss.IndexBinaryHNSW(CODE_BYTES * 8, HNSW_NEIGHBOURS)
+    graph.add(np.ascontiguousarray(centroids, dtype=np.uint8))
+    return graph
+
+
+def train_vocabulary(
+    codes: np.ndarray, lists: int, seed: int = 1234, iterations: int = VOCABULARY_ITERATIONS
+) -> np.ndarray:
+    """``lists`` centroids for ``codes`` by binary k-means on a sample of VOCABULARY_SAMPLE codes
+    a list: start from distinct sampled codes, then each round assigns the sample to its
+    nearest centroid through the centroids' HNSW graph (comparing each code with 65,536
+    centroids would take hours at 100,000 photographs) and makes every centroid the majority
+    of its codes' bits; one left without codes starts again from another sampled code (so no
+    list is wasted while a crowded region shares one)."""
+    rng = np.random.default_rng(seed)
+    size = min(len(codes), lists * VOCABULARY_SAMPLE)
+    sample = np.ascontiguousarray(codes[np.sort(rng.choice(len(codes), size, replace=False))])
+    centroids = sample[rng.choice(len(sample), lists, replace=False)].copy()
+    for _ in range(iterations):
+        _, nearest = centroid_graph(centroids).search(sample, 1)
+        centroids, empty = _majorities(sample, nearest.ravel(), centroids)
+        centroids[empty] = sample[rng.choice(len(sample), len(empty), replace=False)]
+    return centroids
+
+
+def _majorities(
+    sample: np.ndarray, nearest: np.ndarray, centroids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each centroid's codes' majority bits (ties: 0), in slices to bound the unpacked bits;
+    and the centroids no code was nearest to (unchanged)."""
+    order = np.argsort(nearest, kind="stable")
+    lists, starts, sizes = np.unique(nearest[order], return_index=True, return_counts=True)
+    out = centroids.copy()
+    step = 4096
+    for first in range(0, len(lists), step):
+        last = min(first + step, len(lists))
+        rows = order[starts[first] : starts[last - 1] + sizes[last - 1]]
+        bits = np.unpackbits(sample[rows], axis=1)
+        ones = np.add.reduceat(bits, starts[first:last] - starts[first], axis=0, dtype=np.int32)
+        out[lists[first:last]] = np.packbits(ones * 2 > sizes[first:last, None], axis=1)
+    return out, np.setdiff1d(np.arange(len(centroids)), lists)

@@ -27,7 +27,7 @@ from archive.models import Photograph, PhotoView, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.embedders import ImageEmbedder
-from index.feature_index import FeatureIndexError, LocalFeatureIndex
+from index.feature_index import LAYOUT, FeatureIndexError, LocalFeatureIndex
 from index.generations import Generations
 from index.local_features import LocalFeatures
 from index.photo_description import (
@@ -245,6 +245,17 @@ class LocalFeatureSync:
                 (
                     f"the local-feature index holds {meta['extractor']} features but this version "
                     f"extracts {extractor_name()}: run 'potbank index rebuild'"
+                ),
+            )
+        layout = LocalFeatureIndex.outdated_layout(meta)
+        if layout is not None:
+            return (
+                [],
+                [],
+                (
+                    f"the local-feature index is an inverted file of {layout} but this version "
+                    f"builds {LAYOUT} (searches far fewer keypoints a query): "
+                    "run 'potbank index rebuild'"
                 ),
             )
         missing, stale = LocalFeatureIndex(self.directory, extractor_name()).verify(expected)

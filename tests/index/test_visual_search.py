@@ -125,3 +125,31 @@ def test_verify_reports_form_vectors_of_another_describer_and_rebuild_mends_them
         assert sync.verify(session).clean
     rebuilt = feature_dir(current_generation(settings).path) / "form.faiss.json"
     assert json.loads(rebuilt.read_text(encoding="utf-8"))["embedder"] == FormDescriptor.name
+
+
+def test_verify_reports_an_inverted_file_of_the_first_layout_and_rebuild_mends_it(
+    settings, session_factory, collection, monkeypatch
+):
+    """An inverted file built before the vocabulary layout (its meta.json names no layout) is
+    reported by verify, still searched meanwhile, and rebuilt in the current layout."""
+    from index import feature_index
+
+    monkeypatch.setattr(feature_index, "APPROXIMATE_FROM", 500)  # these photographs: an IVF
+    sync = IndexSync(settings)
+    with session_factory() as session:
+        sync.rebuild(session)
+        meta_path = feature_dir(current_generation(settings).path) / "meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        assert meta["kind"].startswith("ivf") and meta["layout"] == feature_index.LAYOUT
+        assert sync.verify(session).clean
+        del meta["layout"]
+        meta_path.write_text(json.dumps(meta), encoding="utf-8")
+        reason = sync.verify(session).kinds["local"].rebuild_reason
+        assert reason is not None and "potbank index rebuild" in reason
+        assert "potbank-keypoint-lists-v1" in reason and feature_index.LAYOUT in reason
+        page = SearchService(settings, session_factory).by_image(sherd_bytes(1, area=0.2))
+        assert page.hits[0].ware_id == collection["W-1"]
+        sync.rebuild(session)
+        assert sync.verify(session).clean
+    rebuilt = feature_dir(current_generation(settings).path) / "meta.json"
+    assert json.loads(rebuilt.read_text(encoding="utf-8"))["layout"] == feature_index.LAYOUT

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from functools import partial
 
+import faiss
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
@@ -143,6 +144,71 @@ def _features(
         (angles if angles is not None else np.arange(n) % ANGLE_STEPS).astype(np.uint8),
         (scales if scales is not None else 12 + np.arange(n) % 5).astype(np.uint8),
     )
+
+
+def _clusters(count: int, per: int, flip: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` random 256-bit centres and ``per`` codes around each (bits flipped with
+    probability ``flip``), the codes grouped by centre."""
+    rng = np.random.default_rng(seed)
+    centres = rng.integers(0, 256, (count, CODE_BYTES), dtype=np.uint8)
+    flips = np.packbits(rng.random((count * per, CODE_BYTES * 8)) < flip, axis=1)
+    return centres, np.repeat(centres, per, axis=0) ^ flips
+
+
+def _bits_apart(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.unpackbits(first ^ second, axis=-1).sum(axis=-1)
+
+
+def test_the_vocabulary_is_the_majority_of_each_cluster():
+    """Binary k-means through the HNSW graph: it starts from sampled codes (two codes of one
+    cluster are ~65 bits apart at a 15 % flip) and its rounds move the centroids onto the
+    clusters' centres (~38 bits from each code), so the codes lie far closer to their list's
+    centroid."""
+    centres, codes = _clusters(32, 60, 0.15, seed=1)
+
+    def error(vocabulary: np.ndarray) -> float:
+        return float(_bits_apart(codes[:, None, :], vocabulary[None, :, :]).min(axis=1).mean())
+
+    start = codes[np.random.default_rng(7).choice(len(codes), 32, replace=False)]
+    vocabulary = feature_index.train_vocabulary(codes, 32, iterations=4)
+    assert error(vocabulary) < 0.75 * error(start)
+    # Most centroids sit on a centre (a cluster no sampled code started in is shared with a
+    # neighbour, whose majority then lies between them: k-means' local optimum).
+    nearest = _bits_apart(vocabulary[:, None, :], centres[None, :, :]).min(axis=1)
+    assert np.mean(nearest <= 4) >= 0.8
+
+
+def test_a_large_index_is_a_vocabulary_of_short_lists_assigned_through_hnsw(tmp_path, monkeypatch):
+    """~LIST_LENGTH keypoints a list, the lists found through an HNSW graph of their
+    centroids (after reopening, memory-mapped, too), and the stored layout named in meta."""
+    monkeypatch.setattr(feature_index, "APPROXIMATE_FROM", 1000)
+    monkeypatch.setattr(feature_index, "LIST_LENGTH", 40)
+    _, codes = _clusters(256, 40, 0.1, seed=2)
+    photos = {
+        photo: _features(
+            np.zeros((256, 2), np.uint16) + photo, codes[photo * 256 : (photo + 1) * 256]
+        )
+        for photo in range(40)
+    }
+    index = LocalFeatureIndex(tmp_path, "orb-test", nprobe=8)
+    index.add(photos)
+    assert index.kind == "ivf256"  # 10,240 keypoints / 40
+    index.save()
+    meta = LocalFeatureIndex.stored_meta(tmp_path)
+    assert meta["layout"] == feature_index.LAYOUT
+    assert LocalFeatureIndex.outdated_layout(meta) is None
+    assert LocalFeatureIndex.outdated_layout({**meta, "layout": None}) is not None
+    assert LocalFeatureIndex.outdated_layout({"kind": "exact"}) is None
+    mapped = LocalFeatureIndex(tmp_path, "orb-test", nprobe=8, mmap=True)
+    inner = faiss.downcast_IndexBinary(mapped._index)
+    graph = faiss.downcast_IndexBinary(inner.quantizer)
+    assert isinstance(graph, faiss.IndexBinaryHNSW) and graph.hnsw.efSearch >= 8
+    # Every keypoint finds itself (distance 0) among its photograph's votes.
+    for photo in (0, 17, 39):
+        found = mapped.search(photos[photo], neighbours=1)
+        assert np.mean(found.photo == photo) > 0.95 and np.all(
+            found.distance[found.photo == photo] == 0
+        )
 
 
 def _correspondences(
