@@ -1,8 +1,8 @@
 """The local-feature vote's cost and quality with the first inverted-file layout (√n/2 lists
 of a flat quantizer, nprobe 16) and the vocabulary layout (``index.feature_index``: ~512
-keypoints a list, HNSW-assigned), on one synthetic collection (bench_visual_speed's) in one
-run: query thread CPU of the vote alone and of the whole search after describing (p50/p95),
-top-5 of the 89 phone details, and the CPU to build each index.
+keypoints a list, HNSW-assigned), each at every size asked, on one synthetic collection
+(bench_visual_speed's) in one run: query thread CPU of the vote alone and of the whole search
+after describing (p50/p95), top-5 of the 89 phone details, and the CPU to build each index.
 
     python bench/bench_feature_layout.py --sizes 10000 20000 [--nprobe 32 64 128]
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import random
 import sys
 import tempfile
@@ -40,19 +39,23 @@ from index.photo_description import (  # noqa: E402
 from index.visual_search import Query, VisualSearch  # noqa: E402
 
 
-def first_layout(codes: np.ndarray, ids: np.ndarray, seed: int = 1234):
-    """The index as built until 1 December 2026: √n/2 lists (a power of two) whose centroids
-    are compared with every code, trained by FAISS's k-means on 200,000 codes."""
-    bits = 256
-    if len(codes) < fi.APPROXIMATE_FROM:
+def first_layout(codes: np.ndarray, ids: np.ndarray):
+    """The index as the first layout builds it (√n/2 lists compared with every keypoint)."""
+    return _built_as(codes, ids, vocabulary_from=2**62)
+
+
+def vocabulary_layout(codes: np.ndarray, ids: np.ndarray):
+    """The index as the vocabulary layout builds it, whatever the size."""
+    return _built_as(codes, ids, vocabulary_from=0)
+
+
+def _built_as(codes: np.ndarray, ids: np.ndarray, vocabulary_from: int):
+    kept = fi.VOCABULARY_FROM
+    fi.VOCABULARY_FROM = vocabulary_from
+    try:
         return fi.build_binary_index(codes, ids)
-    lists = int(2 ** round(math.log2(max(256, math.sqrt(len(codes)) / 2))))
-    index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(bits), bits, lists)
-    index.cp.seed = seed
-    sample = np.random.default_rng(seed).choice(len(codes), min(len(codes), 200_000), False)
-    index.train(codes[np.sort(sample)])
-    index.add_with_ids(codes, ids)
-    return index
+    finally:
+        fi.VOCABULARY_FROM = kept
 
 
 def described(queries: list[tuple[int, bytes]]) -> list[tuple[int, Query]]:
@@ -132,7 +135,7 @@ def main() -> int:
     for size in args.sizes:
         for label, local, probes in (
             ("first", first_layout, [args.first_nprobe]),
-            ("vocabulary", fi.build_binary_index, args.nprobe),
+            ("vocabulary", vocabulary_layout, args.nprobe),
         ):
             if label not in args.layouts:
                 continue

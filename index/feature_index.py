@@ -33,17 +33,27 @@ from index.local_features import ANGLE_STEPS, CODE_BYTES, SCALE_STEPS, LocalFeat
 from index.vectors import _fsync_write, stored_ids
 
 APPROXIMATE_FROM = 300_000
-# The vocabulary (the inverted file's lists): about LIST_LENGTH keypoints a list, so a probed
-# list costs the same at any size and the vote grows with NPROBE, not with the collection.
-# So many lists (65,536 at 100,000 photographs) are assigned through an HNSW graph of their
-# centroids, not compared with each, and trained by binary k-means with the same graph.
+# The first inverted-file layout: √n/2 lists (1,024 at 20,000 photographs) whose centroids are
+# each compared with a query keypoint, trained by FAISS's k-means; a keypoint probes 16 lists,
+# so the codes it is compared with grow with √n (~94 million distances a query at 100,000).
+TRAINING_SAMPLE = 200_000
+FLAT_NPROBE = 16
+# From VOCABULARY_FROM keypoints (20,000 photographs), the vocabulary layout: about LIST_LENGTH
+# keypoints a list, so a probed list costs the same at any size and the vote grows with NPROBE,
+# not with the collection. So many lists (65,536 at 100,000 photographs) are assigned through
+# an HNSW graph of their centroids, not compared with each, and trained by binary k-means with
+# the same graph. Below it the first layout is cheaper for the same top-5 (measured: see
+# docs/visual_search.md), above it far cheaper.
+VOCABULARY_FROM = 8_000_000
 LIST_LENGTH = 512
 VOCABULARY_ITERATIONS = 4
 VOCABULARY_SAMPLE = 40  # training codes per list
 HNSW_NEIGHBOURS = 16
-NPROBE = 64
-# What the inverted file is: a change here (not in the keypoints) makes verify ask for a
-# rebuild, though an index of an older layout still answers correctly meanwhile.
+NPROBE = 32
+# What the inverted file is, in meta.json: an index of another layout than its size calls for
+# makes verify ask for a rebuild (it still answers correctly meanwhile). The first layout's
+# meta.json named none.
+FIRST_LAYOUT = "potbank-keypoint-lists-v1"
 LAYOUT = "potbank-keypoint-lists-v2"
 # Neighbours per query keypoint, and the Hamming distance (of 256 bits) beyond which a
 # neighbour is no match at all (unrelated ORB descriptors sit near 128). A detail photographed
@@ -140,8 +150,16 @@ def _unpacked(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return positions, (ids >> _SHAPE_BITS) & shape, ids & shape
 
 
+def layout_for(count: int) -> str:
+    """The inverted-file layout for ``count`` keypoints."""
+    return LAYOUT if count >= VOCABULARY_FROM else FIRST_LAYOUT
+
+
 def ivf_lists(count: int) -> int:
-    """Inverted lists for ``count`` keypoints: about LIST_LENGTH each, a power of two."""
+    """Inverted lists for ``count`` keypoints, a power of two: about √n/2 in the first layout,
+    about LIST_LENGTH keypoints each in the vocabulary layout."""
+    if layout_for(count) == FIRST_LAYOUT:
+        return int(2 ** round(math.log2(max(256, math.sqrt(count) / 2))))
     return int(2 ** round(math.log2(max(256, count / LIST_LENGTH))))
 
 
@@ -149,7 +167,12 @@ class LocalFeatureIndex:
     """Photographs' keypoints, searchable by descriptor; see the module docstring."""
 
     def __init__(
-        self, directory: Path | str, extractor: str, *, nprobe: int = NPROBE, mmap: bool = False
+        self,
+        directory: Path | str,
+        extractor: str,
+        *,
+        nprobe: int | None = None,
+        mmap: bool = False,
     ) -> None:
         """Open the index in ``directory`` for features of ``extractor`` (its name), or an empty
         one if there is none. ``mmap`` maps the keypoints instead of reading them into memory."""
@@ -180,15 +203,24 @@ class LocalFeatureIndex:
             return None
         return dict(json.loads(path.read_text(encoding="utf-8")))
 
+    @property
+    def layout(self) -> str:
+        """The inverted-file layout of the index (exact search counts as the first)."""
+        inner = faiss.downcast_IndexBinary(self._index)
+        if isinstance(inner, faiss.IndexBinaryIVF) and isinstance(
+            faiss.downcast_IndexBinary(inner.quantizer), faiss.IndexBinaryHNSW
+        ):
+            return LAYOUT
+        return FIRST_LAYOUT
+
     @staticmethod
     def outdated_layout(meta: Mapping[str, Any]) -> str | None:
-        """The layout of a stored inverted file built otherwise than this version builds it
-        (None when it is current, or exact search, which every layout keeps alike). The first
-        layout's meta.json named none."""
+        """The layout of a stored inverted file other than the one its size calls for (None
+        when it is that one, or exact search, which every layout keeps alike)."""
         if not str(meta.get("kind", "exact")).startswith("ivf"):
             return None
-        stored = str(meta.get("layout", "potbank-keypoint-lists-v1"))
-        return None if stored == LAYOUT else stored
+        stored = str(meta.get("layout", FIRST_LAYOUT))
+        return None if stored == layout_for(int(meta.get("keypoints", 0))) else stored
 
     @staticmethod
     def stamp(directory: Path | str) -> int:
@@ -217,11 +249,12 @@ class LocalFeatureIndex:
     def _apply_nprobe(self) -> None:
         inner = faiss.downcast_IndexBinary(self._index)
         if isinstance(inner, faiss.IndexBinaryIVF):
-            inner.nprobe = min(self.nprobe, inner.nlist)
             graph = faiss.downcast_IndexBinary(inner.quantizer)
-            if isinstance(graph, faiss.IndexBinaryHNSW):
-                # The graph must hold nprobe candidates to return them (an index of the first
-                # layout compares its few centroids exactly).
+            vocabulary = isinstance(graph, faiss.IndexBinaryHNSW)
+            default = NPROBE if vocabulary else FLAT_NPROBE
+            inner.nprobe = min(self.nprobe or default, inner.nlist)
+            if vocabulary:
+                # The graph must hold nprobe candidates to return them.
                 graph.hnsw.efSearch = max(inner.nprobe, 16)
 
     def add(self, features: Mapping[int, LocalFeatures]) -> None:
@@ -238,8 +271,10 @@ class LocalFeatureIndex:
             self._photos.update(features.keys())
             inner = faiss.downcast_IndexBinary(self._index)
             if isinstance(inner, faiss.IndexBinaryIVF):
-                # Lists twice as long as LIST_LENGTH cost every query twice as much: retrain.
-                if ivf_lists(self.keypoint_count()) >= 2 * inner.nlist:
+                # Lists twice as long as they were built cost every query twice as much, and
+                # from VOCABULARY_FROM the layout changes: retrain.
+                count = self.keypoint_count()
+                if ivf_lists(count) >= 2 * inner.nlist or layout_for(count) != self.layout:
                     self.rebuild()
             elif self.keypoint_count() >= APPROXIMATE_FROM:
                 self.rebuild()
@@ -323,7 +358,7 @@ class LocalFeatureIndex:
                 "photographs": len(self._photos),
                 "keypoints": self.keypoint_count(),
                 "kind": self.kind,
-                "layout": LAYOUT,
+                "layout": self.layout,
             }
             _fsync_write(
                 self.directory / "meta.json",
@@ -344,11 +379,19 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 
 def build_binary_index(codes: np.ndarray, ids: np.ndarray, seed: int = 1234) -> Any:
     """A FAISS binary index holding ``codes`` under ``ids``: exact when small, an inverted
-    file over a vocabulary trained on the codes when large (see ``train_vocabulary``)."""
+    file trained on the codes when large, in the layout its size calls for (``layout_for``)."""
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     ids = np.ascontiguousarray(ids, dtype=np.int64)
+    bits = CODE_BYTES * 8
     if len(codes) < APPROXIMATE_FROM:
-        index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(CODE_BYTES * 8))
+        index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(bits))
+    elif layout_for(len(codes)) == FIRST_LAYOUT:
+        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(bits), bits, ivf_lists(len(codes)))
+        index.cp.seed = seed
+        sample = np.random.default_rng(seed).choice(
+            len(codes), min(len(codes), TRAINING_SAMPLE), replace=False
+        )
+        index.train(codes[np.sort(sample)])
     else:
         index = inverted_file(train_vocabulary(codes, ivf_lists(len(codes)), seed))
     if len(codes):

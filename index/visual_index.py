@@ -27,7 +27,7 @@ from archive.models import Photograph, PhotoView, Ware
 from archive.settings import Settings
 from archive.store import ImageStore
 from index.embedders import ImageEmbedder
-from index.feature_index import LAYOUT, FeatureIndexError, LocalFeatureIndex
+from index.feature_index import FeatureIndexError, LocalFeatureIndex, layout_for
 from index.generations import Generations
 from index.local_features import LocalFeatures
 from index.photo_description import (
@@ -254,7 +254,7 @@ class LocalFeatureSync:
                 [],
                 (
                     f"the local-feature index is an inverted file of {layout} but this version "
-                    f"builds {LAYOUT} (searches far fewer keypoints a query): "
+                    f"builds {layout_for(int(meta.get('keypoints', 0)))} for its size: "
                     "run 'potbank index rebuild'"
                 ),
             )

@@ -134,7 +134,9 @@ def test_verify_reports_an_inverted_file_of_the_first_layout_and_rebuild_mends_i
     reported by verify, still searched meanwhile, and rebuilt in the current layout."""
     from index import feature_index
 
-    monkeypatch.setattr(feature_index, "APPROXIMATE_FROM", 500)  # these photographs: an IVF
+    # These photographs' keypoints: an inverted file, of the vocabulary layout.
+    monkeypatch.setattr(feature_index, "APPROXIMATE_FROM", 500)
+    monkeypatch.setattr(feature_index, "VOCABULARY_FROM", 500)
     sync = IndexSync(settings)
     with session_factory() as session:
         sync.rebuild(session)

@@ -182,6 +182,7 @@ def test_a_large_index_is_a_vocabulary_of_short_lists_assigned_through_hnsw(tmp_
     """~LIST_LENGTH keypoints a list, the lists found through an HNSW graph of their
     centroids (after reopening, memory-mapped, too), and the stored layout named in meta."""
     monkeypatch.setattr(feature_index, "APPROXIMATE_FROM", 1000)
+    monkeypatch.setattr(feature_index, "VOCABULARY_FROM", 5000)
     monkeypatch.setattr(feature_index, "LIST_LENGTH", 40)
     _, codes = _clusters(256, 40, 0.1, seed=2)
     photos = {
@@ -191,13 +192,18 @@ def test_a_large_index_is_a_vocabulary_of_short_lists_assigned_through_hnsw(tmp_
         for photo in range(40)
     }
     index = LocalFeatureIndex(tmp_path, "orb-test", nprobe=8)
+    index.add({photo: photos[photo] for photo in range(10)})  # 2,560 keypoints
+    assert index.layout == feature_index.FIRST_LAYOUT and index.kind.startswith("ivf")
     index.add(photos)
+    assert index.layout == feature_index.LAYOUT
     assert index.kind == "ivf256"  # 10,240 keypoints / 40
     index.save()
     meta = LocalFeatureIndex.stored_meta(tmp_path)
     assert meta["layout"] == feature_index.LAYOUT
     assert LocalFeatureIndex.outdated_layout(meta) is None
-    assert LocalFeatureIndex.outdated_layout({**meta, "layout": None}) is not None
+    first = {key: value for key, value in meta.items() if key != "layout"}
+    assert LocalFeatureIndex.outdated_layout(first) == feature_index.FIRST_LAYOUT
+    assert LocalFeatureIndex.outdated_layout({**first, "keypoints": 4000}) is None
     assert LocalFeatureIndex.outdated_layout({"kind": "exact"}) is None
     mapped = LocalFeatureIndex(tmp_path, "orb-test", nprobe=8, mmap=True)
     inner = faiss.downcast_IndexBinary(mapped._index)
