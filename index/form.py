@@ -18,7 +18,10 @@ not have (their silhouette was the frame).
   along the height that the object fills, a vase's neck and shoulder, a bowl's foot) and the log
   Hu moments of the mask (OpenCV);
 - outline: magnitudes of the contour's first Fourier descriptors (scale, rotation and start point
-  removed);
+  removed), and the outline's width profile read from edges alone (the span between the
+  outermost Canny edges of each of 16 rows along the height, over the widest): it needs no
+  silhouette, so it speaks for the neck, shoulder and foot of the close-ups that touch the frame
+  (GrabCut finds the object in 15 of the 89 shared photographs; the rest fall back to the frame);
 - edge geometry, which speaks for the form even when the object fills the frame (most close-ups
   have no ground to segment from): how the gradients align with the radius from the centre (a
   dish seen from above is concentric rings; a vase's edges are vertical and horizontal) and the
@@ -52,12 +55,17 @@ _MIN_SILHOUETTE = 0.04
 _SEED = 20261130
 _EPS = 1e-6
 _PROFILE_ROWS = 16
+# The side (px) at which the outline's edges are found: at 64, 96, 128 and 160 px the outline
+# profile gave 0.279, 0.285, 0.299 and 0.283 of the 5 nearest of the same type, fused
+# (bench/eval_visual.py, "similar form"; docs/visual_search.md).
+OUTLINE_SIDE = 128
 _FOURIER = 12
 # Weights of the unit-length blocks, measured with bench/eval_visual.py ("similar form"): the
 # aspect carries most (close-ups leave little silhouette to see; a vase is framed tall).
 _WEIGHTS = {
     "aspect": 1.5,
     "profile": 0.3,
+    "outline": 1.0,
     "hu": 0.5,
     "fourier": 0.3,
     "radial": 0.3,
@@ -76,6 +84,27 @@ def _profile(mask: np.ndarray) -> np.ndarray:
     widths = box.sum(axis=1)
     bands = cv2.resize(widths[:, None], (1, _PROFILE_ROWS), interpolation=cv2.INTER_AREA).ravel()
     return bands / (bands.max() + _EPS)
+
+
+def _outline_profile(grey: np.ndarray) -> np.ndarray:
+    """The span between the outermost edges of each of _PROFILE_ROWS bands along the height, over
+    the widest, centred: a ware's width profile read from its outline (uint8 grey picture)."""
+    h, w = grey.shape
+    scale = OUTLINE_SIDE / max(h, w)
+    small = cv2.resize(
+        grey, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.GaussianBlur(small, (0, 0), 1.0)
+    # Thresholds from the picture's median grey, so a dark museum ground and a pale catalogue
+    # plate give comparable edges.
+    median = float(np.median(small))
+    edges = cv2.Canny(small, int(max(0, 0.66 * median)), int(min(255, 1.33 * median))) > 0
+    spans = []
+    for band in np.array_split(edges, _PROFILE_ROWS, axis=0):
+        columns = np.flatnonzero(band.any(axis=0))
+        spans.append((columns[-1] - columns[0]) / edges.shape[1] if len(columns) > 1 else 0.0)
+    profile = np.array(spans) / (max(spans) + _EPS)
+    return profile - profile.mean()
 
 
 def _fourier(mask: np.ndarray) -> np.ndarray:
@@ -164,12 +193,14 @@ def form_blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
     aspect_block = np.exp(-((aspect - centres) ** 2) / (2 * 0.25**2))
     hu = cv2.HuMoments(cv2.moments(mask, binaryImage=True)).ravel()[:4]
     hu = -np.sign(hu) * np.log10(np.abs(hu) + 1e-12) / 10
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    grey_u8 = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    grey = grey_u8.astype(np.float32) / 255
     box_grey = cv2.resize(grey[y : y + h, x : x + w], (96, 96), interpolation=cv2.INTER_AREA)
     radial, edges = _edge_geometry(box_grey)
     blocks = {
         "aspect": aspect_block,
         "profile": _profile(mask) - 0.5,
+        "outline": _outline_profile(grey_u8),
         "hu": hu - hu.mean(),
         "fourier": _fourier(mask),
         "radial": radial - 1 / 6,
@@ -186,7 +217,7 @@ def form_vector(rgb: np.ndarray) -> np.ndarray:
 class FormDescriptor:
     """The form vector with an embedder's interface (no weights, portable)."""
 
-    name = "potbank-form-v2"
+    name = "potbank-form-v3"
     derivative = "thumb"
     min_side = 0
     portable = True
