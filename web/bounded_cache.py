@@ -40,20 +40,24 @@ def touch(path: Path) -> bool:
 
 def store(path: Path, data: bytes, bounds: CacheBounds) -> None:
     """Write ``data`` to ``path`` (atomically) in its bounded folder, then prune the folder."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data)
     else:
         touch(path)
-    prune(folder, bounds, keep=path)
+    prune(path.parent, bounds, keep=path)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename: readers never see a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def prune(

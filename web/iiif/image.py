@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -342,16 +340,3 @@ def variation_path(folder: Path, sha256: str, request: ImageRequest) -> Path:
     As in ``cache_path``, only the verified digest and the canonical numbers name the file.
     """
     return folder / f"{sha256}_{request.cache_name()}"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename: readers never see a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

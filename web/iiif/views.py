@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from archive.catalogue import get_ware
 from archive.imaging import Rendition
 from archive.models import Collection, Institution, Photograph, Ware, WareMaker, WareStatus
-from web.bounded_cache import CacheBounds, store, touch
+from web.bounded_cache import CacheBounds, store, touch, write_atomically
 from web.cors import allow_cross_origin
 from web.iiif import image as iiif_image
 from web.iiif.presentation import (
@@ -184,7 +184,7 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
         cache_root = app_state().settings.home / "iiif-cache"
         cached = iiif_image.cache_path(cache_root, photo.image_key, parsed)
         if not cached.is_file():
-            iiif_image.write_atomically(cached, _render(photo, parsed))
+            write_atomically(cached, _render(photo, parsed))
         response = send_file(cached, mimetype=parsed.media_type, etag=etag, conditional=True)
     elif request.if_none_match.contains(etag):
         response = Response(status=304)
