@@ -88,9 +88,12 @@ def test_bad_search_parameters_are_400_json(client: FlaskClient, query: str, mes
 def test_image_search_takes_a_multipart_photograph_without_csrf(
     client: FlaskClient, catalogue: Catalogue
 ) -> None:
+    # The vase's own photograph, as a visitor's JPEG. (Another seed's drawing shares the
+    # fixtures' ellipses, which the keypoint shapes do not always tell apart from the teapot's.)
+    vase = make_image_bytes((600, 400), (30, 60, 150), seed=1, quality=60)
     response = client.post(
         "/api/v1/search/image",
-        data={"image": (io.BytesIO(make_image_bytes()), "pot.jpg")},
+        data={"image": (io.BytesIO(vase), "pot.jpg")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
