@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +32,31 @@ ROWS = 256  # four batches of 64 photographed rows
 def photographed_collection(folder: Path) -> Path:
     images = folder / "images"
     images.mkdir(parents=True)
+    for number in range(ROWS):
+        image = distinct_image_bytes((480, 360), seed=number)
+        (images / f"ware-{number}.jpg").write_bytes(image)
+    return _wares_csv(
+        folder,
+        (
+            {
+                "accession_number": f"K-{number:04d}",
+                "title_en": f"Kill test ware {number}",
+                "makers": f"Potter {number % 7} (manufacturer)",
+                "date_text": f"{1700 + number}",
+                "images": f"ware-{number}.jpg",
+            }
+            for number in range(ROWS)
+        ),
+    )
+
+
+def _wares_csv(folder: Path, rows: Iterable[dict[str, str]]) -> Path:
+    """``folder/wares.csv`` in the native template, with ``rows``."""
     path = folder / "wares.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=TEMPLATE_COLUMNS)
         writer.writeheader()
-        for number in range(ROWS):
-            name = f"ware-{number}.jpg"
-            (images / name).write_bytes(distinct_image_bytes((480, 360), seed=number))
-            writer.writerow(
-                {
-                    "accession_number": f"K-{number:04d}",
-                    "title_en": f"Kill test ware {number}",
-                    "makers": f"Potter {number % 7} (manufacturer)",
-                    "date_text": f"{1700 + number}",
-                    "images": name,
-                }
-            )
+        writer.writerows(rows)
     return path
 
 
@@ -149,20 +159,18 @@ META_ROWS = 5000  # set-based batches of 2,000 rows; the keyword index is writte
 
 def metadata_collection(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    path = folder / "wares.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=TEMPLATE_COLUMNS)
-        writer.writeheader()
-        for number in range(META_ROWS):
-            writer.writerow(
-                {
-                    "accession_number": f"M-{number:05d}",
-                    "title_en": f"Metadata ware {number}",
-                    "makers": f"Potter {number % 11} (manufacturer)",
-                    "date_text": f"{1700 + number % 300}",
-                }
-            )
-    return path
+    return _wares_csv(
+        folder,
+        (
+            {
+                "accession_number": f"M-{number:05d}",
+                "title_en": f"Metadata ware {number}",
+                "makers": f"Potter {number % 11} (manufacturer)",
+                "date_text": f"{1700 + number % 300}",
+            }
+            for number in range(META_ROWS)
+        ),
+    )
 
 
 def _processes_naming(path: Path) -> list[str]:
