@@ -198,6 +198,9 @@ class JobLease:
         self._progress: dict[str, int] = {}
         self._progress_lock = threading.Lock()
         self._progress_written = 0.0
+        # What the job did, set by its body: written with "finished" in one update, so that no
+        # reader sees a finished job without its summary.
+        self.summary: str | None = None
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -327,8 +330,9 @@ def leased_job(
 
 @contextmanager
 def run_lease(lease: JobLease) -> Iterator[JobLease]:
-    """Heartbeat ``lease`` while the body runs, then finish it: ``finished``, or ``failed`` with
-    a plain message if the body raised (a ``JobFailed``'s own words, else a generic one)."""
+    """Heartbeat ``lease`` while the body runs, then finish it: ``finished`` (with the
+    ``lease.summary`` the body set), or ``failed`` with a plain message if the body raised (a
+    ``JobFailed``'s own words, else a generic one)."""
     lease.start()
     try:
         yield lease
@@ -338,18 +342,11 @@ def run_lease(lease: JobLease) -> Iterator[JobLease]:
     except BaseException as error:
         lease.finish("failed", str(error) if isinstance(error, JobFailed) else UNEXPECTED_REASON)
         raise
-    lease.finish("finished")
+    lease.finish("finished", lease.summary)
 
 
 class JobFailed(RuntimeError):
     """A job's failure whose words are fit to show (no path, no SQL, no trace)."""
-
-
-def record_outcome(factory: sessionmaker[Session], job_id: int, message: str) -> None:
-    """Note what a job did (its summary), shown beside its status."""
-    with factory() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(message=message))
-        session.commit()
 
 
 def work_folder(settings: Settings, job_id: int) -> Path:

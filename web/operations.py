@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.jobs import Job, JobFailed, JobLease, begin_job, record_outcome, run_lease
+from archive.jobs import Job, JobFailed, JobLease, begin_job, run_lease
 from archive.settings import Settings
 from web.job_threads import JobThreads
 
@@ -139,7 +139,7 @@ def run(
             result = _rebuild(settings, factory, progress)
         else:
             result = _harvest(settings, factory, lease.job_id, operation, progress)
-    record_outcome(factory, lease.job_id, result.summary)
+        lease.summary = result.summary
     return result
 
 

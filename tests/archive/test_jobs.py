@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from archive.jobs import (
     INTERRUPTED_REASON,
@@ -123,6 +123,28 @@ def test_progress_and_the_final_state_are_recorded(session_factory):
     with session_factory() as session:
         job = session.get(Job, lease.job_id)
         assert (job.status, job.done, job.total, job.lease_expires_ms) == ("finished", 10, 10, 0)
+
+
+def test_a_finished_job_is_never_seen_without_its_summary(session_factory):
+    # A page polling the job must not catch it "finished" between two writes, the status and
+    # then the summary: both go in one statement.
+    engine = session_factory.kw["bind"]
+    finishing = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("UPDATE JOB ") and "finished" in str(parameters):
+            finishing.append(str(parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with leased_job(session_factory, "rebuild", "s") as lease:
+            lease.summary = "Rebuilt: 3 wares"
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert finishing and all("Rebuilt: 3 wares" in statement for statement in finishing)
+    with session_factory() as session:
+        job = session.get(Job, lease.job_id)
+        assert (job.status, job.message) == ("finished", "Rebuilt: 3 wares")
 
 
 def test_work_folders_go_unless_their_job_runs(settings, session_factory):
