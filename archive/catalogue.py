@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, joinedload, object_session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, object_session, selectinload
 
 from archive.db import in_chunks
 from archive.models import (
@@ -541,8 +541,10 @@ def attach_photograph(
 # What a ware's page and a result card show, in three statements: the wares with their
 # institution and collection (one of each, joined into the wares' own query), their makers with
 # each maker joined in, and their photographs. Loading each relation by a query of its own took
-# six round trips, each costing the server process CPU on PostgreSQL.
+# six round trips, each costing the server process CPU on PostgreSQL. The source record (the
+# row as it came, JSON) is shown nowhere a ware is displayed: it is loaded only if asked for.
 _WARE_WITH_RELATIONS = (
+    defer(Ware.source_record),
     selectinload(Ware.makers).joinedload(WareMaker.maker),
     selectinload(Ware.photographs),
     joinedload(Ware.institution),
