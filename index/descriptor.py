@@ -96,15 +96,20 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     delta = value - low
     sat = np.where(value > _EPS, delta / (value + _EPS), 0.0)
     safe = np.where(delta > _EPS, delta, 1.0)
+    # Where red is the largest, |g - b| <= delta, so (g - b) / safe lies in [-1, 1]: "% 6.0"
+    # only adds 6 to a negative one, and the hue lies in [0, 1], so "% 1.0" only turns 1 into
+    # 0 and -0 into 0 (the "+ 0.0"). numpy's floating-point remainder is slow; these give the
+    # same float32 values.
+    reds = (g - b) / safe
     hue = (
         np.where(
             value == r,
-            ((g - b) / safe) % 6.0,
+            np.where(reds < 0, reds + 6.0, reds),
             np.where(value == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0),
         )
         / 6.0
     )
-    return hue % 1.0, sat, value
+    return np.where(hue >= 1.0, hue - 1.0, hue) + 0.0, sat, value
 
 
 def _soft_bins(
@@ -263,8 +268,8 @@ def _shape(rgb: np.ndarray, ring: np.ndarray) -> np.ndarray:
     eig = np.sort(np.linalg.eigvalsh(cov))
     elongation = float(np.sqrt(eig[0] / (eig[1] + _EPS)))
     profile = [
-        float((foreground * mask).sum() / (area + _EPS))
-        for mask, area in _ring_weights(*ring.shape)
+        float((foreground * mask).sum() / (pixels + _EPS))
+        for mask, pixels in _ring_weights(*ring.shape)
     ]
     return np.array([area, elongation, *profile], dtype=np.float64)
 

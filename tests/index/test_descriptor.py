@@ -105,3 +105,55 @@ def test_lbp_codes_count_brighter_neighbours_of_uniform_patterns_and_9_for_the_r
     faint = flat.copy()
     faint[:, 3:] = 0.525
     assert lbp_codes(faint)[1, 1] == 3 and lbp_codes(faint, 0.03)[1, 1] == 0
+
+
+def test_lbp_codes_agree_with_the_definition_on_a_noisy_picture() -> None:
+    # The codes are counted neighbour by neighbour in uint8 (for speed): they must still be
+    # the definition's, computed here the plain way, and int64 as the histograms expect.
+    grey = np.random.default_rng(3).random((40, 33)).astype(np.float32)
+    codes = lbp_codes(grey, 0.03)
+    offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
+    assert codes.dtype == np.int64 and codes.shape == (38, 31)
+    for y in range(1, 39):
+        for x in range(1, 32):
+            bits = [int(grey[y + dy, x + dx] >= grey[y, x] + 0.03) for dy, dx in offsets]
+            changes = sum(bits[k] != bits[(k + 1) % 8] for k in range(8))
+            assert codes[y - 1, x - 1] == (sum(bits) if changes <= 2 else 9)
+
+
+def test_ring_histograms_are_the_sums_of_each_ring_alone() -> None:
+    # All rings in one pass, pixels outside every ring (group -1) counted nowhere: the same
+    # sums, in the same order, as one histogram a ring with only its own pixels.
+    from index.descriptor import _ring_hists, _soft_hist
+
+    rng = np.random.default_rng(5)
+    values = rng.random((30, 20)).astype(np.float32)
+    weights = rng.random((30, 20)).astype(np.float32)
+    groups = rng.integers(-1, 3, (30, 20))
+    for circular in (True, False):
+        together = _ring_hists(values, 8, weights, groups, circular, count=3)
+        for ring in range(3):
+            inside = groups == ring
+            alone = _soft_hist(values[inside], 8, weights[inside], circular)
+            assert np.array_equal(together[ring], alone)
+
+
+def test_hue_saturation_and_value_are_hsv() -> None:
+    # _hsv avoids numpy's slow floating-point remainder: its hues must still be HSV's,
+    # within [0, 1), also for greys (no hue) and for colours that tie on their largest channel.
+    import colorsys
+
+    from index.descriptor import _hsv
+
+    rng = np.random.default_rng(7)
+    rgb = rng.random((20, 20, 3)).astype(np.float32)
+    rgb[0] = 0.5  # greys
+    rgb[1, :, 0] = rgb[1, :, 1]  # red and green tie
+    rgb[2, :, 1] = rgb[2, :, 2] = 0.9  # green and blue tie
+    hue, sat, value = _hsv(rgb)
+    assert hue.dtype == np.float32 and (hue >= 0).all() and (hue < 1).all()
+    pixels = zip(rgb.reshape(-1, 3), hue.ravel(), sat.ravel(), value.ravel(), strict=True)
+    for pixel, h, s, v in pixels:
+        want = colorsys.rgb_to_hsv(*pixel.astype(np.float64))
+        turn = abs(h - want[0])
+        assert min(turn, 1 - turn) < 1e-5 and abs(s - want[1]) < 1e-5 and v == want[2]
