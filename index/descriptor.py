@@ -197,7 +197,12 @@ def _gradients(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gx = np.zeros_like(grey)
     gy[1:-1] = grey[2:] - grey[:-2]
     gx[:, 1:-1] = grey[:, 2:] - grey[:, :-2]
-    return np.hypot(gx, gy), np.arctan2(gy, gx) % np.pi
+    # arctan2 lies in [-pi, pi] (pi rounded to float32): "% pi" adds pi to a negative angle,
+    # takes pi to 0 and -0 to 0 (the "+ 0.0"); numpy's floating-point remainder is slow.
+    angle = np.arctan2(gy, gx)
+    half_turn = np.float32(np.pi)
+    angle = np.where(angle < 0, angle + half_turn, np.where(angle >= half_turn, 0.0, angle))
+    return np.hypot(gx, gy), angle + 0.0
 
 
 def lbp_codes(grey: np.ndarray, threshold: float = 0.02) -> np.ndarray:

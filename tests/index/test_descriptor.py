@@ -157,3 +157,19 @@ def test_hue_saturation_and_value_are_hsv() -> None:
         want = colorsys.rgb_to_hsv(*pixel.astype(np.float64))
         turn = abs(h - want[0])
         assert min(turn, 1 - turn) < 1e-5 and abs(s - want[1]) < 1e-5 and v == want[2]
+
+
+def test_gradient_orientations_are_unsigned_in_0_to_pi() -> None:
+    # Without numpy's remainder, the orientations must still be arctan2's folded into [0, pi),
+    # bit for bit: a step down to the right points at pi (folded to 0), as one up does.
+    from index.descriptor import _gradients
+
+    grey = np.zeros((6, 6), dtype=np.float32)
+    grey[:, :3] = 1.0
+    grey[4:, :] = np.random.default_rng(1).random((2, 6)).astype(np.float32)
+    magnitude, angle = _gradients(grey)
+    gy, gx = np.zeros_like(grey), np.zeros_like(grey)
+    gy[1:-1], gx[:, 1:-1] = grey[2:] - grey[:-2], grey[:, 2:] - grey[:, :-2]
+    assert np.array_equal(angle, np.arctan2(gy, gx) % np.pi)
+    assert angle.dtype == np.float32 and (angle >= 0).all() and (angle < np.pi).all()
+    assert angle[2, 2] == 0.0 and magnitude[2, 2] == 1.0
