@@ -123,8 +123,12 @@ def _soft_bins(
     left = left.astype(np.int64)
     right = left + 1
     if circular:
-        left = left % bins
-        # (left + 1) % bins without a second integer division (slow in numpy).
+        # numpy's integer division is slow: values in [0, 1] (all of ours) put ``left`` in
+        # [-1, bins], where "% bins" is a comparison, and so is "(left + 1) % bins" after it.
+        if left.size and -bins <= left.min() and left.max() < 2 * bins:
+            left = np.where(left < 0, left + bins, np.where(left >= bins, left - bins, left))
+        else:
+            left = left % bins
         right = left + 1
         right[right == bins] = 0
     else:

@@ -173,3 +173,16 @@ def test_gradient_orientations_are_unsigned_in_0_to_pi() -> None:
     assert np.array_equal(angle, np.arctan2(gy, gx) % np.pi)
     assert angle.dtype == np.float32 and (angle >= 0).all() and (angle < np.pi).all()
     assert angle[2, 2] == 0.0 and magnitude[2, 2] == 1.0
+
+
+def test_soft_bins_wrap_around_a_circular_histogram() -> None:
+    # Values in [0, 1] take a comparison instead of numpy's slow integer remainder; any other
+    # values still wrap as "%" does.
+    from index.descriptor import _soft_bins
+
+    values = np.array([0.0, 0.01, 0.5, 0.99, 1.0, -0.7, 2.6], dtype=np.float32)
+    left, right, frac = _soft_bins(values, 8, circular=True)
+    start = np.floor(values * 8 - 0.5).astype(np.int64)
+    assert left.tolist() == (start % 8).tolist() and right.tolist() == ((start + 1) % 8).tolist()
+    assert left[:5].tolist() == [7, 7, 3, 7, 7] and right[:5].tolist() == [0, 0, 4, 0, 0]
+    assert np.array_equal(frac, values * 8 - 0.5 - np.floor(values * 8 - 0.5))
