@@ -76,6 +76,18 @@ def _ring_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return ring, centre
 
 
+@functools.lru_cache(maxsize=64)
+def _ring_weights(height: int, width: int) -> tuple[tuple[np.ndarray, np.float32], ...]:
+    """Each ring's pixels as float32 weights (1 inside, 0 elsewhere) with their sum, per size."""
+    ring, _ = _ring_masks(height, width)
+    weights = []
+    for number in range(_RING_COUNT):
+        mask = (ring == number).astype(np.float32)
+        mask.setflags(write=False)
+        weights.append((mask, mask.sum()))
+    return tuple(weights)
+
+
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # Channel by channel: numpy reduces a last axis of three slowly (same values).
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
@@ -84,15 +96,20 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     delta = value - low
     sat = np.where(value > _EPS, delta / (value + _EPS), 0.0)
     safe = np.where(delta > _EPS, delta, 1.0)
+    # Where red is the largest, |g - b| <= delta, so (g - b) / safe lies in [-1, 1]: "% 6.0"
+    # only adds 6 to a negative one, and the hue lies in [0, 1], so "% 1.0" only turns 1 into
+    # 0 and -0 into 0 (the "+ 0.0"). numpy's floating-point remainder is slow; these give the
+    # same float32 values.
+    reds = (g - b) / safe
     hue = (
         np.where(
             value == r,
-            ((g - b) / safe) % 6.0,
+            np.where(reds < 0, reds + 6.0, reds),
             np.where(value == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0),
         )
         / 6.0
     )
-    return hue % 1.0, sat, value
+    return np.where(hue >= 1.0, hue - 1.0, hue) + 0.0, sat, value
 
 
 def _soft_bins(
@@ -106,7 +123,14 @@ def _soft_bins(
     left = left.astype(np.int64)
     right = left + 1
     if circular:
-        left, right = left % bins, right % bins
+        # numpy's integer division is slow: values in [0, 1] (all of ours) put ``left`` in
+        # [-1, bins], where "% bins" is a comparison, and so is "(left + 1) % bins" after it.
+        if left.size and -bins <= left.min() and left.max() < 2 * bins:
+            left = np.where(left < 0, left + bins, np.where(left >= bins, left - bins, left))
+        else:
+            left = left % bins
+        right = left + 1
+        right[right == bins] = 0
     else:
         left, right = np.clip(left, 0, bins - 1), np.clip(right, 0, bins - 1)
     return left, right, frac
@@ -132,17 +156,14 @@ def _ring_hists(
     the pixels whose ``groups`` entry is ``g`` (group -1 counts nowhere). The sums are the
     same, in the same order, as one ``_soft_hist`` a ring with the other pixels weighted 0."""
     left, right, frac = _soft_bins(values, bins, circular)
-    inside = (groups >= 0).ravel()
-    offset = groups.ravel()[inside] * bins
-    hist = np.bincount(
-        offset + left.ravel()[inside],
-        (weights * (1 - frac)).ravel()[inside],
-        minlength=count * bins,
-    )
-    hist += np.bincount(
-        offset + right.ravel()[inside], (weights * frac).ravel()[inside], minlength=count * bins
-    )
-    return hist.reshape(count, bins)
+    # Pixels of group -1 are counted in an extra group, then dropped: each bin receives the
+    # same values in the same order as from the pixels picked out by a mask, without copying
+    # five arrays through that mask.
+    offset = (np.where(groups < 0, count, groups) * bins).ravel()
+    size = (count + 1) * bins
+    hist = np.bincount(offset + left.ravel(), (weights * (1 - frac)).ravel(), minlength=size)
+    hist += np.bincount(offset + right.ravel(), (weights * frac).ravel(), minlength=size)
+    return hist[: count * bins].reshape(count, bins)
 
 
 def _colour(rgb: np.ndarray, ring: np.ndarray, centre: np.ndarray) -> dict[str, np.ndarray]:
@@ -180,22 +201,30 @@ def _gradients(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gx = np.zeros_like(grey)
     gy[1:-1] = grey[2:] - grey[:-2]
     gx[:, 1:-1] = grey[:, 2:] - grey[:, :-2]
-    return np.hypot(gx, gy), np.arctan2(gy, gx) % np.pi
+    # arctan2 lies in [-pi, pi] (pi rounded to float32): "% pi" adds pi to a negative angle,
+    # takes pi to 0 and -0 to 0 (the "+ 0.0"); numpy's floating-point remainder is slow.
+    angle = np.arctan2(gy, gx)
+    half_turn = np.float32(np.pi)
+    angle = np.where(angle < 0, angle + half_turn, np.where(angle >= half_turn, 0.0, angle))
+    return np.hypot(gx, gy), angle + 0.0
 
 
 def lbp_codes(grey: np.ndarray, threshold: float = 0.02) -> np.ndarray:
     """Rotation-invariant uniform local binary pattern codes (0..9) of the interior pixels: the
     number of neighbours at least ``threshold`` brighter than the centre for a uniform pattern
     (at most two bit changes around the circle), 9 for any other."""
-    centre = grey[1:-1, 1:-1]
+    centre = grey[1:-1, 1:-1] + threshold
     h, w = grey.shape
     offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
-    bits = np.stack(
-        [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre + threshold for dy, dx in offsets]
-    ).astype(np.int8)
-    ones = bits.sum(axis=0)
-    transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
-    return np.where(transitions <= 2, ones, 9)
+    bits = [grey[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] >= centre for dy, dx in offsets]
+    # Counted in uint8, neighbour by neighbour: stacking the eight and summing over a short
+    # first axis took three times as long.
+    ones = np.zeros(centre.shape, dtype=np.uint8)
+    transitions = np.zeros(centre.shape, dtype=np.uint8)
+    for bit, following in zip(bits, bits[1:] + bits[:1], strict=True):
+        ones += bit
+        transitions += bit != following
+    return np.where(transitions <= 2, ones, 9).astype(np.int64)
 
 
 def _texture(rgb: np.ndarray, ring: np.ndarray, centre: np.ndarray) -> dict[str, np.ndarray]:
@@ -247,8 +276,10 @@ def _shape(rgb: np.ndarray, ring: np.ndarray) -> np.ndarray:
     cov = np.cov(np.stack([(y - my).ravel(), (x - mx).ravel()]), aweights=foreground.ravel() + _EPS)
     eig = np.sort(np.linalg.eigvalsh(cov))
     elongation = float(np.sqrt(eig[0] / (eig[1] + _EPS)))
-    masks = [(ring == number).astype(np.float32) for number in range(_RING_COUNT)]
-    profile = [float((foreground * mask).sum() / (mask.sum() + _EPS)) for mask in masks]
+    profile = [
+        float((foreground * mask).sum() / (pixels + _EPS))
+        for mask, pixels in _ring_weights(*ring.shape)
+    ]
     return np.array([area, elongation, *profile], dtype=np.float64)
 
 

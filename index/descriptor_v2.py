@@ -24,6 +24,7 @@ gradients and morphology: about 5-8 ms a photograph on one core.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -88,7 +89,9 @@ def _colour(balanced: np.ndarray, weight: np.ndarray) -> dict[str, np.ndarray]:
     chroma = np.zeros(36)
     a = np.clip(o1 * 1.5 + 0.5, 0, 0.999)
     c = np.clip(o2 * 1.5 + 0.5, 0, 0.999)
-    np.add.at(chroma, (a * 6).astype(np.int64) * 6 + (c * 6).astype(np.int64), weight)
+    # bincount adds the weights in order, as np.add.at did, in a tenth of the time.
+    cells = (a * 6).astype(np.int64) * 6 + (c * 6).astype(np.int64)
+    chroma += np.bincount(cells.ravel(), weight.ravel(), minlength=36)
     saturation = np.hypot(o1, o2 * 0.9)
     hue = (np.arctan2(o2, o1) / (2 * np.pi)) % 1.0
     hue_hist = soft_hist(hue, 24, weight * np.clip(saturation * 4, 0, 1), circular=True)
@@ -103,8 +106,18 @@ def _equalised(grey: np.ndarray) -> np.ndarray:
     """Ranks of the grey levels scaled to [0, 1]: unchanged by gamma, contrast or exposure."""
     flat = grey.ravel()
     ranks = np.empty(flat.size, dtype=np.float32)
-    ranks[np.argsort(flat, kind="stable")] = np.arange(flat.size, dtype=np.float32)
+    ranks[_stable_order(flat)] = np.arange(flat.size, dtype=np.float32)
     return (ranks / max(1, flat.size - 1)).reshape(grey.shape)
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of float32 values without NaN, six times faster:
+    each value's bits made an unsigned key in the same order (sign bit flipped, all bits of a
+    negative flipped; -0 made 0 first), its position appended below them, one plain sort."""
+    bits = (values.astype(np.float32) + np.float32(0.0)).view(np.uint32)
+    keys = bits ^ np.where(bits >> 31, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
+    paired = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(values.size, dtype=np.uint64)
+    return (np.sort(paired) & np.uint64(0xFFFFFFFF)).astype(np.intp)
 
 
 def _hog_pyramid(magnitude: np.ndarray, angle: np.ndarray) -> np.ndarray:
@@ -135,6 +148,20 @@ def _hog_pyramid(magnitude: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.concatenate(levels)
 
 
+@functools.lru_cache(maxsize=8)
+def _rings(height: int, width: int) -> tuple[np.ndarray, ...]:
+    """The three concentric rings of ``_structure`` as float32 weights (one size: GRID)."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    half = height / 2
+    radius = np.hypot(y - half + 0.5, x - half + 0.5) / half
+    rings = []
+    for lo, hi in ((0.0, 0.45), (0.45, 0.8), (0.8, 1.5)):
+        ring = ((radius >= lo) & (radius < hi)).astype(np.float32)
+        ring.setflags(write=False)
+        rings.append(ring)
+    return tuple(rings)
+
+
 def _structure(grey: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
     """Blocks of the object box's luminance (GRID x GRID, float32 in [0, 1])."""
     blurred = cv2.GaussianBlur(grey, (0, 0), 0.8)
@@ -147,12 +174,8 @@ def _structure(grey: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
     magnitude = np.minimum(magnitude, 4.0)
     hog = _hog_pyramid(magnitude, angle)
     # Orientation over concentric rings, kept by Fourier magnitude: indifferent to rotation.
-    y, x = np.mgrid[0 : grey.shape[0], 0 : grey.shape[1]].astype(np.float32)
-    half = grey.shape[0] / 2
-    radius = np.hypot(y - half + 0.5, x - half + 0.5) / half
     rings = []
-    for lo, hi in ((0.0, 0.45), (0.45, 0.8), (0.8, 1.5)):
-        ring = ((radius >= lo) & (radius < hi)).astype(np.float32)
+    for ring in _rings(*grey.shape):
         hist = soft_hist(angle / np.pi, 12, magnitude * ring, circular=True)
         rings.append(np.abs(np.fft.rfft(hist))[:7])
     half_size = cv2.resize(blurred, (GRID // 2, GRID // 2), interpolation=cv2.INTER_AREA)

@@ -34,6 +34,7 @@ cosine with the form's, which is how "similar form" ranks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -128,6 +129,18 @@ def _fourier(mask: np.ndarray) -> np.ndarray:
     return coefficients / scale
 
 
+@functools.lru_cache(maxsize=8)
+def _polar(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's radius from the centre (1 on the inscribed ellipse) and its direction, for
+    a picture of h x w pixels (one size: the 96 px box of ``form_blocks``)."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    dy, dx = y - (h - 1) / 2, x - (w - 1) / 2
+    radius, direction = np.hypot(dy / (h / 2), dx / (w / 2)), np.arctan2(dy, dx)
+    radius.setflags(write=False)
+    direction.setflags(write=False)
+    return radius, direction
+
+
 def _edge_geometry(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Radial alignment of gradients in three rings, and the orientation of strong edges."""
     blurred = cv2.GaussianBlur(grey, (0, 0), 1.2)
@@ -136,12 +149,9 @@ def _edge_geometry(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     magnitude, angle = cv2.cartToPolar(gx, gy)
     magnitude = magnitude / (float(magnitude.mean()) + _EPS)
     strong = magnitude * (magnitude > 1.0)
-    h, w = grey.shape
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    dy, dx = y - (h - 1) / 2, x - (w - 1) / 2
-    radius = np.hypot(dy / (h / 2), dx / (w / 2))
+    radius, direction = _polar(*grey.shape)
     # |cos| of the angle between the gradient and the radius: 1 on concentric rings.
-    alignment = np.abs(np.cos(angle - np.arctan2(dy, dx)))
+    alignment = np.abs(np.cos(angle - direction))
     radial = []
     for lo, hi in ((0.0, 0.4), (0.4, 0.75), (0.75, 1.1)):
         ring = strong * ((radius >= lo) & (radius < hi))

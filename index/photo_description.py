@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
 from index.embedders import ImageEmbedder
 from index.form import FormDescriptor, form_of
-from index.local_features import LocalFeatureExtractor, LocalFeatures
+from index.local_features import LocalFeatureExtractor, LocalFeatures, decoded_luminance
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
 FEATURE_DERIVATIVE = "display"
@@ -47,9 +47,11 @@ def extractor_name() -> str:
 
 
 def features_of_derivative(data: bytes | Path) -> LocalFeatures:
-    """Local features of a display derivative, from its JPEG bytes or its file."""
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
-        return extractor().extract(image)
+    """Local features of a display derivative, from its JPEG bytes or its file (decoded to its
+    luminance alone: at ingest and at rebuild alike)."""
+    return extractor().extract(
+        decoded_luminance(data if isinstance(data, bytes) else data.read_bytes())
+    )
 
 
 def query_features(image: Image.Image) -> LocalFeatures:

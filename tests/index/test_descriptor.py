@@ -105,3 +105,84 @@ def test_lbp_codes_count_brighter_neighbours_of_uniform_patterns_and_9_for_the_r
     faint = flat.copy()
     faint[:, 3:] = 0.525
     assert lbp_codes(faint)[1, 1] == 3 and lbp_codes(faint, 0.03)[1, 1] == 0
+
+
+def test_lbp_codes_agree_with_the_definition_on_a_noisy_picture() -> None:
+    # The codes are counted neighbour by neighbour in uint8 (for speed): they must still be
+    # the definition's, computed here the plain way, and int64 as the histograms expect.
+    grey = np.random.default_rng(3).random((40, 33)).astype(np.float32)
+    codes = lbp_codes(grey, 0.03)
+    offsets = [(0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1)]
+    assert codes.dtype == np.int64 and codes.shape == (38, 31)
+    for y in range(1, 39):
+        for x in range(1, 32):
+            bits = [int(grey[y + dy, x + dx] >= grey[y, x] + 0.03) for dy, dx in offsets]
+            changes = sum(bits[k] != bits[(k + 1) % 8] for k in range(8))
+            assert codes[y - 1, x - 1] == (sum(bits) if changes <= 2 else 9)
+
+
+def test_ring_histograms_are_the_sums_of_each_ring_alone() -> None:
+    # All rings in one pass, pixels outside every ring (group -1) counted nowhere: the same
+    # sums, in the same order, as one histogram a ring with only its own pixels.
+    from index.descriptor import _ring_hists, _soft_hist
+
+    rng = np.random.default_rng(5)
+    values = rng.random((30, 20)).astype(np.float32)
+    weights = rng.random((30, 20)).astype(np.float32)
+    groups = rng.integers(-1, 3, (30, 20))
+    for circular in (True, False):
+        together = _ring_hists(values, 8, weights, groups, circular, count=3)
+        for ring in range(3):
+            inside = groups == ring
+            alone = _soft_hist(values[inside], 8, weights[inside], circular)
+            assert np.array_equal(together[ring], alone)
+
+
+def test_hue_saturation_and_value_are_hsv() -> None:
+    # _hsv avoids numpy's slow floating-point remainder: its hues must still be HSV's,
+    # within [0, 1), also for greys (no hue) and for colours that tie on their largest channel.
+    import colorsys
+
+    from index.descriptor import _hsv
+
+    rng = np.random.default_rng(7)
+    rgb = rng.random((20, 20, 3)).astype(np.float32)
+    rgb[0] = 0.5  # greys
+    rgb[1, :, 0] = rgb[1, :, 1]  # red and green tie
+    rgb[2, :, 1] = rgb[2, :, 2] = 0.9  # green and blue tie
+    hue, sat, value = _hsv(rgb)
+    assert hue.dtype == np.float32 and (hue >= 0).all() and (hue < 1).all()
+    pixels = zip(rgb.reshape(-1, 3), hue.ravel(), sat.ravel(), value.ravel(), strict=True)
+    for pixel, h, s, v in pixels:
+        want = colorsys.rgb_to_hsv(*pixel.astype(np.float64))
+        turn = abs(h - want[0])
+        assert min(turn, 1 - turn) < 1e-5 and abs(s - want[1]) < 1e-5 and v == want[2]
+
+
+def test_gradient_orientations_are_unsigned_in_0_to_pi() -> None:
+    # Without numpy's remainder, the orientations must still be arctan2's folded into [0, pi),
+    # bit for bit: a step down to the right points at pi (folded to 0), as one up does.
+    from index.descriptor import _gradients
+
+    grey = np.zeros((6, 6), dtype=np.float32)
+    grey[:, :3] = 1.0
+    grey[4:, :] = np.random.default_rng(1).random((2, 6)).astype(np.float32)
+    magnitude, angle = _gradients(grey)
+    gy, gx = np.zeros_like(grey), np.zeros_like(grey)
+    gy[1:-1], gx[:, 1:-1] = grey[2:] - grey[:-2], grey[:, 2:] - grey[:, :-2]
+    assert np.array_equal(angle, np.arctan2(gy, gx) % np.pi)
+    assert angle.dtype == np.float32 and (angle >= 0).all() and (angle < np.pi).all()
+    assert angle[2, 2] == 0.0 and magnitude[2, 2] == 1.0
+
+
+def test_soft_bins_wrap_around_a_circular_histogram() -> None:
+    # Values in [0, 1] take a comparison instead of numpy's slow integer remainder; any other
+    # values still wrap as "%" does.
+    from index.descriptor import _soft_bins
+
+    values = np.array([0.0, 0.01, 0.5, 0.99, 1.0, -0.7, 2.6], dtype=np.float32)
+    left, right, frac = _soft_bins(values, 8, circular=True)
+    start = np.floor(values * 8 - 0.5).astype(np.int64)
+    assert left.tolist() == (start % 8).tolist() and right.tolist() == ((start + 1) % 8).tolist()
+    assert left[:5].tolist() == [7, 7, 3, 7, 7] and right[:5].tolist() == [0, 0, 4, 0, 0]
+    assert np.array_equal(frac, values * 8 - 0.5 - np.floor(values * 8 - 0.5))

@@ -188,3 +188,18 @@ def test_the_same_picture_gets_the_same_vector_whatever_ran_before(
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
     cv2.kmeans(points, 3, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
     assert np.array_equal(first, descriptor.embed_images([picture]))
+
+
+def test_the_stable_order_is_numpys_stable_argsort() -> None:
+    # The layout's ranks sort by a packed integer key (six times faster than a stable argsort):
+    # ties keep their positions, negatives and -0 sort where numpy puts them.
+    from index.descriptor_v2 import _stable_order
+
+    rng = np.random.default_rng(4)
+    for values in (
+        rng.random(9216).astype(np.float32),
+        np.round(rng.normal(size=3000) * 3).astype(np.float32),
+        np.array([0.0, -0.0, 1e-40, -1e-40, np.inf, -np.inf, 3.0, -3.0, 0.0], np.float32),
+        np.zeros(0, np.float32),
+    ):
+        assert np.array_equal(_stable_order(values), np.argsort(values, kind="stable"))

@@ -16,6 +16,7 @@ from archive.imaging import ImageRejected, process_image
 from archive.processes import ChildProcessFailed
 from archive.store import ImageStore
 from index.descriptor import VisualDescriptor
+from index.photo_description import describe_derivatives
 from ingest.photo_workers import ModelInput, PhotoWorkers, prepare_photo
 from tests.conftest import make_image_bytes
 
@@ -63,6 +64,14 @@ def test_workers_store_and_embed_what_the_ingest_process_would(tmp_path):
         np.testing.assert_allclose(prepared.vector, local.vector, atol=1e-6)
         for size in ("display", "thumb"):
             assert store.derivative_path(prepared.stored.sha256, size).is_file()
+        # A rebuild describes the stored files: the same keypoints and form, bit for bit.
+        display = store.derivative_path(prepared.stored.sha256, "display")
+        thumb = store.derivative_path(prepared.stored.sha256, "thumb")
+        rebuilt = describe_derivatives(display, thumb)
+        assert prepared.features is not None
+        assert np.array_equal(prepared.features.features.codes, rebuilt.features.codes)
+        assert np.array_equal(prepared.features.features.positions, rebuilt.features.positions)
+        assert np.array_equal(prepared.features.form, rebuilt.form)
     assert again.stored.already_stored and again.vector is None and again.image is None
 
 
