@@ -140,9 +140,7 @@ def marks_find_marks(searcher: Any, images: list[Image.Image], rows: list[dict[s
     return f"other marks first for {firsts}/{len(marks)} ({'; '.join(parts)})"
 
 
-def taken_for_marks(
-    searcher: Any, images: list[Image.Image], rows: list[dict[str, str]]
-) -> str:
+def taken_for_marks(searcher: Any, images: list[Image.Image], rows: list[dict[str, str]]) -> str:
     """How many photographs that are not marks, photographed as by a phone, are taken for one."""
     if not hasattr(searcher, "last_is_mark"):
         return "not reported by this searcher"
@@ -155,6 +153,28 @@ def taken_for_marks(
             wrong.append(rows[i]["filename"].split(".")[0])
     named = f" ({', '.join(wrong)})" if wrong else ""
     return f"{len(wrong)}/{len(others)} taken for a mark{named}"
+
+
+def taken_by_appearance(images: list[Image.Image], rows: list[dict[str, str]]) -> list[str]:
+    """Per transform of every group, how many photographs that are not marks the mark-likeness
+    stage alone takes for a mark (against the stored thumbnails' vectors, the reign marks
+    labelled). Only such a query is ranked otherwise than before that stage existed, so these
+    counts bound what it can change in the tables above."""
+    from index.mark_likeness import MarkExemplars, mark_features
+
+    marks = np.array([_is_reign_mark(row) for row in rows])
+    stored = np.stack([mark_features(thumbnail(image)) for image in images])
+    exemplars = MarkExemplars(np.arange(1, len(images) + 1), stored, marks)
+    lines = []
+    groups = {**conditions.TUNING, **conditions.DETAIL, **conditions.COMBINED}
+    for name, transform in {**groups, **conditions.HELD_OUT}.items():
+        rng = random.Random(f"{SEED}-{name}")
+        queries = [transform(image, rng) for image in images]
+        taken = [exemplars.is_mark(mark_features(query)) for query in queries]
+        wrong = sum(t for t, mark in zip(taken, marks, strict=True) if not mark)
+        right = sum(t for t, mark in zip(taken, marks, strict=True) if mark)
+        lines.append(f"{name}: {wrong}/{int((~marks).sum())} others, {right}/{marks.sum()} marks")
+    return lines
 
 
 def _is_reign_mark(row: dict[str, str]) -> bool:
@@ -268,6 +288,9 @@ def run_marks(images: list[Image.Image], rows: list[dict[str, str]]) -> None:
     print(f"{len(images)} photographs; {note}")
     print(f"marks find marks: {marks_find_marks(pipeline, images, rows)}")
     print(f"taken for marks: {taken_for_marks(pipeline, images, rows)}")
+    print("taken for marks by appearance alone, per transform (the tables' queries):")
+    for line in taken_by_appearance(images, rows):
+        print(f"  {line}")
 
 
 def main() -> None:

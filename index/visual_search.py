@@ -11,9 +11,9 @@ verification → re-ranking with form, and a confidence cut-off.
   likeness of the object's silhouette, and say which of the two found them.
 - Marks: a query that is a mark ranks mark photographs first, then lists the collection's other
   marks (those it did not find closely) nearest in mark likeness first. A query is a mark when
-  it asks for marks, is a stored mark photograph, most of its three best matches are marks, or
-  it looks like one (``index.mark_likeness``: ink strokes on a plain ground, judged against the
-  collection's own labelled marks).
+  it asks for marks, is a stored mark photograph, its best match is a mark verified by geometry,
+  most of its three best matches are marks, or it looks like one (``index.mark_likeness``: ink
+  strokes on a plain ground, judged against the collection's own labelled marks).
 
 Each hit carries its reason, a score in [0, 1], the photograph that matched and, when verified,
 the matched region on it (IIIF ``x,y,w,h`` in the photograph's own pixels). Hits that are neither
@@ -197,11 +197,11 @@ class VisualSearch:
                 candidates[photo] = candidate
         self._add_form(query, candidates)
         ranked = sorted(candidates.values(), key=_rank_key)
+        by_matches = self._mark_by_matches(ranked)
         is_mark = (
             marks_only
             or query.is_mark
-            or self._looks_like_mark(ranked)
-            or self.exemplars.is_mark(query.mark)
+            or (by_matches if by_matches is not None else self.exemplars.is_mark(query.mark))
         )
         if is_mark:
             ranked.sort(key=lambda c: not self.photos.marks[c.row])
@@ -286,10 +286,18 @@ class VisualSearch:
     def _is_close(self, candidate: _Candidate) -> bool:
         return candidate.verified is not None or candidate.look >= self.close_enough
 
-    def _looks_like_mark(self, ranked: list[_Candidate]) -> bool:
-        """A query is taken for a mark when most of its three best matches are marks."""
-        top = ranked[:3]
-        return len(top) >= 2 and sum(bool(self.photos.marks[c.row]) for c in top) * 2 > len(top)
+    def _mark_by_matches(self, ranked: list[_Candidate]) -> bool | None:
+        """Whether the query's close matches say it is a mark: its best match verified by
+        geometry is a photograph of that very thing, mark or not (which outweighs how the query
+        looks: a sherd's strokes may look like a mark's); otherwise it is one when most of its
+        three best matches are close marks. None when they do not say (no verified best match
+        and fewer than two close ones): appearance decides."""
+        close = [c for c in ranked[:3] if self._is_close(c)]
+        if close and close[0].verified is not None:
+            return bool(self.photos.marks[close[0].row])
+        if len(close) >= 2 and sum(bool(self.photos.marks[c.row]) for c in close) * 2 > len(close):
+            return True
+        return None
 
     def _hits(
         self,
