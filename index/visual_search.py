@@ -198,14 +198,15 @@ class VisualSearch:
         self._add_form(query, candidates)
         ranked = sorted(candidates.values(), key=_rank_key)
         by_matches = self._mark_by_matches(ranked)
-        is_mark = (
-            marks_only
-            or query.is_mark
-            or (by_matches if by_matches is not None else self.exemplars.is_mark(query.mark))
-        )
-        if is_mark:
+        told = marks_only or query.is_mark or bool(by_matches)
+        by_look = not told and by_matches is None and self.exemplars.is_mark(query.mark)
+        is_mark = told or by_look
+        if told:
             ranked.sort(key=lambda c: not self.photos.marks[c.row])
-            ranked = self._with_other_marks(query, ranked)
+        if is_mark:
+            # Taken for a mark by its look alone, the query keeps what it matches closely first
+            # (a small, blurred photograph of a ware may look like a mark and still be found).
+            ranked = self._with_other_marks(query, ranked, keep_close=by_look)
         return self._hits(ranked, is_mark, exclude_wares, allowed_wares)
 
     def _candidate(self, photo: int) -> _Candidate | None:
@@ -257,13 +258,18 @@ class VisualSearch:
             if found:
                 candidates[photo].form = float(score)
 
-    def _with_other_marks(self, query: Query, ranked: list[_Candidate]) -> list[_Candidate]:
-        """``ranked`` with the marks it found closely first, then the collection's other marks
-        (up to MARK_HITS) nearest in mark likeness, then the rest."""
+    def _with_other_marks(
+        self, query: Query, ranked: list[_Candidate], keep_close: bool = False
+    ) -> list[_Candidate]:
+        """``ranked`` with the marks it found closely first (everything it found closely, with
+        ``keep_close``), then the collection's other marks (up to MARK_HITS) nearest in mark
+        likeness, then the rest."""
         exemplars = self.exemplars
         if query.mark is None or not exemplars.usable:
             return ranked
-        close = [c for c in ranked if self.photos.marks[c.row] and self._is_close(c)]
+        close = [
+            c for c in ranked if self._is_close(c) and (keep_close or self.photos.marks[c.row])
+        ]
         shown = {c.photo for c in close}
         distances = exemplars.distances(query.mark)
         rows = np.flatnonzero(exemplars.marks)
