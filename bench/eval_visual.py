@@ -15,11 +15,14 @@ retrieval pipeline when one is importable (``index.retrieval.evaluation_pipeline
 ``add(images)`` and ``search(image, k) -> positions``), else a note saying it was not found.
 
 Then: "marks find marks" (the three reign-mark photographs, found by their captions: does each
-mark, photographed through a phone, return the other marks before any other photograph?) and
+mark, photographed through a phone, return the other marks before any other photograph? The
+pipeline is told which photographs are marks, as a curator's view ``mark`` tells the service),
+"taken for marks" (how many of the other photographs, photographed through a phone, the pipeline
+takes for a mark: each such query would list marks first, a mistake) and
 "similar form" (for every photograph, the share of its 5 nearest others with the same
 labels.csv object_type, against a random ranking in the same run; bar 3x random).
 
-    python bench/eval_visual.py [--quick] [--limit N]
+    python bench/eval_visual.py [--quick] [--limit N] [--marks]
 """
 
 from __future__ import annotations
@@ -137,6 +140,43 @@ def marks_find_marks(searcher: Any, images: list[Image.Image], rows: list[dict[s
     return f"other marks first for {firsts}/{len(marks)} ({'; '.join(parts)})"
 
 
+def taken_for_marks(searcher: Any, images: list[Image.Image], rows: list[dict[str, str]]) -> str:
+    """How many photographs that are not marks, photographed as by a phone, are taken for one."""
+    if not hasattr(searcher, "last_is_mark"):
+        return "not reported by this searcher"
+    rng = random.Random(SEED)
+    wrong = []
+    others = [i for i, row in enumerate(rows) if not _is_reign_mark(row)]
+    for i in others:
+        searcher.search(conditions.COMBINED["phone"](images[i], rng), 10)
+        if searcher.last_is_mark:
+            wrong.append(rows[i]["filename"].split(".")[0])
+    named = f" ({', '.join(wrong)})" if wrong else ""
+    return f"{len(wrong)}/{len(others)} taken for a mark{named}"
+
+
+def taken_by_appearance(images: list[Image.Image], rows: list[dict[str, str]]) -> list[str]:
+    """Per transform of every group, how many photographs that are not marks the mark-likeness
+    stage alone takes for a mark (against the stored thumbnails' vectors, the reign marks
+    labelled). Only such a query is ranked otherwise than before that stage existed, so these
+    counts bound what it can change in the tables above."""
+    from index.mark_likeness import MarkExemplars, mark_features
+
+    marks = np.array([_is_reign_mark(row) for row in rows])
+    stored = np.stack([mark_features(thumbnail(image)) for image in images])
+    exemplars = MarkExemplars(np.arange(1, len(images) + 1), stored, marks)
+    lines = []
+    groups = {**conditions.TUNING, **conditions.DETAIL, **conditions.COMBINED}
+    for name, transform in {**groups, **conditions.HELD_OUT}.items():
+        rng = random.Random(f"{SEED}-{name}")
+        queries = [transform(image, rng) for image in images]
+        taken = [exemplars.is_mark(mark_features(query)) for query in queries]
+        wrong = sum(t for t, mark in zip(taken, marks, strict=True) if not mark)
+        right = sum(t for t, mark in zip(taken, marks, strict=True) if mark)
+        lines.append(f"{name}: {wrong}/{int((~marks).sum())} others, {right}/{marks.sum()} marks")
+    return lines
+
+
 def _is_reign_mark(row: dict[str, str]) -> bool:
     """A reign mark by its caption ("... reign seal ...", "...款") or its derived type."""
     caption = f"{row['title_en']} {row['caption']}".lower()
@@ -160,8 +200,11 @@ def random_same_type_at_5(types: list[str], rounds: int = 200) -> float:
     return float(np.mean([same_type_at_5(sims, types) for sims in random_sims]))
 
 
-def run(limit: int | None, quick: bool) -> None:
+def run(limit: int | None, quick: bool, marks_only: bool = False) -> None:
     images, rows = load_photos(limit, side=640 if quick else 1024)
+    if marks_only:
+        run_marks(images, rows)
+        return
     searchers: list[Any] = [
         DescriptorSearch(VisualDescriptor()),
         DescriptorSearch(VisualDescriptorV2()),
@@ -172,7 +215,10 @@ def run(limit: int | None, quick: bool) -> None:
         searchers.append(pipeline)
     for searcher in searchers:
         started = time.perf_counter()
-        searcher.add(images)
+        if searcher is pipeline:
+            searcher.add(images, marks=[_is_reign_mark(row) for row in rows])
+        else:
+            searcher.add(images)
         if not hasattr(searcher, "add_ms"):
             searcher.add_ms = (time.perf_counter() - started) / len(images) * 1000
     groups = [
@@ -209,6 +255,8 @@ def run(limit: int | None, quick: bool) -> None:
     print("\n== marks find marks (a phone photograph of each reign mark)")
     for searcher in searchers:
         print(f"{searcher.name}: {marks_find_marks(searcher, images, rows)}")
+    if pipeline is not None:
+        print(f"taken for marks: {taken_for_marks(pipeline, images, rows)}")
     print("\n== similar form: same object_type among the 5 nearest others")
     types = [row["object_type"] for row in rows]
     form = FormDescriptor()
@@ -230,15 +278,33 @@ def run(limit: int | None, quick: bool) -> None:
             print(f"  [{title}] {name}: {text}")
 
 
+def run_marks(images: list[Image.Image], rows: list[dict[str, str]]) -> None:
+    """The marks section alone, on the pipeline: marks find marks and taken for marks."""
+    pipeline, note = full_pipeline()
+    if pipeline is None:
+        print(note)
+        return
+    pipeline.add(images, marks=[_is_reign_mark(row) for row in rows])
+    print(f"{len(images)} photographs; {note}")
+    print(f"marks find marks: {marks_find_marks(pipeline, images, rows)}")
+    print(f"taken for marks: {taken_for_marks(pipeline, images, rows)}")
+    print("taken for marks by appearance alone, per transform (the tables' queries):")
+    for line in taken_by_appearance(images, rows):
+        print(f"  {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="30 photos, a third of the transforms")
     parser.add_argument("--limit", type=int, default=None, help="photographs to use (default 89)")
+    parser.add_argument(
+        "--marks", action="store_true", help="only marks find marks and taken for marks"
+    )
     args = parser.parse_args()
     if not (DATA / "labels.csv").exists():
         print(f"skipped: {DATA} not found (the shared data folder is absent)")
         return
-    run(args.limit or (30 if args.quick else None), args.quick)
+    run(args.limit or (30 if args.quick else None), args.quick, args.marks)
 
 
 if __name__ == "__main__":

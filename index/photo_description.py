@@ -1,5 +1,6 @@
-"""What is computed from each photograph for the visual indexes: its local features, its form
-and (for the built-in descriptor) its global vector, from one decode of its thumbnail.
+"""What is computed from each photograph for the visual indexes: its local features, its form,
+its mark likeness and (for the built-in descriptor) its global vector, from one decode of its
+thumbnail.
 
 The photo workers of an ingest run these on every core, and rebuilds and queries run the same
 functions, so a photograph is described alike wherever it is. The module imports no database or
@@ -21,6 +22,7 @@ from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
 from index.embedders import ImageEmbedder
 from index.form import FormDescriptor, form_of
 from index.local_features import LocalFeatureExtractor, LocalFeatures, decoded_luminance
+from index.mark_likeness import MarkDescriber, mark_features
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
 FEATURE_DERIVATIVE = "display"
@@ -75,6 +77,16 @@ def form_describer() -> FormDescriptor:
     return found
 
 
+def mark_describer() -> MarkDescriber:
+    """The mark-likeness describer (stateless: one is as good as another)."""
+    return MarkDescriber()
+
+
+def mark_of_derivative(data: bytes | Path) -> np.ndarray:
+    """The mark-likeness vector of a thumbnail derivative, from its JPEG bytes or its file."""
+    return mark_features(decoded(data))
+
+
 def form_of_derivative(data: bytes | Path) -> np.ndarray:
     """The form vector of a thumbnail derivative, from its JPEG bytes or its file."""
     return global_and_form(decoded(data), None)[1]
@@ -99,10 +111,11 @@ def global_and_form(
 
 
 class PhotoDescription(NamedTuple):
-    """What the local-feature and form indexes keep of one photograph."""
+    """What the local-feature, form and mark-likeness indexes keep of one photograph."""
 
     features: LocalFeatures
     form: np.ndarray
+    mark: np.ndarray
 
 
 def describe_derivatives(display: bytes | Path, thumb: bytes | Path) -> PhotoDescription:
@@ -114,6 +127,7 @@ def describe_photo(
     display: bytes | Path, thumb: Image.Image, embedder: ImageEmbedder | None
 ) -> tuple[np.ndarray | None, PhotoDescription]:
     """A stored photograph's ``embedder`` vector (of ``thumb``, its decoded thumbnail; None
-    without an embedder), local features (display derivative) and form (``thumb``)."""
+    without an embedder), local features (display derivative), form and mark likeness
+    (``thumb``)."""
     vector, form = global_and_form(thumb, embedder)
-    return vector, PhotoDescription(features_of_derivative(display), form)
+    return vector, PhotoDescription(features_of_derivative(display), form, mark_features(thumb))

@@ -18,7 +18,13 @@ from PIL import Image
 from archive.imaging import DERIVATIVE_SIZES
 from index.embedders import builtin_descriptor
 from index.feature_index import LocalFeatureIndex
-from index.photo_description import decoded, describe_photo, extractor_name, form_describer
+from index.photo_description import (
+    decoded,
+    describe_photo,
+    extractor_name,
+    form_describer,
+    mark_describer,
+)
 from index.vectors import VectorIndex
 from index.visual_index import photograph_query
 from index.visual_search import PhotoTable, VisualSearch
@@ -44,6 +50,8 @@ class PipelineSearch:
         self.embedder = builtin_descriptor()
         self._folder = tempfile.TemporaryDirectory(prefix="potbank-eval-")
         self.visual: VisualSearch | None = None
+        # Whether the last query was taken for a mark (bench/eval_visual.py counts mistakes).
+        self.last_is_mark = False
 
     def add(self, images: Sequence[Image.Image], marks: Sequence[bool] | None = None) -> None:
         ids = np.arange(1, len(images) + 1, dtype=np.int64)
@@ -54,6 +62,9 @@ class PipelineSearch:
         forms = VectorIndex(
             f"{self._folder.name}/form.faiss", form_describer().name, form_describer().dim
         )
+        likeness = VectorIndex(
+            f"{self._folder.name}/marks.faiss", mark_describer().name, mark_describer().dim
+        )
         sizes = []
         for photo, image in zip(ids.tolist(), images, strict=True):
             thumb, display = derivative(image, "thumb"), derivative(image, "display")
@@ -61,6 +72,7 @@ class PipelineSearch:
             vectors.add([photo], vector[None, :])
             features.add({photo: described.features})
             forms.add([photo], described.form[None, :])
+            likeness.add([photo], described.mark[None, :])
             sizes.append(image.size)
         table = PhotoTable(
             ids,
@@ -69,12 +81,14 @@ class PipelineSearch:
             np.array([h for _, h in sizes], dtype=np.int64),
             np.array(marks if marks is not None else [False] * len(images), dtype=bool),
         )
-        self.visual = VisualSearch(table, vectors, features, forms)
+        self.visual = VisualSearch(table, vectors, features, forms, marks=likeness)
 
     def search(self, image: Image.Image, k: int) -> list[int]:
         assert self.visual is not None, "add images first"
         query = photograph_query(image.convert("RGB"), self.embedder)
-        close = [hit.photo_id - 1 for hit in self.visual.search(query).hits]
+        result = self.visual.search(query)
+        self.last_is_mark = result.query_is_mark
+        close = [hit.photo_id - 1 for hit in result.hits]
         rest = [photo - 1 for photo, _ in self.visual.vectors.search(query.vector, 10_000)]
         return list(dict.fromkeys(close + rest))[:k]
 

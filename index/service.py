@@ -32,6 +32,7 @@ from index.visual_index import (
     local_stamp,
     open_feature_index,
     open_form_index,
+    open_mark_index,
     photo_table,
     photograph_query,
 )
@@ -337,7 +338,9 @@ class SearchService:
             return []
         forms = open_form_index(self._generation().folder)
         form = forms.vector(photo_id) if forms is not None else None
-        query = Query(vector, features or LocalFeatures.empty(), form, is_mark=is_mark)
+        marks = open_mark_index(self._generation().folder)
+        mark = marks.vector(photo_id) if marks is not None else None
+        query = Query(vector, features or LocalFeatures.empty(), form, is_mark=is_mark, mark=mark)
         hits = self.visual_hits(query, exclude_wares=frozenset({ware_id}))
         return [Hit.of_visual(hit) for hit in hits[:limit]]
 
@@ -499,7 +502,13 @@ class SearchService:
         with self._session() as session:
             table = photo_table(session)
         forms = open_form_index(generation.folder)
-        visual = VisualSearch(table, opened.index if opened else None, features, forms)
+        visual = VisualSearch(
+            table,
+            opened.index if opened else None,
+            features,
+            forms,
+            marks=open_mark_index(generation.folder),
+        )
         generation.visual = (stamps, visual)
         return visual
 

@@ -1,9 +1,9 @@
-"""The local-feature and form indexes of an instance, kept in step with the catalogue like the
-others.
+"""The local-feature, form and mark-likeness indexes of an instance, kept in step with the
+catalogue like the others.
 
 Local features are extracted from each photograph's display derivative, form vectors
-(``index.form``) from its thumbnail (``index.photo_description``); both at ingest by the photo
-workers and at rebuild here.
+(``index.form``) and mark-likeness vectors (``index.mark_likeness``) from its thumbnail
+(``index.photo_description``); all at ingest by the photo workers and at rebuild here.
 Only published wares' photographs are indexed, as for the image index. Both live in
 ``<generation folder>/local``; ``LocalFeatureSync`` keeps one such folder and is what the index
 writer's ``index.local_kind.LocalFeatureKind`` calls; the indexes themselves
@@ -30,6 +30,7 @@ from index.embedders import ImageEmbedder
 from index.feature_index import FeatureIndexError, LocalFeatureIndex, layout_for
 from index.generations import Generations
 from index.local_features import LocalFeatures
+from index.mark_likeness import mark_features
 from index.photo_description import (
     FEATURE_DERIVATIVE,
     PhotoDescription,
@@ -38,6 +39,8 @@ from index.photo_description import (
     form_describer,
     form_of_derivative,
     global_and_form,
+    mark_describer,
+    mark_of_derivative,
     mirrored_query_features,
     query_features,
 )
@@ -54,34 +57,66 @@ def feature_dir(where: Settings | Path) -> Path:
 
 def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
     """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
-    ``embedder``'s vector, local features (as taken and mirrored) and form."""
+    ``embedder``'s vector, local features (as taken and mirrored), form and mark likeness."""
     vector, form = global_and_form(picture, embedder)
     mirrored = partial(mirrored_query_features, picture)
-    return Query(vector, query_features(picture), form, mirrored=mirrored)
+    return Query(
+        vector, query_features(picture), form, mirrored=mirrored, mark=mark_features(picture)
+    )
+
+
+class _ThumbVectors(NamedTuple):
+    """A per-photograph vector index kept from the thumbnail, beside the local features."""
+
+    file: str
+    describer: Callable[[], ImageEmbedder]
+    of_description: Callable[[PhotoDescription], np.ndarray]
+    of_derivative: Callable[[Path], np.ndarray]
+    what: str  # how 'index verify' names it
+
+
+_FORM = _ThumbVectors(
+    "form.faiss", form_describer, lambda found: found.form, form_of_derivative, "form"
+)
+_MARK = _ThumbVectors(
+    "marks.faiss", mark_describer, lambda found: found.mark, mark_of_derivative, "mark-likeness"
+)
+_THUMB_VECTORS = (_FORM, _MARK)
 
 
 def form_path(where: Settings | Path) -> Path:
-    return feature_dir(where) / "form.faiss"
+    return feature_dir(where) / _FORM.file
 
 
-def local_stamp(where: Settings | Path) -> tuple[int, int]:
-    """Changes whenever the local-feature or the form index is saved."""
-    meta = form_path(where).with_name("form.faiss.json")
-    form = meta.stat().st_mtime_ns if meta.exists() else 0
-    return LocalFeatureIndex.stamp(feature_dir(where)), form
+def local_stamp(where: Settings | Path) -> tuple[int, ...]:
+    """Changes whenever the local-feature, the form or the mark-likeness index is saved."""
+    stamps = []
+    for kind in _THUMB_VECTORS:
+        meta = feature_dir(where) / f"{kind.file}.json"
+        stamps.append(meta.stat().st_mtime_ns if meta.exists() else 0)
+    return (LocalFeatureIndex.stamp(feature_dir(where)), *stamps)
+
+
+def _open_thumb_vectors(where: Settings | Path, kind: _ThumbVectors) -> VectorIndex | None:
+    path = feature_dir(where) / kind.file
+    meta = path.with_name(path.name + ".json")
+    if not path.exists() or not meta.exists():
+        return None
+    describer = kind.describer()
+    try:
+        return VectorIndex(path, describer.name, describer.dim)
+    except ValueError:
+        return None
 
 
 def open_form_index(where: Settings | Path) -> VectorIndex | None:
     """A generation's form vectors, or None when there are none of this describer's."""
-    path = form_path(where)
-    meta = path.with_name(path.name + ".json")
-    if not path.exists() or not meta.exists():
-        return None
-    form = form_describer()
-    try:
-        return VectorIndex(path, form.name, form.dim)
-    except ValueError:
-        return None
+    return _open_thumb_vectors(where, _FORM)
+
+
+def open_mark_index(where: Settings | Path) -> VectorIndex | None:
+    """A generation's mark-likeness vectors, or None when there are none of this version's."""
+    return _open_thumb_vectors(where, _MARK)
 
 
 def open_feature_index(where: Settings | Path, *, mmap: bool = False) -> LocalFeatureIndex | None:
@@ -165,28 +200,27 @@ class LocalFeatureSync:
         if fresh or remove:
             self._add(index, fresh, {sha: found.features for sha, found in known.items()})
             index.save()
-        forms = self._open_forms()
-        forms.remove(remove)
-        held = set(forms.ids().tolist())
-        missing = [photo for photo in add if photo.id not in held]
-        if missing or remove:
-            self._add_forms(forms, missing, {sha: found.form for sha, found in known.items()})
-            forms.save()
+        for kind in _THUMB_VECTORS:
+            vectors = self._open_vectors(kind)
+            vectors.remove(remove)
+            held = set(vectors.ids().tolist())
+            missing = [photo for photo in add if photo.id not in held]
+            if missing or remove:
+                stored = {sha: kind.of_description(found) for sha, found in known.items()}
+                self._add_vectors(kind, vectors, missing, stored)
+                vectors.save()
 
     def _untouched(self, add: set[int], remove: set[int]) -> bool:
-        """Whether both indexes hold every photograph of ``add`` and none of ``remove``, judged
+        """Whether all the indexes hold every photograph of ``add`` and none of ``remove``, judged
         from their ids alone (the keypoints and vectors stay on disk)."""
         meta = LocalFeatureIndex.stored_meta(self.directory)
         if meta is None or meta["extractor"] != extractor_name():
             return False
-        form = form_describer()
-        for held in (
-            set(np.load(self.directory / "photos.npy").tolist()),
-            held_ids(self.directory / "form.faiss", form.name, form.dim),
-        ):
-            if held is None or remove & held or not add <= held:
-                return False
-        return True
+        helds: list[set[int] | None] = [set(np.load(self.directory / "photos.npy").tolist())]
+        for kind in _THUMB_VECTORS:
+            describer = kind.describer()
+            helds.append(held_ids(self.directory / kind.file, describer.name, describer.dim))
+        return all(held is not None and not remove & held and add <= held for held in helds)
 
     def rebuild(
         self, photos: list[Photo], progress: Callable[[int, int], None] | None = None
@@ -195,42 +229,47 @@ class LocalFeatureSync:
         self._add(index, photos, {}, progress)
         index.rebuild()
         index.save()
-        forms = self._open_forms(fresh=True)
-        self._add_forms(forms, photos, {})
-        forms.rebuild()
-        forms.save()
+        for kind in _THUMB_VECTORS:
+            vectors = self._open_vectors(kind, fresh=True)
+            self._add_vectors(kind, vectors, photos, {})
+            vectors.rebuild()
+            vectors.save()
 
-    def _open_forms(self, fresh: bool = False) -> VectorIndex:
-        path = self.directory / "form.faiss"
-        form = form_describer()
+    def _open_vectors(self, kind: _ThumbVectors, fresh: bool = False) -> VectorIndex:
+        path = self.directory / kind.file
+        describer = kind.describer()
         if not fresh:
             try:
-                return VectorIndex(path, form.name, form.dim)
+                return VectorIndex(path, describer.name, describer.dim)
             except ValueError:
                 pass  # another describer's vectors: start afresh
         path.unlink(missing_ok=True)
         path.with_name(path.name + ".json").unlink(missing_ok=True)
-        return VectorIndex(path, form.name, form.dim)
+        return VectorIndex(path, describer.name, describer.dim)
 
-    def _stored_form_name(self) -> str | None:
-        """The describer whose vectors the form index holds (None when there is none)."""
-        meta = self.directory / "form.faiss.json"
-        if not meta.exists() or not (self.directory / "form.faiss").exists():
+    def _stored_name(self, kind: _ThumbVectors) -> str | None:
+        """The describer whose vectors ``kind``'s index holds (None when there is none)."""
+        meta = self.directory / f"{kind.file}.json"
+        if not meta.exists() or not (self.directory / kind.file).exists():
             return None
         return str(json.loads(meta.read_text(encoding="utf-8"))["embedder"])
 
-    def _add_forms(
-        self, forms: VectorIndex, photos: Collection[Photo], known: Mapping[str, np.ndarray]
+    def _add_vectors(
+        self,
+        kind: _ThumbVectors,
+        index: VectorIndex,
+        photos: Collection[Photo],
+        known: Mapping[str, np.ndarray],
     ) -> None:
         ids, vectors = [], []
         for photo in photos:
             vector = known.get(photo.key)
             if vector is None:
-                vector = form_of_derivative(self.store.derivative_path(photo.key, "thumb"))
+                vector = kind.of_derivative(self.store.derivative_path(photo.key, "thumb"))
             ids.append(photo.id)
             vectors.append(vector)
         if ids:
-            forms.add(ids, np.stack(vectors))
+            index.add(ids, np.stack(vectors))
 
     def verify(self, expected: Collection[int]) -> tuple[list[int], list[int], str | None]:
         """Photographs missing from the index, photographs it should not hold, and a sentence
@@ -259,19 +298,22 @@ class LocalFeatureSync:
                 ),
             )
         missing, stale = LocalFeatureIndex(self.directory, extractor_name()).verify(expected)
-        stored_form = self._stored_form_name()
-        if stored_form is not None and stored_form != form_describer().name:
-            return (
-                [],
-                [],
-                (
-                    f"the form index holds {stored_form} vectors but this version describes "
-                    f"{form_describer().name}: run 'potbank index rebuild'"
-                ),
-            )
-        # A photograph without its form vector is as good as missing (rebuild mends both).
-        formed = set(self._open_forms().ids().tolist())
-        missing = sorted(set(missing) | (set(expected) - formed))
+        for kind in _THUMB_VECTORS:
+            stored, current = self._stored_name(kind), kind.describer().name
+            if stored is not None and stored != current:
+                return (
+                    [],
+                    [],
+                    (
+                        f"the {kind.what} index holds {stored} vectors but this version "
+                        f"describes {current}: run 'potbank index rebuild'"
+                    ),
+                )
+        # A photograph without its form or mark-likeness vector is as good as missing (rebuild
+        # mends all).
+        for kind in _THUMB_VECTORS:
+            described = set(self._open_vectors(kind).ids().tolist())
+            missing = sorted(set(missing) | (set(expected) - described))
         return missing, stale, None
 
     def _add(

@@ -9,7 +9,11 @@ verification → re-ranking with form, and a confidence cut-off.
   verified photographs (the same object or pattern) come first, by their number of inliers.
 - Form (where a form index exists): the rest are ranked by the global likeness fused with the
   likeness of the object's silhouette, and say which of the two found them.
-- Marks: a query that is a mark (or asks for marks) ranks mark photographs first.
+- Marks: a query that is a mark ranks mark photographs first, then lists the collection's other
+  marks (those it did not find closely) nearest in mark likeness first. A query is a mark when
+  it asks for marks, is a stored mark photograph, its best match is a mark verified by geometry,
+  most of its three best matches are marks, or it looks like one (``index.mark_likeness``: ink
+  strokes on a plain ground, judged against the collection's own labelled marks).
 
 Each hit carries its reason, a score in [0, 1], the photograph that matched and, when verified,
 the matched region on it (IIIF ``x,y,w,h`` in the photograph's own pixels). Hits that are neither
@@ -26,6 +30,7 @@ import numpy as np
 
 from index.feature_index import Correspondences, LocalFeatureIndex, no_correspondences
 from index.local_features import LocalFeatures
+from index.mark_likeness import MarkExemplars
 from index.vectors import VectorIndex
 from index.verification import Verified, verify_candidates
 
@@ -49,11 +54,15 @@ DEFAULT_CLOSE_ENOUGH = 0.85
 FORM_SHARE = 0.4
 # A form cosine at least this high, and above the whole-photograph likeness, is "similar form".
 FORM_CLOSE = 0.85
+# Marks listed for a mark query beyond those found closely, nearest in mark likeness first: "the
+# other marks of this kind", not every mark of a large collection.
+MARK_HITS = 100
 
 
 REASON_SAME = "same"  # same object or pattern (verified by geometry)
 REASON_FORM = "form"  # similar form
 REASON_LOOK = "look"  # similar colour and texture
+REASON_MARK = "mark"  # another mark (the query is a mark), by mark likeness
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class Query:
     features: LocalFeatures
     form: np.ndarray | None = None
     is_mark: bool = False  # known to be a mark (a stored mark photograph)
+    mark: np.ndarray | None = None  # its mark-likeness vector (index.mark_likeness)
     # Describes the photograph mirrored left to right (an uploaded photograph may be reversed),
     # called only when the keypoints as taken verify nothing for certain, so most queries never
     # pay for it; None for a stored photograph, which is not reversed.
@@ -120,6 +130,7 @@ class _Candidate:
     look: float = 0.0
     form: float | None = None
     verified: Verified | None = None
+    mark_distance: float | None = None  # set for a mark listed by mark likeness alone
 
 
 class VisualSearch:
@@ -132,6 +143,7 @@ class VisualSearch:
         features: LocalFeatureIndex | None,
         forms: VectorIndex | None = None,
         close_enough: float | None = None,
+        marks: VectorIndex | None = None,
     ) -> None:
         self.photos = photos
         self.vectors = vectors
@@ -144,6 +156,7 @@ class VisualSearch:
             ids, matrix = forms.all_vectors()
             order = np.argsort(ids)
             self._form_ids, self._form_vectors = ids[order], matrix[order]
+        self.exemplars = _exemplars(photos, marks)
         name = vectors.embedder_name if vectors is not None else ""
         self.close_enough = (
             close_enough
@@ -184,9 +197,16 @@ class VisualSearch:
                 candidates[photo] = candidate
         self._add_form(query, candidates)
         ranked = sorted(candidates.values(), key=_rank_key)
-        is_mark = marks_only or query.is_mark or self._looks_like_mark(ranked)
-        if is_mark:
+        by_matches = self._mark_by_matches(ranked)
+        told = marks_only or query.is_mark or bool(by_matches)
+        by_look = not told and by_matches is None and self.exemplars.is_mark(query.mark)
+        is_mark = told or by_look
+        if told:
             ranked.sort(key=lambda c: not self.photos.marks[c.row])
+        if is_mark:
+            # Taken for a mark by its look alone, the query keeps what it matches closely first
+            # (a small, blurred photograph of a ware may look like a mark and still be found).
+            ranked = self._with_other_marks(query, ranked, keep_close=by_look)
         return self._hits(ranked, is_mark, exclude_wares, allowed_wares)
 
     def _candidate(self, photo: int) -> _Candidate | None:
@@ -238,10 +258,52 @@ class VisualSearch:
             if found:
                 candidates[photo].form = float(score)
 
-    def _looks_like_mark(self, ranked: list[_Candidate]) -> bool:
-        """A query is taken for a mark when most of its three best matches are marks."""
-        top = ranked[:3]
-        return len(top) >= 2 and sum(bool(self.photos.marks[c.row]) for c in top) * 2 > len(top)
+    def _with_other_marks(
+        self, query: Query, ranked: list[_Candidate], keep_close: bool = False
+    ) -> list[_Candidate]:
+        """``ranked`` with the marks it found closely first (everything it found closely, with
+        ``keep_close``), then the collection's other marks (up to MARK_HITS) nearest in mark
+        likeness, then the rest."""
+        exemplars = self.exemplars
+        if query.mark is None or not exemplars.usable:
+            return ranked
+        close = [
+            c for c in ranked if self._is_close(c) and (keep_close or self.photos.marks[c.row])
+        ]
+        shown = {c.photo for c in close}
+        distances = exemplars.distances(query.mark)
+        rows = np.flatnonzero(exemplars.marks)
+        order = rows[np.argsort(distances[rows], kind="stable")]
+        others = []
+        for row in order.tolist():
+            photo = int(exemplars.ids[row])
+            if photo in shown:
+                continue
+            candidate = self._candidate(photo)
+            if candidate is None:
+                continue
+            candidate.mark_distance = float(distances[row])
+            others.append(candidate)
+            if len(others) >= MARK_HITS:
+                break
+        listed = shown | {c.photo for c in others}
+        return close + others + [c for c in ranked if c.photo not in listed]
+
+    def _is_close(self, candidate: _Candidate) -> bool:
+        return candidate.verified is not None or candidate.look >= self.close_enough
+
+    def _mark_by_matches(self, ranked: list[_Candidate]) -> bool | None:
+        """Whether the query's close matches say it is a mark: its best match verified by
+        geometry is a photograph of that very thing, mark or not (which outweighs how the query
+        looks: a sherd's strokes may look like a mark's); otherwise it is one when most of its
+        three best matches are close marks. None when they do not say (no verified best match
+        and fewer than two close ones): appearance decides."""
+        close = [c for c in ranked[:3] if self._is_close(c)]
+        if close and close[0].verified is not None:
+            return bool(self.photos.marks[close[0].row])
+        if len(close) >= 2 and sum(bool(self.photos.marks[c.row]) for c in close) * 2 > len(close):
+            return True
+        return None
 
     def _hits(
         self,
@@ -276,6 +338,14 @@ class VisualSearch:
                 self._region(candidate.row, verified.region),
                 candidate.form,
             )
+        if candidate.mark_distance is not None:
+            return VisualHit(
+                ware,
+                candidate.photo,
+                round(1 / (1 + candidate.mark_distance), 4),
+                REASON_MARK,
+                form_score=candidate.form,
+            )
         fused = _fused(candidate)
         # The whole-photograph likeness decides what is close; form only re-orders (a form
         # vector alone says "a vase", which half a collection is).
@@ -302,6 +372,18 @@ class VisualSearch:
         left, top = max(0, int(x - pad)), max(0, int(y - pad))
         right, bottom = min(width, int(x + w + pad + 1)), min(height, int(y + h + pad + 1))
         return left, top, max(1, right - left), max(1, bottom - top)
+
+
+def _exemplars(photos: PhotoTable, marks: VectorIndex | None) -> MarkExemplars:
+    """The stored mark-likeness vectors of the table's photographs with their mark labels."""
+    if marks is None or not marks.count():
+        return MarkExemplars.empty()
+    ids, vectors = marks.all_vectors()
+    rows = photos.positions(ids)
+    known = rows >= 0
+    ids, vectors, rows = ids[known], vectors[known], rows[known]
+    order = np.argsort(ids)
+    return MarkExemplars(ids[order], vectors[order], photos.marks[rows[order]])
 
 
 def _confirmed(found: dict[int, Verified]) -> bool:

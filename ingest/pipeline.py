@@ -358,7 +358,7 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 PhotoKey = tuple[int, int]  # (position of the record in its batch, position of the photo)
 Prepared = dict[PhotoKey, StoredImage | Exception]
 Embeddings = dict[str, np.ndarray]  # SHA-256 → vector
-Features = dict[str, PhotoDescription]  # SHA-256 → local features and form
+Features = dict[str, PhotoDescription]  # SHA-256 → local features, form and mark likeness
 # What a photograph that cannot be stored raises; reported on its row, never fatal.
 PHOTO_PROBLEMS = (ImageRejected, RowError, OSError)
 

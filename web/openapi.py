@@ -109,9 +109,10 @@ VISUAL_MATCH = _object(
     {
         "reason": {
             "type": "string",
-            "enum": ["same", "form", "look"],
+            "enum": ["same", "form", "look", "mark"],
             "description": "same: the same object or pattern, verified by the geometry of "
-            "matching points; form: similar form; look: similar colour and texture.",
+            "matching points; form: similar form; look: similar colour and texture; mark: "
+            "another mark (the query is a mark), by mark likeness.",
         },
         "explanation": _object({"en": {"type": "string"}, "zh": {"type": "string"}}),
         "matching_points": {"type": "integer", "minimum": 0},

@@ -10,10 +10,11 @@ import pytest
 from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
 from archive.store import ImageStore
 from index.form import FormDescriptor
+from index.mark_likeness import MarkDescriber
 from index.service import SearchService
 from index.sync import IndexSync, current_generation
 from index.visual_index import LocalFeatureSync, feature_dir
-from index.visual_search import REASON_SAME
+from index.visual_search import REASON_MARK, REASON_SAME
 from tests.index.visual_images import mark_bytes, sherd_bytes, unrelated_bytes, ware_bytes
 
 WARES = 6
@@ -76,6 +77,22 @@ def test_a_mark_finds_the_marks_of_its_kind_before_anything_else(
     assert only_marks.hits and {hit.ware_id for hit in only_marks.hits} <= marks
 
 
+def test_a_mark_query_lists_the_other_marks_and_a_ware_query_none(
+    settings, session_factory, collection
+):
+    """A new photograph of a mark is taken for one (it verifies the marks of its reign, and
+    looks like the labelled marks), so the mark of the other reign, which matches it neither
+    closely nor by geometry, is listed after them as another mark; a ware lists no marks."""
+    service = SearchService(settings, session_factory)
+    page = service.by_image(mark_bytes(1, 5, turn=20))
+    listed = [(hit.ware_id, hit.reason) for hit in page.hits]
+    assert (collection["M-other"], REASON_MARK) in listed[3:]
+    marks = {collection[f"M-{variant}"] for variant in range(3)} | {collection["M-other"]}
+    ware_page = service.by_image(ware_bytes(2))
+    assert ware_page.hits[0].ware_id == collection["W-2"]
+    assert not marks & {hit.ware_id for hit in ware_page.hits}
+
+
 def test_similar_wares_of_a_mark_are_marks(settings, session_factory, collection):
     similar = SearchService(settings, session_factory).similar_hits(collection["M-0"])
     assert {hit.ware_id for hit in similar[:2]} == {collection["M-1"], collection["M-2"]}
@@ -125,6 +142,23 @@ def test_verify_reports_form_vectors_of_another_describer_and_rebuild_mends_them
         assert sync.verify(session).clean
     rebuilt = feature_dir(current_generation(settings).path) / "form.faiss.json"
     assert json.loads(rebuilt.read_text(encoding="utf-8"))["embedder"] == FormDescriptor.name
+
+
+def test_verify_reports_mark_likeness_of_another_version_and_rebuild_mends_it(
+    settings, session_factory, collection
+):
+    meta = feature_dir(current_generation(settings).path) / "marks.faiss.json"
+    stored = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps({**stored, "embedder": "potbank-mark-likeness-v0"}), "utf-8")
+    sync = IndexSync(settings)
+    with session_factory() as session:
+        reason = sync.verify(session).kinds["local"].rebuild_reason
+        assert reason is not None and "potbank-mark-likeness-v0" in reason
+        assert MarkDescriber.name in reason and "mark-likeness index" in reason
+        sync.rebuild(session)
+        assert sync.verify(session).clean
+    rebuilt = feature_dir(current_generation(settings).path) / "marks.faiss.json"
+    assert json.loads(rebuilt.read_text(encoding="utf-8"))["embedder"] == MarkDescriber.name
 
 
 def test_verify_reports_an_inverted_file_of_the_first_layout_and_rebuild_mends_it(

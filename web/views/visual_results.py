@@ -10,7 +10,7 @@ from flask import Flask, url_for
 
 from archive.models import Photograph, Ware
 from index.service import Hit
-from index.visual_search import REASON_FORM, REASON_LOOK, REASON_SAME
+from index.visual_search import REASON_FORM, REASON_LOOK, REASON_MARK, REASON_SAME
 from web.views.formatting import translate
 from web.views.language import LANGUAGES, N_, catalogue
 
@@ -18,6 +18,7 @@ REASONS = {
     REASON_SAME: N_("Same object or pattern ({count} matching points)"),
     REASON_FORM: N_("Similar form"),
     REASON_LOOK: N_("Similar colour and texture"),
+    REASON_MARK: N_("Another mark"),
 }
 NOTHING_CLOSE = N_(
     "Nothing in the collection matches your photograph closely. Try a sharper photograph, "
