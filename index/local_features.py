@@ -202,8 +202,8 @@ class LocalFeatureExtractor:
         self.max_keypoints = max_keypoints
         # "+shape": keypoints keep their orientation and size (1 December 2026); "+luma": a
         # stored photograph's grey picture is its display derivative's decoded luminance (was
-        # its colour decode converted to grey, a grey level apart here and there, so keypoints
-        # move a little). An index of earlier features is reported by verify and rebuilt.
+        # its colour decode converted to grey: 0.24 % of pixels differ, so keypoints move a
+        # little). An index of earlier features is reported by verify and rebuilt.
         self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}+shape+luma"
         # OpenCV's detectors are not safe to share between threads: one per extractor, and
         # the search service and ingest each hold their own.
