@@ -114,21 +114,8 @@ def rootsift_codes(descriptors: np.ndarray) -> np.ndarray:
     return np.packbits(root @ _PROJECTION > 0, axis=1)
 
 
-def decoded_luminance(data: bytes) -> np.ndarray:
-    """The 8-bit luminance of JPEG ``data`` (or of any format OpenCV reads): a JPEG's own Y
-    channel, its colour never decoded. A colour decode and Pillow's conversion to grey took
-    about 2 ms more of a 1000 px display derivative. Raises ValueError for what is not an
-    image."""
-    grey = cv2.imdecode(
-        np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
-    )
-    if grey is None:
-        raise ValueError("not an image OpenCV can decode")
-    return grey
-
-
 def _grey(
-    image: Image.Image | np.ndarray, clahe: cv2.CLAHE, min_side: int = 0
+    image: Image.Image, clahe: cv2.CLAHE, min_side: int = 0
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """8-bit grey pixels with the longer side at most WORK_SIDE (an image whose longer side is
     under ``min_side`` is enlarged to WORK_SIDE), and the image's own size.
@@ -136,8 +123,6 @@ def _grey(
     Contrast is equalised locally (CLAHE) so a dim, hazy or warm-lit photograph gives the same
     corners as a well-lit one. ``clahe`` is the caller's own: OpenCV's CLAHE keeps working
     buffers, and one shared between ingest threads corrupts them (an ROI assertion)."""
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)  # 8-bit grey pixels (``decoded_luminance``)
     size = image.size
     scale = min(1.0, WORK_SIDE / max(size))
     if image.mode != "L":
@@ -200,11 +185,9 @@ class LocalFeatureExtractor:
             raise ValueError(f"unknown local feature kind {kind!r}: use rootsift or orb")
         self.kind = kind
         self.max_keypoints = max_keypoints
-        # "+shape": keypoints keep their orientation and size (1 December 2026); "+luma": a
-        # stored photograph's grey picture is its display derivative's decoded luminance (was
-        # its colour decode converted to grey: 0.24 % of pixels differ, so keypoints move a
-        # little). An index of earlier features is reported by verify and rebuilt.
-        self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}+shape+luma"
+        # "+shape": keypoints keep their orientation and size (1 December 2026); an
+        # index of the earlier features is reported by verify and rebuilt.
+        self.name = f"{kind}-{CODE_BYTES * 8}b-{max_keypoints}@{WORK_SIDE}+shape"
         # OpenCV's detectors are not safe to share between threads: one per extractor, and
         # the search service and ingest each hold their own.
         detect = max_keypoints * 4
@@ -217,13 +200,12 @@ class LocalFeatureExtractor:
         self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
     def extract(
-        self, image: Image.Image | np.ndarray, max_keypoints: int | None = None, min_side: int = 0
+        self, image: Image.Image, max_keypoints: int | None = None, min_side: int = 0
     ) -> LocalFeatures:
-        """The local features of an image or of its 8-bit grey pixels (empty for a blank
-        image); a query may ask for more keypoints than the index keeps per photograph
-        (``max_keypoints``) and have a photograph whose longer side is under ``min_side``
-        pixels enlarged first. Stored photographs are display derivatives, larger than
-        WORK_SIDE: neither changes what the index holds."""
+        """The image's local features (empty for a blank image); a query may ask for more
+        keypoints than the index keeps per photograph (``max_keypoints``) and have a photograph
+        whose longer side is under ``min_side`` pixels enlarged first. Stored photographs are
+        display derivatives, larger than WORK_SIDE: neither changes what the index holds."""
         grey, _ = _grey(image, self._clahe, min_side)
         keypoints = self._detector.detect(grey, None)
         if not keypoints:

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from index.descriptor_v2 import VisualDescriptorV2, describe, load_rgb
 from index.embedders import ImageEmbedder
 from index.form import FormDescriptor, form_of
-from index.local_features import LocalFeatureExtractor, LocalFeatures, decoded_luminance
+from index.local_features import LocalFeatureExtractor, LocalFeatures
 from index.mark_likeness import MarkDescriber, mark_features
 
 # The derivative features are extracted from (1200 px): a sherd is a small part of it.
@@ -49,11 +49,9 @@ def extractor_name() -> str:
 
 
 def features_of_derivative(data: bytes | Path) -> LocalFeatures:
-    """Local features of a display derivative, from its JPEG bytes or its file (decoded to its
-    luminance alone: at ingest and at rebuild alike)."""
-    return extractor().extract(
-        decoded_luminance(data if isinstance(data, bytes) else data.read_bytes())
-    )
+    """Local features of a display derivative, from its JPEG bytes or its file."""
+    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
+        return extractor().extract(image)
 
 
 def query_features(image: Image.Image) -> LocalFeatures:

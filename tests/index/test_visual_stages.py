@@ -415,20 +415,3 @@ def test_a_tiny_photograph_is_enlarged_before_its_keypoints_are_found(tmp_path, 
     assert len(enlarged) > len(as_is) and (not weak or weak[0].matches < 2 * MIN_INLIERS)
     best = search.search(Query(None, enlarged)).hits[0]
     assert (best.ware_id, best.reason) == (20, REASON_SAME) and best.matches >= 3 * MIN_INLIERS
-
-
-def test_a_stored_photograph_is_described_from_its_decoded_luminance(extractor):
-    from index.local_features import decoded_luminance
-    from index.photo_description import features_of_derivative
-
-    data = ware_bytes(0)
-    grey = decoded_luminance(data)
-    # The JPEG's own Y channel, as libjpeg gives it without the colour (Pillow's grey draft).
-    with _open(data) as image:
-        image.draft("L", image.size)
-        assert np.array_equal(grey, np.asarray(image))
-    features = features_of_derivative(data)
-    assert np.array_equal(features.codes, extractor.extract(grey).codes)
-    assert extractor.name.endswith("+shape+luma")  # stored keypoints changed with it
-    with pytest.raises(ValueError, match="not an image"):
-        decoded_luminance(b"not a photograph")
