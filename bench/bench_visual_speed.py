@@ -3,12 +3,14 @@ with the old single-stage search (descriptor v1, one FAISS lookup) measured besi
 run; ingest speed with local features; memory of a serving process.
 
 Query (end to end, as the search service runs it minus HTTP): decode the uploaded JPEG, describe
-it (descriptor v2, local features, form), global candidates, the local-feature vote, RANSAC
-verification of the best candidates, form fusion and the cut-off. Queries are the 89 shared
-photographs, each as a phone would send it (a 25 % detail, turned, recoloured, JPEG q80).
+it (descriptor v2, local features, form, mark likeness), global candidates, the local-feature
+vote, RANSAC verification of the best candidates, form fusion, the mark decision and the cut-off.
+Queries are the 89 shared photographs, each as a phone would send it (a 25 % detail, turned,
+recoloured, JPEG q80).
 
 The collection: the 89 real photographs (their real thumbnails, display derivatives, vectors and
-keypoints) plus synthetic photographs up to the size asked for. A synthetic photograph copies a
+keypoints) plus synthetic photographs up to the size asked for; the three reign marks and their
+synthetic copies are labelled marks. A synthetic photograph copies a
 real one's statistics: its keypoints are a real photograph's keypoints (positions moved by a
 random similarity transform) with every descriptor bit flipped with probability 0.25, so they keep
 the real codes' per-bit biases and much of their correlation (they fall in the same regions of
@@ -56,6 +58,7 @@ from index.local_features import (  # noqa: E402
     SCALE_STEPS,
     LocalFeatures,
 )
+from index.mark_likeness import mark_features  # noqa: E402
 from index.photo_description import (  # noqa: E402
     describe_photo,
     extractor_name,
@@ -99,7 +102,9 @@ class Real:
         paths = sorted(PHOTOS.glob("*.jpg"))[:limit]
         self.images = [Image.open(path).convert("RGB") for path in paths]
         v1, v2 = VisualDescriptor(), VisualDescriptorV2()
-        self.v1, self.v2, self.forms, self.features = [], [], [], []
+        self.v1, self.v2, self.forms, self.features, self.marks = [], [], [], [], []
+        # The reign marks among the 89 (by file name: ``kuan``), labelled as view ``mark``.
+        self.is_mark = np.array(["kuan" in path.name for path in paths])
         self.cost = {"derivatives": 0.0, "v1": 0.0, "v2+local+form": 0.0}
         for image in self.images:
             started = time.process_time()
@@ -116,7 +121,10 @@ class Real:
             self.v2.append(vector)
             self.features.append(described.features)
             self.forms.append(described.form)
-        self.v1, self.v2, self.forms = map(np.stack, (self.v1, self.v2, self.forms))
+            self.marks.append(described.mark)
+        self.v1, self.v2, self.forms, self.marks = map(
+            np.stack, (self.v1, self.v2, self.forms, self.marks)
+        )
         self.cost = {name: seconds / len(self.images) * 1000 for name, seconds in self.cost.items()}
 
 
@@ -180,6 +188,14 @@ def build(
         index = VectorIndex(folder / f"{name}.faiss", name, matrix.shape[1])
         index.add(ids, matrix)  # exact below 50,000, IVF above (index.vectors)
         vectors[name] = index
+    # Mark-likeness measures are not unit vectors: a synthetic one is its source's, each measure
+    # moved by 10 % of its spread over the real photographs.
+    spread = real.marks.std(axis=0) * 0.1
+    marks = np.concatenate(
+        [real.marks, real.marks[sources[n_real:]] + rng.normal(0, 1, (total - n_real, 6)) * spread]
+    ).astype(np.float32)
+    vectors["marks"] = VectorIndex(folder / "marks.faiss", "marks", marks.shape[1])
+    vectors["marks"].add(ids, marks)
     codes, keypoints = synthetic_keypoints(real, sources, rng)
     local_started = time.process_time()
     index = local(codes, keypoints)
@@ -204,7 +220,7 @@ def build(
         ids,
         np.array([w for w, _ in sizes]),
         np.array([h for _, h in sizes]),
-        np.zeros(total, bool),
+        real.is_mark[sources],  # the reign marks and their synthetic copies are marks
     )
     return {
         "vectors": vectors,
@@ -227,7 +243,9 @@ def measure(
     vectors = built["vectors"]
     before = rss_mb()
     features = LocalFeatureIndex(folder / "local", extractor_name(), mmap=True)
-    visual = VisualSearch(built["table"], vectors["v2"], features, vectors["form"])
+    visual = VisualSearch(
+        built["table"], vectors["v2"], features, vectors["form"], marks=vectors["marks"]
+    )
     v1, v2, form = VisualDescriptor(), VisualDescriptorV2(), form_describer()
     new_times, old_times, new_cpu, found, old_found = [], [], [], 0, 0
     tries: list[int] = []  # queries that made the mirrored try (a second vote)
@@ -242,6 +260,7 @@ def measure(
             query_features(rgb),
             form.embed_images([rgb])[0],
             mirrored=partial(_counted, tries, mirrored_query_features, rgb),
+            mark=mark_features(rgb),
         )
         hits = visual.search(query).hits
         new_times.append(time.perf_counter() - started)
