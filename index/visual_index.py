@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -57,11 +57,16 @@ def feature_dir(where: Settings | Path) -> Path:
 
 def photograph_query(picture: Image.Image, embedder: ImageEmbedder) -> Query:
     """An uploaded photograph (decoded, upright, RGB) described for every visual stage:
-    ``embedder``'s vector, local features (as taken and mirrored), form and mark likeness."""
+    ``embedder``'s vector, local features (as taken and mirrored), form and mark likeness (the
+    mirrored keypoints and the mark likeness described only if the search asks for them)."""
     vector, form = global_and_form(picture, embedder)
     mirrored = partial(mirrored_query_features, picture)
     return Query(
-        vector, query_features(picture), form, mirrored=mirrored, mark=mark_features(picture)
+        vector,
+        query_features(picture),
+        form,
+        mirrored=mirrored,
+        describe_mark=cache(partial(mark_features, picture)),
     )
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from archive.catalogue import attach_photograph, get_or_create_institution, upsert_ware
 from archive.store import ImageStore
+from index import visual_index
 from index.form import FormDescriptor
-from index.mark_likeness import MarkDescriber
+from index.mark_likeness import MarkDescriber, mark_features
 from index.service import SearchService
 from index.sync import IndexSync, current_generation
 from index.visual_index import LocalFeatureSync, feature_dir
@@ -91,6 +92,26 @@ def test_a_mark_query_lists_the_other_marks_and_a_ware_query_none(
     ware_page = service.by_image(ware_bytes(2))
     assert ware_page.hits[0].ware_id == collection["W-2"]
     assert not marks & {hit.ware_id for hit in ware_page.hits}
+
+
+def test_an_upload_is_described_for_mark_likeness_only_when_the_search_needs_it(
+    settings, session_factory, collection, monkeypatch
+):
+    # The real describer, counted: a ware found by geometry is that ware, so nothing asks
+    # whether it looks like a mark; a mark query describes it once, to rank the other marks.
+    calls = []
+
+    def counted(picture):
+        calls.append(picture.size)
+        return mark_features(picture)
+
+    monkeypatch.setattr(visual_index, "mark_features", counted)
+    service = SearchService(settings, session_factory)
+    assert service.by_image(ware_bytes(2)).hits[0].ware_id == collection["W-2"]
+    assert calls == []
+    page = service.by_image(mark_bytes(1, 5, turn=20))
+    assert (collection["M-other"], REASON_MARK) in [(hit.ware_id, hit.reason) for hit in page.hits]
+    assert len(calls) == 1
 
 
 def test_similar_wares_of_a_mark_are_marks(settings, session_factory, collection):
