@@ -327,6 +327,25 @@ class TextResults:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+# Opening an index another process is committing to can find the table of contents it listed
+# already replaced (Whoosh deletes the previous one): CI caught a FileNotFoundError so. The open
+# is tried again, as the next listing names the new one.
+OPEN_ATTEMPTS = 5
+
+
+def _open_or_create(path: Path) -> Any:
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            if whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+                return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+            return whoosh_index.create_in(str(path), _schema(), indexname=INDEX_NAME)
+        except FileNotFoundError:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class TextIndex:
     """Keyword index of ware documents stored in the folder `path`; ``bulk`` for a writer no
     save waits behind (an ingest's keyword process), which merges for the fewest segments
@@ -338,10 +357,7 @@ class TextIndex:
         self.path = Path(path)
         self.glossary = glossary or default_glossary()
         self.path.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME):
-            self._index = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
-        else:
-            self._index = whoosh_index.create_in(str(self.path), _schema(), indexname=INDEX_NAME)
+        self._index = _open_or_create(self.path)
         self._lock = threading.Lock()
         self._merges = _bulk_merges if bulk else _bounded_merges
         self._searcher: Any = None
