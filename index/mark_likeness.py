@@ -118,6 +118,7 @@ class MarkExemplars:
         """``ids`` sorted ascending, ``vectors`` their rows, ``marks`` whether each is a
         labelled mark."""
         self.ids = ids
+        self.vectors = vectors
         self.marks = marks.astype(bool)
         self.usable = bool(self.marks.sum() >= 2 and (~self.marks).sum() >= 2)
         if not self.usable:

@@ -330,17 +330,24 @@ class SearchService:
                 return []
             image_key, is_mark = photo.image_key, photo.view == PhotoView.MARK
             photo_id = photo.id
+        visual = self._visual()
+        if visual is None:
+            return []
         opened = self._vectors()
         vector = opened.index.vector(photo_id) if opened is not None else None
         path = ImageStore(self.settings.store_dir).derivative_path(image_key, FEATURE_DERIVATIVE)
         features = query_features(decode_derivative(path)) if path.exists() else None
         if vector is None and features is None:
             return []
-        forms = open_form_index(self._generation().folder)
-        form = forms.vector(photo_id) if forms is not None else None
-        marks = open_mark_index(self._generation().folder)
-        mark = marks.vector(photo_id) if marks is not None else None
-        query = Query(vector, features or LocalFeatures.empty(), form, is_mark=is_mark, mark=mark)
+        # Its form and mark-likeness vectors are those the visual stages hold in memory (read
+        # from their files once per generation, not again for every ware page).
+        query = Query(
+            vector,
+            features or LocalFeatures.empty(),
+            visual.stored_form(photo_id),
+            is_mark=is_mark,
+            mark=visual.stored_mark(photo_id),
+        )
         hits = self.visual_hits(query, exclude_wares=frozenset({ware_id}))
         return [Hit.of_visual(hit) for hit in hits[:limit]]
 

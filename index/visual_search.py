@@ -224,6 +224,14 @@ class VisualSearch:
             ranked = self._with_other_marks(query, ranked, keep_close=by_look)
         return self._hits(ranked, is_mark, exclude_wares, allowed_wares)
 
+    def stored_form(self, photo: int) -> np.ndarray | None:
+        """A stored photograph's form vector, from those held for ranking (None without one)."""
+        return _stored_row(self._form_ids, self._form_vectors, photo)
+
+    def stored_mark(self, photo: int) -> np.ndarray | None:
+        """A stored photograph's mark-likeness vector, from the exemplars (None without one)."""
+        return _stored_row(self.exemplars.ids, self.exemplars.vectors, photo)
+
     def _candidate(self, photo: int) -> _Candidate | None:
         row = int(self.photos.positions(np.array([photo], dtype=np.int64))[0])
         return _Candidate(photo, row) if row >= 0 else None
@@ -388,6 +396,12 @@ class VisualSearch:
         left, top = max(0, int(x - pad)), max(0, int(y - pad))
         right, bottom = min(width, int(x + w + pad + 1)), min(height, int(y + h + pad + 1))
         return left, top, max(1, right - left), max(1, bottom - top)
+
+
+def _stored_row(ids: np.ndarray, matrix: np.ndarray, photo: int) -> np.ndarray | None:
+    """The row of ``matrix`` for ``photo`` in the sorted ``ids`` (None when absent)."""
+    row = int(np.searchsorted(ids, photo))
+    return matrix[row] if row < len(ids) and ids[row] == photo else None
 
 
 def _exemplars(photos: PhotoTable, marks: VectorIndex | None) -> MarkExemplars:
