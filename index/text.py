@@ -334,16 +334,20 @@ OPEN_ATTEMPTS = 5
 
 
 def _open_or_create(path: Path) -> Any:
-    for attempt in range(OPEN_ATTEMPTS):
+    for attempt in range(1, OPEN_ATTEMPTS):
         try:
-            if whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
-                return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
-            return whoosh_index.create_in(str(path), _schema(), indexname=INDEX_NAME)
+            return _open_or_create_once(path)
         except FileNotFoundError:
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+            time.sleep(0.05 * attempt)
+    return _open_or_create_once(path)
+
+
+def _open_or_create_once(path: Path) -> Any:
+    # One open (``exists_in`` would open the index a first time only to say it is there).
+    try:
+        return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+    except whoosh_index.EmptyIndexError:
+        return whoosh_index.create_in(str(path), _schema(), indexname=INDEX_NAME)
 
 
 class TextIndex:
