@@ -48,6 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from eval_visual import reign_mark_files  # noqa: E402
+
 from index import feature_index as fi  # noqa: E402
 from index.descriptor import VisualDescriptor  # noqa: E402
 from index.descriptor_v2 import VisualDescriptorV2  # noqa: E402
@@ -103,8 +105,9 @@ class Real:
         self.images = [Image.open(path).convert("RGB") for path in paths]
         v1, v2 = VisualDescriptor(), VisualDescriptorV2()
         self.v1, self.v2, self.forms, self.features, self.marks = [], [], [], [], []
-        # The reign marks among the 89 (by file name: ``kuan``), labelled as view ``mark``.
-        self.is_mark = np.array(["kuan" in path.name for path in paths])
+        # The reign marks among the 89 (as eval_visual finds them), labelled as view ``mark``.
+        marks = reign_mark_files()
+        self.is_mark = np.array([path.name in marks for path in paths])
         self.cost = {"derivatives": 0.0, "v1": 0.0, "v2+local+form": 0.0}
         for image in self.images:
             started = time.process_time()

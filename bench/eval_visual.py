@@ -191,6 +191,12 @@ def taken_by_appearance(images: list[Image.Image], rows: list[dict[str, str]]) -
     return lines
 
 
+def reign_mark_files() -> set[str]:
+    """The file names of the reign marks among the shared photographs, by their labels."""
+    with (DATA / "labels.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["filename"] for row in csv.DictReader(handle) if _is_reign_mark(row)}
+
+
 def _is_reign_mark(row: dict[str, str]) -> bool:
     """A reign mark by its caption ("... reign seal ...", "...款") or its derived type."""
     caption = f"{row['title_en']} {row['caption']}".lower()

@@ -3,7 +3,6 @@ collection's own labelled marks, a decorated ware (even one decorated with chara
 
 from __future__ import annotations
 
-import io
 import random
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from PIL import Image, ImageDraw
 
 from index import photo_conditions as conditions
 from index.mark_likeness import DIM, MarkExemplars, mark_features
+from index.photo_description import decoded
+from index.retrieval import derivative
 from tests.index.visual_images import mark_image, ware_image
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "chinesenotes" / "images"
@@ -26,12 +27,8 @@ CHARACTER_PLATES = (
 
 
 def _thumb(image: Image.Image) -> Image.Image:
-    """As ingest keeps it: longest side 320 px, JPEG q85."""
-    small = image.convert("RGB")
-    small.thumbnail((320, 320), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=85)
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    """As ingest keeps it: the store's thumb derivative, decoded."""
+    return decoded(derivative(image, "thumb"))
 
 
 def _backstamp(seed: int) -> Image.Image:

@@ -64,7 +64,8 @@ def test_workers_store_and_embed_what_the_ingest_process_would(tmp_path):
         np.testing.assert_allclose(prepared.vector, local.vector, atol=1e-6)
         for size in ("display", "thumb"):
             assert store.derivative_path(prepared.stored.sha256, size).is_file()
-        # A rebuild describes the stored files: the same keypoints and form, bit for bit.
+        # A rebuild describes the stored files: the same keypoints, form and mark likeness, bit
+        # for bit.
         display = store.derivative_path(prepared.stored.sha256, "display")
         thumb = store.derivative_path(prepared.stored.sha256, "thumb")
         rebuilt = describe_derivatives(display, thumb)
@@ -72,6 +73,7 @@ def test_workers_store_and_embed_what_the_ingest_process_would(tmp_path):
         assert np.array_equal(prepared.features.features.codes, rebuilt.features.codes)
         assert np.array_equal(prepared.features.features.positions, rebuilt.features.positions)
         assert np.array_equal(prepared.features.form, rebuilt.form)
+        assert np.array_equal(prepared.features.mark, rebuilt.mark)
     assert again.stored.already_stored and again.vector is None and again.image is None
 
 
