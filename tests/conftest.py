@@ -74,15 +74,27 @@ def serving(app: object) -> Iterator[str]:
     an error under -W error, lands in whichever test runs next).
     """
     import waitress.server
+    import waitress.wasyncore
 
     server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        # Every socket is closed by this thread, after its last poll: closing them from the test's
+        # thread while this one sat in select() gave EBADF here and an unclosed-socket warning
+        # (an error under -W error) in whichever test ran next.
+        while not stopping.is_set():
+            waitress.wasyncore.loop(timeout=0.5, map=server._map, count=1)
+        server.task_dispatcher.shutdown()
+        waitress.wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+        stopping.set()
+        server.pull_trigger()
         thread.join(timeout=10)
 
 
