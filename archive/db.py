@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from archive.portable_text import strip_nul_parameters
 
@@ -37,10 +38,14 @@ def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
         yield distinct[start : start + IN_LIST_SIZE]
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys and WAL so readers never block the writer."""
+def make_engine(url: str, *, busy_timeout: float = 30.0, pooled: bool = True) -> Engine:
+    """Create an engine; SQLite gets foreign keys and WAL so readers never block the writer.
+
+    ``busy_timeout``: how long a SQLite write waits for another connection's write lock before
+    it fails with "database is locked"; ``pooled=False`` opens a connection per checkout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -480,3 +480,43 @@ def test_chunks_shrink_when_the_writer_applies_slowly_and_grow_back(settings):
     assert writer._chunk == writer_module.MIN_CHUNK
     writer._pace(200, 0.05)
     assert writer._chunk == writer_module.CHUNK
+
+
+def test_the_writer_applies_saves_while_another_process_holds_sqlites_write_lock(
+    settings, session_factory
+):
+    """An ingest's batch transaction can hold SQLite's one write lock for seconds: the writer
+    must not wait behind it to renew its lease or note its progress, only apply the changes
+    (it reads), and record its progress once the lock is free."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock; PostgreSQL locks rows")
+    import sqlite3
+
+    from archive.index_log import IndexWriterLease
+
+    sync = IndexSync(settings)
+    writer = IndexWriter(settings.index_dir, default_kinds(sync))
+    with session_factory() as session:
+        assert writer.hold(session)
+        ware = _ware(session, "SL-1", "Locked-out tureen")
+        session.commit()
+        other = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another process's write transaction
+            writer._renewed_at = 0.0  # the lease's renewal and a note are both due
+            started = time.monotonic()
+            assert writer.hold(session)
+            applied = writer.catch_up(session)
+            assert time.monotonic() - started < 5.0  # not SQLite's 30 s wait for the lock
+            assert _found(settings, session_factory, "tureen") == {ware.id}
+            noted = session.get(IndexWriterLease, writer.instance)
+            session.refresh(noted)
+            assert noted.applied_seq < applied  # not recorded yet: the lock was taken
+        finally:
+            other.rollback()
+            other.close()
+        writer._noted = (-1, 0.0)
+        writer.catch_up(session)
+        session.refresh(noted)
+        assert noted.applied_seq == applied
+        writer.release(session)
