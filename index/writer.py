@@ -79,7 +79,7 @@ LOCK_RETRIES = 20
 # The writer's own records in the catalogue (lease renewal, applied position, chores) are tried,
 # not waited for: on SQLite another process's transaction (an ingest's batch, at low priority
 # under load) can hold the one write lock for seconds, and a writer waiting for it applied
-# nothing meanwhile (3.1 and 3.4 s were measured in a busy-phase run; a save waited 3.2 s).
+# nothing meanwhile (waits of 3.1 and 3.4 s were timed in one busy-phase run on SQLite).
 # The flock already proves which process is the writer, so a renewal or note that finds the
 # lock taken is tried again at the next round; the lease lasts LEASE_SECONDS.
 BOOKKEEPING_WAIT_SECONDS = 0.05
@@ -150,21 +150,18 @@ class IndexWriter:
             elif time.monotonic() - self._renewed_at < self.lease_seconds / 3:
                 return True  # renewed lately: no write to the catalogue on every poll
             _fresh(session)
+
             # Only processes sharing this folder compete for its lease, and the lock proves
             # that whoever held it before is gone: take it over at once, not after expiry.
-            if renewing:
-                taken = self._bookkeep(
-                    session,
-                    lambda book: acquire_lease(
-                        book, self.instance, self.holder, self.lease_seconds, force=True
-                    ),
+            def take(book: Session) -> bool:
+                return acquire_lease(
+                    book, self.instance, self.holder, self.lease_seconds, force=True
                 )
-                if taken is None:
-                    return True  # the catalogue is busy: renewed at the next round
-            else:
-                taken = acquire_lease(
-                    session, self.instance, self.holder, self.lease_seconds, force=True
-                )
+
+            # A renewal is bookkeeping (the flock is held); taking the lease first is not.
+            taken = self._bookkeep(session, take) if renewing else take(session)
+            if taken is None:
+                return True  # the catalogue is busy: renewed at the next round
             if taken:
                 self._renewed_at = time.monotonic()
                 return True
